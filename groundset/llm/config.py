@@ -1,0 +1,37 @@
+"""Configuration of the LLM backends: the [llm] table of groundset.toml."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = ["LLMConfig"]
+
+
+class LLMConfig(BaseModel):
+    """Which model generates and judges, and how it is called."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    spec: str = Field("local", description="local[:MODEL] | openai:MODEL | vllm:MODEL | fake")
+    base_url: str | None = Field(None, description="OpenAI-compatible server, e.g. http://localhost:8000/v1")
+    api_key_env: str = Field("OPENAI_API_KEY", description="environment variable holding the API key")
+    concurrency: int = Field(8, gt=0, description="parallel requests to an OpenAI-compatible server")
+    timeout_s: float = Field(120.0, gt=0)
+    max_retries: int = Field(5, ge=0)
+    batch_size: int = Field(8, gt=0, description="local backend: sequences generated together")
+    tensor_parallel_size: int = Field(1, gt=0, description="vllm backend")
+    max_model_len: int | None = Field(None, gt=0, description="vllm backend")
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
+    price_prompt_per_m: float = Field(0.0, ge=0, description="price per million prompt tokens, for cost reports")
+    price_completion_per_m: float = Field(0.0, ge=0)
+    cache: bool = Field(True, description="persistent response cache in the workdir")
+
+    @field_validator("spec")
+    @classmethod
+    def _known_kind(cls, v: str) -> str:
+        kind = v.split(":", 1)[0]
+        if kind not in ("local", "openai", "vllm", "fake"):
+            raise ValueError(f"unknown backend {kind!r}: use local[:MODEL], openai:MODEL, vllm:MODEL or fake")
+        if kind in ("openai", "vllm") and not v.partition(":")[2]:
+            raise ValueError(f"{kind} needs a model name, e.g. {kind}:Qwen/Qwen2.5-7B-Instruct")
+        return v

@@ -1,0 +1,178 @@
+"""The record types that flow through the stages.
+
+```
+files ──ingest──▶ Document ──chunk──▶ Chunk ──store──▶ Qdrant ──generate──▶ Sample ──evaluate──▶ Sample (+evaluation)
+```
+
+All records are pydantic models, serialised one per line as JSON (``record.model_dump_json()``) and read back with
+``Sample.model_validate_json(line)``. Ids are content hashes, so the same input always gives the same id:
+
+>>> Chunk.make_id("docs/a.html", "Python is a language.") == Chunk.make_id("docs/a.html", "Python is a language.")
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Block",
+    "Document",
+    "Chunk",
+    "Citation",
+    "Turn",
+    "Evaluation",
+    "Sample",
+    "TaskName",
+    "content_hash",
+    "stable_uuid",
+]
+
+TaskName = Literal["qa", "multihop", "conversation", "textbook", "rag"]
+
+
+def content_hash(*parts: Any) -> str:
+    """sha256 hex digest of the parts (strings as-is, anything else as canonical JSON)."""
+    h = hashlib.sha256()
+    for part in parts:
+        text = part if isinstance(part, str) else json.dumps(part, sort_keys=True, ensure_ascii=False)
+        h.update(text.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()
+
+
+def stable_uuid(*parts: Any) -> str:
+    """A UUID string derived from a content hash: usable as a Qdrant point id."""
+    return str(uuid.UUID(content_hash(*parts)[:32]))
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Block(_Record):
+    """One structural piece of a document: a paragraph, list, table or code block, with where it sits."""
+
+    text: str
+    section: list[str] = Field(default_factory=list)  # heading path, outermost first
+    page: int | None = None
+    kind: str = "text"  # text | title | list | table | code
+
+
+class Document(_Record):
+    """A source document after partitioning and cleaning.
+
+    ``id`` is the content hash of source + text: a changed file gets a new id, an unchanged one keeps it.
+    """
+
+    id: str
+    source: str  # path or URL as given by the user (Wikipedia: dump path + '#' + page title)
+    title: str
+    blocks: list[Block]
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(b.text for b in self.blocks)
+
+    @classmethod
+    def make(cls, source: str, title: str, blocks: list[Block], **metadata: Any) -> "Document":
+        text = "\n\n".join(b.text for b in blocks)
+        return cls(id=content_hash(source, text), source=source, title=title, blocks=blocks, metadata=metadata)
+
+
+class Chunk(_Record):
+    """A retrievable piece of a document. ``id`` is also its Qdrant point id (a UUID string)."""
+
+    id: str
+    document_id: str
+    source: str
+    title: str
+    text: str
+    section: list[str] = Field(default_factory=list)
+    page: int | None = None
+    index: int  # position within the document
+    n_tokens: int  # in the embedding model's own tokenizer
+
+    @staticmethod
+    def make_id(source: str, text: str) -> str:
+        """Point id from the document source and the chunk text: unchanged chunks keep their id on re-ingest."""
+        return stable_uuid(source, text)
+
+
+class Citation(_Record):
+    """A chunk a sample was generated from (or retrieved for it), carried with its text."""
+
+    chunk_id: str
+    document_id: str
+    source: str
+    title: str = ""
+    section: list[str] = Field(default_factory=list)
+    text: str
+
+    @classmethod
+    def of(cls, chunk: Chunk) -> "Citation":
+        return cls(
+            chunk_id=chunk.id,
+            document_id=chunk.document_id,
+            source=chunk.source,
+            title=chunk.title,
+            section=chunk.section,
+            text=chunk.text,
+        )
+
+
+class Turn(_Record):
+    """One message of a conversation. Assistant turns cite the chunk ids they rely on."""
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+    chunk_ids: list[str] = Field(default_factory=list)
+
+
+class Evaluation(_Record):
+    """What the evaluate stage found. ``kept`` is None until a decision was made."""
+
+    kept: bool | None = None
+    reasons: list[str] = Field(default_factory=list)  # reject reasons, e.g. "unsupported", "near_duplicate"
+    scores: dict[str, float] = Field(default_factory=dict)  # e.g. {"adherence": 0.91, "rating": 4}
+    unsupported: list[str] = Field(default_factory=list)  # sentences the sources do not support
+    details: dict[str, Any] = Field(default_factory=dict)  # per-claim scores, judge name, rating reasoning…
+
+
+class Sample(_Record):
+    """One generated item of any task.
+
+    Which fields are set depends on ``task``: qa / multihop / rag use ``question`` + ``answer``; conversation uses
+    ``turns``; textbook uses ``passage`` (+ ``question`` as the topic prompt). Task-specific extras (question kind,
+    audience, format, distractor positions…) live in ``attributes``. ``contexts`` are the cited chunks with text.
+    """
+
+    id: str
+    task: TaskName
+    question: str | None = None
+    answer: str | None = None
+    turns: list[Turn] | None = None
+    passage: str | None = None
+    contexts: list[Citation] = Field(default_factory=list)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    generation: dict[str, Any] = Field(default_factory=dict)  # model, params, tokens, seed chunk ids
+    evaluation: Evaluation = Field(default_factory=Evaluation)
+
+    @staticmethod
+    def make_id(task: str, seed_chunk_ids: list[str], params: dict[str, Any], index: int) -> str:
+        """Deterministic id from task, seed chunk ids, generation parameters and sample index."""
+        return content_hash(task, sorted(seed_chunk_ids), params, index)[:24]
+
+    def claims_text(self) -> list[str]:
+        """The generated texts a grounding judge must check: the answer, each assistant turn, or the passage."""
+        if self.turns is not None:
+            return [t.content for t in self.turns if t.role == "assistant"]
+        if self.passage is not None:
+            return [self.passage]
+        return [self.answer] if self.answer else []

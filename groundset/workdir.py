@@ -1,0 +1,140 @@
+"""The workdir holds all state of a run, so that every stage is resumable and inspectable.
+
+```
+groundset-work/
+  qdrant/                         embedded Qdrant storage (unless [store] url points at a server)
+  ingest/report.json              per-file outcome (ok / failed + reason), counts, chunk quality
+  llm-cache.sqlite                LLM response cache: re-runs and resumed runs pay nothing twice
+  samples/<task>.jsonl            generated samples, appended as produced
+  samples/<task>.rejects.jsonl    unparseable / invalid outputs with raw text and reason
+  evaluated/kept.jsonl, evaluated/rejected.jsonl, evaluated/summary.json
+  usage.json                      calls, tokens, cache hits, seconds per stage
+  state.json                      which stages finished, with the config fingerprint they ran with
+  export/, report.html
+```
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+__all__ = ["Workdir", "write_json_atomic", "read_jsonl"]
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so that a kill at any moment leaves either the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, ensure_ascii=False, default=str)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def read_jsonl(path: Path) -> Iterator[dict]:
+    """Yield the JSON objects of a JSONL file, skipping a torn last line left by a killed writer."""
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError:
+                continue  # an append interrupted mid-line; the writer re-creates that record on resume
+
+
+class Workdir:
+    """Paths inside the workdir, and the small state file that records finished stages."""
+
+    def __init__(self, root: str | Path = "groundset-work"):
+        self.root = Path(root)
+
+    def ensure(self) -> "Workdir":
+        self.root.mkdir(parents=True, exist_ok=True)
+        return self
+
+    # --- paths -------------------------------------------------------------------------------------------------
+    @property
+    def qdrant_dir(self) -> Path:
+        return self.root / "qdrant"
+
+    @property
+    def ingest_dir(self) -> Path:
+        return self.root / "ingest"
+
+    @property
+    def ingest_report(self) -> Path:
+        return self.ingest_dir / "report.json"
+
+    @property
+    def llm_cache(self) -> Path:
+        return self.root / "llm-cache.sqlite"
+
+    @property
+    def samples_dir(self) -> Path:
+        return self.root / "samples"
+
+    def samples(self, task: str) -> Path:
+        return self.samples_dir / f"{task}.jsonl"
+
+    def rejects(self, task: str) -> Path:
+        return self.samples_dir / f"{task}.rejects.jsonl"
+
+    @property
+    def evaluated_dir(self) -> Path:
+        return self.root / "evaluated"
+
+    @property
+    def kept(self) -> Path:
+        return self.evaluated_dir / "kept.jsonl"
+
+    @property
+    def rejected(self) -> Path:
+        return self.evaluated_dir / "rejected.jsonl"
+
+    @property
+    def evaluate_summary(self) -> Path:
+        return self.evaluated_dir / "summary.json"
+
+    @property
+    def usage(self) -> Path:
+        return self.root / "usage.json"
+
+    @property
+    def export_dir(self) -> Path:
+        return self.root / "export"
+
+    @property
+    def report_html(self) -> Path:
+        return self.root / "report.html"
+
+    @property
+    def state_file(self) -> Path:
+        return self.root / "state.json"
+
+    # --- stage state -------------------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        if not self.state_file.exists():
+            return {}
+        return json.loads(self.state_file.read_text(encoding="utf-8"))
+
+    def mark_done(self, stage: str, fingerprint: str, **info: Any) -> None:
+        """Record that ``stage`` completed with a config ``fingerprint`` (so a changed config re-runs it)."""
+        state = self.state()
+        state[stage] = {"fingerprint": fingerprint, **info}
+        write_json_atomic(self.state_file, state)
+
+    def is_done(self, stage: str, fingerprint: str) -> bool:
+        return self.state().get(stage, {}).get("fingerprint") == fingerprint
+
+    def clear_done(self, stage: str) -> None:
+        state = self.state()
+        if state.pop(stage, None) is not None:
+            write_json_atomic(self.state_file, state)
