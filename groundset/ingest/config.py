@@ -14,6 +14,7 @@ class _Section(BaseModel):
 class IngestConfig(_Section):
     """How files become chunks."""
 
+    paths: list[str] = Field(default_factory=list, description="files, directories or Wikipedia dumps `run` ingests")
     include: list[str] = Field(default_factory=list, description="glob patterns a file must match (empty: all)")
     exclude: list[str] = Field(default_factory=list, description="glob patterns of files to skip")
     pdf_strategy: str = Field("fast", description="unstructured PDF strategy: fast (offline) | hi_res | ocr_only")
