@@ -104,7 +104,11 @@ def load_config(path: str | Path | None, overrides: dict[str, Any] | None = None
             raise ConfigError(f"override {dotted!r}: use SECTION.KEY=VALUE, e.g. ingest.chunk_tokens=200")
         if section not in Config.model_fields:
             raise ConfigError(f"override {dotted!r}: unknown section [{section}] (one of {', '.join(Config.model_fields)})")
-        data.setdefault(section, {})[key] = _parse_value(value)
+        target = data.setdefault(section, {})
+        *parents, leaf = key.split(".")  # nested tables: generate.qa.temperature
+        for part in parents:
+            target = target.setdefault(part, {})
+        target[leaf] = _parse_value(value)
     try:
         return Config.model_validate(data)
     except ValidationError as e:
