@@ -1,16 +1,77 @@
-"""Configuration of the export stage: the [export] table of groundset.toml."""
+"""Configuration of the export stage: the [export] table of groundset.toml.
+
+>>> ExportConfig(splits={"train": 0.8, "test": 0.2}).splits
+{'train': 0.8, 'test': 0.2}
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["ExportConfig"]
+__all__ = ["ExportConfig", "SCHEMAS", "FORMATS", "SPLIT_NAMES"]
+
+SCHEMAS = ("qa", "sft", "dpo", "ragas", "conversation", "textbook")
+FORMATS = ("hf", "jsonl", "parquet")
+SPLIT_NAMES = ("train", "validation", "test")
 
 
 class ExportConfig(BaseModel):
-    """How kept samples become a dataset."""
+    """How kept samples become a dataset, where it goes, and what its card says."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
-    format: str = Field("hf", pattern="^(hf|jsonl|parquet)$")
-    schema_: str = Field("qa", alias="schema", description="qa | sft | dpo | ragas | conversation | textbook")
+    format: str = Field("hf", pattern="^(hf|jsonl|parquet)$", description="hf (save_to_disk) | jsonl | parquet")
+    schema_: str = Field(
+        "qa",
+        alias="schema",
+        pattern="^(qa|sft|dpo|ragas|conversation|textbook)$",
+        description="qa | sft | dpo | ragas | conversation | textbook",
+    )
+    out: str | None = Field(None, description="output directory (unset: <workdir>/export/<schema>)")
+    splits: dict[str, float] = Field(
+        default_factory=lambda: {"train": 0.9, "test": 0.1},
+        description="split name (train, validation, test) -> share of samples; split by source document",
+    )
+    seed: int = Field(0, description="seed for assigning documents to splits")
+    include_context: bool = Field(
+        True, description="sft/dpo prompts carry the cited chunks (RAG style); false: the question alone (closed book)"
+    )
+    system_prompt: str = Field(
+        "Answer using only the provided context.",
+        description="system message of sft/dpo/conversation rows when include_context is true ('' for none)",
+    )
+    dpo_reject_reasons: list[str] = Field(
+        default_factory=lambda: ["unsupported", "low_adherence", "judge_rejected"],
+        description="reject reasons that make a dropped answer usable as a DPO 'rejected' answer "
+        "(grounding failures; never duplicates or contamination)",
+    )
+    push_to_hub: str | None = Field(None, description="Hub repo id (user/name) to push to; token from HF_TOKEN or login")
+    private: bool = Field(False, description="create the Hub repo as private")
+    license: str = Field("other", description="licence of the generated dataset (card metadata), e.g. cc-by-4.0")
+    corpus_name: str = Field("", description="what the source corpus is, for the dataset card")
+    corpus_license: str = Field("", description="licence(s) of the source corpus, as you know them (dataset card)")
+    language: list[str] = Field(default_factory=lambda: ["en"], description="language codes (dataset card)")
+    pretty_name: str | None = Field(None, description="dataset title (dataset card)")
+    tags: list[str] = Field(default_factory=lambda: ["synthetic", "groundset"], description="dataset card tags")
+
+    @field_validator("splits")
+    @classmethod
+    def _valid_splits(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = [k for k in v if k not in SPLIT_NAMES]
+        if unknown:
+            raise ValueError(f"unknown split {unknown[0]!r}: use train, validation and test")
+        if "train" not in v:
+            raise ValueError("a train split is required, e.g. {train = 0.9, test = 0.1}")
+        if any(r <= 0 for r in v.values()):
+            raise ValueError("split shares must be > 0 (leave a split out instead)")
+        total = sum(v.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"split shares must add up to 1 (they add up to {total:g})")
+        return v
+
+    @field_validator("push_to_hub")
+    @classmethod
+    def _repo_id(cls, v: str | None) -> str | None:
+        if v is not None and (v.count("/") != 1 or not all(v.split("/"))):
+            raise ValueError(f"{v!r} is not a Hub repo id: use USER_OR_ORG/NAME")
+        return v

@@ -1,0 +1,51 @@
+"""``groundset export``: kept samples → a Hugging Face dataset on disk (and on the Hub with --push-to-hub)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from groundset.cli import AppContext, pass_app
+from groundset.export.config import FORMATS, SCHEMAS
+
+__all__ = ["command", "echo_result"]
+
+
+def echo_result(result) -> None:
+    """Print where the dataset went, rows per split, and what was not exported (by reason)."""
+    splits = ", ".join(f"{k} {v} rows / {result.split_documents.get(k, 0)} docs" for k, v in result.split_rows.items())
+    click.echo(f"dataset ({result.schema}, {result.fmt}): {result.out}  [{splits}]")
+    if result.skipped:
+        skipped = ", ".join(f"{k} {v}" for k, v in result.skipped.most_common())
+        click.echo(f"not exported: {skipped}")
+    if result.pushed:
+        click.echo(f"pushed to the Hub: {result.pushed}")
+
+
+@click.command("export")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="hf (save_to_disk), jsonl or parquet.")
+@click.option("--schema", type=click.Choice(SCHEMAS), default=None, help="Row layout of the dataset.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output directory [default: WORKDIR/export/SCHEMA].")
+@click.option("--seed", type=int, default=None, help="Seed of the split by document.")
+@click.option("--push-to-hub", "repo_id", default=None, metavar="REPO_ID",
+              help="Also push to this Hub dataset repo (token from HF_TOKEN or `hf auth login`).")
+@click.option("--private/--public", default=None, help="Visibility of a repo created by --push-to-hub.")
+@pass_app
+def command(app: AppContext, fmt, schema, out, seed, repo_id, private) -> None:
+    """Export kept samples as a dataset split by source document, with a dataset card.
+
+    \b
+    Examples:
+      groundset export --schema sft --format parquet
+      groundset export --schema dpo --push-to-hub me/my-dataset --private
+    """
+    from groundset.export.runner import export
+
+    config = app.config(
+        export__format=fmt, export__schema=schema, export__out=str(out) if out else None, export__seed=seed,
+        export__push_to_hub=repo_id, export__private=private,
+    )
+    result = export(config, app.workspace())
+    echo_result(result)

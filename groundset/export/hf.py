@@ -1,0 +1,181 @@
+"""The one module that touches ``datasets`` and ``huggingface_hub``: write splits to disk, push them to the Hub.
+
+Rows arrive as plain dicts with a column spec in the neutral notation of ``groundset.export.schemas``; this module
+turns the spec into ``datasets.Features`` so that every format round-trips with the same features:
+
+```
+out/                          format = hf              format = parquet                     format = jsonl
+  README.md                   card                     card (with configs: data_files)      card
+  dataset_dict.json, train/…  save_to_disk layout      data/train-00000-of-00001.parquet    data/train.jsonl
+```
+
+The Hub always receives the parquet layout (what the Hub's viewer and ``load_dataset(repo_id)`` read best), staged in
+a temporary directory: ``create_repo`` (exist_ok), ``list_repo_files``, then one ``create_commit``. The token comes from ``HF_TOKEN``
+or the user's saved login (``huggingface_hub`` looks both up itself); groundset never reads, prints or writes it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from groundset.errors import GroundsetError
+
+__all__ = ["to_features", "dataset_info_yaml", "data_files_yaml", "write_dataset", "push_folder", "read_back", "PushError"]
+
+
+class PushError(GroundsetError):
+    """The Hub refused or could not be reached. The message names the likely fix (token, repo id, network)."""
+
+
+def _feature(spec: str):
+    from datasets import List, Value
+
+    if spec == "messages":
+        return List({"role": Value("string"), "content": Value("string")})
+    if spec.startswith("list<") and spec.endswith(">"):
+        return List(_feature(spec[5:-1]))
+    return Value(spec)
+
+
+def to_features(columns: dict[str, str]):
+    """``{"question": "string", "contexts": "list<string>"}`` → ``datasets.Features``."""
+    from datasets import Features
+
+    return Features({name: _feature(spec) for name, spec in columns.items()})
+
+
+def _dataset(rows: list[dict[str, Any]], columns: dict[str, str]):
+    from datasets import Dataset
+
+    features = to_features(columns)
+    data = {name: [row.get(name) for row in rows] for name in columns}
+    return Dataset.from_dict(data, features=features)
+
+
+def dataset_info_yaml(columns: dict[str, str]) -> dict[str, Any]:
+    """The ``dataset_info`` block of the card's YAML header: the features, so that ``load_dataset(dir)`` of a jsonl
+    export gets the same types back (JSON alone cannot tell an all-null string column from a null one)."""
+    return {"features": to_features(columns)._to_yaml_list()}
+
+
+def data_files_yaml(fmt: str, splits: list[str]) -> list[dict[str, Any]] | None:
+    """The ``configs`` block that tells ``load_dataset(dir_or_repo)`` which file is which split (parquet/jsonl)."""
+    if fmt == "hf":
+        return None
+    pattern = "data/{s}-*.parquet" if fmt == "parquet" else "data/{s}.jsonl"
+    return [{"config_name": "default", "data_files": [{"split": s, "path": pattern.format(s=s)} for s in splits]}]
+
+
+def write_dataset(
+    splits: dict[str, list[dict[str, Any]]], columns: dict[str, str], fmt: str, out: Path, card: str
+) -> list[Path]:
+    """Write ``splits`` (name → rows) in ``fmt`` under ``out`` with ``card`` as README.md; returns files written.
+
+    ``out`` is replaced as a whole (a previous export there is removed first) so that no stale split lingers.
+    """
+    from datasets import DatasetDict
+
+    if out.exists():
+        if not (out / "README.md").exists() and any(out.iterdir()):
+            raise GroundsetError(f"{out} exists and is not a groundset export; choose another --out or empty it")
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    written: list[Path] = []
+    if fmt == "hf":
+        DatasetDict({name: _dataset(rows, columns) for name, rows in splits.items()}).save_to_disk(str(out))
+        written.append(out / "dataset_dict.json")
+    elif fmt in ("parquet", "jsonl"):
+        (out / "data").mkdir()
+        for name, rows in splits.items():
+            ds = _dataset(rows, columns)
+            if fmt == "parquet":
+                path = out / "data" / f"{name}-00000-of-00001.parquet"
+                ds.to_parquet(str(path))
+            else:
+                path = out / "data" / f"{name}.jsonl"
+                ds.to_json(str(path), lines=True, force_ascii=False)
+            written.append(path)
+    else:
+        raise GroundsetError(f"unknown export format {fmt!r}: use hf, jsonl or parquet")
+    (out / "README.md").write_text(card, encoding="utf-8")
+    written.append(out / "README.md")
+    return written
+
+
+def push_folder(
+    splits: dict[str, list[dict[str, Any]]],
+    columns: dict[str, str],
+    card: str,
+    repo_id: str,
+    *,
+    private: bool,
+) -> str:
+    """Create the dataset repo (if needed) and commit the parquet layout with ``card``; returns the commit URL.
+
+    One commit adds README.md and ``data/<split>-*.parquet`` and deletes any other ``data/`` file already in the repo,
+    so a re-push replaces the splits instead of mixing old and new ones. ``card`` must carry the parquet ``configs``
+    block (see ``data_files_yaml``). The endpoint is ``HF_ENDPOINT`` (read now) or the public Hub.
+    """
+    import os
+
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
+    from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError, OfflineModeIsEnabled
+
+    api = HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None)
+    with tempfile.TemporaryDirectory(prefix="groundset-push-") as tmp:
+        folder = Path(tmp) / "dataset"
+        write_dataset(splits, columns, "parquet", folder, card)
+        local = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+        try:
+            api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+            remote = api.list_repo_files(repo_id, repo_type="dataset")
+            stale = [f for f in remote if f.startswith("data/") and f not in local]
+            ops = [CommitOperationDelete(path_in_repo=f) for f in stale]
+            ops += [CommitOperationAdd(path_in_repo=f, path_or_fileobj=str(folder / f)) for f in local]
+            info = api.create_commit(
+                repo_id, ops, repo_type="dataset", commit_message="Upload dataset generated with groundset"
+            )
+        except LocalTokenNotFoundError:
+            raise PushError("no Hugging Face token: set HF_TOKEN or run `hf auth login`, then push again") from None
+        except OfflineModeIsEnabled:
+            raise PushError("HF_HUB_OFFLINE is set: unset it to push to the Hub") from None
+        except HfHubHTTPError as e:
+            status = getattr(getattr(e, "response", None), "status_code", None)
+            hint = {
+                401: "the token was refused: check HF_TOKEN / `hf auth login`",
+                403: "the token may not write to this namespace: use a write token for it",
+                404: "the namespace does not exist or the token cannot see it",
+            }.get(status, "see the Hub's message")
+            raise PushError(f"push to {repo_id} failed (HTTP {status}): {hint}") from None
+        except _transport_errors() as e:  # connection refused, DNS, timeouts
+            raise PushError(
+                f"push to {repo_id} failed: cannot reach {api.endpoint} ({type(e).__name__}); check the network or "
+                "HF_ENDPOINT, then run `groundset export --push-to-hub` again"
+            ) from None
+    return str(info.commit_url)
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """Connection-level errors of the HTTP client huggingface_hub uses (httpx2 in 2.x, httpx before), and OSError."""
+    import importlib
+
+    errors: list[type[BaseException]] = [OSError]
+    for name in ("httpx2", "httpx"):
+        try:
+            errors.append(importlib.import_module(name).TransportError)
+        except (ImportError, AttributeError):
+            pass
+    return tuple(errors)
+
+
+def read_back(out: Path, fmt: str):
+    """Load what ``write_dataset`` wrote as a ``DatasetDict``, the way a user would (``load_from_disk`` / ``load_dataset(dir)``)."""
+    from datasets import load_dataset, load_from_disk
+
+    if fmt == "hf":
+        return load_from_disk(str(out))
+    return load_dataset(str(out))  # the card's configs + dataset_info say which file is which split, and the types
+

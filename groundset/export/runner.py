@@ -1,0 +1,129 @@
+"""The export stage: kept samples → rows of one schema → splits by document → dataset on disk (+ card, + Hub).
+
+>>> result = export(load_config(None, {"export.schema": "sft"}), Workdir("groundset-work"))   # doctest: +SKIP
+>>> result.out, result.split_rows                                                            # doctest: +SKIP
+(PosixPath('groundset-work/export/sft'), {'train': 36, 'test': 4})
+
+Nothing is dropped silently: samples that do not fit the schema (a conversation in ``qa``) and kept questions without
+an honest rejected answer (``dpo``) are counted per reason in ``ExportResult.skipped`` and in the card. An export
+with no rows raises an error that says why and what to change, instead of writing an empty dataset.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from groundset.config import Config
+from groundset.errors import GroundsetError
+from groundset.export import hf
+from groundset.export.card import CardInputs, render_card
+from groundset.export.dpo import build_pairs
+from groundset.export.schemas import SchemaRows, build_rows
+from groundset.export.splits import split_by_document
+from groundset.export.stats import collect, iter_samples
+from groundset.workdir import Workdir
+
+__all__ = ["ExportResult", "export", "export_rows", "output_dir"]
+
+_SCHEMA_TASK_HINT = {
+    "qa": "qa, multihop or rag",
+    "ragas": "qa, multihop or rag",
+    "dpo": "qa, multihop or rag",
+    "conversation": "conversation",
+    "textbook": "textbook",
+    "sft": "any",
+}
+
+
+@dataclass
+class ExportResult:
+    """Where the dataset went and what it holds."""
+
+    out: Path
+    schema: str
+    fmt: str
+    split_rows: dict[str, int] = field(default_factory=dict)
+    split_documents: dict[str, int] = field(default_factory=dict)
+    skipped: Counter = field(default_factory=Counter)
+    files: list[Path] = field(default_factory=list)
+    pushed: str | None = None
+
+    @property
+    def rows(self) -> int:
+        return sum(self.split_rows.values())
+
+
+def output_dir(config: Config, workdir: Workdir) -> Path:
+    """``[export] out`` or ``<workdir>/export/<schema>``."""
+    ex = config.export
+    return Path(ex.out) if ex.out else workdir.export_dir / ex.schema_
+
+
+def export_rows(config: Config, workdir: Workdir) -> SchemaRows:
+    """Rows of the configured schema from the workdir's kept (and, for dpo, rejected) samples."""
+    ex = config.export
+    kept = list(iter_samples(workdir.kept))
+    if not kept:
+        rejected = sum(1 for _ in iter_samples(workdir.rejected))
+        if rejected:
+            raise GroundsetError(
+                f"all {rejected} evaluated samples were rejected, so there is nothing to export; "
+                f"see the reasons in {workdir.rejected} or `groundset report`, and loosen [evaluate] or use a "
+                "stronger [llm] spec"
+            )
+        raise GroundsetError(f"no kept samples in {workdir.kept}: run `groundset evaluate` (or `groundset run`) first")
+    if ex.schema_ == "dpo":
+        return build_pairs(
+            kept,
+            list(iter_samples(workdir.rejected)),
+            reject_reasons=ex.dpo_reject_reasons,
+            include_context=ex.include_context,
+            system_prompt=ex.system_prompt,
+        )
+    return build_rows(ex.schema_, kept, include_context=ex.include_context, system_prompt=ex.system_prompt)
+
+
+def export(config: Config, workdir: Workdir, *, push: bool = True) -> ExportResult:
+    """Write the dataset of ``config.export`` from ``workdir``; push it when ``[export] push_to_hub`` is set."""
+    ex = config.export
+    built = export_rows(config, workdir)
+    if not built.rows:
+        why = ", ".join(f"{k} {v}" for k, v in built.skipped.most_common()) or "no samples"
+        hint = (
+            "DPO needs a kept and a gate-rejected answer to the same question, or a gate-trimmed answer"
+            if ex.schema_ == "dpo"
+            else f"the {ex.schema_} schema takes {_SCHEMA_TASK_HINT[ex.schema_]} samples: add that task to "
+            "[generate] tasks or choose another --schema"
+        )
+        raise GroundsetError(f"schema {ex.schema_}: no rows to export ({why}); {hint}")
+
+    assignment = split_by_document([r["document_ids"] for r in built.rows], ex.splits, seed=ex.seed)
+    splits = {name: [built.rows[i] for i in idx] for name, idx in assignment.items() if idx}
+    result = ExportResult(out=output_dir(config, workdir), schema=ex.schema_, fmt=ex.format, skipped=built.skipped)
+    result.split_rows = {name: len(rows) for name, rows in splits.items()}
+    result.split_documents = {
+        name: len({d for r in rows for d in r["document_ids"]}) for name, rows in splits.items()
+    }
+
+    inputs = CardInputs(
+        config=config,
+        stats=collect(workdir),
+        schema=ex.schema_,
+        fmt=ex.format,
+        split_rows=result.split_rows,
+        split_documents=result.split_documents,
+        skipped=built.skipped,
+        columns=built.columns,
+        configs_yaml=hf.data_files_yaml(ex.format, list(splits)),
+        dataset_info=hf.dataset_info_yaml(built.columns),
+    )
+    result.files = hf.write_dataset(splits, built.columns, ex.format, result.out, render_card(inputs))
+    if push and ex.push_to_hub:
+        inputs.fmt = "parquet"
+        inputs.configs_yaml = hf.data_files_yaml("parquet", list(splits))
+        result.pushed = hf.push_folder(
+            splits, built.columns, render_card(inputs), ex.push_to_hub, private=ex.private
+        )
+    return result

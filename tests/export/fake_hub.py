@@ -1,0 +1,83 @@
+"""A tiny local stand-in for the Hugging Face Hub API that records every request huggingface_hub makes.
+
+It answers the calls of a dataset push the way the Hub documents them: ``POST /api/repos/create``, the repo tree
+listing, ``POST /api/validate-yaml``, ``POST .../preupload/main`` (answering "regular" for every file, so file bytes
+travel inline in the commit instead of through LFS / Xet storage) and ``POST .../commit/main`` (NDJSON).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlparse
+
+
+class FakeHub:
+    def __init__(self, existing_files: list[str] = (), status: int = 200):
+        self.requests: list[dict] = []
+        self.existing = list(existing_files)
+        self.status = status
+        hub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def _reply(self, code: int, body) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                path = urlparse(self.path).path
+                hub.requests.append({"method": self.command, "path": path, "headers": dict(self.headers), "body": raw})
+                if hub.status != 200:
+                    return self._reply(hub.status, {"error": "refused"})
+                base = f"http://127.0.0.1:{hub.port}"
+                if path == "/api/repos/create":
+                    p = json.loads(raw)
+                    return self._reply(200, {"url": f"{base}/datasets/{p['organization']}/{p['name']}"})
+                if path == "/api/validate-yaml":
+                    return self._reply(200, {"errors": [], "warnings": []})
+                if "/tree/" in path:
+                    return self._reply(200, [{"type": "file", "path": f, "oid": "0" * 40, "size": 1} for f in hub.existing])
+                if path.endswith("/preupload/main"):
+                    files = json.loads(raw)["files"]
+                    return self._reply(200, {"files": [
+                        {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False, "oid": None} for f in files]})
+                if path.endswith("/commit/main"):
+                    repo = path.split("/api/datasets/")[1].split("/commit/")[0]
+                    return self._reply(200, {"commitUrl": f"{base}/datasets/{repo}/commit/{'a' * 40}", "commitOid": "a" * 40})
+                return self._reply(404, {"error": f"fake hub does not know {self.command} {path}"})
+
+            do_GET = do_POST = do_PUT = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "FakeHub":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def commit_ops(self) -> list[dict]:
+        """The NDJSON lines of the commit request, with inline file contents decoded."""
+        commit = next(r for r in self.requests if r["path"].endswith("/commit/main"))
+        ops = [json.loads(line) for line in commit["body"].splitlines() if line.strip()]
+        for op in ops:
+            v = op.get("value", {})
+            if op.get("key") == "file" and v.get("encoding") == "base64":
+                v["bytes"] = base64.b64decode(v["content"])
+        return ops

@@ -1,0 +1,81 @@
+"""Literal samples and a filled workdir for export and report tests (no model, no other stage needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from groundset.records import Citation, Evaluation, Sample, Turn
+from groundset.workdir import Workdir, write_json_atomic
+
+
+def cite(doc: str, i: int, text: str | None = None) -> Citation:
+    return Citation(
+        chunk_id=f"{doc}-c{i}", document_id=doc, source=f"docs/{doc}.html", title=doc.upper(),
+        section=["Intro"], text=text or f"Text of chunk {i} of {doc}.",
+    )
+
+
+def qa(i: int, doc: str, kept: bool = True, task: str = "qa", question: str | None = None, **ev) -> Sample:
+    ev.setdefault("scores", {"adherence": 0.9 if kept else 0.2})
+    return Sample(
+        id=f"{task}-{doc}-{i}{'' if kept else '-r'}", task=task, question=question or f"What is item {i} of {doc}?",
+        answer=f"Item {i} of {doc} is a thing." if kept else f"Item {i} was invented in 1850 by Napoleon.",
+        contexts=[cite(doc, i)], attributes={"kind": "factual"}, generation={"model": "tiny-model"},
+        evaluation=Evaluation(kept=kept, **ev),
+    )
+
+
+def conversation(doc: str) -> Sample:
+    return Sample(
+        id=f"conv-{doc}", task="conversation",
+        turns=[Turn(role="user", content="What is X?"), Turn(role="assistant", content="X is Y.", chunk_ids=[f"{doc}-c0"]),
+               Turn(role="user", content="And Z?"), Turn(role="assistant", content="Z is W.", chunk_ids=[f"{doc}-c1"])],
+        contexts=[cite(doc, 0), cite(doc, 1)], generation={"model": "tiny-model"},
+        evaluation=Evaluation(kept=True, scores={"adherence": 0.8}),
+    )
+
+
+def textbook(doc: str) -> Sample:
+    return Sample(
+        id=f"tb-{doc}", task="textbook", question="Lists in Python", passage="Lists hold items. They are mutable.",
+        contexts=[cite(doc, 0)], attributes={"audience": "expert"}, generation={"model": "tiny-model"},
+        evaluation=Evaluation(kept=True, scores={"adherence": 0.95, "rating": 4.0}),
+    )
+
+
+def multihop(a: str, b: str) -> Sample:
+    return Sample(
+        id=f"mh-{a}-{b}", task="multihop", question=f"How do {a} and {b} relate?", answer=f"{a} feeds {b}.",
+        contexts=[cite(a, 0), cite(b, 0)], generation={"model": "tiny-model"},
+        evaluation=Evaluation(kept=True, scores={"adherence": 0.7}),
+    )
+
+
+def write_samples(path: Path, samples: list[Sample]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(s.model_dump_json() + "\n" for s in samples), encoding="utf-8")
+
+
+def filled_workdir(root: Path, kept: list[Sample], rejected: list[Sample] = ()) -> Workdir:
+    """A workdir as the stages leave it: ingest report, samples, kept/rejected, summary, usage."""
+    wd = Workdir(root).ensure()
+    docs = sorted({c.document_id for s in [*kept, *rejected] for c in s.contexts} | {"unused-doc"})
+    write_json_atomic(wd.ingest_report, {
+        "counts": {"files": len(docs), "files_ok": len(docs), "files_failed": 0, "documents": len(docs),
+                   "chunks": 10 * len(docs), "points": 10 * len(docs)},
+        "dropped": {"tiny": 2},
+        "documents": [{"id": d, "source": f"docs/{d}.html", "title": d, "chunks": 10} for d in docs],
+    })
+    by_task: dict[str, list[Sample]] = {}
+    for s in [*kept, *rejected]:
+        by_task.setdefault(s.task, []).append(s)
+    for task, ss in by_task.items():
+        write_samples(wd.samples(task), ss)
+    wd.rejects("qa").write_text(json.dumps({"reason": "invalid_json", "raw": "{oops"}) + "\n")
+    write_samples(wd.kept, list(kept))
+    write_samples(wd.rejected, list(rejected))
+    write_json_atomic(wd.evaluate_summary, {"judge": "default", "kept": len(kept), "rejected": len(rejected)})
+    write_json_atomic(wd.usage, {"stages": {"generate": {"calls": 30, "prompt_tokens": 9000, "completion_tokens": 3000,
+                                                          "cache_hits": 2, "seconds": 12.5}}})
+    return wd

@@ -1,0 +1,81 @@
+"""The push path against a local fake Hub (HF_ENDPOINT): what huggingface_hub sends, and that the token stays secret.
+
+Exercised: create_repo, repo file listing, README YAML validation, preupload, the NDJSON commit with inline files
+and deletions. Not exercised (no Hub here): LFS / Xet storage uploads, which the real Hub asks for parquet files.
+"""
+
+import io
+import json
+
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from groundset.cli import cli
+from groundset.config import load_config
+from groundset.export.hf import PushError
+from groundset.export.runner import export
+from tests.export.fake_hub import FakeHub
+from tests.export.fixtures import filled_workdir, qa
+
+TOKEN = "hf_testtoken_ABCDEFGHIJKLMNOP"
+
+
+@pytest.fixture
+def online(monkeypatch):
+    import huggingface_hub.constants as c
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(c, "HF_HUB_OFFLINE", False)
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+
+
+def _kept():
+    return [qa(i, f"d{i % 4}") for i in range(12)]
+
+
+def test_push_creates_repo_and_commits_parquet_and_card(tmp_path, monkeypatch, online, capfd):
+    wd = filled_workdir(tmp_path / "w", _kept())
+    with FakeHub(existing_files=["data/validation-00000-of-00001.parquet", ".gitattributes"]) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        result = CliRunner().invoke(
+            cli, ["--workdir", str(wd.root), "export", "--format", "jsonl", "--push-to-hub", "me/grounded", "--private"]
+        )
+        assert result.exit_code == 0, result.output
+    create = next(r for r in hub.requests if r["path"] == "/api/repos/create")
+    assert json.loads(create["body"]) == {"name": "grounded", "organization": "me", "visibility": "private", "type": "dataset"}
+    assert all(r["headers"].get("authorization") == f"Bearer {TOKEN}" for r in hub.requests)
+    ops = hub.commit_ops()
+    assert ops[0]["key"] == "header"
+    files = {op["value"]["path"]: op["value"].get("bytes") for op in ops if op["key"] == "file"}
+    deleted = [op["value"]["path"] for op in ops if op["key"] == "deletedFile"]
+    assert deleted == ["data/validation-00000-of-00001.parquet"]
+    assert set(files) == {"README.md", "data/train-00000-of-00001.parquet", "data/test-00000-of-00001.parquet"}
+    card = files["README.md"].decode()
+    assert "data/train-*.parquet" in card and "dataset_info:" in card
+    pushed = sum(pq.read_table(io.BytesIO(files[f])).num_rows for f in files if f.endswith(".parquet"))
+    assert pushed == 12
+    assert "commit" in result.output
+    # the token is never printed nor written
+    out, err = capfd.readouterr()
+    assert TOKEN not in result.output + out + err
+    for path in wd.root.rglob("*"):
+        if path.is_file():
+            assert TOKEN.encode() not in path.read_bytes(), path
+
+
+def test_push_refused_names_the_fix(tmp_path, monkeypatch, online):
+    wd = filled_workdir(tmp_path / "w", _kept())
+    cfg = load_config(None, {"export.push_to_hub": "me/grounded"})
+    with FakeHub(status=401) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        with pytest.raises(PushError, match="HTTP 401.*HF_TOKEN"):
+            export(cfg, wd)
+    assert (wd.export_dir / "qa" / "README.md").exists()  # the local export is kept
+
+
+def test_push_unreachable_endpoint(tmp_path, monkeypatch, online):
+    wd = filled_workdir(tmp_path / "w", _kept())
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: connection refused
+    with pytest.raises(PushError, match="cannot reach"):
+        export(load_config(None, {"export.push_to_hub": "me/grounded"}), wd)
