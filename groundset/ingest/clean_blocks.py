@@ -1,0 +1,252 @@
+"""Parts (partition.Part) -> Blocks (records.Block) with section paths.
+
+Two ways to know the headings:
+
+- **markup** (HTML, Markdown, DOCX, EPUB): a heading is a heading because the source says so (``<h2>``, "Heading 2"
+  style); its depth comes with it.
+- **layout** (PDF, plain text): unstructured *guesses* titles (its fast PDF strategy calls about half the lines of a
+  manual titles), so a guessed title becomes a heading only if it reads like one and body text follows it:
+
+  * strong: numbered ("2.3 Paragraph styles" -> level 2) or a keyword heading ("Chapter 4", "Letter 1", "CHAPTER IV.")
+  * weak: short (<= 10 words), starts with a capital, no closing punctuation, not code ("canvas.setFont(...)"), not a
+    figure caption; with page layout (PDF) also set in a larger font than body lines and at the body's left edge
+    (or centred); without layout accepted only in documents that have no strong headings.
+
+  A heading is rejected when another candidate of the same or a higher level comes before any body text (tables
+  of contents, figure labels); a weak one also when any candidate does. Rejected titles stay in the text; runs of them merge into one block.
+
+>>> from groundset.ingest.partition import Part
+>>> parts = [Part("title", "Chapter 1 Intro"), Part("title", "1.1 Basics"), Part("text", "Body text of the section here."),
+...          Part("title", "Figure 1-1: A chart"), Part("text", "More body text comes after it.")]
+>>> [(b.kind, b.text, b.section) for b in blocks_from_layout(parts)][:3]
+[('title', 'Chapter 1 Intro', ['Chapter 1 Intro']), ('title', '1.1 Basics', ['Chapter 1 Intro', '1.1 Basics']), ('text', 'Body text of the section here.', ['Chapter 1 Intro', '1.1 Basics'])]
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+
+from groundset.ingest.partition import Part
+from groundset.ingest.text import clean_text
+from groundset.records import Block
+
+__all__ = ["blocks_from_markup", "blocks_from_layout", "heading_strength", "DROP_KINDS"]
+
+DROP_KINDS = {"header", "footer", "page_number", "image", "page_break"}
+_BLOCK_KIND = {"text": "text", "caption": "text", "list": "list", "table": "table", "code": "code", "title": "title"}
+
+_NUMBERED = re.compile(r"^((?:\d{1,2}|[A-Z](?=\.\d))(?:\.\d{1,3}){0,4})\.?\s+(?=[A-Z\"'“(])(\S.*)$")
+_KEYWORD = re.compile(
+    r"^(chapter|part|book|section|appendix|letter|volume|act|scene|lecture|lesson|stave|canto)\s+"
+    r"(\d{1,3}|[ivxlcdm]{1,7}|[a-z]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|first|second|third)"
+    r"\b[.:]?(\s+\S.*)?$",
+    re.I,
+)
+_CODE = re.compile(r"[=_{}\[\]<>@#$%^*|\\/~`]|\w\.\w|\w\(|^\(|\)$|^>>>")
+_CODE_IN_NUMBERED = re.compile(r"[={}\[\]<>]|\w\(|^>>>|\w\.\w+\(")
+_CAPTION = re.compile(r"^(figure|fig\.|table|listing|example|image|plate|chart)\s*[\dIVX][\d\-.:]*", re.I)
+_TRAILING_ANCHOR = re.compile(r"\s*[¶§]\s*$")
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+def looks_like_code(text: str) -> bool:
+    return bool(_CODE.search(text))
+
+
+def heading_strength(text: str) -> tuple[str, int] | None:
+    """('strong', level) for numbered / keyword headings, ('weak', 0) for a plausible unnumbered one, else None.
+
+    >>> heading_strength("2.3 Paragraph styles"), heading_strength("Image methods"), heading_strength("This produces it.")
+    (('strong', 2), ('weak', 0), None)
+    """
+    words = _words(text)
+    if not words or len(text) > 120:
+        return None
+    m = _NUMBERED.match(text)
+    if m and len(words) <= 14 and not _CODE_IN_NUMBERED.search(m.group(2)) and not m.group(2).endswith((",", ";")):
+        return "strong", m.group(1).count(".") + 1
+    if _KEYWORD.match(text) and len(words) <= 14 and not looks_like_code(text):
+        return "strong", 1
+    if len(words) > 10 or len(text) > 80 or not text[0].isupper() or text[-1] in ".,;:!?-–—":
+        return None
+    if looks_like_code(text) or _CAPTION.match(text):
+        return None
+    letters = sum(c.isalpha() for c in text if not c.isspace())
+    if letters < 0.6 * sum(not c.isspace() for c in text):
+        return None
+    if len(words) == 1 and len(text) <= 4:
+        return None  # "NOTE", "Tip": labels, not sections
+    if not any(sum(c.isalpha() for c in w) >= 3 for w in words):
+        return None  # "T U V", "Î î": glyph tables
+    return "weak", 0
+
+
+@dataclass
+class _Item:
+    part: Part
+    text: str
+    strength: tuple[str, int] | None = None
+
+
+def _clean(part: Part) -> str:
+    keep = part.kind in ("code", "table")
+    text = clean_text(part.text, keep_newlines=keep)
+    if not keep and not any(c.isalnum() for c in text):
+        return ""  # a lone bullet "• •", a rule "-----"
+    if part.kind == "title":
+        text = _TRAILING_ANCHOR.sub("", text)
+    return text
+
+
+def _emit(blocks: list[Block], kind: str, text: str, section: list[str], page: int | None) -> None:
+    """Append a block; consecutive list items of one section merge into one list block."""
+    if not text:
+        return
+    if kind == "list":
+        text = f"- {text}"
+        prev = blocks[-1] if blocks else None
+        if prev is not None and prev.kind == "list" and prev.section == section and prev.page == page:
+            prev.text += "\n" + text
+            return
+    blocks.append(Block(text=text, section=list(section), page=page, kind=kind))
+
+
+def blocks_from_markup(parts: list[Part]) -> list[Block]:
+    """Parts whose titles carry a markup depth -> Blocks. Titles without depth (guesses) become text."""
+    blocks: list[Block] = []
+    stack: list[tuple[int, str]] = []
+    for part in parts:
+        if part.kind in DROP_KINDS:
+            continue
+        text = _clean(part)
+        if not text:
+            continue
+        if part.kind == "title" and part.depth is not None:
+            while stack and stack[-1][0] >= part.depth:
+                stack.pop()
+            stack.append((part.depth, text))
+            _emit(blocks, "title", text, [t for _, t in stack], part.page)
+        else:
+            kind = "text" if part.kind == "title" else _BLOCK_KIND.get(part.kind, "text")
+            _emit(blocks, kind, text, [t for _, t in stack], part.page)
+    return blocks
+
+
+@dataclass
+class _Layout:
+    """Typical geometry of body text in a paged document: its left edge and the height of one line."""
+
+    body_left: float
+    line: float
+
+    @classmethod
+    def of(cls, parts: list[Part]) -> "_Layout | None":
+        lefts = [p.left for p in parts if p.left is not None and p.kind == "text" and len(p.text.split()) >= 8]
+        lines = [round(p.height, 4) for p in parts if p.height and p.kind in ("text", "title") and len(p.text.split()) <= 12]
+        if not lefts or not lines:
+            return None
+        return cls(statistics.median(lefts), Counter(lines).most_common(1)[0][0])
+
+    def heading_like(self, part: Part) -> bool:
+        """An unnumbered heading sits at the body's left edge (or is centred and big) in a larger font."""
+        if part.height is None or part.left is None:
+            return False
+        scale = part.height / self.line if self.line else 0
+        if not 1.1 <= scale <= 2.6:
+            return False
+        at_left = abs(part.left - self.body_left) <= 0.02
+        centred = part.right is not None and abs((part.left + part.right) / 2 - 0.5) <= 0.03 and scale >= 1.4
+        return at_left or centred
+
+
+def _is_body(item: _Item) -> bool:
+    if item.strength is not None:
+        return False
+    if item.part.kind in ("code", "table"):
+        return True
+    return len(_words(item.text)) >= 4 or (item.part.kind == "title" and looks_like_code(item.text))
+
+
+def _accepted(items: list[_Item], i: int, lookahead: int = 12) -> bool:
+    """Body text must follow before a heading of the same or a higher level (a strong heading may be followed
+    directly by deeper ones: "Chapter 2" then "2.1 Basics")."""
+    kind, level = items[i].strength
+    for nxt in items[i + 1 : i + 1 + lookahead]:
+        if nxt.strength is not None:
+            if kind == "weak" or (nxt.strength[0] == "strong" and nxt.strength[1] <= level):
+                return False
+            continue
+        if _is_body(nxt):
+            return True
+    return False
+
+
+def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None) -> list[Block]:
+    """Parts with guessed titles (PDF, plain text) -> Blocks whose sections come from accepted headings only.
+
+    ``allow_weak``: accept unnumbered headings; default: when the parts have page layout or no strong heading exists.
+    """
+    items = []
+    for part in parts:
+        if part.kind in DROP_KINDS:
+            continue
+        text = _clean(part)
+        if not text:
+            continue
+        item = _Item(part, text)
+        if part.kind in ("title", "text") and len(_words(text)) <= 14:
+            strength = heading_strength(text)
+            if strength and (part.kind == "title" or strength[0] == "strong"):
+                item.strength = strength
+        items.append(item)
+    strong = any(it.strength and it.strength[0] == "strong" for it in items)
+    layout = _Layout.of([it.part for it in items])
+    if allow_weak is None:
+        allow_weak = layout is not None or not strong
+    for it in items:
+        if it.strength and it.strength[0] == "weak":
+            if not allow_weak or (layout is not None and not layout.heading_like(it.part)):
+                it.strength = None
+    accepted = [bool(it.strength) and _accepted(items, i) for i, it in enumerate(items)]
+
+    blocks: list[Block] = []
+    stack: list[tuple[int, str, bool]] = []  # (level, text, numbered)
+    loose: list[str] = []  # rejected titles waiting to merge into one block
+    loose_page: int | None = None
+
+    def flush() -> None:
+        nonlocal loose
+        if loose:
+            _emit(blocks, "text", "\n".join(loose), [t for _, t, _ in stack], loose_page)
+            loose = []
+
+    for it, ok in zip(items, accepted):
+        if ok:
+            flush()
+            kind, level = it.strength
+            if kind == "weak":
+                numbered = [lv for lv, _, num in stack if num]
+                level = (max(numbered) + 1) if numbered else 1
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, it.text, kind == "strong"))
+            _emit(blocks, "title", it.text, [t for _, t, _ in stack], it.part.page)
+        elif it.part.kind == "title" and len(_words(it.text)) <= 14 and not looks_like_code(it.text):
+            if loose and loose_page != it.part.page:
+                flush()
+            loose_page = it.part.page
+            loose.append(it.text)
+        else:
+            flush()
+            kind = _BLOCK_KIND.get(it.part.kind, "text")
+            if kind == "title":
+                kind = "code" if looks_like_code(it.text) else "text"
+            _emit(blocks, kind, it.text, [t for _, t, _ in stack], it.part.page)
+    flush()
+    return blocks
