@@ -7,6 +7,7 @@ groundset-work/
   llm-cache.sqlite                LLM response cache: re-runs and resumed runs pay nothing twice
   samples/<task>.jsonl            generated samples, appended as produced
   samples/<task>.rejects.jsonl    unparseable / invalid outputs with raw text and reason
+  samples/summary.json            per-task counts of the last generate run
   evaluated/kept.jsonl, evaluated/rejected.jsonl, evaluated/summary.json
   usage.json                      calls, tokens, cache hits, seconds per stage
   state.json                      which stages finished, with the config fingerprint they ran with
@@ -86,6 +87,11 @@ class Workdir:
 
     def rejects(self, task: str) -> Path:
         return self.samples_dir / f"{task}.rejects.jsonl"
+
+    @property
+    def generate_summary(self) -> Path:
+        """Per-task accepted / rejected-by-reason counts and LLM use of the last generate run."""
+        return self.samples_dir / "summary.json"
 
     @property
     def evaluated_dir(self) -> Path:
