@@ -1,16 +1,231 @@
-"""Configuration of the generate stage: the [generate] table of groundset.toml."""
+"""Configuration of the generate stage: the [generate] table of groundset.toml, one sub-table per task.
+
+```toml
+[generate]
+tasks = { qa = 50, multihop = 20 }
+seed = 0
+reuse_chunks = false
+
+[generate.qa]
+temperature = 0.2
+kinds = { factual = 2, definition = 1, explanation = 1, procedural = 1, comparison = 1 }
+
+[generate.conversation]
+turns = 4
+roles = [["student", "teacher"], ["journalist", "domain expert"]]
+```
+
+Every key has a default; a changed task section changes the sample ids of that task (new samples, not a mix).
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import get_args
 
-__all__ = ["GenerateConfig"]
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from groundset.records import TaskName
+
+__all__ = [
+    "GenerateConfig",
+    "TaskParams",
+    "QAConfig",
+    "MultihopConfig",
+    "ConversationConfig",
+    "TextbookConfig",
+    "RagConfig",
+    "TASKS",
+    "QUESTION_KINDS",
+]
+
+TASKS: tuple[str, ...] = get_args(TaskName)
+QUESTION_KINDS = ("factual", "definition", "explanation", "procedural", "comparison")
 
 
-class GenerateConfig(BaseModel):
-    """What to generate and how much. Task-specific knobs are added by the generators."""
-
+class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    tasks: dict[str, int] = Field(default_factory=lambda: {"qa": 20}, description="task name -> number of samples")
+
+class TaskParams(_Section):
+    """Sampling parameters shared by every task (per task so that factual tasks can run cooler)."""
+
+    temperature: float = Field(0.7, ge=0, le=2, description="sampling temperature")
+    top_p: float = Field(0.95, gt=0, le=1, description="nucleus sampling mass")
+    max_tokens: int = Field(384, gt=0, le=32768, description="completion tokens per LLM call")
+
+    def sampling(self) -> dict:
+        return {"temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens}
+
+
+def _check_weights(v: dict[str, float]) -> dict[str, float]:
+    unknown = sorted(set(v) - set(QUESTION_KINDS))
+    if unknown:
+        raise ValueError(f"unknown question kind(s) {unknown}: use {', '.join(QUESTION_KINDS)}")
+    if any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
+        raise ValueError("weights must be >= 0 with at least one > 0")
+    return v
+
+
+def _non_empty(name: str, v: list) -> list:
+    if not v:
+        raise ValueError(f"{name} must list at least one value")
+    return v
+
+
+class QAConfig(TaskParams):
+    """Single-hop question/answer from one seed chunk."""
+
+    temperature: float = Field(0.3, ge=0, le=2)
+    max_tokens: int = Field(256, gt=0, le=32768)
+    kinds: dict[str, float] = Field(
+        default_factory=lambda: {"factual": 3, "definition": 1, "explanation": 2, "procedural": 2, "comparison": 1},
+        description="question kind -> relative weight (factual, definition, explanation, procedural, comparison)",
+    )
+
+    @field_validator("kinds")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_weights(v)
+
+
+class MultihopConfig(TaskParams):
+    """A question needing the seed chunk plus nearest-neighbour partners from another section or document."""
+
+    temperature: float = Field(0.4, ge=0, le=2)
+    max_tokens: int = Field(320, gt=0, le=32768)
+    partners: int = Field(1, ge=1, le=4, description="partner chunks added to the seed chunk")
+    candidates: int = Field(24, ge=1, le=500, description="nearest neighbours examined to find partners")
+    min_similarity: float = Field(0.3, ge=-1, le=1, description="partners must be at least this similar (cosine)")
+    max_similarity: float = Field(0.9, ge=-1, le=1, description="…and below this, so they are not near-duplicates")
+    other: str = Field("section", pattern="^(section|document)$", description="partners come from another section | document")
+    min_overlap_words: int = Field(1, ge=0, description="content words each cited chunk must share with the Q&A")
+
+    @model_validator(mode="after")
+    def _band(self) -> "MultihopConfig":
+        if self.min_similarity >= self.max_similarity:
+            raise ValueError(f"min_similarity ({self.min_similarity}) must be below max_similarity ({self.max_similarity})")
+        return self
+
+
+class ConversationConfig(TaskParams):
+    """A multi-turn dialogue; every follow-up question triggers a fresh retrieval."""
+
+    temperature: float = Field(0.8, ge=0, le=2)
+    max_tokens: int = Field(256, gt=0, le=32768, description="completion tokens per turn message")
+    turns: int = Field(3, ge=1, le=20, description="user/assistant exchanges per conversation")
+    context_chunks: int = Field(2, ge=1, le=10, description="chunks retrieved for each user question")
+    roles: list[tuple[str, str]] = Field(
+        default_factory=lambda: [
+            ("student", "teacher"),
+            ("doctoral student", "professor"),
+            ("confused audience member", "speaker"),
+            ("new team member", "senior engineer"),
+            ("curious reader", "author"),
+        ],
+        description="(asker, answerer) pairs",
+    )
+    emotions: list[str] = Field(
+        default_factory=lambda: ["curious", "confused", "skeptical", "enthusiastic", "frustrated", "neutral"],
+        description="emotional context of the asker",
+    )
+    structures: list[str] = Field(
+        default_factory=lambda: ["Q&A session", "debate", "lecture", "informal discussion"],
+        description="conversation structure",
+    )
+    scenarios: list[str] = Field(
+        default_factory=lambda: [
+            "preparing for an exam",
+            "debugging a problem at work",
+            "office hours after a class",
+            "a meetup talk",
+            "reviewing documentation together",
+        ],
+        description="where the conversation takes place",
+    )
+    knowledge_levels: list[str] = Field(
+        default_factory=lambda: ["beginner", "intermediate", "expert"], description="knowledge level of the asker"
+    )
+
+    @field_validator("roles", "emotions", "structures", "scenarios", "knowledge_levels")
+    @classmethod
+    def _non_empty(cls, v, info):
+        return _non_empty(info.field_name, v)
+
+
+class TextbookConfig(TaskParams):
+    """A passage on a topic of the corpus (titles + headings refined into subtopics), audience × format grid."""
+
+    temperature: float = Field(0.8, ge=0, le=2)
+    max_tokens: int = Field(512, gt=0, le=32768)
+    context_chunks: int = Field(3, ge=1, le=12, description="chunks the passage is grounded on")
+    chunks_per_topic: int = Field(3, ge=1, le=50, description="a section with more chunks is split into subtopics")
+    min_words: int = Field(40, ge=1, description="shorter passages are rejected as too_short")
+    audiences: list[str] = Field(default_factory=lambda: ["high school student", "undergraduate student", "expert"])
+    formats: list[str] = Field(
+        default_factory=lambda: [
+            "textbook section",
+            "tutorial",
+            "FAQ",
+            "table with explanation",
+            "worked problem with solution",
+        ]
+    )
+
+    @field_validator("audiences", "formats")
+    @classmethod
+    def _non_empty(cls, v, info):
+        return _non_empty(info.field_name, v)
+
+
+class RagConfig(TaskParams):
+    """Question, answer and a shuffled context list: the gold chunk plus retrieved hard negatives."""
+
+    temperature: float = Field(0.3, ge=0, le=2)
+    max_tokens: int = Field(256, gt=0, le=32768)
+    distractors: int = Field(3, ge=1, le=50, description="hard negatives retrieved for the question")
+    max_distractor_similarity: float = Field(
+        0.95, ge=-1, le=1, description="chunks this similar to the gold chunk are skipped (likely positives)"
+    )
+    kinds: dict[str, float] = Field(
+        default_factory=lambda: {"factual": 3, "definition": 1, "explanation": 1, "procedural": 1},
+        description="question kind -> relative weight",
+    )
+
+    @field_validator("kinds")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_weights(v)
+
+
+class GenerateConfig(_Section):
+    """What to generate and how much; one sub-table per task."""
+
+    tasks: dict[str, int] = Field(default_factory=lambda: {"qa": 20}, description="task name -> accepted samples wanted")
     seed: int = Field(0, description="random seed for seed-chunk sampling and sampling parameters")
+    reuse_chunks: bool = Field(
+        False, description="after every usable chunk was a seed once, start again (else the run stops short)"
+    )
+    min_seed_tokens: int = Field(24, ge=0, description="chunks shorter than this are never seeds")
+    max_attempts_factor: float = Field(
+        3.0, ge=1, le=100, description="attempts per task are capped at ceil(n × factor) + 2 (rejects are retried)"
+    )
+    batch_size: int = Field(16, ge=1, le=4096, description="attempts sent to the LLM together (written per batch)")
+    qa: QAConfig = Field(default_factory=QAConfig)
+    multihop: MultihopConfig = Field(default_factory=MultihopConfig)
+    conversation: ConversationConfig = Field(default_factory=ConversationConfig)
+    textbook: TextbookConfig = Field(default_factory=TextbookConfig)
+    rag: RagConfig = Field(default_factory=RagConfig)
+
+    @field_validator("tasks")
+    @classmethod
+    def _known_tasks(cls, v: dict[str, int]) -> dict[str, int]:
+        for name, n in v.items():
+            if name not in TASKS:
+                raise ValueError(f"unknown task {name!r}: use {', '.join(TASKS)}")
+            if not isinstance(n, int) or n < 0:
+                raise ValueError(f"tasks.{name} must be a whole number >= 0 (got {n!r})")
+        return v
+
+    def task(self, name: str) -> TaskParams:
+        """The sub-section of task ``name``."""
+        return getattr(self, name)

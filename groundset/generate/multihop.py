@@ -1,0 +1,125 @@
+"""The multihop task: a question that needs the seed chunk AND partner chunks from another section or document.
+
+>>> partners = find_partners(seed, corpus, cfg)       # doctest: +SKIP  [(Chunk, cosine), …] inside the band
+>>> parse([result], attempt, partners_of_attempt)     # doctest: +SKIP
+
+Partners are Qdrant nearest neighbours of the seed chunk with cosine in ``[min_similarity, max_similarity)`` —
+related, not near-duplicates — from another section (or another document, ``other = "document"``); a seed without
+such a partner is a ``no_partner`` reject, costing no LLM call. The model lists the labels it used in ``cited`` and
+marks facts with ``[C1]``; an output citing fewer than two distinct chunks, or where a cited chunk contributes no
+content word of its own to the question/answer (a fake hop), is rejected as ``single_hop``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from groundset.generate.base import Attempt, Job, chat, new_sample, quote_chunks, request
+from groundset.generate.checks import (
+    Reject,
+    clean_field,
+    content_words,
+    problem_with_question,
+    problem_with_text,
+    read_object,
+)
+from groundset.generate.config import MultihopConfig
+from groundset.generate.corpus import Corpus
+from groundset.generate.prompts import MULTIHOP_DEMO, dumps, is_demo_copy, multihop_schema, quote, render
+from groundset.llm.base import ChatRequest, ChatResult
+from groundset.records import Chunk, Sample
+
+__all__ = ["find_partners", "build_requests", "parse", "job"]
+
+_MARK = re.compile(r"\[\s*(C\d+)\s*\]", re.I)
+
+
+def find_partners(seed: Chunk, corpus: Corpus, cfg: MultihopConfig, usable: set[str] | None = None) -> list[tuple[Chunk, float]]:
+    """Up to ``cfg.partners`` neighbours of ``seed`` in the similarity band, from another section/document."""
+    vector = corpus.vectors([seed.id])[0]
+    exclude_docs = [seed.document_id] if cfg.other == "document" else []
+    hits = corpus.similar(vector, cfg.candidates, exclude_ids=[seed.id], exclude_document_ids=exclude_docs)
+    chosen: list[tuple[Chunk, float]] = []
+    for chunk, score in hits:
+        if not (cfg.min_similarity <= score < cfg.max_similarity):
+            continue
+        if usable is not None and chunk.id not in usable:
+            continue
+        if chunk.document_id == seed.document_id and (cfg.other == "document" or chunk.section == seed.section):
+            continue
+        if chosen:
+            sims = corpus.vectors([c.id for c, _ in chosen]) @ corpus.vectors([chunk.id])[0]
+            if float(sims.max()) >= cfg.max_similarity:
+                continue
+        chosen.append((chunk, score))
+        if len(chosen) == cfg.partners:
+            break
+    return chosen
+
+
+def build_requests(attempt: Attempt, chunks: list[Chunk]) -> list[ChatRequest]:
+    """One request: the two-document demonstration, then seed + partners as quoted documents C1, C2…"""
+    demo_docs = "\n\n".join(quote(f"C{i + 1}", t) for i, t in enumerate(MULTIHOP_DEMO["documents"]))
+    demo_user = render("multihop", documents=demo_docs, labels="C1, C2")
+    documents, labels = quote_chunks(chunks)
+    user = render("multihop", documents=documents, labels=", ".join(labels))
+    messages = chat(user, [(demo_user, dumps(MULTIHOP_DEMO["output"]))])
+    return [request(attempt, messages, multihop_schema(labels))]
+
+
+def _label(raw: str) -> str:
+    return raw.strip().strip("[]()").strip().upper()
+
+
+def parse(results: list[ChatResult], attempt: Attempt, chunks: list[Chunk], cfg: MultihopConfig) -> Sample | Reject:
+    """A multihop Sample when the answer cites ≥ 2 distinct chunks that each contribute; else a Reject."""
+    result = results[0]
+    obj = read_object(result, {"question": str, "answer": str, "cited": list})
+    if isinstance(obj, Reject):
+        return obj
+    question, answer = clean_field(obj["question"]), clean_field(obj["answer"])
+    reason = problem_with_question(question) or problem_with_text(answer, min_words=3)
+    if reason:
+        return Reject(reason, result.text, f"question={question!r}")
+    if is_demo_copy(f"{question} {answer}", " ".join(c.text for c in chunks)):
+        return Reject("copied_demo", result.text)
+    by_label = {f"C{i + 1}": c for i, c in enumerate(chunks)}
+    cited = [lab for lab in dict.fromkeys(_label(x) for x in [*obj["cited"], *_MARK.findall(answer)]) if lab in by_label]
+    if len({by_label[lab].id for lab in cited}) < 2:
+        return Reject("single_hop", result.text, f"cites {cited or 'nothing'}; needs two distinct documents")
+    qa_words = content_words(f"{question} {answer}")
+    words = {lab: content_words(by_label[lab].text) for lab in cited}
+    contributing = []
+    for lab in cited:
+        others = set().union(*(w for other, w in words.items() if other != lab))
+        if len((words[lab] - others) & qa_words) >= cfg.min_overlap_words:
+            contributing.append(lab)
+    if len(contributing) < 2:
+        return Reject("single_hop", result.text, f"cited {cited} but only {contributing} contribute to the answer")
+    clean_answer = re.sub(r"\s+([.,;:!?])", r"\1", _MARK.sub("", answer)).strip()
+    clean_answer = re.sub(r"\s{2,}", " ", clean_answer)
+    return new_sample(
+        attempt,
+        chunks,
+        question=question,
+        answer=clean_answer,
+        attributes={
+            "cited_chunk_ids": [by_label[lab].id for lab in contributing],
+            "hops": len(contributing),
+            "answer_with_citations": answer,
+        },
+    )
+
+
+def job(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set[str] | None = None) -> Job:
+    seed = attempt.seeds[0]
+    partners = find_partners(seed, corpus, cfg, usable)
+    if not partners:
+        return Reject("no_partner", "", f"no neighbour of the seed in cosine [{cfg.min_similarity}, {cfg.max_similarity}) "
+                      f"from another {cfg.other}")
+    chunks = [seed, *(c for c, _ in partners)]
+    results = yield build_requests(attempt, chunks)
+    sample = parse(results, attempt, chunks, cfg)
+    if isinstance(sample, Sample):
+        sample.attributes["partner_scores"] = [round(s, 4) for _, s in partners]
+    return sample

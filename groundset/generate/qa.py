@@ -1,0 +1,70 @@
+"""The qa task: one standalone question and its answer from one seed chunk, of a sampled kind.
+
+>>> reqs = build_requests(attempt)                 # doctest: +SKIP  (one request: demo exchange + the chunk)
+>>> parse([ChatResult(text='{"question": "What does list.append do?", "answer": "It adds an item."}')], attempt)
+... # doctest: +SKIP
+Sample(task='qa', question='What does list.append do?', answer='It adds an item.', attributes={'kind': …}, …)
+
+Kinds: factual, definition, explanation, procedural, comparison (weights in ``[generate.qa] kinds``). A question
+that refers to "the passage", starts with a preamble ("Sure, here are…"), is not a question, or copies the
+demonstration is rejected with that reason; so is an answer saying the document does not tell.
+"""
+
+from __future__ import annotations
+
+from groundset.generate.base import Attempt, Job, chat, new_sample, quote_chunks, request
+from groundset.generate.checks import Reject, clean_field, problem_with_question, problem_with_text, read_object
+from groundset.generate.prompts import (
+    DEMO_DOCUMENT,
+    KIND_INSTRUCTIONS,
+    QA_DEMOS,
+    dumps,
+    is_demo_copy,
+    qa_schema,
+    quote,
+    render,
+)
+from groundset.llm.base import ChatRequest, ChatResult
+from groundset.records import Sample
+
+__all__ = ["build_requests", "parse", "parse_pair", "job"]
+
+
+def build_requests(attempt: Attempt) -> list[ChatRequest]:
+    """One request: the kind's demonstration on a fixed toy document, then the seed chunk as quoted data."""
+    kind = attempt.controls.get("kind", "factual")
+    instruction = KIND_INSTRUCTIONS[kind]
+    demo_user = render("qa", documents=quote("C1", DEMO_DOCUMENT, title="Rhine"), kind_instruction=instruction)
+    documents, _ = quote_chunks(attempt.seeds[:1])
+    user = render("qa", documents=documents, kind_instruction=instruction)
+    return [request(attempt, chat(user, [(demo_user, dumps(QA_DEMOS[kind]))]), qa_schema())]
+
+
+def parse_pair(result: ChatResult, attempt: Attempt) -> tuple[str, str] | Reject:
+    """(question, answer) from one result, or the Reject saying what is wrong."""
+    obj = read_object(result, {"question": str, "answer": str})
+    if isinstance(obj, Reject):
+        return obj
+    question, answer = clean_field(obj["question"]), clean_field(obj["answer"])
+    reason = problem_with_question(question) or problem_with_text(answer, min_words=2)
+    if reason:
+        return Reject(reason, result.text, f"question={question!r}")
+    if is_demo_copy(f"{question} {answer}", " ".join(c.text for c in attempt.seeds)):
+        return Reject("copied_demo", result.text)
+    if question.strip().lower() == answer.strip().lower():
+        return Reject("schema_mismatch", result.text, "answer repeats the question")
+    return question, answer
+
+
+def parse(results: list[ChatResult], attempt: Attempt) -> Sample | Reject:
+    """The qa Sample of ``attempt`` from its single result."""
+    pair = parse_pair(results[0], attempt)
+    if isinstance(pair, Reject):
+        return pair
+    question, answer = pair
+    return new_sample(attempt, list(attempt.seeds[:1]), question=question, answer=answer)
+
+
+def job(attempt: Attempt, corpus=None, cfg=None) -> Job:
+    results = yield build_requests(attempt)
+    return parse(results, attempt)

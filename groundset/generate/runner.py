@@ -1,0 +1,230 @@
+"""The generate stage: plan attempts per task, drive them through the LLM in batches, append samples and rejects.
+
+>>> result = generate(load_config(None, {"generate.tasks": {"qa": 5}}), Workdir("work"))    # doctest: +SKIP
+>>> result.tasks["qa"].accepted, dict(result.tasks["qa"].rejected), result.complete         # doctest: +SKIP
+(5, {'not_standalone': 1}, True)
+
+What counts toward ``n``: ACCEPTED samples. A rejected attempt is retried with the next seed of the plan, up to
+``ceil(n × max_attempts_factor) + 2`` attempts (and, unless ``reuse_chunks``, one attempt per usable seed).
+
+Resuming: the plan (seed order, controls, ids) depends only on the config and the store content. Attempt ``j`` runs
+iff fewer than ``n`` of the attempts before it were accepted — the same rule whatever the batch boundaries — and
+attempts already recorded in ``samples/<task>.jsonl`` or ``.rejects.jsonl`` are counted, not re-run. So a run killed
+at any moment and started again ends with exactly the records of an uninterrupted run (LLM replies are replayed from
+the response cache, or regenerated with the same request seed).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from groundset.config import Config
+from groundset.errors import StoreError
+from groundset.generate.corpus import Corpus
+from groundset.generate.drive import estimate_requests, make_job, run_jobs
+from groundset.generate.journal import RETRYABLE, TaskLog
+from groundset.generate.plan import TaskPlan, calls_per_attempt
+from groundset.generate.progress import TaskProgress
+from groundset.generate.result import GenerateResult, TaskReport
+from groundset.generate.seeds import usable_seeds
+from groundset.llm.base import LLM
+from groundset.workdir import Workdir, write_json_atomic
+
+__all__ = ["generate", "GenerateResult", "TaskReport", "stage_fingerprint"]
+
+
+def stage_fingerprint(config: Config) -> str:
+    """What the generate stage's output depends on (for ``workdir.mark_done`` / ``is_done``)."""
+    return config.fingerprint("generate", "llm", "embed", "store")
+
+
+def _new_report(plan: TaskPlan) -> TaskReport:
+    return TaskReport(
+        task=plan.task, requested=plan.n, seed_units=len(plan.units), skipped_seeds=dict(plan.skipped),
+        max_attempts=plan.max_attempts,
+    )
+
+
+def _count_others(plan: TaskPlan, log: TaskLog, visited: set[str], report: TaskReport) -> None:
+    report.other_records = len(log.known_ids() - visited)
+
+
+def _run_task(plan: TaskPlan, log: TaskLog, llm: LLM, corpus: Corpus, config: Config, bar: TaskProgress) -> TaskReport:
+    report = _new_report(plan)
+    gen = config.generate
+    t0 = time.perf_counter()
+    visited: set[str] = set()
+    pending: list = []
+    j = 0
+    bar.start(plan.task, plan.n)
+
+    def flush() -> bool:
+        """Run the pending attempts; False when every one failed in the backend (stop the task)."""
+        jobs = [make_job(a, corpus, gen, plan.usable_ids) for a in pending]
+        outcomes = run_jobs(jobs, llm)
+        log.append([(a, o, s) for a, (o, s) in zip(pending, outcomes)], model=llm.name)
+        errors = 0
+        for a, (outcome, stats) in zip(pending, outcomes):
+            report.attempts += 1
+            report.llm_calls += stats.calls
+            report.prompt_tokens += stats.prompt_tokens
+            report.completion_tokens += stats.completion_tokens
+            report.cached_calls += stats.cached
+            if hasattr(outcome, "reason"):
+                report.rejected[outcome.reason] += 1
+                errors += outcome.reason in RETRYABLE
+            else:
+                outcome.generation.update(model=llm.name, calls=stats.calls, prompt_tokens=stats.prompt_tokens,
+                                          completion_tokens=stats.completion_tokens)
+                report.accepted += 1
+        bar.update(plan.task, report)
+        all_failed = errors == len(pending) and len(pending) >= 4
+        pending.clear()
+        return not all_failed
+
+    while True:
+        if report.accepted >= plan.n and not pending:
+            break
+        if j < plan.max_attempts:
+            attempt = plan.attempt(j)
+            status = log.status(attempt.id)
+            if status is not None:  # recorded by an earlier run: count it, do not redo it
+                visited.add(attempt.id)
+                report.attempts += 1
+                report.resumed += 1
+                if status == "accepted":
+                    report.accepted += 1
+                else:
+                    report.rejected[log.rejected[attempt.id]] += 1
+                j += 1
+                continue
+            if report.accepted + len(pending) < plan.n:
+                visited.add(attempt.id)
+                pending.append(attempt)
+                j += 1
+                if len(pending) < gen.batch_size:
+                    continue
+        if not pending:
+            break
+        if not flush():
+            report.note = (f"every attempt of the last batch failed in the LLM backend ({llm.name}); fix the backend "
+                           "and run again — those attempts are retried")
+            break
+    bar.update(plan.task, report)
+    _count_others(plan, log, visited, report)
+    report.seconds = time.perf_counter() - t0
+    if not report.complete and not report.note:
+        report.note = _shortfall(plan, report)
+    return report
+
+
+def _shortfall(plan: TaskPlan, report: TaskReport) -> str:
+    reason = plan.short_reason()
+    if reason:
+        return reason
+    top = ", ".join(f"{k}: {v}" for k, v in report.rejected.most_common(3))
+    retry = sum(v for k, v in report.rejected.items() if k in RETRYABLE)
+    again = f"; {retry} backend failures are retried on the next run" if retry else ""
+    return (f"{report.attempts} attempts gave {report.accepted}/{report.requested} accepted (rejects: {top}){again}. "
+            "Raise [generate] max_attempts_factor, set reuse_chunks = true, or use a stronger model (--llm)")
+
+
+def _dry_run(plan: TaskPlan, log: TaskLog, corpus: Corpus, config: Config) -> TaskReport:
+    report = _new_report(plan)
+    nxt, unrecorded = [], 0
+    for j in range(plan.max_attempts):
+        attempt = plan.attempt(j)
+        status = log.status(attempt.id)
+        if status is not None:
+            report.attempts += 1
+            report.resumed += 1
+            if status == "accepted":
+                report.accepted += 1
+            else:
+                report.rejected[log.rejected[attempt.id]] += 1
+            continue
+        unrecorded += 1
+        if report.accepted + len(nxt) < plan.n:
+            nxt.append(attempt)
+    requests = [r for a in nxt for r in estimate_requests(a, corpus, config.generate, plan.usable_ids)]
+    prompt, completion = _estimate_tokens(requests)
+    report.planned_calls = len(requests)
+    report.planned_calls_max = unrecorded * calls_per_attempt(plan.task, plan.cfg)
+    report.estimated_prompt_tokens, report.estimated_completion_tokens = prompt, completion
+    if not report.complete and len(nxt) < plan.n - report.accepted:
+        report.note = plan.short_reason()
+    return report
+
+
+def _estimate_tokens(requests: list) -> tuple[int, int]:
+    try:
+        from groundset.llm import estimate_tokens
+    except ImportError:  # the backend layer's estimator is the reference; this is a rough stand-in
+        prompt = sum(sum(len(m["content"]) for m in r.messages) // 4 + 4 * len(r.messages) for r in requests)
+        return prompt, sum(r.max_tokens for r in requests)
+    return tuple(estimate_tokens(requests))  # type: ignore[return-value]
+
+
+def _encoder(config: Config, store: Any):
+    """Text → vectors with the [embed] model, loaded on first use (only conversation and rag need it)."""
+    state: dict[str, Any] = {}
+
+    def encode(texts):
+        if "embedder" not in state:
+            from groundset.embed import load_embedder
+
+            embedder = load_embedder(config.embed)
+            if getattr(store, "dim", None) and store.dim != embedder.dim:
+                raise StoreError(
+                    f"the store holds {store.dim}-dim vectors but [embed] model {config.embed.model!r} gives "
+                    f"{embedder.dim}-dim ones: use the embedding model the corpus was ingested with"
+                )
+            state["embedder"] = embedder
+        return state["embedder"].encode(texts)
+
+    return encode
+
+
+def generate(config: Config, workdir: Workdir, llm: LLM | None = None, *, dry_run: bool = False,
+             progress: bool = True) -> GenerateResult:
+    """Generate ``config.generate.tasks`` ({task: n}) from the chunks in the store; resumes from the workdir.
+
+    ``llm`` None loads ``config.llm`` (with the workdir's response cache). ``dry_run`` plans and estimates LLM
+    calls and tokens without loading or calling a model. Raises StoreError when the store holds no chunks.
+    """
+    from groundset.store import open_store
+
+    t0 = time.perf_counter()
+    result = GenerateResult(dry_run=dry_run)
+    wanted = [t for t, n in config.generate.tasks.items() if n > 0]
+    workdir.ensure()
+    with open_store(config.store, workdir) as store:
+        if wanted and store.count() == 0:
+            raise StoreError(
+                f"collection {config.store.collection!r} holds no chunks: run `groundset ingest PATH` first "
+                "(or point [store] collection / url at the ingested corpus)"
+            )
+        corpus = Corpus(store, encode=_encoder(config, store))
+        usable = usable_seeds(corpus.chunks(), config.generate.min_seed_tokens) if wanted else ([], None)
+        plans = [TaskPlan(t, config, corpus, usable) for t in wanted]
+        if dry_run:
+            for plan in plans:
+                result.tasks[plan.task] = _dry_run(plan, TaskLog(workdir, plan.task), corpus, config)
+        else:
+            if llm is None and plans:
+                from groundset.llm import load_llm
+
+                llm = load_llm(config.llm, workdir, "generate")
+            result.model = getattr(llm, "name", "")
+            with TaskProgress(enabled=progress) as bar:
+                for plan in plans:
+                    result.tasks[plan.task] = _run_task(plan, TaskLog(workdir, plan.task), llm, corpus, config, bar)
+    result.seconds = time.perf_counter() - t0
+    if not dry_run:
+        write_json_atomic(workdir.generate_summary, result.to_dict())
+        if result.complete:
+            workdir.mark_done("generate", stage_fingerprint(config), accepted=result.accepted)
+        else:
+            workdir.clear_done("generate")
+    return result

@@ -1,0 +1,87 @@
+"""The topic tree of the corpus, for the textbook task: document titles → section headings → subtopics.
+
+>>> topics = build_topics(chunks, chunks_per_topic=3)     # doctest: +SKIP
+>>> topics[0].label                                         # doctest: +SKIP
+'Data Structures › More on Lists › append, stack, queue'
+
+Each leaf is one section of one document (its heading path under the document title). A section with more than
+``chunks_per_topic`` chunks is refined into subtopics of consecutive chunks, each named by the heading plus the
+words that set those chunks apart from the rest of the document — no model call, so the tree is deterministic and
+free. Topics are ordered round-robin over documents (seeded), like seed chunks.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Sequence
+
+from groundset.generate.checks import content_words
+from groundset.generate.seeds import _rng, round_robin
+from groundset.records import Chunk, content_hash
+
+__all__ = ["Topic", "build_topics", "topic_order"]
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One leaf of the topic tree: a label, its path, and the chunk ids it covers (in document order)."""
+
+    id: str
+    label: str
+    path: tuple[str, ...]  # document title, section headings…, subtopic keywords
+    document_id: str
+    chunk_ids: tuple[str, ...]
+
+
+def _keywords(group: list[Chunk], doc_counts: Counter, exclude: set[str], n: int = 3) -> list[str]:
+    counts: Counter = Counter()
+    for c in group:
+        counts.update(w for w in content_words(c.text) if w not in exclude)
+    scored = sorted(counts, key=lambda w: (-(counts[w] / doc_counts[w]) * counts[w], w))
+    return scored[:n]
+
+
+def build_topics(chunks: Sequence[Chunk], chunks_per_topic: int = 3) -> list[Topic]:
+    """Leaves of the topic tree built from titles and headings of ``chunks`` (document order within a leaf)."""
+    per_doc: dict[str, list[Chunk]] = defaultdict(list)
+    for c in chunks:
+        per_doc[c.document_id].append(c)
+    topics: list[Topic] = []
+    for doc_id in sorted(per_doc):
+        doc_chunks = sorted(per_doc[doc_id], key=lambda c: (c.index, c.id))
+        title = doc_chunks[0].title or doc_chunks[0].source
+        doc_counts: Counter = Counter()
+        for c in doc_chunks:
+            doc_counts.update(content_words(c.text))
+        sections: dict[tuple[str, ...], list[Chunk]] = {}
+        for c in doc_chunks:
+            sections.setdefault(tuple(s for s in c.section if s and s != title), []).append(c)
+        for section, members in sections.items():
+            path = (title, *section)
+            groups = [members[i : i + chunks_per_topic] for i in range(0, len(members), chunks_per_topic)]
+            if len(groups) > 1 and len(groups[-1]) < max(1, chunks_per_topic // 2):
+                groups[-2].extend(groups.pop())  # no tiny tail subtopic
+            heading_words = content_words(" ".join(path))
+            for group in groups:
+                leaf = path
+                if len(groups) > 1:
+                    words = _keywords(group, doc_counts, heading_words)
+                    leaf = (*path, ", ".join(words)) if words else path
+                ids = tuple(c.id for c in group)
+                topics.append(Topic(content_hash(*ids)[:16], " › ".join(leaf), leaf, doc_id, ids))
+    return topics
+
+
+def topic_order(topics: Sequence[Topic], seed: int) -> list[Topic]:
+    """A seeded order that takes one topic per document in turn."""
+    rng: random.Random = _rng(seed, "textbook", "topics")
+    per_doc: dict[str, list[Topic]] = defaultdict(list)
+    for t in topics:
+        per_doc[t.document_id].append(t)
+    docs = sorted(per_doc)
+    rng.shuffle(docs)
+    for d in docs:
+        rng.shuffle(per_doc[d])
+    return round_robin([per_doc[d] for d in docs])

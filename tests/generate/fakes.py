@@ -1,0 +1,148 @@
+"""Test doubles for the generate stage: tiny corpora, a bag-of-words embedder, an in-memory store, echo replies.
+
+The echo responder answers every generator request from the documents in its prompt (first sentences, cited
+labels), so runs are deterministic and grounded without a model; ``slow`` makes it sleep (for SIGKILL tests).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from typing import Sequence
+
+import numpy as np
+
+from groundset.llm.base import ChatRequest
+from groundset.llm.fake import FakeLLM
+from groundset.records import Chunk
+
+DIM = 64
+
+DOCS = {
+    "Lists": [
+        (["More on Lists"], "Python lists are mutable sequences. The append method adds an item to the end of a "
+         "list, and the pop method removes and returns the last item, so a list can work as a stack."),
+        (["More on Lists"], "The sort method orders the items of a list in place. The sorted function returns a "
+         "new sorted list and leaves the original list unchanged, which matters when other code keeps references."),
+        (["Comprehensions"], "List comprehensions build a list from an iterable in one expression. A comprehension "
+         "with a condition keeps only the matching items, which is shorter than an explicit loop with append."),
+    ],
+    "Dictionaries": [
+        (["Mappings"], "A dictionary maps unique keys to values. Looking up a key that is missing raises a KeyError "
+         "exception, while the get method returns a default value instead of failing."),
+        (["Looping"], "When looping over a dictionary, the items method returns key and value pairs together. "
+         "Dictionaries keep insertion order, so iteration follows the order in which keys were added."),
+    ],
+    "Errors": [
+        (["Exceptions"], "Exceptions are raised when an error occurs at run time. A try statement with an except "
+         "clause handles the exception, and a finally clause runs cleanup code whether or not an error happened."),
+        (["Raising"], "The raise statement forces a chosen exception to occur. Custom exceptions are classes derived "
+         "from the Exception class, usually with a name that ends in Error."),
+        (["Footer"], "Copyright 2001 Python Software Foundation. All rights reserved. Previous topic. Next topic."),
+    ],
+    "Modules": [
+        (["Importing"], "A module is a file containing Python definitions. The import statement loads a module once "
+         "per interpreter session, and the dir function lists the names a module defines."),
+        (["Packages"], "Packages structure modules with dotted names. A directory with an __init__ file is a regular "
+         "package, and relative imports use leading dots to name sibling modules inside the same package."),
+    ],
+}
+
+
+def make_chunks(docs: dict = DOCS) -> list[Chunk]:
+    chunks = []
+    for title, parts in docs.items():
+        source = f"docs/{title.lower()}.html"
+        doc_id = hashlib.sha256(source.encode()).hexdigest()
+        for i, (section, text) in enumerate(parts):
+            chunks.append(Chunk(id=Chunk.make_id(source, text), document_id=doc_id, source=source, title=title,
+                                text=text, section=section, index=i, n_tokens=len(text.split()) + 5))
+    return chunks
+
+
+def bow_embed(texts: Sequence[str], dim: int = DIM) -> np.ndarray:
+    """Hashed bag of words, L2-normalised: similar wording → similar vectors."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for i, t in enumerate(texts):
+        for w in re.findall(r"[a-z]{3,}", t.lower()):
+            out[i, int(hashlib.md5(w.encode()).hexdigest()[:6], 16) % dim] += 1.0
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.maximum(norms, 1e-12)
+
+
+class MemoryStore:
+    """The Store methods the generators use, over a list of chunks (brute-force cosine)."""
+
+    def __init__(self, chunks: list[Chunk], vectors: np.ndarray | None = None):
+        self.chunks = list(chunks)
+        self.vecs = bow_embed([c.text for c in chunks]) if vectors is None else vectors
+        self.index = {c.id: i for i, c in enumerate(self.chunks)}
+        self.dim = self.vecs.shape[1]
+
+    def count(self) -> int:
+        return len(self.chunks)
+
+    def iter_chunks(self, batch: int = 256):
+        yield from sorted(self.chunks, key=lambda c: c.id)
+
+    def get(self, ids):
+        return [self.chunks[self.index[i]] for i in ids if i in self.index]
+
+    def vectors(self, ids) -> np.ndarray:
+        return np.vstack([self.vecs[self.index[i]] for i in ids]) if ids else np.zeros((0, self.dim), np.float32)
+
+    def search(self, vector, limit=10, *, exclude_ids=(), exclude_document_ids=(), document_id=None):
+        scores = self.vecs @ np.asarray(vector, dtype=np.float32)
+        ex, exd = set(exclude_ids), set(exclude_document_ids)
+        hits = [(self.chunks[i], float(scores[i])) for i in np.argsort(-scores, kind="stable")]
+        hits = [(c, s) for c, s in hits if c.id not in ex and c.document_id not in exd
+                and (document_id is None or c.document_id == document_id)]
+        return hits[:limit]
+
+
+_DOC = re.compile(r"<document id=\"(C\d+)\"[^>]*>\n(.*?)\n</document>", re.S)
+
+
+def documents_of(request: ChatRequest) -> list[tuple[str, str]]:
+    """(label, text) of the documents quoted in the request's LAST user message."""
+    return _DOC.findall(request.messages[-1]["content"])
+
+
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+
+
+def echo_reply(request: ChatRequest) -> str:
+    """A grounded, well-formed reply for any generator request (keyed on its JSON schema's properties)."""
+    props = set((request.json_schema or {}).get("properties", {}))
+    docs = documents_of(request)
+    text = docs[0][1] if docs else "Python code runs in an interpreter that reads statements."
+    subject = " ".join(re.findall(r"[A-Za-z]+", text)[:4])
+    if props == {"question", "answer"}:
+        return json.dumps({"question": f"What should a programmer know about {subject}?",
+                           "answer": _first_sentence(text)})
+    if props == {"question", "answer", "cited"}:
+        parts = [f"{_first_sentence(t)} [{lab}]" for lab, t in docs[:2]]
+        return json.dumps({"question": f"How do {subject} relate to the other topic?", "answer": " ".join(parts),
+                           "cited": [lab for lab, _ in docs[:2]]})
+    if props == {"question"}:
+        last = request.messages[-1]["content"]
+        turn = last.count("\n") % 7
+        return json.dumps({"question": f"Could you explain more about {subject} and case {turn}?"})
+    if props == {"answer", "cited"}:
+        return json.dumps({"answer": _first_sentence(text), "cited": [docs[0][0]] if docs else []})
+    if props == {"title", "passage"}:
+        body = " ".join(t for _, t in docs)
+        return json.dumps({"title": f"About {subject}", "passage": (body + " ") * 2})
+    return "{}"
+
+
+def echo_llm(name: str = "fake", sleep: float = 0.0) -> FakeLLM:
+    def reply(request: ChatRequest) -> str:
+        if sleep:
+            time.sleep(sleep)
+        return echo_reply(request)
+
+    return FakeLLM(name=name, default=reply)
