@@ -154,13 +154,24 @@ def _judge_section(c: CardInputs) -> str:
         f"- Embeddings / retrieval: `{cfg.embed.model}`, chunks of ~{cfg.ingest.chunk_tokens} tokens "
         f"(overlap {cfg.ingest.chunk_overlap}).",
         f"- Tasks requested: {', '.join(f'{k} × {v}' for k, v in cfg.generate.tasks.items())}.",
-        "- Grounding gate and filters (`[evaluate]`, thresholds as configured):",
+        _gate_line(cfg),
+        "- All `[evaluate]` settings of the run (filters and their thresholds):",
         "```toml\n" + "\n".join(f"{k} = {_toml_value(v)}" for k, v in cfg.evaluate.model_dump(mode="json").items()) + "\n```",
     ]
     judge = summary.get("judge") or summary.get("judges")
     if judge:
         lines.append(f"- Judge as recorded by the run: `{judge}`.")
     return "\n".join(lines)
+
+
+def _gate_line(cfg: Config) -> str:
+    ev = cfg.evaluate
+    judge = getattr(ev, "judge", "?")
+    threshold = (getattr(ev, "thresholds", None) or {}).get(judge)
+    aggregate = getattr(ev, "aggregate", None)
+    rule = f"adherence ≥ {threshold:g}" if threshold is not None else "the judge's threshold"
+    agg = f", sentence scores aggregated by {aggregate}" if aggregate else ""
+    return f"- Grounding gate: judge `{judge}`; a sample is kept when {rule}{agg}."
 
 
 def _toml_value(v: Any) -> str:
@@ -205,8 +216,8 @@ not support. Each row names the documents and chunks (Qdrant point ids) it came 
 
 - Corpus: {corpus}
 - Licence(s) of the corpus, as given: {licence}
-- Documents used: {cov['documents_used']} of {cov['documents_total'] or '?'} ({_pct(cov['documents_share'])}); chunks used:
-  {cov['chunks_used']} of {cov['chunks_total'] or '?'} ({_pct(cov['chunks_share'])}).
+- Documents used: {cov['documents_used']} of {cov['documents_total'] or '?'} ({_pct(cov['documents_share'])}); \
+chunks used: {cov['chunks_used']} of {cov['chunks_total'] or '?'} ({_pct(cov['chunks_share'])}) by kept samples.
 
 ## How it was made
 

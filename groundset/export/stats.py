@@ -94,10 +94,17 @@ class RunStats:
 
 
 def _add_example(bucket: list[Sample], s: Sample, seen_tasks: set[str]) -> None:
-    """Keep a few examples, preferring one per task, and (for rejects) ones with unsupported sentences."""
-    if len(bucket) < EXAMPLES_PER_SIDE and s.task not in seen_tasks:
-        bucket.append(s)
-        seen_tasks.add(s.task)
+    """Keep a few examples, one per task first; a later sample of a new task replaces a repeated task's one."""
+    if s.task in seen_tasks and len(bucket) >= EXAMPLES_PER_SIDE:
+        return
+    if len(bucket) >= EXAMPLES_PER_SIDE:
+        counts = Counter(b.task for b in bucket)
+        repeated = [i for i, b in enumerate(bucket) if counts[b.task] > 1]
+        if not repeated:
+            return
+        bucket.pop(repeated[-1])
+    bucket.append(s)
+    seen_tasks.add(s.task)
 
 
 def collect(workdir: Workdir, tasks: list[str] | None = None) -> RunStats:
