@@ -63,6 +63,10 @@ def _run_task(plan: TaskPlan, log: TaskLog, llm: LLM, corpus: Corpus, config: Co
         """Run the pending attempts; False when every one failed in the backend (stop the task)."""
         jobs = [make_job(a, corpus, gen, plan.usable_ids) for a in pending]
         outcomes = run_jobs(jobs, llm)
+        for outcome, stats in outcomes:
+            if not hasattr(outcome, "reason"):
+                outcome.generation.update(model=llm.name, calls=stats.calls, prompt_tokens=stats.prompt_tokens,
+                                          completion_tokens=stats.completion_tokens)
         log.append([(a, o, s) for a, (o, s) in zip(pending, outcomes)], model=llm.name)
         errors = 0
         for a, (outcome, stats) in zip(pending, outcomes):
@@ -75,8 +79,6 @@ def _run_task(plan: TaskPlan, log: TaskLog, llm: LLM, corpus: Corpus, config: Co
                 report.rejected[outcome.reason] += 1
                 errors += outcome.reason in RETRYABLE
             else:
-                outcome.generation.update(model=llm.name, calls=stats.calls, prompt_tokens=stats.prompt_tokens,
-                                          completion_tokens=stats.completion_tokens)
                 report.accepted += 1
         bar.update(plan.task, report)
         all_failed = errors == len(pending) and len(pending) >= 4

@@ -146,3 +146,27 @@ def echo_llm(name: str = "fake", sleep: float = 0.0) -> FakeLLM:
         return echo_reply(request)
 
     return FakeLLM(name=name, default=reply)
+
+
+class BowEmbedder:
+    """Stands in for groundset.embed's embedder in tests whose store holds bag-of-words vectors."""
+
+    name = "bow"
+    dim = DIM
+    max_tokens = 512
+
+    def encode(self, texts, batch_size=None):
+        return bow_embed(list(texts))
+
+    def count_tokens(self, text):
+        return len(text.split())
+
+
+def fill_store(config, workdir, chunks=None):
+    """Upsert the fake corpus (bag-of-words vectors) into the workdir's embedded Qdrant."""
+    from groundset.store import open_store
+
+    chunks = make_chunks() if chunks is None else chunks
+    with open_store(config.store, workdir, dim=DIM) as store:
+        store.upsert(chunks, bow_embed([c.text for c in chunks]))
+    return chunks
