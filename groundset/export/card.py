@@ -97,15 +97,20 @@ def _usage_section(c: CardInputs) -> str:
     llm = c.config.llm
     if not totals:
         return "No LLM usage was recorded (`usage.json` is missing)."
-    keys = [k for k in ("calls", "prompt_tokens", "completion_tokens", "cache_hits", "seconds") if k in totals["total"]]
-    rows = [[stage, *(_fmt_num(info.get(k, 0)) for k in keys)] for stage, info in totals.items()]
-    text = _table(["stage", *keys], rows)
+    cols = [k for k in ("requests", "calls", "cache_hits", "prompt_tokens", "completion_tokens", "wall_s")
+            if k in totals["total"]]
+    rows = [[stage, *(_fmt_num(info.get(k, 0)) for k in cols)] for stage, info in totals.items()]
+    models = {s: u.get("model") for s, u in c.stats.usage.items() if isinstance(u, dict) and u.get("model")}
+    text = _table(["stage", *[k.replace("wall_s", "seconds") for k in cols]], rows)
+    if models:
+        text += "\n\nModels: " + ", ".join(f"{s}: `{m}`" for s, m in models.items()) + "."
     t = totals["total"]
-    cost = t.get("cost")
-    if cost is None and (llm.price_prompt_per_m or llm.price_completion_per_m):
-        cost = (t.get("prompt_tokens", 0) * llm.price_prompt_per_m + t.get("completion_tokens", 0) * llm.price_completion_per_m) / 1e6
-    if cost is not None:
-        text += f"\n\nEstimated cost: ${cost:,.4f} (prices from `[llm] price_prompt_per_m` / `price_completion_per_m`)."
+    if llm.price_prompt_per_m or llm.price_completion_per_m:
+        cost = t.get("cost") or (
+            t.get("prompt_tokens", 0) * llm.price_prompt_per_m + t.get("completion_tokens", 0) * llm.price_completion_per_m
+        ) / 1e6
+        text += f"\n\nEstimated cost: {cost:,.4f} (prices per million tokens from `[llm] price_prompt_per_m` / " \
+                "`price_completion_per_m`)."
     else:
         text += "\n\nNo prices were configured (`[llm] price_prompt_per_m`), so no cost is shown; a local model costs compute only."
     return text

@@ -128,7 +128,7 @@ def render_report(config: Config, stats: RunStats, *, dataset: str | None = None
     figures.append(_img(plots.coverage_plot(cov), "coverage"))
 
     usage_rows = [[stage, *(f"{info.get(k, 0):,.0f}" for k in ("calls", "prompt_tokens", "completion_tokens", "cache_hits")),
-                   f"{info.get('seconds', 0):,.1f}"] for stage, info in totals.items()]
+                   f"{info.get('wall_s', info.get('seconds', 0)):,.1f}"] for stage, info in totals.items()]
     examples = st.examples_kept + st.examples_rejected
     now = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     where = f"<p>Dataset: <code>{escape(dataset)}</code></p>" if dataset else ""
