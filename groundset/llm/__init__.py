@@ -1,1 +1,79 @@
-"""groundset.llm."""
+"""LLM backends behind one batch-first interface: a list of ``ChatRequest`` in, a list of ``ChatResult`` out, in order.
+
+>>> from groundset.llm import load_llm, ChatRequest
+>>> from groundset.llm.config import LLMConfig
+>>> llm = load_llm(LLMConfig(spec="fake"))
+>>> llm.chat([ChatRequest(messages=[{"role": "user", "content": "Hi"}])])[0].ok
+True
+
+``load_llm(cfg, workdir, stage)`` reads the spec string — ``local[:MODEL]`` (default; transformers on CPU, the
+bundled SmolLM2), ``openai:MODEL`` (any OpenAI-compatible server at ``cfg.base_url``), ``vllm:MODEL`` (offline
+vLLM, the ``vllm`` extra) or ``fake`` (schema-valid placeholder replies) — and wraps the backend with the SQLite
+response cache, JSON-schema validation with one repair attempt, and usage accounting (see ``managed``).
+Heavy libraries are imported only when their backend is used.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from groundset.llm.base import LLM, ChatRequest, ChatResult
+from groundset.llm.config import LLMConfig
+from groundset.llm.fake import FakeLLM, schema_example
+from groundset.llm.managed import ManagedLLM, wrap
+from groundset.llm.usage import Usage
+
+__all__ = [
+    "LLM", "ChatRequest", "ChatResult", "FakeLLM", "LLMConfig", "ManagedLLM", "Usage",
+    "load_llm", "make_backend", "wrap", "estimate_tokens",
+]
+
+
+def make_backend(cfg: LLMConfig) -> Any:
+    """The raw backend named by ``cfg.spec`` (no cache, no repair, no accounting)."""
+    kind = cfg.spec.partition(":")[0]
+    if kind == "local":
+        from groundset.llm.local import LocalLLM
+
+        return LocalLLM(cfg)
+    if kind == "openai":
+        from groundset.llm.openai_compat import OpenAICompatLLM
+
+        return OpenAICompatLLM(cfg)
+    if kind == "vllm":
+        from groundset.llm.vllm_backend import VLLMBackend
+
+        return VLLMBackend(cfg)
+    return FakeLLM(default=_fake_reply, name="fake")
+
+
+def _fake_reply(request: ChatRequest) -> str:
+    if request.json_schema is not None:
+        return json.dumps(schema_example(request.json_schema))
+    return "This is a placeholder reply from the fake backend."
+
+
+def load_llm(cfg: LLMConfig, workdir=None, stage: str = "generate") -> LLM:
+    """The LLM that generators and judges use: ``cfg.spec``'s backend with cache (when ``cfg.cache`` and a
+    ``workdir`` is given), structured-output repair and usage saved to ``workdir.usage`` under ``stage``."""
+    return wrap(make_backend(cfg), cfg, workdir=workdir, stage=stage)
+
+
+def _approx_tokens(text: str) -> int:
+    return (len(text) + 3) // 4
+
+
+def estimate_tokens(requests: list[ChatRequest]) -> tuple[int, int]:
+    """(prompt tokens, completion tokens upper bound) of ``requests`` without calling any model.
+
+    Prompt tokens are approximated as characters / 4 plus 4 per message (and the schema, which some backends add to
+    the prompt); the completion bound is the sum of ``max_tokens``. Repairs can add up to as much again.
+    """
+    prompt = completion = 0
+    for r in requests:
+        prompt += sum(_approx_tokens(m.get("content") or "") + 4 for m in r.messages)
+        if r.json_schema is not None:
+            prompt += _approx_tokens(json.dumps(r.json_schema))
+        completion += r.max_tokens
+    return prompt, completion

@@ -17,7 +17,11 @@ class LLMConfig(BaseModel):
     api_key_env: str = Field("OPENAI_API_KEY", description="environment variable holding the API key")
     concurrency: int = Field(8, gt=0, description="parallel requests to an OpenAI-compatible server")
     timeout_s: float = Field(120.0, gt=0)
-    max_retries: int = Field(5, ge=0)
+    max_retries: int = Field(5, ge=0, description="openai backend: retries of a request on 429/5xx/timeout/connection errors")
+    retry_backoff_s: float = Field(
+        1.0, gt=0, description="openai backend: first retry wait; doubles each retry, with jitter"
+    )
+    retry_max_wait_s: float = Field(60.0, gt=0, description="openai backend: cap on one wait, Retry-After included")
     batch_size: int = Field(8, gt=0, description="local backend: sequences generated together")
     tensor_parallel_size: int = Field(1, gt=0, description="vllm backend")
     max_model_len: int | None = Field(None, gt=0, description="vllm backend")
@@ -25,6 +29,9 @@ class LLMConfig(BaseModel):
     price_prompt_per_m: float = Field(0.0, ge=0, description="price per million prompt tokens, for cost reports")
     price_completion_per_m: float = Field(0.0, ge=0)
     cache: bool = Field(True, description="persistent response cache in the workdir")
+    local_constrained: bool = Field(
+        True, description="local backend: decode requests that carry a JSON schema under that schema (valid JSON)"
+    )
 
     @field_validator("spec")
     @classmethod

@@ -8,17 +8,19 @@
 
 A reply may also be a callable ``(request) -> str`` (to answer from the prompt) or an ``Exception`` instance, which
 becomes a failed result with that error. When the queue is empty, ``default`` is used (or the request fails).
+Replies to requests with a ``json_schema`` are parsed like the real backends' (code fences and prose tolerated, then
+validated); wrap a FakeLLM with ``groundset.llm.wrap`` to also get the cache, the repair attempt and usage.
+``schema_example(schema)`` builds a minimal instance of a schema, handy as a ``default``.
 """
 
 from __future__ import annotations
 
-import json
 from collections import deque
-from typing import Callable, Iterable, Union
+from typing import Any, Callable, Iterable, Union
 
 from groundset.llm.base import ChatRequest, ChatResult
 
-__all__ = ["FakeLLM"]
+__all__ = ["FakeLLM", "schema_example"]
 
 Reply = Union[str, Exception, Callable[[ChatRequest], str]]
 
@@ -52,8 +54,40 @@ class FakeLLM:
             text=text, finish_reason="stop", prompt_tokens=prompt_tokens, completion_tokens=len(text.split())
         )
         if request.json_schema is not None:
-            try:
-                result.parsed = json.loads(text)
-            except json.JSONDecodeError as e:
-                result.error = f"invalid_json: {e}"
+            from groundset.llm.structured import parse_structured
+
+            parsed = parse_structured(text, request.json_schema, result.finish_reason)
+            result.parsed, result.error = parsed.value, parsed.error
         return result
+
+
+def schema_example(schema: dict[str, Any]) -> Any:
+    """A small value following ``schema`` (first enum value, "example" for strings, 0, [], …).
+
+    >>> schema_example({"type": "object", "properties": {"q": {"type": "string"}, "n": {"type": "integer"}}})
+    {'q': 'example', 'n': 0}
+    """
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if schema.get(key):
+            return schema_example(schema[key][0])
+    kind = schema.get("type", "object" if "properties" in schema else "string")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object":
+        return {name: schema_example(sub) for name, sub in (schema.get("properties") or {}).items()}
+    if kind == "array":
+        n = int(schema.get("minItems", 1 if schema.get("items") else 0))
+        return [schema_example(schema.get("items") or {}) for _ in range(n)]
+    if kind in ("integer", "number"):
+        return schema.get("minimum", 0)
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    text = "example"
+    min_len = int(schema.get("minLength", 0))
+    return text if len(text) >= min_len else text * (min_len // len(text) + 1)

