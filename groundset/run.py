@@ -1,0 +1,257 @@
+"""The whole job in one call: ingest → generate → evaluate → export, then the report; resumable at any point.
+
+>>> result = run(load_config("groundset.toml"), Workdir("groundset-work"))      # doctest: +SKIP
+>>> [(s.name, s.status) for s in result.stages]                                  # doctest: +SKIP
+[('ingest', 'skipped'), ('generate', 'done'), ('evaluate', 'done'), ('export', 'done')]
+
+A stage is skipped when the workdir records it as done with the current config fingerprint AND the same inputs
+(the corpus files' sizes and mtimes for ingest, the stored documents for generate, the sample files for evaluate,
+the kept / rejected files for export). So editing a document re-ingests it, new samples get evaluated, and nothing
+else is redone. A run killed anywhere starts again where it stopped: every stage is resumable on its own (append-only
+sample files, response cache), and a stage is marked done only after it finished.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from groundset.config import Config
+from groundset.errors import GroundsetError
+from groundset.records import content_hash
+from groundset.workdir import Workdir, read_jsonl
+
+__all__ = ["run", "RunResult", "StageOutcome", "STAGES", "stage_fingerprint", "input_signature", "stage_is_current"]
+
+STAGES = ("ingest", "generate", "evaluate", "export")
+Echo = Callable[[str], None]
+
+
+@dataclass
+class StageOutcome:
+    """What happened to one stage: ``status`` is skipped | done | partial | failed; ``summary`` one line."""
+
+    name: str
+    status: str
+    summary: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class RunResult:
+    """All stages, where the dataset and the report are, and the exit status (0 ok, 3 partial, 1 failed)."""
+
+    stages: list[StageOutcome] = field(default_factory=list)
+    dataset: Path | None = None
+    report: Path | None = None
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.error or any(s.status == "failed" for s in self.stages):
+            return 1
+        return 3 if any(s.status == "partial" for s in self.stages) else 0
+
+
+# --- what makes a stage current ----------------------------------------------------------------------------------
+def stage_fingerprint(stage: str, config: Config) -> str:
+    """The config fingerprint a stage's output depends on (the one the stage itself marks done with)."""
+    if stage == "ingest":
+        return config.fingerprint("ingest", "embed", "store")
+    if stage == "generate":
+        from groundset.generate.runner import stage_fingerprint as fp
+
+        return fp(config)
+    if stage == "evaluate":
+        try:
+            from groundset.evaluate.runner import stage_fingerprint as fp  # type: ignore[attr-defined]
+
+            return fp(config)
+        except (ImportError, AttributeError):
+            return config.fingerprint("evaluate", "llm", "embed")
+    if stage == "export":
+        return config.fingerprint("export")
+    raise ValueError(f"unknown stage {stage!r}")
+
+
+def _stat(paths: list[Path]) -> list[tuple[str, int, int]]:
+    out = []
+    for p in sorted(paths):
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        out.append((str(p), st.st_size, st.st_mtime_ns))
+    return out
+
+
+def _corpus_files(config: Config) -> list[Path]:
+    from groundset.ingest.readers import discover
+
+    files, _ = discover([Path(p) for p in config.ingest.paths], include=config.ingest.include,
+                        exclude=config.ingest.exclude)
+    return files
+
+
+def input_signature(stage: str, config: Config, workdir: Workdir) -> str:
+    """A hash of what ``stage`` reads: changes when its inputs change, whatever the config says."""
+    if stage == "ingest":
+        return content_hash(_stat(_corpus_files(config)))[:16]
+    if stage == "generate":
+        report = _read_json(workdir.ingest_report)
+        docs = sorted((d.get("id"), d.get("chunks")) for d in report.get("documents", []))
+        return content_hash(docs, config.store.collection, config.store.url or "")[:16]
+    if stage == "evaluate":
+        files = list(workdir.samples_dir.glob("*.jsonl")) if workdir.samples_dir.exists() else []
+        return content_hash(_stat(files))[:16]
+    if stage == "export":
+        return content_hash(_stat([workdir.kept, workdir.rejected]))[:16]
+    raise ValueError(f"unknown stage {stage!r}")
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    import json
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def stage_is_current(stage: str, config: Config, workdir: Workdir) -> bool:
+    """True when ``stage`` finished with this config and these inputs (so ``run`` can skip it)."""
+    entry = workdir.state().get(stage, {})
+    return (
+        entry.get("fingerprint") == stage_fingerprint(stage, config)
+        and entry.get("inputs") == input_signature(stage, config, workdir)
+    )
+
+
+def _mark(stage: str, config: Config, workdir: Workdir, **info: Any) -> None:
+    previous = {k: v for k, v in workdir.state().get(stage, {}).items() if k not in ("fingerprint", "inputs")}
+    workdir.mark_done(stage, stage_fingerprint(stage, config), **{**previous, **info},
+                      inputs=input_signature(stage, config, workdir))
+
+
+# --- the stages ----------------------------------------------------------------------------------------------------
+def _ingest(config: Config, workdir: Workdir, progress: bool) -> StageOutcome:
+    from groundset.ingest.pipeline import ingest
+
+    if not config.ingest.paths:
+        if workdir.ingest_report.exists():
+            return StageOutcome("ingest", "skipped", "no [ingest] paths; using the chunks already in the store")
+        raise GroundsetError("nothing to ingest: set [ingest] paths in the config (or run `groundset ingest PATH`)")
+    result = ingest([Path(p) for p in config.ingest.paths], config, workdir, progress=progress)
+    summary = (f"{result.documents} documents, {result.chunks} chunks ({result.chunks_new} new), "
+               f"{len(result.failed)} files failed")
+    if result.exit_code == 1:
+        return StageOutcome("ingest", "failed", summary + " — nothing usable; see " + str(workdir.ingest_report))
+    _mark("ingest", config, workdir)
+    return StageOutcome("ingest", "partial" if result.exit_code == 3 else "done", summary)
+
+
+def _generate(config: Config, workdir: Workdir, llm: Any, progress: bool) -> StageOutcome:
+    from groundset.generate.runner import generate
+
+    result = generate(config, workdir, llm, progress=progress)
+    parts = [f"{t.task} {t.accepted}/{t.requested}" for t in result.tasks.values()]
+    summary = f"{', '.join(parts)} accepted; {result.llm_calls} LLM calls, {result.tokens:,} tokens"
+    if result.complete:
+        _mark("generate", config, workdir)
+        return StageOutcome("generate", "done", summary)
+    notes = "; ".join(f"{t.task}: {t.note}" for t in result.tasks.values() if t.note and not t.complete)
+    return StageOutcome("generate", "partial", summary + (f" — {notes}" if notes else ""))
+
+
+def _evaluate(config: Config, workdir: Workdir, llm: Any, progress: bool) -> StageOutcome:
+    from groundset.evaluate.runner import evaluate  # type: ignore[import-not-found]
+
+    result = evaluate(config, workdir, llm, progress=progress)
+    kept = sum(1 for _ in read_jsonl(workdir.kept))
+    rejected = sum(1 for _ in read_jsonl(workdir.rejected))
+    summary = f"{kept} kept, {rejected} rejected"
+    if getattr(result, "complete", True) is False:
+        return StageOutcome("evaluate", "partial", summary)
+    _mark("evaluate", config, workdir)
+    return StageOutcome("evaluate", "done", summary)
+
+
+def _export(config: Config, workdir: Workdir) -> tuple[StageOutcome, Path]:
+    from groundset.export.runner import export
+
+    result = export(config, workdir)
+    splits = ", ".join(f"{k} {v}" for k, v in result.split_rows.items())
+    skipped = sum(result.skipped.values())
+    summary = f"{result.rows} rows ({splits}) as {result.fmt}/{result.schema}" + (
+        f"; {skipped} samples not in this schema" if skipped else "") + (f"; pushed {result.pushed}" if result.pushed else "")
+    _mark("export", config, workdir, out=str(result.out), rows=result.rows)
+    return StageOutcome("export", "done", summary), result.out
+
+
+def run(
+    config: Config,
+    workdir: Workdir,
+    llm: Any = None,
+    *,
+    progress: bool = True,
+    echo: Echo = lambda line: None,
+    force: tuple[str, ...] = (),
+) -> RunResult:
+    """Run every stage that is not current, in order; then write the report. ``echo`` gets one line per stage.
+
+    ``llm``: an LLM object for generate and evaluate (None: each stage loads ``config.llm``). ``force``: stages to
+    run even when current. A stage that fails stops the stages after it; the report is written in any case.
+    """
+    workdir.ensure()
+    result = RunResult()
+    stale = False  # once a stage ran, later stages check their inputs anyway; this only shortens the messages
+    for i, stage in enumerate(STAGES, 1):
+        t0 = time.perf_counter()
+        if stage not in force and stage_is_current(stage, config, workdir):
+            info = workdir.state().get(stage, {})
+            outcome = StageOutcome(stage, "skipped", _skip_note(stage, info, workdir))
+            if stage == "export" and info.get("out"):
+                result.dataset = Path(info["out"])
+            echo(f"[{i}/{len(STAGES)}] {stage}: up to date, skipped ({outcome.summary})")
+            result.stages.append(outcome)
+            continue
+        echo(f"[{i}/{len(STAGES)}] {stage}{' (inputs changed)' if stale else ''} …")
+        try:
+            if stage == "ingest":
+                outcome = _ingest(config, workdir, progress)
+            elif stage == "generate":
+                outcome = _generate(config, workdir, llm, progress)
+            elif stage == "evaluate":
+                outcome = _evaluate(config, workdir, llm, progress)
+            else:
+                outcome, result.dataset = _export(config, workdir)
+        except GroundsetError as e:
+            outcome = StageOutcome(stage, "failed", str(e))
+            result.error = f"{stage}: {e}"
+        outcome.seconds = time.perf_counter() - t0
+        result.stages.append(outcome)
+        echo(f"[{i}/{len(STAGES)}] {stage}: {outcome.status} in {outcome.seconds:.1f} s — {outcome.summary}")
+        stale = True
+        if outcome.status == "failed":
+            break
+    try:
+        from groundset.report import write_report
+
+        result.report = write_report(config, workdir, dataset=str(result.dataset) if result.dataset else None)
+    except Exception as e:  # noqa: BLE001 - a report problem must not hide the run's own outcome
+        echo(f"report: could not be written ({type(e).__name__}: {e})")
+    return result
+
+
+def _skip_note(stage: str, info: dict[str, Any], workdir: Workdir) -> str:
+    if stage == "ingest":
+        return f"{info.get('documents', '?')} documents, {info.get('chunks', '?')} chunks"
+    if stage == "generate":
+        accepted = info.get("accepted") or {}
+        return ", ".join(f"{k} {v}" for k, v in accepted.items()) or "samples complete"
+    if stage == "evaluate":
+        return f"{sum(1 for _ in read_jsonl(workdir.kept))} kept"
+    return f"{info.get('rows', '?')} rows in {info.get('out', '?')}"
+
