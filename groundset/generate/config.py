@@ -160,7 +160,10 @@ class TextbookConfig(TaskParams):
     context_chunks: int = Field(3, ge=1, le=12, description="chunks the passage is grounded on")
     chunks_per_topic: int = Field(3, ge=1, le=50, description="a section with more chunks is split into subtopics")
     min_words: int = Field(40, ge=1, description="shorter passages are rejected as too_short")
-    audiences: list[str] = Field(default_factory=lambda: ["high school student", "undergraduate student", "expert"])
+    audiences: list[str] = Field(
+        default_factory=lambda: ["high school student", "undergraduate student", "expert"],
+        description="who the passage is written for (crossed with formats)",
+    )
     formats: list[str] = Field(
         default_factory=lambda: [
             "textbook section",
@@ -168,7 +171,8 @@ class TextbookConfig(TaskParams):
             "FAQ",
             "table with explanation",
             "worked problem with solution",
-        ]
+        ],
+        description="passage formats (crossed with audiences); unknown ones get a generic demonstration",
     )
 
     @field_validator("audiences", "formats")

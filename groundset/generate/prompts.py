@@ -219,7 +219,7 @@ def quote(label: str, text: str, title: str = "", section: list[str] | tuple[str
     if title:
         head += f' title="{attr(title)}"'
     if section:
-        head += f' section="{attr(" > ".join(section))}"'
+        head += f' section="{attr(" › ".join(section))}"'
     body = _TAG.sub(r"&lt;\1\2", text.strip())
     return f"{head}>\n{body}\n</document>"
 

@@ -102,7 +102,7 @@ class MemoryStore:
         return hits[:limit]
 
 
-_DOC = re.compile(r"<document id=\"(C\d+)\"[^>]*>\n(.*?)\n</document>", re.S)
+_DOC = re.compile(r"<document id=\"(C\d+)\"[^\n]*>\n(.*?)\n</document>", re.S)
 
 
 def documents_of(request: ChatRequest) -> list[tuple[str, str]]:
@@ -111,7 +111,9 @@ def documents_of(request: ChatRequest) -> list[tuple[str, str]]:
 
 
 def _first_sentence(text: str) -> str:
-    return re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    """The first sentence of 5+ words (headings and code lines are skipped)."""
+    parts = [p.strip() for p in re.split(r"(?<=[.!?])\s+|\n+", text.strip()) if p.strip()]
+    return next((p for p in parts if len(p.split()) >= 5 and not p.startswith(">>>")), text.strip()[:200])
 
 
 def echo_reply(request: ChatRequest) -> str:
