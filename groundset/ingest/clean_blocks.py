@@ -165,6 +165,12 @@ class _Layout:
         return at_left or centred
 
 
+def _loose_line(text: str) -> bool:
+    """A short line that is neither a sentence nor code (a table-of-contents entry, a byline): merged with its
+    neighbours into one block instead of standing alone."""
+    return len(_words(text)) <= 14 and not text.endswith((".", "!", "?")) and not looks_like_code(text)
+
+
 def _is_body(item: _Item) -> bool:
     if item.strength is not None:
         return False
@@ -237,7 +243,7 @@ def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None) -> lis
                 stack.pop()
             stack.append((level, it.text, kind == "strong"))
             _emit(blocks, "title", it.text, [t for _, t, _ in stack], it.part.page)
-        elif it.part.kind == "title" and len(_words(it.text)) <= 14 and not looks_like_code(it.text):
+        elif it.part.kind == "title" and _loose_line(it.text):
             if loose and loose_page != it.part.page:
                 flush()
             loose_page = it.part.page
@@ -246,7 +252,7 @@ def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None) -> lis
             flush()
             kind = _BLOCK_KIND.get(it.part.kind, "text")
             if kind == "title":
-                kind = "code" if looks_like_code(it.text) else "text"
+                kind = "code" if _CODE_IN_NUMBERED.search(it.text) else "text"
             _emit(blocks, kind, it.text, [t for _, t, _ in stack], it.part.page)
     flush()
     return blocks

@@ -74,12 +74,21 @@ def _drop(el: etree._Element, removed: Counter, reason: str) -> None:
 
 
 def _link_dense(el: etree._Element) -> bool:
+    """Navigation: mostly link text, or a table / list whose every row is a link to another part of the book."""
     links = [a for a in el.iter("a") if a.get("href") is not None]
     if len(links) < 3:
         return False
     total = _text_len(el)
     linked = sum(_text_len(a) for a in links)
-    return total > 0 and linked / total >= 0.7
+    if total > 0 and linked / total >= 0.7:
+        return True
+    rows = [r for r in el.iter("tr", "li") if _text_len(r)]
+    internal = [r for r in rows if any(_internal(a.get("href")) for a in r.iter("a"))]
+    return len(rows) >= 3 and len(internal) == len(rows) and linked / max(total, 1) >= 0.3
+
+
+def _internal(href: str | None) -> bool:
+    return bool(href) and not re.match(r"^[a-z][a-z0-9+.-]*:", href, re.I)
 
 
 def _title(doc: etree._Element, main: etree._Element) -> str | None:

@@ -113,14 +113,14 @@ def _join_across_pages(parts: list[Part], is_word: Callable[[str], bool]) -> lis
         prev = out[-1] if out else None
         if (
             prev is not None
-            and prev.kind == "text"
-            and p.kind == "text"
+            and prev.kind in ("text", "title")
+            and p.kind in ("text", "title")
             and prev.page is not None
             and p.page == prev.page + 1
             and not prev.text.endswith(_END_OF_SENTENCE)
             and p.text[:1].islower()
         ):
-            out[-1] = replace(prev, text=dehyphenate(f"{prev.text} {p.text}", is_word))
+            out[-1] = replace(prev, kind="text", text=dehyphenate(f"{prev.text} {p.text}", is_word))
         else:
             out.append(p)
     return out

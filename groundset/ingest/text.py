@@ -26,23 +26,25 @@ __all__ = [
     "clean_text",
     "dehyphenate",
     "strip_gutenberg",
+    "strip_underscore_italics",
     "gutenberg_markers",
     "GUTENBERG_START",
     "GUTENBERG_END",
 ]
 
-_BOMS = [
-    (b"\xef\xbb\xbf", "utf-8-sig"),
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe", "utf-16-le"),
-    (b"\xfe\xff", "utf-16-be"),
+_BOMS = [  # (mark, codec that consumes it, name reported)
+    (b"\xef\xbb\xbf", "utf-8-sig", "utf-8"),
+    (b"\xff\xfe\x00\x00", "utf-32", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32", "utf-32-be"),
+    (b"\xff\xfe", "utf-16", "utf-16-le"),
+    (b"\xfe\xff", "utf-16", "utf-16-be"),
 ]
 # When charset-normalizer scores several single-byte code pages the same (it cannot tell cp1250 from cp1252 on
 # English text: only the letters both share occur), prefer the one most text in the wild is written in.
 _PREFERRED = ["utf_8", "cp1252", "iso8859_15", "latin_1", "cp1250", "iso8859_2", "cp1251", "koi8_r", "shift_jis",
               "euc_jp", "gb18030", "big5", "euc_kr"]
-_TIE = 0.02
+_CHAOS_TIE = 0.05  # charset-normalizer's scores are noisy on short or repetitive text
+_COHERENCE_TIE = 0.1
 _CONTROL = set(range(0, 32)) - {9, 10, 12, 13, 27}
 
 
@@ -78,10 +80,10 @@ def decode_bytes(raw: bytes, source: str = "<bytes>") -> tuple[str, str]:
     """
     if not raw.strip():
         raise InputError(source, "empty_file", "the file has no text; remove it or add content")
-    for bom, enc in _BOMS:
+    for bom, codec, name in _BOMS:
         if raw.startswith(bom):
             try:
-                return normalize_newlines(raw.decode(enc)), enc.replace("-sig", "")
+                return normalize_newlines(raw.decode(codec)), name
             except UnicodeDecodeError:
                 break
     try:
@@ -104,16 +106,24 @@ def decode_bytes(raw: bytes, source: str = "<bytes>") -> tuple[str, str]:
     return normalize_newlines(raw.decode(enc, errors="replace")), enc
 
 
+_EXCLUDED = ["utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", "utf_32_be", "utf_7",
+             # EBCDIC code pages decode any byte soup "cleanly"; nobody hands us EBCDIC text
+             "cp037", "cp273", "cp424", "cp500", "cp875", "cp1026", "cp1140"]
+
+
 def _detect(raw: bytes) -> str | None:
+    """Best single encoding for non-UTF-8 bytes, or None when nothing reads as language."""
     import charset_normalizer
 
-    excluded = ["utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", "utf_32_be", "utf_7"]
-    matches = list(charset_normalizer.from_bytes(raw, cp_exclusion=excluded))
+    matches = list(charset_normalizer.from_bytes(raw, cp_exclusion=_EXCLUDED))
     if not matches:
         return None
     best_chaos = min(m.chaos for m in matches)
-    best_coherence = max(m.coherence for m in matches if m.chaos <= best_chaos + 1e-9)
-    tied = [m for m in matches if m.chaos <= best_chaos + 1e-9 and m.coherence >= best_coherence - _TIE]
+    best_coherence = max(m.coherence for m in matches if m.chaos <= best_chaos + _CHAOS_TIE)
+    high = sum(b >= 0x80 for b in raw[:65536]) / min(len(raw), 65536)
+    if best_coherence == 0 and high >= 0.3 and len(raw) >= 64:
+        return None  # mostly non-ASCII bytes that decode to no recognisable language: byte soup
+    tied = [m for m in matches if m.chaos <= best_chaos + _CHAOS_TIE and m.coherence >= best_coherence - _COHERENCE_TIE]
     names = {enc for m in tied for enc in [m.encoding, *m.could_be_from_charset]}
     for enc in _PREFERRED:
         if enc in names:
@@ -128,7 +138,7 @@ def decode_html_bytes(raw: bytes, source: str = "<bytes>") -> tuple[str, str]:
     """HTML bytes -> (text, encoding): BOM, then the ``<meta charset>`` declaration, then :func:`decode_bytes`."""
     if not raw.strip():
         raise InputError(source, "empty_file", "the file has no content; remove it or add content")
-    if not any(raw.startswith(bom) for bom, _ in _BOMS):
+    if not any(raw.startswith(bom) for bom, _, _ in _BOMS):
         declared = _META_CHARSET.search(raw[:4096])
         if declared:
             name = declared.group(1).decode("ascii", "ignore").lower()
@@ -197,6 +207,18 @@ GUTENBERG_END = re.compile(
 _GUTENBERG_FIELD = re.compile(r"^(Title|Author|Language|Release [Dd]ate):[ \t]*(.+(?:\n[ \t]+\S.*)*)", re.M)
 
 
+_UNDERSCORE_ITALICS = re.compile(r"(?<![\w_])_([^_\n]+(?:\n[^_\n]+)?)_(?![\w_])")
+
+
+def strip_underscore_italics(text: str) -> str:
+    """Gutenberg plain texts mark italics as ``_word_``; keep the word.
+
+    >>> strip_underscore_italics("_To Mrs. Saville, England._ and snake_case")
+    'To Mrs. Saville, England. and snake_case'
+    """
+    return _UNDERSCORE_ITALICS.sub(r"\1", text)
+
+
 def gutenberg_markers(text: str) -> tuple[int, int] | None:
     """(start, end) character offsets of the book body between the START and END markers, or None if not Gutenberg."""
     start = GUTENBERG_START.search(text)
@@ -209,6 +231,7 @@ def gutenberg_markers(text: str) -> tuple[int, int] | None:
 def strip_gutenberg(text: str) -> tuple[str, dict[str, str]]:
     """Gutenberg text -> (body between the START and END markers, header fields such as title / author).
 
+    ``_italic_`` markers of the body are removed.
     Text without the markers comes back unchanged with no fields.
     """
     span = gutenberg_markers(text)
@@ -216,4 +239,4 @@ def strip_gutenberg(text: str) -> tuple[str, dict[str, str]]:
         return text, {}
     header = text[: span[0]]
     fields = {m.group(1).lower().replace(" ", "_"): " ".join(m.group(2).split()) for m in _GUTENBERG_FIELD.finditer(header)}
-    return text[span[0] : span[1]].strip("\n") + "\n", fields
+    return strip_underscore_italics(text[span[0] : span[1]].strip("\n")) + "\n", fields
