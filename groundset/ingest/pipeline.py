@@ -1,0 +1,198 @@
+"""The ingest stage: files → Documents → Chunks → vectors in Qdrant, with a report. One bad file never stops a run.
+
+>>> result = ingest([Path("docs")], load_config(None), Workdir("work"))   # doctest: +SKIP
+>>> result.documents, result.chunks_new, result.exit_code                 # doctest: +SKIP
+(17, 412, 0)
+
+Reading and chunking run in a background thread while the main thread embeds and stores, so partitioning the next
+file overlaps with encoding the previous one (the encoder releases the GIL). Chunks are embedded in buffers sorted
+by length (less padding) and upserted in bulk. A chunk whose id (hash of source + text) is already stored is not
+embedded again, so re-ingesting an unchanged corpus encodes nothing; the stale chunks of a changed document are
+deleted after its new ones are stored.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterator
+
+from groundset.config import Config
+from groundset.errors import InputError
+from groundset.ingest.chunk import Chunker
+from groundset.ingest.report import IngestResult, ReportBuilder, summary_table
+from groundset.records import Chunk
+from groundset.workdir import Workdir
+
+__all__ = ["ingest", "IngestResult", "FLUSH_CHUNKS"]
+
+FLUSH_CHUNKS = 256  # chunks gathered before one length-sorted encode + bulk upsert
+_DONE = object()
+
+
+def _produce(files: list[Path], config: Config, chunker: Chunker, out: "queue.Queue[Any]", stop: threading.Event):
+    """Background thread: read and chunk every file, putting ('doc', path, doc, chunks, dropped),
+    ('failed', path, reason, detail) and ('file', path) items on ``out``; ``_DONE`` at the end."""
+    from groundset.ingest.readers import read_path
+
+    try:
+        for path in files:
+            if stop.is_set():
+                break
+            t0 = time.perf_counter()
+            try:
+                for doc in read_path(path, config.ingest):
+                    chunks, dropped = chunker.chunk(doc)
+                    out.put(("doc", str(path), doc, chunks, dropped, time.perf_counter() - t0))
+                    t0 = time.perf_counter()
+                    if stop.is_set():
+                        break
+            except InputError as e:
+                out.put(("failed", str(path), e.reason, e.detail))
+            except Exception as e:  # noqa: BLE001 - a reader bug on one file must not stop the run
+                out.put(("failed", str(path), "error", f"{type(e).__name__}: {e}"[:500]))
+            out.put(("file", str(path), time.perf_counter() - t0))
+    finally:
+        out.put(_DONE)
+
+
+class _Writer:
+    """Main-thread side: skip stored chunks, embed new ones in length-sorted buffers, upsert, delete stale."""
+
+    def __init__(self, store, embedder, batch_size: int, on_stored):
+        self.store, self.embedder, self.batch_size, self.on_stored = store, embedder, batch_size, on_stored
+        self.pending: dict[str, Chunk] = {}
+        self.stale: set[str] = set()
+        self.timings: Counter[str] = Counter()
+
+    def add(self, chunks: list[Chunk], stale: set[str]) -> None:
+        for c in chunks:
+            self.pending.setdefault(c.id, c)
+        self.stale |= stale
+        if len(self.pending) >= FLUSH_CHUNKS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            chunks = sorted(self.pending.values(), key=lambda c: c.n_tokens)
+            self.pending = {}
+            t0 = time.perf_counter()
+            vectors = self.embedder.encode([c.text for c in chunks], batch_size=self.batch_size)
+            t1 = time.perf_counter()
+            self.store.upsert(chunks, vectors)
+            self.timings["embed"] += t1 - t0
+            self.timings["store"] += time.perf_counter() - t1
+            self.on_stored(len(chunks))
+        if self.stale:
+            t0 = time.perf_counter()
+            self.store.delete(sorted(self.stale))
+            self.stale = set()
+            self.timings["store"] += time.perf_counter() - t0
+
+
+def _progress(enabled: bool):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[note]}"),
+        TimeElapsedColumn(), console=Console(stderr=True), disable=not enabled, transient=False,
+    )
+
+
+def _items(q: "queue.Queue[Any]") -> Iterator[Any]:
+    while (item := q.get()) is not _DONE:
+        yield item
+
+
+def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool = True) -> IngestResult:
+    """Ingest ``paths`` (files, directories, Wikipedia dumps) into the collection ``config.store.collection``.
+
+    Writes ``workdir.ingest_report`` and marks the stage done (with the config fingerprint) unless nothing was
+    usable. Raises only for errors that concern the whole run (embedding model, store); a bad file is reported.
+    """
+    from groundset.embed import load_embedder
+    from groundset.ingest.readers import discover
+    from groundset.store import open_store
+
+    started = time.perf_counter()
+    workdir.ensure()
+    cfg = config.ingest
+    files, errors = discover([Path(p) for p in paths], include=tuple(cfg.include), exclude=tuple(cfg.exclude))
+    result = IngestResult(files=len(files) + len(errors))
+    t_load = time.perf_counter()
+    embedder = load_embedder(config.embed)
+    chunker = Chunker.for_embedder(embedder, cfg.chunk_tokens, cfg.chunk_overlap, cfg.min_chunk_tokens)
+    report = ReportBuilder(limit=chunker.limit)
+    if chunker.clamped:
+        report.notes.append(f"[ingest] chunk_tokens {cfg.chunk_tokens} is above what {embedder.name} reads "
+                            f"({chunker.limit} tokens of text); used {chunker.limit}")
+    for e in errors:
+        report.failed(e.source, e.reason, e.detail)
+        result.failed.append((e.source, e.reason, e.detail))
+    result.timings["load"] = time.perf_counter() - t_load
+
+    with open_store(config.store, workdir, dim=embedder.dim, model=embedder.name) as store, _progress(progress) as bar:
+        files_task = bar.add_task("files", total=len(files), note="")
+        chunks_task = bar.add_task("chunks", total=0, note="embedded")
+        writer = _Writer(store, embedder, config.embed.batch_size, lambda n: bar.advance(chunks_task, n))
+        q: queue.Queue[Any] = queue.Queue(maxsize=64)
+        stop = threading.Event()
+        producer = threading.Thread(target=_produce, args=(files, config, chunker, q, stop), daemon=True,
+                                    name="groundset-read")
+        producer.start()
+        try:
+            for item in _items(q):
+                kind, path = item[0], item[1]
+                if kind == "doc":
+                    _, _, doc, chunks, dropped, secs = item
+                    result.timings["read"] = result.timings.get("read", 0.0) + secs
+                    stored = store.ids_for_source(doc.source)
+                    ids = {c.id for c in chunks}
+                    new = [c for c in chunks if c.id not in stored]
+                    stale = stored - ids
+                    result.documents += 1
+                    result.chunks_new += len(new)
+                    result.chunks_unchanged += len(chunks) - len(new)
+                    result.chunks_deleted += len(stale)
+                    report.document(path, doc, chunks, dropped, len(new))
+                    bar.update(chunks_task, total=result.chunks_new)
+                    bar.update(files_task, note=Path(path).name[:40])
+                    writer.add(new, stale)
+                elif kind == "failed":
+                    report.failed(path, item[2], item[3])
+                    result.failed.append((path, item[2], item[3]))
+                else:  # a file finished
+                    result.timings["read"] = result.timings.get("read", 0.0) + item[2]
+                    bar.advance(files_task)
+            writer.flush()
+        except BaseException:
+            stop.set()
+            while producer.is_alive():  # unblock the producer so it can see the stop flag
+                try:
+                    q.get(timeout=0.1)
+                except queue.Empty:
+                    pass
+            raise
+        producer.join()
+        result.points = store.count()
+    result.dropped = dict(report.dropped)
+    result.timings.update(writer.timings)
+    result.seconds = time.perf_counter() - started
+    data = report.write(
+        workdir.ingest_report, result, paths=[str(p) for p in paths], collection=config.store.collection,
+        store=config.store.url or str(workdir.qdrant_dir), embed_model=embedder.name,
+        chunk_tokens=chunker.size, chunk_overlap=chunker.overlap,
+    )
+    if progress:
+        from rich.console import Console
+
+        Console(stderr=True).print(summary_table(data))
+    if result.exit_code != 1:
+        workdir.mark_done("ingest", config.fingerprint("ingest", "embed", "store"),
+                          paths=[str(p) for p in paths], documents=result.documents, chunks=result.chunks,
+                          failed=len(result.failed))
+    return result

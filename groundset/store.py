@@ -1,0 +1,293 @@
+"""Chunks and their vectors in Qdrant. The only module that touches qdrant-client.
+
+>>> with open_store(StoreConfig(), Workdir("work"), dim=384, model="all-MiniLM-L6-v2") as store:  # doctest: +SKIP
+...     store.upsert(chunks, vectors)                     # point id = chunk id (a content-hash UUID)
+...     hits = store.search(vectors[0], limit=5, exclude_ids=[chunks[0].id])   # [(Chunk, cosine), ...]
+
+By default Qdrant runs embedded (local mode) under ``workdir.qdrant_dir``; ``[store] url`` points at a server
+(API key from the environment variable ``[store] api_key_env``). Embedded mode is exact brute force in Python: fine up
+to ~20k chunks; use a server beyond that. Only one process can hold an embedded store at a time.
+
+Each point's payload is the chunk without its id: document_id, source, title, section, page, index, text, n_tokens.
+The collection's metadata records the embedding model, so vectors of two different models never get mixed.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections import defaultdict
+from typing import Any, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from groundset.errors import StoreError
+from groundset.ingest.config import StoreConfig
+from groundset.records import Chunk
+from groundset.workdir import Workdir
+
+__all__ = ["Store", "open_store", "PAYLOAD_INDEXES"]
+
+# payload fields generation filters on, and their index type
+PAYLOAD_INDEXES = {"document_id": "keyword", "source": "keyword", "page": "integer", "index": "integer"}
+_CHUNK_FIELDS = tuple(f for f in Chunk.model_fields if f != "id")
+_PAGE = 1024  # points per scroll / upsert request
+
+
+def open_store(cfg: StoreConfig, workdir: Workdir, dim: int | None = None, *, model: str | None = None) -> "Store":
+    """Open the collection ``cfg.collection``: embedded under ``workdir.qdrant_dir`` unless ``cfg.url`` is set.
+
+    With ``dim`` the collection is created when missing, and an existing one must have that dimension (and, when
+    ``model`` is given, must have been filled by that embedding model); without ``dim`` the store is read-only in
+    spirit (a missing collection reads as empty). Raises StoreError with what to do next.
+    """
+    from qdrant_client import QdrantClient
+
+    if cfg.url:
+        key = os.environ.get(cfg.api_key_env) or None
+        try:
+            client = QdrantClient(url=cfg.url, api_key=key, timeout=60)
+            client.get_collections()
+        except Exception as e:  # noqa: BLE001 - connection errors come in many types
+            raise StoreError(
+                f"cannot reach Qdrant at {cfg.url}: {type(e).__name__}: {e}. Start it (`docker compose up -d qdrant`), "
+                f"check [store] url / {cfg.api_key_env}, or leave the url unset to use the embedded store."
+            ) from None
+        where = cfg.url
+    else:
+        path = workdir.qdrant_dir
+        path.mkdir(parents=True, exist_ok=True)
+        try:
+            client = QdrantClient(path=str(path))
+        except RuntimeError as e:
+            if "already accessed" in str(e):
+                raise StoreError(
+                    f"the embedded Qdrant store {path} is in use by another groundset process. Wait for it to finish, "
+                    "or run a Qdrant server (`docker compose up -d qdrant`) and pass --qdrant-url for concurrent use."
+                ) from None
+            raise StoreError(f"cannot open the embedded Qdrant store {path}: {e}") from None
+        where = str(path)
+    store = Store(client, cfg.collection, local=not cfg.url, where=where)
+    try:
+        store._prepare(dim, model)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+class Store:
+    """One Qdrant collection of chunks. A context manager; ``close()`` releases the client (always call it)."""
+
+    def __init__(self, client: Any, collection: str, *, local: bool, where: str):
+        self._client = client
+        self.collection = collection
+        self.local = local
+        self.where = where
+        self.dim: int | None = None
+        self.model: str | None = None
+        self._exists = False
+        self._by_source: dict[str, set[str]] | None = None  # local mode: source -> ids, built on first use
+
+    # --- lifecycle ---------------------------------------------------------------------------------------------
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.close()
+            finally:
+                self._client = None
+
+    def _prepare(self, dim: int | None, model: str | None) -> None:
+        from qdrant_client import models
+
+        c = self._client
+        if c.collection_exists(self.collection):
+            info = c.get_collection(self.collection)
+            vectors = info.config.params.vectors
+            size = vectors.size if hasattr(vectors, "size") else None
+            meta = info.config.metadata or {}
+            self.dim, self.model, self._exists = size, meta.get("embed_model"), True
+            if dim is not None and size != dim:
+                raise StoreError(
+                    f"collection {self.collection!r} in {self.where} holds {size}-dim vectors but the embedding model "
+                    f"gives {dim}-dim ones. Use another collection (--collection NAME) or delete the old one "
+                    f"(for the embedded store: remove {self.where}) and ingest again."
+                )
+            if dim is not None and model and self.model and self.model != model:
+                raise StoreError(
+                    f"collection {self.collection!r} was filled with embedding model {self.model!r}, not {model!r}; "
+                    "mixing them would make search meaningless. Use another collection (--collection NAME) or the "
+                    "same [embed] model."
+                )
+            return
+        if dim is None:
+            return
+        c.create_collection(
+            self.collection,
+            vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE),
+            metadata={"embed_model": model} if model else None,
+        )
+        with warnings.catch_warnings():  # local mode ignores payload indexes and says so; a server uses them
+            warnings.simplefilter("ignore")
+            for field, kind in PAYLOAD_INDEXES.items():
+                schema = models.PayloadSchemaType.KEYWORD if kind == "keyword" else models.PayloadSchemaType.INTEGER
+                c.create_payload_index(self.collection, field, field_schema=schema)
+        self.dim, self.model, self._exists = dim, model, True
+
+    def _need(self) -> None:
+        if self._client is None:
+            raise StoreError("the store is closed")
+
+    # --- writing -----------------------------------------------------------------------------------------------
+    def upsert(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
+        """Insert or replace ``chunks`` with their ``vectors`` (one row each), in bulk requests."""
+        from qdrant_client import models
+
+        self._need()
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        if not chunks:
+            return
+        if not self._exists:
+            self._prepare(int(vectors.shape[1]), None)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        for i in range(0, len(chunks), _PAGE):
+            part = chunks[i : i + _PAGE]
+            self._client.upsert(
+                self.collection,
+                points=models.Batch(
+                    ids=[c.id for c in part],
+                    vectors=vectors[i : i + _PAGE].tolist(),
+                    payloads=[c.model_dump(exclude={"id"}) for c in part],
+                ),
+                wait=True,
+            )
+        if self._by_source is not None:
+            for c in chunks:
+                self._by_source[c.source].add(c.id)
+
+    def delete(self, ids: Iterable[str]) -> None:
+        """Remove the points with these ids (unknown ids are ignored)."""
+        from qdrant_client import models
+
+        self._need()
+        ids = list(ids)
+        if not ids or not self._exists:
+            return
+        for i in range(0, len(ids), _PAGE):
+            self._client.delete(self.collection, points_selector=models.PointIdsList(points=ids[i : i + _PAGE]))
+        if self._by_source is not None:
+            gone = set(ids)
+            for s in list(self._by_source):
+                self._by_source[s] -= gone
+
+    # --- reading -----------------------------------------------------------------------------------------------
+    def count(self) -> int:
+        """Number of points in the collection (0 when it does not exist yet)."""
+        self._need()
+        if not self._exists:
+            return 0
+        return int(self._client.count(self.collection, exact=True).count)
+
+    def collections(self) -> dict[str, int]:
+        """Every collection of this Qdrant (embedded dir or server) with its point count."""
+        self._need()
+        names = [c.name for c in self._client.get_collections().collections]
+        return {n: int(self._client.count(n, exact=True).count) for n in sorted(names)}
+
+    def _scroll(self, flt: Any = None, payload: Any = True, vectors: bool = False, batch: int = _PAGE) -> Iterator[Any]:
+        if not self._exists:
+            return
+        offset = None
+        while True:
+            points, offset = self._client.scroll(
+                self.collection, scroll_filter=flt, limit=batch, offset=offset, with_payload=payload,
+                with_vectors=vectors,
+            )
+            yield from points
+            if offset is None:
+                return
+
+    def ids_for_source(self, source: str) -> set[str]:
+        """Ids of the chunks stored for ``source`` (a path, URL or dump#title)."""
+        from qdrant_client import models
+
+        self._need()
+        if self.local:  # brute-force filters cost a full scan each: index sources once, keep it current
+            if self._by_source is None:
+                index: dict[str, set[str]] = defaultdict(set)
+                for p in self._scroll(payload=["source"]):
+                    index[p.payload.get("source", "")].add(str(p.id))
+                self._by_source = index
+            return set(self._by_source.get(source, ()))
+        flt = models.Filter(must=[models.FieldCondition(key="source", match=models.MatchValue(value=source))])
+        return {str(p.id) for p in self._scroll(flt, payload=False)}
+
+    def iter_chunks(self, batch: int = 256) -> Iterator[Chunk]:
+        """Every stored chunk (payload → Chunk), in point-id order."""
+        self._need()
+        for p in self._scroll(batch=batch):
+            yield _to_chunk(p)
+
+    def get(self, ids: Sequence[str]) -> list[Chunk]:
+        """The chunks with these ids, in the given order; ids not in the store are left out."""
+        self._need()
+        if not ids or not self._exists:
+            return []
+        found = {str(p.id): _to_chunk(p) for p in self._client.retrieve(self.collection, ids=list(ids), with_payload=True)}
+        return [found[i] for i in ids if i in found]
+
+    def vectors(self, ids: Sequence[str]) -> np.ndarray:
+        """The stored vectors of these ids, one row each in the given order. Raises StoreError for unknown ids."""
+        self._need()
+        if not ids:
+            return np.zeros((0, self.dim or 0), dtype=np.float32)
+        points = self._client.retrieve(self.collection, ids=list(ids), with_vectors=True) if self._exists else []
+        found = {str(p.id): p.vector for p in points}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise StoreError(f"{len(missing)} chunk id(s) not in collection {self.collection!r}, e.g. {missing[0]}; "
+                             "re-run `groundset ingest` if the corpus changed")
+        return np.asarray([found[i] for i in ids], dtype=np.float32)
+
+    def search(
+        self,
+        vector: Sequence[float] | np.ndarray,
+        limit: int = 10,
+        *,
+        exclude_ids: Iterable[str] = (),
+        exclude_document_ids: Iterable[str] = (),
+        document_id: str | None = None,
+    ) -> list[tuple[Chunk, float]]:
+        """The ``limit`` chunks nearest to ``vector`` (cosine, best first), optionally within one document or
+        excluding given chunks / documents."""
+        from qdrant_client import models
+
+        self._need()
+        if not self._exists:
+            raise StoreError(f"collection {self.collection!r} does not exist yet: run `groundset ingest PATH` first")
+        must: list[Any] = []
+        must_not: list[Any] = []
+        if document_id is not None:
+            must.append(models.FieldCondition(key="document_id", match=models.MatchValue(value=document_id)))
+        ex_ids = list(exclude_ids)
+        if ex_ids:
+            must_not.append(models.HasIdCondition(has_id=ex_ids))
+        ex_docs = list(exclude_document_ids)
+        if ex_docs:
+            must_not.append(models.FieldCondition(key="document_id", match=models.MatchAny(any=ex_docs)))
+        flt = models.Filter(must=must or None, must_not=must_not or None) if (must or must_not) else None
+        query = np.asarray(vector, dtype=np.float32).tolist()
+        res = self._client.query_points(self.collection, query=query, query_filter=flt, limit=limit, with_payload=True)
+        return [(_to_chunk(p), float(p.score)) for p in res.points]
+
+
+def _to_chunk(point: Any) -> Chunk:
+    payload = point.payload or {}
+    return Chunk(id=str(point.id), **{k: payload[k] for k in _CHUNK_FIELDS if k in payload})
