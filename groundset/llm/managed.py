@@ -56,7 +56,7 @@ class ManagedLLM:
         t0 = time.perf_counter()
         results: list[ChatResult | None] = [None] * len(requests)
         keys = self._keys(requests)
-        cached = self.cache.get_many(keys) if self.cache else {}
+        cached = self.cache.get_many(keys) if self.cache is not None else {}
         todo = []
         for i, (req, key) in enumerate(zip(requests, keys)):
             hit = cached.get(key)
@@ -71,7 +71,7 @@ class ManagedLLM:
             finished = self._finish([requests[i] for i in todo], fresh)
             for i, res in zip(todo, finished):
                 results[i] = res
-            if self.cache:
+            if self.cache is not None:
                 self.cache.put_many(
                     (keys[i], self.name, _to_cache(results[i])) for i in todo if results[i].ok  # type: ignore[union-attr]
                 )

@@ -1,0 +1,130 @@
+"""A real HTTP server on 127.0.0.1 speaking /v1/chat/completions, with faults chosen by the request's last message.
+
+The last user message starts with a tag; the server looks up that tag's script (a list of actions, the last one
+repeating) and acts by how many times it has seen the tag:
+
+``ok`` → 200 with a JSON reply; ``429`` → 429 with ``Retry-After: 0``; ``500`` → 500; ``hang`` → no answer until the
+server stops (past any client timeout); ``badbody`` → 200 with a body that is not JSON; ``drop`` → the connection is
+closed without a response; ``no_json_schema`` → 400 when response_format is json_schema, else like ``ok``;
+``auth`` → 401 echoing the Authorization header (like servers that quote the key they refused); ``bad400`` → 400.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+SCRIPTS: dict[str, list[str]] = {
+    "ok": ["ok"],
+    "429-then-ok": ["429", "ok"],
+    "500-always": ["500"],
+    "500-then-ok": ["500", "ok"],
+    "hang": ["hang"],
+    "badbody-then-ok": ["badbody", "ok"],
+    "badbody-always": ["badbody"],
+    "drop-then-ok": ["drop", "ok"],
+    "drop-always": ["drop"],
+    "no-json-schema": ["no_json_schema"],
+    "auth": ["auth"],
+    "bad400": ["bad400"],
+    "slow": ["slow"],
+}
+
+
+class FaultServer:
+    """``with FaultServer() as srv: srv.base_url`` — records every request body in ``srv.bodies``."""
+
+    def __init__(self, reply=None):
+        self.seen: Counter[str] = Counter()
+        self.bodies: list[dict] = []
+        self.headers: list[dict] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.reply = reply or (lambda body: json.dumps({"question": "Q?", "answer": "A."}))
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length))
+                with server.lock:
+                    server.bodies.append(body)
+                    server.headers.append(dict(self.headers))
+                    tag = body["messages"][-1]["content"].split()[0]
+                    n = server.seen[tag]
+                    server.seen[tag] += 1
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                script = SCRIPTS.get(tag, ["ok"])
+                action = script[min(n, len(script) - 1)]
+                try:
+                    server._act(self, action, body)
+                finally:
+                    with server.lock:
+                        server.in_flight -= 1
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def _act(self, h: BaseHTTPRequestHandler, action: str, body: dict) -> None:
+        if action == "hang":
+            self.stop.wait(30)
+            return
+        if action == "drop":
+            h.close_connection = True
+            h.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if action == "slow":
+            time.sleep(0.05)
+            action = "ok"
+        if action == "429":
+            return _send(h, 429, b'{"error": "rate limited"}', {"Retry-After": "0"})
+        if action == "500":
+            return _send(h, 500, b'{"error": "boom"}')
+        if action == "bad400":
+            return _send(h, 400, b'{"error": "context length exceeded"}')
+        if action == "auth":
+            return _send(h, 401, json.dumps({"error": f"Incorrect API key: {h.headers.get('Authorization')}"}).encode())
+        if action == "badbody":
+            return _send(h, 200, b"<html>upstream proxy error")
+        if action == "no_json_schema" and (body.get("response_format") or {}).get("type") == "json_schema":
+            return _send(h, 400, b'{"error": "response_format json_schema is not supported"}')
+        content = self.reply(body)
+        data = {
+            "id": "x", "object": "chat.completion", "model": body["model"],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+        }
+        _send(h, 200, json.dumps(data).encode())
+
+    def __enter__(self) -> "FaultServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _send(h: BaseHTTPRequestHandler, status: int, payload: bytes, headers: dict | None = None) -> None:
+    h.send_response(status)
+    h.send_header("Content-Type", "application/json")
+    h.send_header("Content-Length", str(len(payload)))
+    for k, v in (headers or {}).items():
+        h.send_header(k, v)
+    h.end_headers()
+    h.wfile.write(payload)

@@ -1,0 +1,103 @@
+"""The vLLM backend against a stub ``vllm`` module (vLLM itself needs a GPU and cannot run in CI).
+
+What this covers: engine arguments, SamplingParams / StructuredOutputsParams building, grouping for prefix caching,
+result mapping back to the caller's order, finish reasons, token counts, isolation of a request vLLM rejects, and the
+MissingExtraError without the extra. What it cannot cover: that real vLLM accepts these objects and honours them.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from types import SimpleNamespace
+
+import pytest
+
+from groundset.errors import MissingExtraError
+from groundset.llm import ChatRequest, load_llm
+from groundset.llm.config import LLMConfig
+from groundset.llm.vllm_backend import VLLMBackend, plan_order
+
+SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
+
+
+@pytest.fixture
+def stub_vllm(monkeypatch):
+    state = SimpleNamespace(engine_kwargs=None, calls=[])
+
+    class SamplingParams:
+        def __init__(self, **kw):
+            self.kw = kw
+
+    class StructuredOutputsParams:
+        def __init__(self, json=None, **kw):
+            self.json = json
+
+    class LLM:
+        def __init__(self, **kw):
+            state.engine_kwargs = kw
+
+        def chat(self, messages, sampling_params, use_tqdm=True):
+            state.calls.append((messages, sampling_params))
+            outs = []
+            for conv, sp in zip(messages, sampling_params):
+                content = conv[-1]["content"]
+                if "TOO LONG" in content:
+                    raise ValueError("prompt is longer than max_model_len")
+                schema = sp.kw.get("structured_outputs")
+                text = '{"answer": "%s"}' % content if schema is not None else f"echo {content}"
+                finish = "length" if "CUT" in content else "stop"
+                comp = SimpleNamespace(text=text, finish_reason=finish, token_ids=[1] * 5)
+                outs.append(SimpleNamespace(outputs=[comp], prompt_token_ids=[0] * len(content)))
+            return outs
+
+    vllm = types.ModuleType("vllm")
+    vllm.LLM, vllm.SamplingParams = LLM, SamplingParams
+    sp_mod = types.ModuleType("vllm.sampling_params")
+    sp_mod.StructuredOutputsParams = StructuredOutputsParams
+    vllm.sampling_params = sp_mod
+    monkeypatch.setitem(sys.modules, "vllm", vllm)
+    monkeypatch.setitem(sys.modules, "vllm.sampling_params", sp_mod)
+    return state
+
+
+def _req(text: str, group: str | None = None, **kw) -> ChatRequest:
+    return ChatRequest(messages=[{"role": "user", "content": text}], group=group, **kw)
+
+
+def test_plan_order_puts_groups_together_in_order_of_first_appearance():
+    reqs = [_req("a1", "A"), _req("b1", "B"), _req("x"), _req("a2", "A"), _req("b2", "B"), _req("a3", "A")]
+    assert plan_order(reqs) == [0, 3, 5, 1, 4, 2]
+    assert plan_order([]) == []
+
+
+def test_whole_batch_in_one_chat_call_with_results_in_caller_order(stub_vllm):
+    cfg = LLMConfig(spec="vllm:org/model", tensor_parallel_size=2, max_model_len=4096, gpu_memory_utilization=0.8)
+    backend = VLLMBackend(cfg)
+    reqs = [_req("a1", "A", json_schema=SCHEMA, seed=3), _req("b1", "B"), _req("a2", "A", temperature=0.0, stop=["\n"])]
+    results = backend.chat(reqs)
+    assert stub_vllm.engine_kwargs == {
+        "model": "org/model", "tensor_parallel_size": 2, "gpu_memory_utilization": 0.8, "max_model_len": 4096,
+    }
+    assert len(stub_vllm.calls) == 1
+    convs, params = stub_vllm.calls[0]
+    assert [c[-1]["content"] for c in convs] == ["a1", "a2", "b1"]
+    assert params[0].kw["structured_outputs"].json == SCHEMA and params[0].kw["seed"] == 3
+    assert params[1].kw["stop"] == ["\n"] and params[1].kw["temperature"] == 0.0
+    assert "structured_outputs" not in params[2].kw
+    assert [r.text for r in results] == ['{"answer": "a1"}', "echo b1", "echo a2"]
+    assert results[0].prompt_tokens == 2 and results[0].completion_tokens == 5
+
+
+def test_rejected_request_fails_alone_and_finish_reasons_map(stub_vllm):
+    llm = load_llm(LLMConfig(spec="vllm:m"))
+    results = llm.chat([_req("fine", json_schema=SCHEMA), _req("TOO LONG"), _req("CUT here")])
+    assert results[0].ok and results[0].parsed == {"answer": "fine"}
+    assert results[1].error.startswith("backend_error") and "max_model_len" in results[1].error
+    assert results[2].ok and results[2].finish_reason == "length"
+
+
+def test_missing_extra_names_the_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "vllm", None)
+    with pytest.raises(MissingExtraError, match=r"groundset\[vllm\]"):
+        load_llm(LLMConfig(spec="vllm:m"))
