@@ -33,7 +33,7 @@ from groundset.ingest.partition import Part
 from groundset.ingest.text import clean_text
 from groundset.records import Block
 
-__all__ = ["blocks_from_markup", "blocks_from_layout", "heading_strength", "DROP_KINDS"]
+__all__ = ["blocks_from_markup", "blocks_from_layout", "drop_empty_headings", "heading_strength", "DROP_KINDS"]
 
 DROP_KINDS = {"header", "footer", "page_number", "image", "page_break"}
 _BLOCK_KIND = {"text": "text", "caption": "text", "list": "list", "table": "table", "code": "code", "title": "title"}
@@ -169,6 +169,28 @@ def _loose_line(text: str) -> bool:
     """A short line that is neither a sentence nor code (a table-of-contents entry, a byline): merged with its
     neighbours into one block instead of standing alone."""
     return len(_words(text)) <= 14 and not text.endswith((".", "!", "?")) and not looks_like_code(text)
+
+
+def drop_empty_headings(blocks: list[Block]) -> tuple[list[Block], int]:
+    """Remove title blocks whose section holds no text at all ("Contents" over a removed table, "THE END").
+
+    Returns (blocks kept, number of headings removed).
+    """
+    keep: list[Block] = []
+    for i, b in enumerate(blocks):
+        if b.kind == "title":
+            n = len(b.section)
+            has_body = False
+            for nxt in blocks[i + 1 :]:
+                if nxt.section[:n] != b.section:
+                    break
+                if nxt.kind != "title":
+                    has_body = True
+                    break
+            if not has_body:
+                continue
+        keep.append(b)
+    return keep, len(blocks) - len(keep)
 
 
 def _is_body(item: _Item) -> bool:

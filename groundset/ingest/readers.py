@@ -33,7 +33,7 @@ from lxml import etree
 
 from groundset.errors import InputError
 from groundset.ingest import partition as up
-from groundset.ingest.clean_blocks import blocks_from_layout, blocks_from_markup
+from groundset.ingest.clean_blocks import blocks_from_layout, blocks_from_markup, drop_empty_headings
 from groundset.ingest.clean_html import clean_html
 from groundset.ingest.clean_pdf import clean_pdf_parts
 from groundset.ingest.config import IngestConfig
@@ -153,6 +153,9 @@ def read_path(path: Path, cfg: IngestConfig) -> Iterator[Document]:
         title, blocks, metadata = reader(path, cfg)
     except up.PartitionError as e:
         raise InputError(source, "partition_failed", f"unstructured could not read it: {e}"[:500]) from e
+    blocks, empty = drop_empty_headings(blocks)
+    if empty:
+        metadata["dropped"] = _dropped(Counter(metadata.get("dropped", {})), Counter(empty_heading=empty))
     if not blocks:
         hint = " (a scanned PDF has no text layer: try [ingest] pdf_strategy = \"ocr_only\")" if fmt == "pdf" else ""
         raise InputError(source, "no_text", f"nothing readable was left after cleaning{hint}")
@@ -174,7 +177,7 @@ def _dropped(*counters: Counter) -> dict[str, int]:
     total: Counter = Counter()
     for c in counters:
         total.update(c)
-    return dict(sorted(total.items()))
+    return {k: v for k, v in sorted(total.items()) if v}
 
 
 def _read_pdf(path: Path, cfg: IngestConfig) -> _Read:

@@ -24,6 +24,7 @@ from lxml import etree
 from mwparserfromhell.nodes import Argument, Comment, ExternalLink, Heading, HTMLEntity, Tag, Template, Text, Wikilink
 
 from groundset.errors import InputError
+from groundset.ingest.clean_blocks import drop_empty_headings
 from groundset.ingest.text import clean_text
 from groundset.records import Block, Document
 
@@ -214,10 +215,7 @@ def wikitext_blocks(wikitext: str) -> list[Block]:
         elif skip_below is not None:
             continue
         blocks.extend(_paragraph_blocks(_render(body_nodes), [t for _, t in path]))
-    # drop headings whose section ended up empty (e.g. a section that was only a table)
-    return [b for i, b in enumerate(blocks)
-            if b.kind != "title" or any(n.section[: len(b.section)] == b.section and n.kind != "title"
-                                        for n in blocks[i + 1 : i + 40])]
+    return drop_empty_headings(blocks)[0]  # e.g. a section that was only a table
 
 
 # ---------------------------------------------------------------------------------------------------- dump
