@@ -1,0 +1,83 @@
+"""Embedders: the bundled MiniLM (token limits) and an OpenAI-compatible endpoint served on 127.0.0.1 by the test."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+
+from groundset.embed import OpenAIEmbedder, load_embedder
+from groundset.errors import BackendError
+from groundset.ingest.config import EmbedConfig
+
+
+@pytest.fixture
+def server():
+    """A tiny /v1/embeddings endpoint: vector = [len(text), 1, 2] (unnormalised), answers in reverse order."""
+    seen: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server API
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+            if body["model"] == "broken":
+                self.send_response(500)
+                self.end_headers()
+                return
+            data = [{"object": "embedding", "index": i, "embedding": [float(len(t)), 1.0, 2.0]}
+                    for i, t in enumerate(body["input"])]
+            payload = json.dumps({"object": "list", "data": data[::-1], "model": body["model"]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", seen
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_openai_endpoint_batches_orders_and_normalises(server, monkeypatch):
+    url, seen = server
+    monkeypatch.setenv("TEST_EMBED_KEY", "sk-test")
+    emb = load_embedder(EmbedConfig(model="openai:tiny-embed", base_url=url, api_key_env="TEST_EMBED_KEY",
+                                    batch_size=2))
+    assert emb.dim == 3 and emb.name == "tiny-embed"
+    texts = ["a", "bbb", "cc", "dddd", "e"]
+    v = emb.encode(texts)
+    assert v.shape == (5, 3) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0)
+    expected = np.array([[len(t), 1, 2] for t in texts], dtype=np.float32)
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    assert np.allclose(v, expected)  # the server answered in reverse order: index decides
+    calls = [s for s in seen if s["body"]["input"] != ["dimension probe"]]
+    assert [len(s["body"]["input"]) for s in calls] == [2, 2, 1]
+    assert all(s["path"] == "/v1/embeddings" and s["auth"] == "Bearer sk-test" for s in seen)
+    assert emb.encode([]).shape == (0, 3)
+    assert 0 < emb.text_limit < emb.max_tokens
+
+
+def test_openai_endpoint_errors_are_backend_errors(server):
+    url, _ = server
+    with pytest.raises(BackendError, match="failed"):
+        OpenAIEmbedder("broken", url, "NO_SUCH_KEY_ENV")
+    with pytest.raises(BackendError, match="base_url"):
+        OpenAIEmbedder("x", None, "NO_SUCH_KEY_ENV")
+
+
+def test_bundled_minilm_limits_and_token_counts():
+    emb = load_embedder(EmbedConfig())
+    assert emb.dim == 384 and emb.max_tokens == 256 and emb.text_limit == 254
+    assert emb.count_tokens("hello world") == 2
+    v = emb.encode(["Python is a programming language.", "Snakes are reptiles."])
+    assert v.shape == (2, 384) and np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
