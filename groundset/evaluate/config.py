@@ -1,10 +1,28 @@
-"""Configuration of the evaluate stage: the [evaluate] table of groundset.toml."""
+"""Configuration of the evaluate stage: the [evaluate] table of groundset.toml.
+
+```toml
+[evaluate]
+judge = "default"                 # default (offline) | nli | llm | ragas
+thresholds = { default = 0.5 }    # per judge; unnamed judges keep their defaults
+decontaminate = ["benchmarks/mmlu.jsonl"]
+rating = false
+```
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any, Literal
 
-__all__ = ["EvaluateConfig"]
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = ["EvaluateConfig", "JUDGES", "DEFAULT_THRESHOLDS"]
+
+JUDGES = ("default", "nli", "llm", "ragas")
+
+# Adherence below the threshold rejects a sample ("unsupported"). The default judge's value was chosen on the
+# SQuAD-derived labelled set (benchmarks/make_labelled.py, benchmarks/gate.py); calibrate on your own data with
+# `groundset evaluate calibrate --labelled FILE.jsonl`.
+DEFAULT_THRESHOLDS: dict[str, float] = {"default": 0.5, "nli": 0.5, "llm": 0.5, "ragas": 0.8}
 
 
 class EvaluateConfig(BaseModel):
@@ -12,4 +30,116 @@ class EvaluateConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    judge: str = Field("default", description="default (offline) | nli | llm | ragas")
+    # --- grounding judge -----------------------------------------------------------------------------------------
+    judge: Literal["default", "nli", "llm", "ragas"] = Field(
+        "default", description="default (offline, MiniLM + lexical + fact checks) | nli | llm | ragas"
+    )
+    thresholds: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_THRESHOLDS),
+        description="adherence threshold per judge, each in [0, 1]; a sample below it is rejected as unsupported",
+    )
+    aggregate: Literal["min", "mean"] = Field(
+        "min",
+        description="sample adherence from claim supports: min (every sentence must hold) or mean (any claim that "
+        "fails a hard fact check still caps the sample)",
+    )
+    hard_checks: bool = Field(
+        True, description="numbers, dates, names, quoted strings and code identifiers of a claim must occur in the sources"
+    )
+    hard_fail_score: float = Field(0.1, ge=0, le=1, description="highest support a claim failing a hard check can get")
+    on_judge_error: Literal["reject", "keep"] = Field(
+        "reject", description="a sample the judge could not score (e.g. LLM output unparseable): reject or keep it"
+    )
+    batch_size: int = Field(64, gt=0, description="samples scored per judge call")
+    trim: bool = Field(
+        False,
+        description="keep an answer / passage that fails only by some sentences, with those sentences removed (the "
+        "original is kept in evaluation.details for DPO pairs); off: such samples are rejected",
+    )
+    trim_min_keep: float = Field(0.5, gt=0, le=1, description="trim only when this share of the sentences remains")
+
+    # default judge
+    lexical_sure: float = Field(
+        0.8, ge=0, le=1, description="default judge: token recall above which a claim needs no embedding comparison"
+    )
+    semantic_low: float = Field(0.4, ge=-1, le=1, description="default judge: cosine mapped to support 0")
+    semantic_high: float = Field(0.85, ge=-1, le=1, description="default judge: cosine mapped to support 1")
+    semantic_candidates: int = Field(
+        3, gt=0, description="default judge: context sentences (best by token overlap) compared by embedding"
+    )
+
+    # nli judge
+    nli_model: str | None = Field(
+        None, description="nli judge: HF sequence-classification model name or local path (NLI or hallucination model)"
+    )
+    nli_label: str | None = Field(None, description="nli judge: label meaning 'supported' (default: found by name)")
+    nli_device: str = Field("cpu", description="nli judge: cpu | cuda | mps")
+    nli_batch_size: int = Field(16, gt=0)
+    nli_max_length: int = Field(512, gt=16, description="nli judge: tokens of premise + claim")
+    nli_trust_remote_code: bool = Field(False, description="nli judge: allow the model's own code (e.g. HHEM)")
+
+    # llm judge
+    llm_polls: int = Field(1, gt=0, le=10, description="llm judge: verdicts per sample (ChainPoll); support = share of 'yes'")
+    llm_max_tokens: int = Field(1024, gt=0, description="llm judge: output tokens per verdict")
+
+    # ragas judge
+    ragas_model: str | None = Field(None, description="ragas judge: model name (default: the [llm] openai: model)")
+
+    # --- other filters ---------------------------------------------------------------------------------------------
+    sanity: bool = Field(True, description="reject empty/truncated answers, question == answer, copied chunks, repeats")
+    copy_ratio: float = Field(0.9, gt=0, le=1, description="answer covering this share of a chunk verbatim is copied")
+
+    dedup: bool = Field(True, description="remove exact and near duplicates across the run (best-scoring one stays)")
+    dedup_minhash_threshold: float = Field(0.8, gt=0, le=1, description="MinHash Jaccard of questions / answers")
+    dedup_num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations")
+    dedup_embedding_threshold: float | None = Field(
+        0.95, gt=0, le=1, description="cosine of question+answer embeddings above which two are duplicates (unset: off)"
+    )
+
+    decontaminate: list[str] = Field(
+        default_factory=list, description="benchmark files (jsonl, json, txt, csv, parquet) or saved dataset dirs"
+    )
+    decontam_ngram: int = Field(13, ge=3, le=50, description="word n-gram length shared with a benchmark = contaminated")
+    decontam_min_words: int = Field(
+        6, ge=1, description="benchmark strings of at least this many words also match when equal to a sample field"
+    )
+
+    rating: bool = Field(False, description="LLM quality rating 1-5 (self-curation rubric), kept as a column")
+    min_rating: int = Field(3, ge=1, le=5, description="samples rated below this are rejected (rating = true)")
+    rating_max_tokens: int = Field(256, gt=0)
+
+    @field_validator("thresholds", mode="before")
+    @classmethod
+    def _merge_thresholds(cls, v: Any) -> Any:
+        if not isinstance(v, dict):
+            return v
+        unknown = sorted(set(v) - set(JUDGES))
+        if unknown:
+            raise ValueError(f"unknown judge(s) {unknown}: thresholds are per judge, one of {', '.join(JUDGES)}")
+        return {**DEFAULT_THRESHOLDS, **v}
+
+    @field_validator("thresholds")
+    @classmethod
+    def _in_range(cls, v: dict[str, float]) -> dict[str, float]:
+        for judge, t in v.items():
+            if not 0.0 <= t <= 1.0:
+                raise ValueError(f"threshold of judge {judge!r} must be in [0, 1], got {t}")
+        return v
+
+    @field_validator("decontaminate")
+    @classmethod
+    def _no_empty_paths(cls, v: list[str]) -> list[str]:
+        if any(not p.strip() for p in v):
+            raise ValueError("empty path in decontaminate")
+        return v
+
+    @model_validator(mode="after")
+    def _semantic_range(self) -> "EvaluateConfig":
+        if self.semantic_low >= self.semantic_high:
+            raise ValueError(f"semantic_low ({self.semantic_low}) must be below semantic_high ({self.semantic_high})")
+        return self
+
+    @property
+    def threshold(self) -> float:
+        """The threshold of the selected judge."""
+        return self.thresholds[self.judge]

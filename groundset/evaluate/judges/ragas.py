@@ -1,0 +1,87 @@
+"""The ragas judge: ragas' Faithfulness metric (ragas 0.4 ``ragas.metrics.collections``), when the extra is installed.
+
+    pip install 'groundset[ragas]'      # ragas 0.4.3 + langchain-community<0.4
+
+ragas asks an LLM to break the response into statements and to verify each; the score is the share of supported
+statements. It needs an OpenAI-compatible endpoint: ``[llm] spec = "openai:MODEL"`` with ``base_url`` (a vLLM
+server works), or ``[evaluate] ragas_model`` to name another model on that endpoint. ragas scores the whole
+response, so every claim of a sample carries the sample's score (our hard fact checks still apply per claim).
+ragas is imported only here, and only when this judge is chosen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+from typing import Any
+
+from groundset.errors import BackendError, MissingExtraError
+from groundset.evaluate.config import EvaluateConfig
+from groundset.evaluate.judges.base import Judge, Prepared
+
+__all__ = ["RagasJudge", "build_metric"]
+
+
+def build_metric(cfg: EvaluateConfig, llm_cfg: Any) -> Any:
+    """A ragas ``Faithfulness`` metric on the [llm] endpoint (BackendError when it is not OpenAI-compatible)."""
+    os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+    try:
+        from openai import AsyncOpenAI
+        from ragas.llms import llm_factory
+        from ragas.metrics.collections import Faithfulness
+    except ImportError:
+        raise MissingExtraError("ragas", "ragas", "the ragas judge") from None
+    spec = getattr(llm_cfg, "spec", "") or ""
+    kind, _, model = spec.partition(":")
+    if kind not in ("openai", "vllm") or not (llm_cfg.base_url or kind == "openai"):
+        raise BackendError(
+            "the ragas judge needs an OpenAI-compatible endpoint: set [llm] spec = 'openai:MODEL' (and base_url for "
+            "a local server such as `vllm serve`), or use [evaluate] judge = 'llm' with any backend"
+        )
+    client = AsyncOpenAI(base_url=llm_cfg.base_url, api_key=os.environ.get(llm_cfg.api_key_env) or "none",
+                         timeout=llm_cfg.timeout_s)
+    return Faithfulness(llm=llm_factory(cfg.ragas_model or model, client=client))
+
+
+class RagasJudge(Judge):
+    """Adapter around ragas Faithfulness; ``metric`` may be given (tests pass a stub with ``async ascore``)."""
+
+    name = "ragas"
+
+    def __init__(self, cfg: EvaluateConfig, llm_cfg: Any = None, metric: Any = None, concurrency: int = 8):
+        super().__init__(cfg)
+        self.metric = metric if metric is not None else build_metric(cfg, llm_cfg)
+        self.concurrency = concurrency
+
+    def describe(self) -> dict[str, Any]:
+        d = super().describe()
+        d.update(metric=type(self.metric).__name__, model=self.cfg.ragas_model)
+        return d
+
+    async def _one(self, sem: asyncio.Semaphore, p: Prepared) -> float | str:
+        async with sem:
+            try:
+                result = await self.metric.ascore(
+                    user_input=p.question or "(no question)", response=" ".join(p.claims),
+                    retrieved_contexts=p.contexts or [""],
+                )
+            except Exception as e:  # noqa: BLE001 - ragas and the HTTP client raise many kinds
+                return f"ragas: {type(e).__name__}: {e}"[:300]
+        value = getattr(result, "value", result)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "ragas: no statements found in the response"
+        return float(value)
+
+    async def _all(self, items: list[Prepared]) -> list[float | str]:
+        sem = asyncio.Semaphore(self.concurrency)
+        return await asyncio.gather(*(self._one(sem, p) for p in items))
+
+    def _supports(self, items: list[Prepared]) -> list[tuple[list[float], list[str]] | str]:
+        out: list[tuple[list[float], list[str]] | str] = []
+        for p, value in zip(items, asyncio.run(self._all(items))):
+            if isinstance(value, str):
+                out.append(value)
+            else:
+                out.append(([value] * len(p.claims), ["ragas faithfulness of the whole response"] * len(p.claims)))
+        return out
