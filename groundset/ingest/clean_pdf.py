@@ -5,6 +5,8 @@
   page numbers ("12", "Page 12", "12 of 134", "xii") in those bands; what unstructured itself labels header/footer;
 - table-of-contents lines with dot leaders ("1.2 Basics . . . . . 6"), and whole pages full of them;
 - short labels in the left margin ("NOTE");
+- fragments without a single word of two letters: axis ticks, glyph tables, figure coordinates ("(4, 2.5)", "0A");
+  pdfminer's "(cid:127)" placeholders for unmapped glyphs;
 - hyphenated line breaks joined ("exam- ple" -> "example", "non- text" -> "non-text");
 - a paragraph split by a page break joined again (it ends without punctuation, the next page starts lower case);
 - a chapter heading glued to the paragraph under it split off again when the page's running header names it
@@ -35,6 +37,8 @@ _PAGE_NUMBER = re.compile(r"^(?:page\s*)?(?:\d{1,4}|[ivxlcdm]{1,6})(?:\s*(?:of|/
 _DOT_LEADER = re.compile(r"(?:\.\s*){4,}\d*\s*$|(?:\.\s?){6,}|…{2,}")
 _LABELED_KINDS = {"header": "header_footer", "footer": "header_footer", "page_number": "page_number"}
 _END_OF_SENTENCE = tuple('.!?:;"”’)]')
+_CID = re.compile(r"\(cid:\d+\)")
+_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def _key(text: str) -> str:
@@ -81,7 +85,7 @@ def clean_pdf_parts(parts: list[Part], is_word: Callable[[str], bool]) -> tuple[
 
     out: list[Part] = []
     for i, p in enumerate(kept):
-        text = p.text.strip()
+        text = _CID.sub("", p.text).strip()
         if i in banded and (_key(text) in running or _PAGE_NUMBER.match(text)):
             dropped["running_header_footer" if _key(text) in running else "page_number"] += 1
             heads[p.page].append(text)
@@ -91,6 +95,8 @@ def clean_pdf_parts(parts: list[Part], is_word: Callable[[str], bool]) -> tuple[
             dropped["table_of_contents"] += 1
         elif body_left is not None and p.left is not None and p.left < body_left - 0.04 and len(text.split()) <= 3:
             dropped["margin_note"] += 1
+        elif p.kind != "code" and not _WORD.search(text):
+            dropped["fragment"] += 1
         else:
             out.extend(_split_heading(replace(p, text=dehyphenate(text, is_word)), heads.get(p.page, [])))
     return _join_across_pages(out, is_word), dropped

@@ -136,6 +136,8 @@ def _render(nodes) -> str:
             tag = str(node.tag).strip().lower()
             if tag in ("br", "hr"):
                 out.append("\n")
+            elif node.wiki_markup in ("*", "#", ";", ":") and tag in ("li", "dt", "dd"):
+                out.append(node.wiki_markup)  # list markup: _paragraph_blocks makes it a list block
             elif tag in ("math", "chem", "ce") and node.contents is not None:
                 out.append(str(node.contents).strip())  # formulas stay as their TeX: sentences keep their subject
             elif tag not in _DROP_TAGS and node.wiki_markup != "{|" and node.contents is not None:
