@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["IngestConfig", "EmbedConfig", "StoreConfig"]
@@ -17,7 +19,10 @@ class IngestConfig(_Section):
     paths: list[str] = Field(default_factory=list, description="files, directories or Wikipedia dumps `run` ingests")
     include: list[str] = Field(default_factory=list, description="glob patterns a file must match (empty: all)")
     exclude: list[str] = Field(default_factory=list, description="glob patterns of files to skip")
-    pdf_strategy: str = Field("fast", description="unstructured PDF strategy: fast (offline) | hi_res | ocr_only")
+    pdf_strategy: Literal["fast", "auto", "hi_res", "ocr_only"] = Field(
+        "fast", description="unstructured PDF strategy: fast (text layer, offline) | auto | hi_res (downloads a layout "
+        "model) | ocr_only (needs tesseract + poppler)"
+    )
     chunk_tokens: int = Field(200, gt=0, description="target chunk size in the embedding model's tokens")
     chunk_overlap: int = Field(32, ge=0, description="overlap between consecutive chunks, in tokens")
     min_chunk_tokens: int = Field(16, ge=0, description="chunks shorter than this are dropped (counted)")
