@@ -167,10 +167,28 @@ def _to_parts(elements: list[Any]) -> list[Part]:
                 top, bottom = min(ys) / height, max(ys) / height
                 left, right = min(xs) / width, max(xs) / width
         depth = md.category_depth if kind == "title" else None
+        if kind == "table" and getattr(md, "text_as_html", None):
+            text = _table_rows(md.text_as_html) or text
         parts.append(
             Part(kind, text, page=md.page_number, depth=depth, top=top, left=left, right=right, bottom=bottom)
         )
     return parts
+
+
+def _table_rows(html: str) -> str:
+    """``<table>`` HTML -> one line per row, cells joined by " | " (what an LLM reads best)."""
+    import lxml.html
+
+    try:
+        table = lxml.html.fragment_fromstring(html, create_parent="div")
+    except Exception:  # noqa: BLE001 - fall back to unstructured's flat text
+        return ""
+    rows = []
+    for tr in table.iter("tr"):
+        cells = [" ".join("".join(td.itertext()).split()) for td in tr if td.tag in ("td", "th")]
+        if any(cells):
+            rows.append(" | ".join(cells))
+    return "\n".join(rows)
 
 
 def _run(fn: Any, **kwargs: Any) -> list[Part]:
