@@ -41,7 +41,7 @@ class ExportConfig(BaseModel):
         description="system message of sft/dpo/conversation rows when include_context is true ('' for none)",
     )
     dpo_reject_reasons: list[str] = Field(
-        default_factory=lambda: ["unsupported", "low_adherence", "judge_rejected"],
+        default_factory=lambda: ["unsupported"],
         description="reject reasons that make a dropped answer usable as a DPO 'rejected' answer "
         "(grounding failures; never duplicates or contamination)",
     )
