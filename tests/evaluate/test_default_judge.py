@@ -1,0 +1,100 @@
+"""The default judge on small literal cases (real MiniLM, loaded once per session)."""
+
+import pytest
+
+from groundset.evaluate.config import EvaluateConfig
+from groundset.evaluate.judges.base import JudgeInput
+from groundset.evaluate.judges.default import DefaultJudge
+from tests.evaluate.conftest import NORMANS
+
+
+def score(judge, *texts, contexts=(NORMANS,)):
+    return judge.score([JudgeInput(texts=list(texts), contexts=list(contexts))])[0]
+
+
+def test_supported_answer_passes(default_judge):
+    v = score(default_judge, "The Normans gave their name to Normandy, a region in France.")
+    assert v.adherence >= default_judge.threshold
+    assert v.unsupported(default_judge.threshold) == []
+
+
+def test_supported_paraphrase_passes(default_judge):
+    v = score(default_judge, "Rollo was the leader of the Norse raiders, who came from Denmark, Iceland and Norway.")
+    assert v.adherence >= default_judge.threshold
+
+
+def test_invented_number_is_caught(default_judge):
+    v = score(default_judge, "In 1066 the Normans conquered England. About 45% of the knights were from Norway.")
+    assert v.adherence < default_judge.threshold
+    bad = [c for c in v.claims if c.missing]
+    assert [c.missing for c in bad] == [["45%"]]
+    assert v.unsupported(default_judge.threshold) == ["About 45% of the knights were from Norway."]
+
+
+def test_entity_swap_is_caught(default_judge):
+    v = score(default_judge, "The Normans agreed to swear fealty to King Louis VII of West Francia.")
+    assert v.adherence < default_judge.threshold
+    assert v.claims[0].missing == ["King Louis VII of West Francia"]
+
+
+def test_negation_is_caught(default_judge):
+    v = score(default_judge, "The Normans did not conquer England in 1066.")
+    assert v.adherence < default_judge.threshold
+    assert "negation" in v.claims[0].note
+
+
+def test_dropped_negation_is_caught(default_judge):
+    v = score(default_judge, "The Norman dynasty ruled Scotland.")
+    assert v.adherence < default_judge.threshold
+
+
+def test_antonym_is_caught(default_judge):
+    ctx = "The first steam engine was built by Thomas Savery in 1698."
+    v = score(default_judge, "The last steam engine was built by Thomas Savery in 1698.", contexts=[ctx])
+    assert v.adherence < default_judge.threshold
+    assert "antonym" in v.claims[0].note
+
+
+def test_unrelated_answer_is_caught(default_judge):
+    v = score(default_judge, "Photosynthesis converts light energy into chemical energy in plants.")
+    assert v.adherence < default_judge.threshold
+
+
+def test_length_does_not_decide(default_judge):
+    good = ["The Normans gave their name to Normandy.", "Rollo was their leader.",
+            "They were descended from Norse raiders.", "They came from Denmark, Iceland and Norway."]
+    long_bad = score(default_judge, " ".join(good + ["They had 900 ships."]))
+    short_good = score(default_judge, good[1])
+    assert long_bad.adherence < default_judge.threshold <= short_good.adherence
+
+
+def test_pleasantries_and_questions_are_not_claims(default_judge):
+    v = score(default_judge, "Sure! Rollo was their leader. Would you like to know more?")
+    assert [c.text for c in v.claims] == ["Rollo was their leader."]
+    assert v.skipped == ["Sure!", "Would you like to know more?"]
+
+
+def test_nothing_to_check_gives_no_score(default_judge):
+    v = score(default_judge, "Great question!")
+    assert v.adherence is None and v.error is None
+
+
+def test_mean_aggregate_still_hard_fails(embedder):
+    judge = DefaultJudge(EvaluateConfig(aggregate="mean"), embedder=embedder)
+    text = "The Normans gave their name to Normandy. Rollo was their leader. They had 900 ships."
+    v = score(judge, text)
+    assert v.adherence <= judge.cfg.hard_fail_score
+
+
+@pytest.mark.parametrize("hard_checks, caught", [(True, True), (False, False)])
+def test_hard_checks_can_be_switched_off(embedder, hard_checks, caught):
+    judge = DefaultJudge(EvaluateConfig(hard_checks=hard_checks), embedder=embedder)
+    v = score(judge, "In 1066 the Normans conquered England with 3,900 knights.")
+    assert (v.adherence < judge.threshold) is caught
+
+
+def test_titles_count_as_evidence_for_names(default_judge):
+    v = default_judge.score([JudgeInput(texts=["The Norman Conquest changed England."],
+                                        contexts=["In 1066 the Normans conquered England."],
+                                        extra_evidence=["Norman Conquest"])])[0]
+    assert v.claims[0].missing == []
