@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/readers.py [--corpus ../shared/corpus] [--skip-baseline]
 
-Prints, per file type: files, documents, seconds, documents/s, blocks, characters and what was dropped; then
+Prints, per file type: files, documents, wall and CPU seconds, documents/s, blocks, characters and what was
+dropped (CPU seconds tell what a machine shared with other jobs would take alone); then
 before/after figures of the cleaning (bare ``unstructured.partition.auto.partition`` on the same file vs ours):
 navigation text left in the Sphinx pages, titles vs accepted headings and running heads in the PDF, wrong
 characters in the Windows-1252 book. Timings include the first-call imports of each format (spaCy, pdfminer).
@@ -32,16 +33,17 @@ def read_group(name: str, paths: list[Path]) -> list:
     files, errors = discover(paths)
     assert not errors, errors
     cfg = IngestConfig()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     docs = [doc for f in files for doc in read_path(f, cfg)]
-    secs = time.perf_counter() - t0
+    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     dropped: Counter = Counter()
     for d in docs:
         dropped.update(d.metadata.get("dropped", {}))
     blocks = sum(len(d.blocks) for d in docs)
     chars = sum(len(d.text) for d in docs)
     top = ", ".join(f"{k} {v}" for k, v in dropped.most_common(4))
-    print(f"{name:<10} {len(files):>5} {len(docs):>5} {secs:>8.1f} {len(docs) / secs:>7.2f} {blocks:>7} {chars:>10,}  {top}")
+    print(f"{name:<10} {len(files):>5} {len(docs):>5} {secs:>8.1f} {cpu:>8.1f} {len(docs) / secs:>7.2f} {blocks:>7} "
+          f"{chars:>10,}  {top}")
     return docs
 
 
@@ -99,7 +101,8 @@ def main() -> None:
     ap.add_argument("--skip-baseline", action="store_true", help="only time groundset's readers")
     args = ap.parse_args()
     c = args.corpus
-    print(f"{'type':<10} {'files':>5} {'docs':>5} {'seconds':>8} {'docs/s':>7} {'blocks':>7} {'chars':>10}  dropped (top)")
+    print(f"{'type':<10} {'files':>5} {'docs':>5} {'wall s':>8} {'cpu s':>8} {'docs/s':>7} {'blocks':>7} {'chars':>10}"
+          "  dropped (top)")
     ours = {
         "html": read_group("html", [c / "html"]),
         "pdf": read_group("pdf", [c / "pdf"]),

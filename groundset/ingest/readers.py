@@ -162,8 +162,13 @@ def read_path(path: Path, cfg: IngestConfig) -> Iterator[Document]:
     yield Document.make(source, title or path.stem, blocks, format=fmt, **metadata)
 
 
+def _head(path: Path, n: int = 8192) -> bytes:
+    with path.open("rb") as f:
+        return f.read(n)
+
+
 def _not_a_container(path: Path, fmt: str) -> InputError:
-    head = path.read_bytes()[:8192]
+    head = _head(path)
     if looks_binary(head):
         return InputError(str(path), "binary_junk", f"not a .{fmt} file (not a zip container)")
     return InputError(str(path), "unsupported_format", f"not a .{fmt} file (not a zip container); is it plain text?")
@@ -181,7 +186,7 @@ def _dropped(*counters: Counter) -> dict[str, int]:
 
 
 def _read_pdf(path: Path, cfg: IngestConfig) -> _Read:
-    head = path.read_bytes()[:1024]
+    head = _head(path, 1024)
     if b"%PDF-" not in head:
         if looks_binary(head):
             raise InputError(str(path), "binary_junk", "not a PDF (no %PDF header): binary data of another kind")
@@ -190,9 +195,10 @@ def _read_pdf(path: Path, cfg: IngestConfig) -> _Read:
     try:
         parts = up.partition_pdf(path, cfg.pdf_strategy)
     except up.PartitionError as e:
-        if cfg.pdf_strategy != "fast" and ("hf" in str(e).lower() or "hub" in str(e).lower()):
+        if cfg.pdf_strategy != "fast":
             raise InputError(str(path), "partition_failed",
-                             f"pdf_strategy '{cfg.pdf_strategy}' needs a model download; use 'fast' offline ({e})")
+                             f"[ingest] pdf_strategy = '{cfg.pdf_strategy}' failed (hi_res downloads a layout model, "
+                             f"ocr_only needs tesseract and poppler); 'fast' works offline: {e}"[:500]) from e
         raise InputError(str(path), "corrupt_pdf", f"the PDF cannot be parsed: {e}"[:500]) from e
     parts, dropped = clean_pdf_parts(parts, up.english_words().__contains__)
     blocks = blocks_from_layout(parts)

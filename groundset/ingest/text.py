@@ -164,12 +164,12 @@ _CTRL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 def clean_text(text: str, keep_newlines: bool = False) -> str:
     """Unicode NFC, soft hyphens / zero-width characters / control characters removed, runs of spaces collapsed.
 
-    ``keep_newlines`` keeps line structure (code, lists): only spaces within a line are collapsed.
+    ``keep_newlines`` keeps the layout (code, tables): lines and their indentation stay, trailing spaces go.
     """
     text = unicodedata.normalize("NFC", text)
     text = _CTRL.sub("", _INVISIBLE.sub("", text)).replace("\f", "\n")
     if keep_newlines:
-        lines = [_SPACES.sub(" ", line).rstrip() for line in text.split("\n")]
+        lines = [line.replace("\u00a0", " ").expandtabs(4).rstrip() for line in text.split("\n")]
         return "\n".join(lines).strip("\n")
     return _SPACES.sub(" ", text.replace("\n", " ")).strip()
 

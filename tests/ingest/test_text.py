@@ -81,7 +81,7 @@ def test_unreadable_encoding():
 
 def test_clean_text():
     assert clean_text("  soft\u00adhyphen\u200b  and\u00a0nbsp \n next line\x07 ") == "softhyphen and nbsp next line"
-    assert clean_text("def f():\n    return 1   \n", keep_newlines=True) == "def f():\n return 1"
+    assert clean_text("def f():\n    return 1   \n\tpass", keep_newlines=True) == "def f():\n    return 1\n    pass"
     assert clean_text("e\u0301") == "é"  # NFC
 
 
