@@ -29,6 +29,9 @@ class LLMConfig(BaseModel):
     price_prompt_per_m: float = Field(0.0, ge=0, description="price per million prompt tokens, for cost reports")
     price_completion_per_m: float = Field(0.0, ge=0)
     cache: bool = Field(True, description="persistent response cache in the workdir")
+    local_threads: int | None = Field(
+        None, gt=0, description="local backend: CPU threads for torch (default: torch's choice, all cores)"
+    )
     local_constrained: bool = Field(
         True, description="local backend: decode requests that carry a JSON schema under that schema (valid JSON)"
     )

@@ -100,6 +100,10 @@ class LocalLLM:
     def _ensure(self) -> None:
         if self._lm is None:
             self._tok, self._lm = load_local_model(self.model_arg)
+            if self.cfg.local_threads:
+                import torch
+
+                torch.set_num_threads(self.cfg.local_threads)
 
     def _tokenizer_data(self):
         if self._tokdata is None:
@@ -125,10 +129,7 @@ class LocalLLM:
         """Results in the order of ``requests``; a failing batch fails only its own requests."""
         if not requests:
             return []
-        try:
-            self._ensure()
-        except BackendError:
-            raise
+        self._ensure()  # BackendError when the model cannot load: no request could succeed
         prompts = [self.render(r.messages) for r in requests]
         lengths = [len(self._tok.encode(p, add_special_tokens=False)) for p in prompts]
         order = sorted(range(len(requests)), key=lambda i: lengths[i])
@@ -165,8 +166,7 @@ class LocalLLM:
                 RowState(max_tokens=r.max_tokens, temperature=r.temperature, top_p=r.top_p, seed=r.seed,
                          stop=list(r.stop or []), enforcer=enforcer)
             )
-        eos = {tok.eos_token_id} | ({lm.generation_config.eos_token_id} if isinstance(lm.generation_config.eos_token_id, int) else set(lm.generation_config.eos_token_id or []))
-        eos.discard(None)
+        eos = _eos_ids(tok, lm)
         decode = lambda ids: tok.decode(ids, skip_special_tokens=True)  # noqa: E731
         processors = LogitsProcessorList([JsonConstraint(rows, prompt_len), RowSampler(rows)])
         stopper = StoppingCriteriaList([RowStopper(rows, prompt_len, eos, decode)])
@@ -197,3 +197,12 @@ class LocalLLM:
                 )
             )
         return results
+
+
+def _eos_ids(tok, lm) -> set[int]:
+    """Every token id that ends a reply: the tokenizer's EOS and the model's generation_config EOS (int or list)."""
+    ids = lm.generation_config.eos_token_id
+    eos = set(ids) if isinstance(ids, (list, tuple)) else {ids}
+    eos.add(tok.eos_token_id)
+    eos.discard(None)
+    return eos

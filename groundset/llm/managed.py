@@ -18,6 +18,7 @@ propagate.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
 from dataclasses import replace
@@ -48,11 +49,18 @@ class ManagedLLM:
         self.usage = Usage(model=self.name)
         self._saved = Usage(model=self.name)
         self.cache: ResponseCache | None = None
+        self._lock = threading.Lock()
         if cfg.cache and workdir is not None:
             self.cache = ResponseCache(workdir.llm_cache)
 
     # --- the LLM interface ---------------------------------------------------------------------------------------
     def chat(self, requests: list[ChatRequest]) -> list[ChatResult]:
+        """Results in the order of ``requests``. Calls from several threads are served one batch at a time
+        (concurrency lives inside a batch: give ``chat`` many requests at once)."""
+        with self._lock:
+            return self._chat(requests)
+
+    def _chat(self, requests: list[ChatRequest]) -> list[ChatResult]:
         t0 = time.perf_counter()
         results: list[ChatResult | None] = [None] * len(requests)
         keys = self._keys(requests)
