@@ -15,6 +15,7 @@ skipped. ``Document.source`` is ``f"{dump_path}#{title}"``.
 from __future__ import annotations
 
 import bz2
+import html
 import re
 from pathlib import Path
 from typing import Iterator
@@ -42,6 +43,11 @@ _INTERLANG = re.compile(r"^[a-z]{2,3}(?:-[a-z]{2,8})*$")
 _KEEP_TEMPLATES = {"nowrap": 1, "nobr": 1, "lang": -1, "transl": -1, "small": 1, "em": 1, "visible anchor": 1}
 _MAGIC = re.compile(r"__[A-Z]+__")
 _WORD = re.compile(r"[^\W\d_]{3}")
+_HTML_TAG = re.compile(  # tags mwparserfromhell left as text (unbalanced ones)
+    r"</?(?:div|span|center|small|big|sup|sub|font|br|p|blockquote|abbr|poem|u|s|del|ins|nowiki|onlyinclude|"
+    r"includeonly|noinclude|section|cite|code|var|tt|ref|references)\b[^>]*>",
+    re.I,
+)
 _EMPTY_PARENS = re.compile(r"\(\s*[,;:]?\s*\)|\[\s*\]")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?])")
 _MULTI_PUNCT = re.compile(r"([,;])(\s*[,;])+")
@@ -168,7 +174,7 @@ def _template(node: Template) -> str:
 
 
 def _tidy(text: str) -> str:
-    text = text.replace("'''", "").replace("''", "")
+    text = html.unescape(_HTML_TAG.sub("", text)).replace("'''", "").replace("''", "")
     text = _MAGIC.sub("", text)
     text = _EMPTY_PARENS.sub("", text)
     text = _MULTI_PUNCT.sub(r"\1", text)
