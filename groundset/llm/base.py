@@ -42,11 +42,18 @@ class ChatResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False
+    # details: "repaired" (+ "first_error", "first_text" of the attempt that failed), "constrained" (local),
+    # "attempts" and "response_format" (openai)
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def reason(self) -> str | None:
+        """The failure reason: the part of ``error`` before the first colon (``"http_429"``), None when ok."""
+        return None if self.error is None else self.error.split(":", 1)[0].strip()
 
 
 @runtime_checkable

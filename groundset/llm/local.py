@@ -193,7 +193,7 @@ class LocalLLM:
                 ChatResult(
                     text=text.strip(), finish_reason=row.finish_reason or "length",
                     prompt_tokens=int(enc["attention_mask"][i].sum()), completion_tokens=n,
-                    meta={"constrained": row.enforcer is not None},
+                    meta={"constrained": row.enforcer is not None, **({"constraint_failed": True} if row.constraint_failed else {})},
                 )
             )
         return results

@@ -41,6 +41,7 @@ class RowState:
     seed: int | None = None
     stop: list[str] = field(default_factory=list)
     enforcer: Any = None  # lmformatenforcer.TokenEnforcer or None
+    constraint_failed: bool = False  # the enforcer gave up mid-way; the rest was decoded unconstrained
     done: bool = False
     finish_reason: str | None = None
     generated: int = 0  # tokens produced, EOS included
@@ -84,16 +85,17 @@ class RowSampler(LogitsProcessor):
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         chosen = torch.argmax(scores, dim=-1)
-        for i, row in enumerate(self.rows):
-            if row.done or row.temperature <= 0:
-                continue
-            logits = scores[i] / row.temperature
-            probs = torch.softmax(logits, dim=-1)
-            if row.top_p < 1.0:
-                sorted_p, idx = torch.sort(probs, descending=True)
-                keep = torch.cumsum(sorted_p, dim=-1) - sorted_p < row.top_p  # always keeps the top token
-                probs = torch.zeros_like(probs).scatter_(0, idx[keep], sorted_p[keep])
-            chosen[i] = torch.multinomial(probs, 1, generator=row.generator)[0]
+        idx = [i for i, row in enumerate(self.rows) if not row.done and row.temperature > 0]
+        if idx:
+            temps = torch.tensor([self.rows[i].temperature for i in idx], dtype=scores.dtype)
+            top_p = torch.tensor([self.rows[i].top_p for i in idx], dtype=scores.dtype)
+            probs = torch.softmax(scores[idx] / temps[:, None], dim=-1)
+            if bool((top_p < 1.0).any()):
+                sorted_p, order = torch.sort(probs, dim=-1, descending=True)
+                keep = (torch.cumsum(sorted_p, dim=-1) - sorted_p) < top_p[:, None]  # always keeps the top token
+                probs = torch.zeros_like(probs).scatter_(1, order, sorted_p * keep)
+            for j, i in enumerate(idx):
+                chosen[i] = torch.multinomial(probs[j], 1, generator=self.rows[i].generator)[0]
         out = torch.full_like(scores, float("-inf"))
         out.scatter_(1, chosen[:, None], 0.0)
         return out
@@ -110,7 +112,11 @@ class JsonConstraint(LogitsProcessor):
         for i, row in enumerate(self.rows):
             if row.enforcer is None or row.done:
                 continue
-            allowed = row.enforcer.get_allowed_tokens(input_ids[i].tolist()).allowed_tokens
+            try:
+                allowed = row.enforcer.get_allowed_tokens(input_ids[i].tolist()).allowed_tokens
+            except Exception:  # noqa: BLE001 - a schema feature lm-format-enforcer cannot follow: go on unconstrained
+                row.enforcer, row.constraint_failed = None, True
+                continue
             mask = _bitmask_to_bool(allowed, vocab) if isinstance(allowed, torch.Tensor) else _list_to_bool(allowed, vocab)
             if not bool(mask.any()):
                 continue  # the parser gave up (its own bug); leave the row free rather than produce NaNs

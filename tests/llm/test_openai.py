@@ -25,7 +25,7 @@ SECRET = "sk-test-SECRET-0123456789abcdef"
 
 def _cfg(server: FaultServer, **kw) -> LLMConfig:
     base = dict(spec="openai:test-model", base_url=server.base_url, api_key_env="GS_TEST_KEY", concurrency=4,
-                timeout_s=0.5, max_retries=2, retry_backoff_s=0.01, retry_max_wait_s=0.05)
+                timeout_s=5.0, max_retries=2, retry_backoff_s=0.01, retry_max_wait_s=0.05)
     base.update(kw)
     return LLMConfig(**base)
 
@@ -43,22 +43,28 @@ def server(monkeypatch):
 
 def test_every_fault_ends_in_success_or_a_counted_failure(server, tmp_path):
     llm = load_llm(_cfg(server), Workdir(tmp_path / "w"))
-    tags = ["ok", "429-then-ok", "500-always", "500-then-ok", "hang", "badbody-then-ok", "badbody-always",
-            "drop-then-ok", "drop-always"]
+    tags = ["ok", "429-then-ok", "500-always", "500-then-ok", "badbody-then-ok", "badbody-always", "drop-then-ok",
+            "drop-always"]
     results = llm.chat([_req(t) for t in tags])
     by_tag = dict(zip(tags, results))
     for tag in ["ok", "429-then-ok", "500-then-ok", "badbody-then-ok", "drop-then-ok"]:
         assert by_tag[tag].ok, (tag, by_tag[tag].error)
         assert by_tag[tag].parsed == {"question": "Q?", "answer": "A."}
     assert by_tag["500-always"].error.startswith("http_500")
-    assert by_tag["hang"].error.startswith("timeout")
     assert by_tag["badbody-always"].error.startswith("bad_response")
     assert by_tag["drop-always"].error.startswith("connection_error")
     assert by_tag["429-then-ok"].meta["attempts"] == 2
     assert server.seen["500-always"] == 3  # first try + max_retries
-    assert llm.usage.failures == {"http_500": 1, "timeout": 1, "bad_response": 1, "connection_error": 1}
+    assert llm.usage.failures == {"http_500": 1, "bad_response": 1, "connection_error": 1}
     saved = json.loads((tmp_path / "w" / "usage.json").read_text())
-    assert saved["generate"]["failures"]["timeout"] == 1
+    assert saved["generate"]["failures"]["connection_error"] == 1
+
+
+def test_hung_request_times_out_and_is_counted(server):
+    llm = load_llm(_cfg(server, timeout_s=0.3, max_retries=1))
+    res = llm.chat([_req("hang"), _req("ok")])
+    assert res[0].error.startswith("timeout") and res[1].ok
+    assert server.seen["hang"] == 2 and llm.usage.failures == {"timeout": 1}
 
 
 def test_json_schema_400_falls_back_and_is_remembered(server):
