@@ -118,7 +118,7 @@ def calibrate(rows: Sequence[LabelledRow], judge: Any, threshold: float | None =
     """
     from groundset.evaluate.judges.base import JudgeInput
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     scores: list[float] = []
     errors = 0
     for i in range(0, len(rows), batch_size):
@@ -127,7 +127,7 @@ def calibrate(rows: Sequence[LabelledRow], judge: Any, threshold: float | None =
         for v in verdicts:
             errors += v.error is not None
             scores.append(0.0 if v.error else (1.0 if v.adherence is None else v.adherence))
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     labels = [r["label"] for r in rows]
     configured = judge.threshold if threshold is None else threshold
     best = best_threshold(scores, labels)
@@ -137,6 +137,7 @@ def calibrate(rows: Sequence[LabelledRow], judge: Any, threshold: float | None =
         "errors": errors,
         "seconds": round(seconds, 2),
         "rows_per_s": round(len(rows) / seconds, 1) if seconds else None,
+        "cpu_seconds": round(cpu, 2),  # all threads of this process: wall time / cpu shows contention
         "at_configured": metrics(scores, labels, configured),
         "at_best": metrics(scores, labels, best),
     }

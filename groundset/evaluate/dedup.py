@@ -9,8 +9,8 @@ and semantic (embedding cosine). Clusters are formed within each task; the best-
 
 Two samples are near duplicates when their questions (3+ words) or their answers (8+ words) reach
 ``minhash_threshold`` estimated Jaccard similarity — textbook passages on answers only, since the same topic for
-another audience is wanted variety — or when the cosine of their question+answer embeddings reaches
-``embedding_threshold``.
+another audience is wanted variety — or when the cosine of the embeddings of their question + first answer
+sentence reaches ``embedding_threshold`` (not for textbook passages).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from groundset.evaluate.text import normalise
+from groundset.evaluate.text import normalise, split_sentences
 from groundset.records import Sample
 
 __all__ = ["find_duplicates", "sample_keys"]
@@ -33,6 +33,14 @@ def sample_keys(s: Sample) -> tuple[str, str]:
         users = [t.content for t in s.turns if t.role == "user"]
         return normalise(users[0] if users else ""), normalise(" ".join(s.claims_text()))
     return normalise(s.question or ""), normalise(" ".join(s.claims_text()))
+
+
+def _semantic_text(s: Sample) -> str:
+    """What is embedded for semantic dedup: the question and the answer's first sentence (short: cheap to embed)."""
+    question = s.question or next((t.content for t in s.turns or [] if t.role == "user"), "")
+    answer = " ".join(s.claims_text())
+    first = split_sentences(answer[:400])[:1]
+    return f"{question[:200]}\n{first[0][:200] if first else ''}"
 
 
 class _Union:
@@ -72,8 +80,12 @@ def _minhash_pairs(texts: list[str], idx: list[int], kind: str, threshold: float
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     hashes: dict[int, Any] = {}
     pairs = []
+    proto = MinHash(num_perm=num_perm, seed=1)  # permutations made once and shared: creating them is slow
+    shared: dict[str, Any] = {"permutations": proto.permutations}
+    if hasattr(proto, "scheme"):  # datasketch >= 2 asks which scheme the permutations belong to
+        shared["scheme"] = proto.scheme
     for i in idx:
-        m = MinHash(num_perm=num_perm, seed=1)
+        m = MinHash(num_perm=num_perm, seed=1, **shared)
         m.update_batch(list(_shingles(texts[i], kind)))
         for j in lsh.query(m):
             sim = m.jaccard(hashes[j])
@@ -84,7 +96,7 @@ def _minhash_pairs(texts: list[str], idx: list[int], kind: str, threshold: float
     return pairs
 
 
-def _embedding_pairs(texts: list[str], idx: list[int], embedder: Any, threshold: float) -> list[tuple]:
+def _embedding_pairs(texts: dict[int, str], idx: list[int], embedder: Any, threshold: float) -> list[tuple]:
     if len(idx) < 2:
         return []
     vecs = embedder.encode([texts[i] for i in idx])
@@ -134,8 +146,8 @@ def find_duplicates(
         a_idx = [i for i in idx if len(answers[i].split()) >= 8]
         for a, b, sim in _minhash_pairs(answers, a_idx, "word", minhash_threshold, num_perm):
             uf.join(a, b, "near_duplicate", sim)
-        if embedder is not None and embedding_threshold is not None:
-            texts = [f"{q}\n{a}" for q, a in keys]
+        if embedder is not None and embedding_threshold is not None and task != "textbook":
+            texts = {i: _semantic_text(samples[i]) for i in idx}
             for a, b, sim in _embedding_pairs(texts, idx, embedder, embedding_threshold):
                 uf.join(a, b, "semantic_duplicate", sim)
     clusters: dict[int, list[int]] = defaultdict(list)

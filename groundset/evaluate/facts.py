@@ -115,30 +115,35 @@ def extract_facts(claim: str) -> list[Fact]:
 
 
 def _entities(claim: str) -> list[Fact]:
-    """Runs of capitalised words ("King Charles III of West Francia"); a sentence's first word only when not common."""
-    tokens = [(m.group(0), m.start()) for m in re.finditer(r"[\w'’\-&]+|[.!?:;\"“”(]", claim)]
+    """Runs of capitalised words ("King Charles III of West Francia").
+
+    A run of one word at the start of a sentence is skipped: it is capitalised by position ("Revenue was…",
+    "Using it…"), and a name there that the sources lack still lowers the lexical support.
+    """
+    tokens = re.findall(r"[\w'’\-&]+|[.!?:;,\"“”()\[\]]", claim)
     out: list[Fact] = []
     run: list[str] = []
+    run_at_start = False
     sentence_start = True
 
     def close() -> None:
         while run and run[-1].lower() in _CONNECTORS:
             run.pop()
-        if run:
+        if run and not (run_at_start and len(run) == 1) and len(run[0]) > 1:
             out.append(Fact("entity", " ".join(run)))
         run.clear()
 
-    for tok, _ in tokens:
-        if tok in ".!?:;\"“”(":
+    for tok in tokens:
+        if not (tok[0].isalnum() or tok[0] == "_"):
             close()
-            sentence_start = tok in ".!?:"
+            sentence_start = tok in ".!?:" or (sentence_start and tok in "\"“(")
             continue
         is_cap = bool(_CAP_TOKEN.fullmatch(tok)) and not tok.isdigit()
-        if is_cap and sentence_start and (
-            tok.lower().strip("'’") in _STARTERS or tok.lower().endswith(("ly", "ing", "ed"))
-        ):
+        if is_cap and sentence_start and tok.lower().strip("'’") in _STARTERS:
             is_cap = False
         if is_cap:
+            if not run:
+                run_at_start = sentence_start
             run.append(tok)
         elif run and tok.lower() in _CONNECTORS:
             run.append(tok)
@@ -146,7 +151,7 @@ def _entities(claim: str) -> list[Fact]:
             close()
         sentence_start = False
     close()
-    return [f for f in out if not (len(f.text) == 1)]
+    return out
 
 
 @dataclass

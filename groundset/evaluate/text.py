@@ -124,8 +124,10 @@ def split_claims(text: str) -> list[Segment]:
 
 def normalise(text: str) -> str:
     """Casefolded, accents and punctuation removed, whitespace collapsed: for hashing and substring checks."""
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text or ""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
     text = re.sub(r"[’‘`]", "'", text.casefold())
     text = re.sub(r"'s\b", "", text)
     text = re.sub(r"[^\w\s]+", " ", text)

@@ -98,3 +98,10 @@ def test_titles_count_as_evidence_for_names(default_judge):
                                         contexts=["In 1066 the Normans conquered England."],
                                         extra_evidence=["Norman Conquest"])])[0]
     assert v.claims[0].missing == []
+
+
+def test_a_multihop_claim_may_join_two_sources(default_judge):
+    a = "Rollo was the leader of the Norse raiders who settled in Normandy."
+    b = "The Duchy of Normandy later conquered England in 1066 under William."
+    v = score(default_judge, "Rollo led the raiders who settled Normandy, which conquered England in 1066.", contexts=[a, b])
+    assert v.adherence >= default_judge.threshold

@@ -16,6 +16,7 @@ same way and their scores are comparable.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Sequence
 
 from groundset.evaluate.config import EvaluateConfig
@@ -85,6 +86,12 @@ class Prepared:
     missing: list[list[str]]
 
 
+@lru_cache(maxsize=2048)
+def _evidence(text: str) -> Evidence:
+    """Evidence of a sample's sources, cached: samples made from the same chunks share it."""
+    return Evidence(text)
+
+
 def _is_claim(sentence: str) -> bool:
     if sentence.rstrip().endswith("?"):
         return False
@@ -100,7 +107,7 @@ def prepare(item: JudgeInput, hard_checks: bool = True) -> Prepared:
             (claims if seg.kind == "sentence" and _is_claim(seg.text) else skipped).append(seg.text)
     missing: list[list[str]] = [[] for _ in claims]
     if hard_checks and claims:
-        evidence = Evidence("\n".join([*item.contexts, *item.extra_evidence]))
+        evidence = _evidence("\n".join([*item.contexts, *item.extra_evidence]))
         missing = [missing_facts(c, evidence) for c in claims]
     return Prepared(claims, skipped, list(item.contexts), item.question, missing)
 

@@ -3,8 +3,8 @@ overlap alone is not convincing, and rule checks for negation and antonyms (hard
 
 Per claim:
 
-1. lexical support = share of the claim's content-word stems found in the best window of two adjacent source
-   sentences;
+1. lexical support = share of the claim's content-word stems (light verbs and adjectives such as 'came',
+   'made', 'many' weigh half) found in the best window of two adjacent source sentences (or in the union of the best windows of two sources, for multi-hop claims);
 2. if that is below ``[evaluate] lexical_sure`` (and no fact is missing), the claim is embedded with the
    ``semantic_candidates`` source sentences it overlaps most, and the best cosine is mapped linearly from
    [``semantic_low``, ``semantic_high``] to [0, 1]; support = max(lexical, semantic);
@@ -29,6 +29,7 @@ from groundset.evaluate.text import STOPWORDS, content_words, split_claims, stem
 __all__ = ["DefaultJudge", "NEGATION_CAP"]
 
 NEGATION_CAP = 0.3
+MAX_WORDS = 60  # words of a sentence that are embedded
 _NEGATIONS = frozenset("not no never none neither nor cannot without nobody nothing nowhere".split())
 _ANTONYM_PAIRS = [
     ("first", "last"), ("before", "after"), ("increase", "decrease"), ("more", "less"), ("larger", "smaller"),
@@ -45,6 +46,18 @@ _ANTONYMS: dict[str, set[str]] = {}
 for _a, _b in _ANTONYM_PAIRS:
     _ANTONYMS.setdefault(stem(_a), set()).add(stem(_b))
     _ANTONYMS.setdefault(stem(_b), set()).add(stem(_a))
+
+
+# common verbs and adjectives that carry little of a claim's content; paraphrases swap them freely
+_LIGHT = frozenset(stem(w) for w in """come came go went make made take took get got give gave have has had use used
+become became include includes included show shown know see say find found put keep let seem call called mean
+like many much more most main major several various important different new old large small big good great
+part kind type way thing example number lot well also first""".split())
+
+
+def _weight(s: str) -> float:
+    """Weight of a content stem in the lexical recall: light words count half."""
+    return 0.5 if s in _LIGHT else 1.0
 
 
 def _negated_stems(text: str) -> set[str]:
@@ -136,7 +149,8 @@ class DefaultJudge(Judge):
         todo = [t for t in texts if t not in self._vectors]
         if not todo:
             return
-        vecs = self.embedder.encode(todo)
+        # long sentences cost the most and rarely help: compare their first MAX_WORDS words
+        vecs = self.embedder.encode([" ".join(t.split()[:MAX_WORDS]) for t in todo])
         self.encoded += len(todo)
         for t, v in zip(todo, vecs):
             self._vectors.put(t, v)
@@ -159,15 +173,26 @@ class DefaultJudge(Judge):
     def _lexical(self, claim: str, sources: list[_Source], hard_failed: bool) -> dict:
         """Best two-sentence window recall of the claim's stems; the sentences to compare by embedding."""
         cstems = set(content_words(claim))
+        total = sum(_weight(w) for w in cstems)
         best = 0.0
         overlaps: list[tuple[int, int, int]] = []
+        per_source: list[set[str]] = []  # each source's best window overlap
         for si, src in enumerate(sources):
             own = [cstems & st for st in src.stems]
+            top: set[str] = set()
+            top_w = 0.0
             for k, o in enumerate(own):
                 overlaps.append((len(o), si, k))
                 window = o | own[k + 1] if k + 1 < len(own) else o
-                if cstems:
-                    best = max(best, len(window) / len(cstems))
+                w = sum(_weight(x) for x in window)
+                if w > top_w:
+                    top, top_w = window, w
+            per_source.append(top)
+            if total:
+                best = max(best, top_w / total)
+        if len(per_source) > 1 and total:  # a multi-hop claim joins facts of two sources
+            a, b = sorted(per_source, key=lambda t: sum(_weight(x) for x in t))[-2:]
+            best = max(best, sum(_weight(x) for x in a | b) / total)
         overlaps.sort(key=lambda o: -o[0])  # stable: ties keep source order
         candidates: list[tuple[int, int]] = []
         if not hard_failed and best < self.cfg.lexical_sure:
