@@ -20,8 +20,8 @@ def _print_summary(result) -> None:
     table.add_column("accepted", justify="right")
     table.add_column("rejected (by reason)")
     if result.dry_run:
-        table.add_column("planned LLM calls", justify="right")
-        table.add_column("≈ tokens (prompt + completion ≤)", justify="right")
+        table.add_column("LLM calls", justify="right")
+        table.add_column("≈ tokens in + out", justify="right")
     else:
         table.add_column("LLM calls", justify="right")
         table.add_column("tokens", justify="right")

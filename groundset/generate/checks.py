@@ -31,6 +31,7 @@ __all__ = [
     "problem_with_text",
     "content_words",
     "extract_json",
+    "normalise_label",
 ]
 
 
@@ -45,8 +46,13 @@ class Reject:
 
 _LABEL = re.compile(r"^\s*(?:\*\*)?(?:question|answer|q|a|passage|title|response|output)\s*(?:\*\*)?\s*[:\-–]\s*", re.I)
 _PREAMBLE = re.compile(
-    r"^\s*(?:sure|certainly|of course|okay|ok|absolutely|great|here(?:'s| is| are)|below (?:is|are)|as an ai|"
-    r"i (?:can|will|would|'ll|'d)|let me|let's|the following|this is a|json|```)\b",
+    r"^\s*(?:sure|certainly|of course|okay|ok|absolutely|great question|here(?:'s| is| are)|below (?:is|are)|"
+    r"as an ai|i(?:'d| would) (?:be (?:happy|glad)|love) to|i can help|the following|```|json\b)",
+    re.I,
+)
+_SOFT_PREAMBLE = re.compile(
+    r"^\s*(?:(?:sure|certainly|of course|okay|ok|absolutely)\b[^?\n]*\b(?:here|below)\b|here(?:'s| is| are) "
+    r"(?:the|a|an|my|some|your)\b|below (?:is|are)|as an ai|```)",
     re.I,
 )
 _META = re.compile(
@@ -176,17 +182,27 @@ def problem_with_text(text: str, min_words: int = 1) -> str | None:
     return None
 
 
-def problem_with_question(text: str, require_mark: bool = True) -> str | None:
-    """Reason a question cannot be used (preamble, refers to a passage, not a question), or None."""
+def problem_with_question(text: str, require_mark: bool = True, strict: bool = True) -> str | None:
+    """Reason a question cannot be used (preamble, refers to a passage, not a question), or None.
+
+    ``strict`` (qa, multihop, rag) rejects any assistant-like opening ("Okay", "Sure"…); conversation messages use
+    the soft check, so a user may say "Okay, but why…?" — a "Sure, here is…" preamble is rejected either way.
+    """
     if not text or len(text.split()) < 3:
         return "too_short"
-    if _PREAMBLE.match(text) or _META.search(text) or "\n" in text.strip():
+    if (_PREAMBLE if strict else _SOFT_PREAMBLE).match(text) or _META.search(text) or "\n" in text.strip():
         return "preamble"
     if _NOT_STANDALONE.search(text):
         return "not_standalone"
     if require_mark and not text.rstrip().endswith("?"):
         return "not_a_question"
     return None
+
+
+def normalise_label(raw: object) -> str:
+    """A cited document label as the prompts write it: ``"[c2]"``, ``"C2"``, ``"2"`` → ``"C2"``."""
+    label = str(raw).strip().strip("[]()").strip().upper()
+    return f"C{label}" if label.isdigit() else label
 
 
 def content_words(text: str) -> set[str]:

@@ -12,10 +12,13 @@ Controls (``attributes``): asker / answerer roles, emotion, structure, scenario,
 
 from __future__ import annotations
 
+import re
+
 from groundset.generate.base import Attempt, Job, chat, new_sample, quote_chunks, request
 from groundset.generate.checks import (
     Reject,
     clean_field,
+    normalise_label,
     problem_with_question,
     problem_with_text,
     read_object,
@@ -85,7 +88,7 @@ def parse_question(result: ChatResult, attempt: Attempt, context_text: str) -> s
     if isinstance(obj, Reject):
         return obj
     question = clean_field(obj["question"], (attempt.controls["asker"], attempt.controls["answerer"]))
-    reason = problem_with_question(question, require_mark=False)
+    reason = problem_with_question(question, require_mark=False, strict=False)
     if reason:
         return Reject(reason, result.text, f"question={question!r}")
     if is_demo_copy(question, context_text):
@@ -105,10 +108,11 @@ def parse_answer(result: ChatResult, attempt: Attempt, chunks: list[Chunk]) -> t
     if is_demo_copy(answer, " ".join(c.text for c in chunks)):
         return Reject("copied_demo", result.text)
     by_label = {f"C{i + 1}": c.id for i, c in enumerate(chunks)}
-    cited = list(dict.fromkeys(by_label[x] for x in (s.strip().strip("[]").upper() for s in obj["cited"]) if x in by_label))
+    labels = [normalise_label(x) for x in [*obj["cited"], *re.findall(r"\[\s*(C\d+)\s*\]", answer, re.I)]]
+    cited = list(dict.fromkeys(by_label[x] for x in labels if x in by_label))
     if not cited:
         return Reject("uncited", result.text, f"cited {obj['cited']} of {list(by_label)}")
-    answer = " ".join(answer.replace("[C", " [C").split())
+    answer = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s*\[\s*C\d+\s*\]", "", answer, flags=re.I)).strip()
     return answer, cited
 
 

@@ -19,6 +19,7 @@ from groundset.generate.checks import (
     Reject,
     clean_field,
     content_words,
+    normalise_label,
     problem_with_question,
     problem_with_text,
     read_object,
@@ -67,10 +68,6 @@ def build_requests(attempt: Attempt, chunks: list[Chunk]) -> list[ChatRequest]:
     return [request(attempt, messages, multihop_schema(labels))]
 
 
-def _label(raw: str) -> str:
-    return raw.strip().strip("[]()").strip().upper()
-
-
 def parse(results: list[ChatResult], attempt: Attempt, chunks: list[Chunk], cfg: MultihopConfig) -> Sample | Reject:
     """A multihop Sample when the answer cites ≥ 2 distinct chunks that each contribute; else a Reject."""
     result = results[0]
@@ -84,7 +81,7 @@ def parse(results: list[ChatResult], attempt: Attempt, chunks: list[Chunk], cfg:
     if is_demo_copy(f"{question} {answer}", " ".join(c.text for c in chunks)):
         return Reject("copied_demo", result.text)
     by_label = {f"C{i + 1}": c for i, c in enumerate(chunks)}
-    cited = [lab for lab in dict.fromkeys(_label(x) for x in [*obj["cited"], *_MARK.findall(answer)]) if lab in by_label]
+    cited = [lab for lab in dict.fromkeys(normalise_label(x) for x in [*obj["cited"], *_MARK.findall(answer)]) if lab in by_label]
     if len({by_label[lab].id for lab in cited}) < 2:
         return Reject("single_hop", result.text, f"cites {cited or 'nothing'}; needs two distinct documents")
     qa_words = content_words(f"{question} {answer}")

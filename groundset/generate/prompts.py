@@ -27,6 +27,7 @@ __all__ = [
     "TEXTBOOK_DEMOS",
     "quote",
     "render",
+    "article",
     "qa_schema",
     "multihop_schema",
     "turn_question_schema",
@@ -173,14 +174,14 @@ TEMPLATES = {
     ),
     "turn_question_first": (
         "{documents}\n\n"
-        "Setting: a {structure} between a {asker} and a {answerer} ({scenario}). The {asker} has {knowledge} "
+        "Setting: {structure_a} between {asker_a} and {answerer_a} ({scenario}). The {asker} has {knowledge} "
         "knowledge and feels {emotion}.\n"
         "Task: write the {asker}'s opening message: one question about the subject of the document above, in "
         "the {asker}'s voice. Name the subject explicitly; do not mention \"the document\".\n"
         'Output JSON: {{"question": "..."}}'
     ),
     "turn_question_next": (
-        "Setting: a {structure} between a {asker} and a {answerer} ({scenario}). The {asker} has {knowledge} "
+        "Setting: {structure_a} between {asker_a} and {answerer_a} ({scenario}). The {asker} has {knowledge} "
         "knowledge and feels {emotion}.\n"
         "Conversation so far:\n{transcript}\n\n"
         "Task: write the {asker}'s next message: one follow-up question that goes deeper or asks about a related "
@@ -189,18 +190,18 @@ TEMPLATES = {
     ),
     "turn_answer": (
         "{documents}\n\n"
-        "Setting: a {structure} between a {asker} and a {answerer} ({scenario}).\n"
+        "Setting: {structure_a} between {asker_a} and {answerer_a} ({scenario}).\n"
         "Conversation so far:\n{transcript}\n\n"
         "Task: you are the {answerer}. Reply to the {asker}'s last message using only facts from the documents "
-        "above, in 1 to 4 sentences suited to a {knowledge} {asker}.\n"
+        "above, in 1 to 4 sentences suited to the {asker}'s {knowledge} level.\n"
         '"cited" lists the labels ({labels}) of the documents your reply uses.\n'
         'Output JSON: {{"answer": "...", "cited": ["C1"]}}'
     ),
     "textbook": (
         "{documents}\n\n"
-        'Task: write {format_guidance} on the topic "{topic}" for a {audience}. Format: {format}.\n'
+        'Task: write {format_guidance} on the topic "{topic}" for {audience_a}. Format: {format}.\n'
         "Rules:\n"
-        "- Use only facts from the documents above; explain them clearly for a {audience}.\n"
+        "- Use only facts from the documents above; explain them clearly for {audience_a}.\n"
         "- Write it as a standalone text; never mention \"the documents\" or \"the passage\".\n"
         'Output JSON: {{"title": "...", "passage": "..."}}'
     ),
@@ -224,9 +225,21 @@ def quote(label: str, text: str, title: str = "", section: list[str] | tuple[str
     return f"{head}>\n{body}\n</document>"
 
 
+def article(noun: str) -> str:
+    """``noun`` with "a" or "an": ``article("expert") == "an expert"``."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def render(name: str, **fields: Any) -> str:
-    """Fill template ``name``; field values are inserted as-is (never re-interpreted as a template)."""
+    """Fill template ``name``; field values are inserted as-is (never re-interpreted as a template).
+
+    For every field ``x`` a field ``x_a`` with its article is available too (``asker_a`` = "an engineer").
+    """
+    fields.update({f"{k}_a": article(v) for k, v in list(fields.items()) if isinstance(v, str) and k in _NOUNS})
     return TEMPLATES[name].format(**fields)
+
+
+_NOUNS = ("asker", "answerer", "structure", "audience")
 
 
 def _obj(props: dict[str, Any]) -> dict[str, Any]:

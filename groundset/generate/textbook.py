@@ -18,6 +18,7 @@ from groundset.generate.corpus import Corpus
 from groundset.generate.prompts import (
     DEMO_DOCUMENT,
     FORMAT_GUIDANCE,
+    article,
     TEXTBOOK_DEMOS,
     dumps,
     is_demo_copy,
@@ -50,7 +51,7 @@ def ground_chunks(attempt: Attempt, corpus: Corpus, cfg: TextbookConfig) -> list
 
 def instruction(attempt: Attempt) -> str:
     c = attempt.controls
-    return f"Write a {c['format']} about {c['topic']} for a {c['audience']}."
+    return f"Write {article(c['format'])} about {c['topic']} for {article(c['audience'])}."
 
 
 def build_requests(attempt: Attempt, chunks: list[Chunk]) -> list[ChatRequest]:

@@ -205,3 +205,20 @@ def test_rag_skips_near_duplicates_and_answer_holders(attempt_of, fake_corpus, c
     answer = " ".join(others[1].text.split()[:6])
     picked = rag.pick_distractors(gold, answer, hits, np.array([0.99, 0.5, 0.5, 0.5]), cfg)
     assert [c.id for c, _ in picked] == [others[2].id, others[3].id]
+
+
+def test_conversation_messages_may_sound_spoken_but_not_like_an_assistant(attempt_of):
+    a = attempt_of("conversation")
+    spoken = "Okay, but why does the pop method return the last item of a list?"
+    assert conversation.parse_question(ok({"question": spoken}), a, "") == spoken
+    assert problem_with_question(spoken) == "preamble"  # the strict (qa) check
+    for bad in ("Sure, here is the student's question: why?", "Here is my follow-up question: why lists?",
+                "As an AI, I would ask why lists are mutable?"):
+        assert conversation.parse_question(ok({"question": bad}), a, "").reason == "preamble", bad
+
+
+def test_cited_labels_are_normalised_and_markers_stripped(attempt_of):
+    a = attempt_of("conversation")
+    chunks = list(a.seeds)
+    answer, cited = conversation.parse_answer(ok({"answer": "Lists can change in place [C1].", "cited": ["1"]}), a, chunks)
+    assert answer == "Lists can change in place." and cited == [chunks[0].id]
