@@ -213,7 +213,7 @@ class GenerateConfig(_Section):
     max_attempts_factor: float = Field(
         3.0, ge=1, le=100, description="attempts per task are capped at ceil(n × factor) + 2 (rejects are retried)"
     )
-    batch_size: int = Field(16, ge=1, le=4096, description="attempts sent to the LLM together (written per batch)")
+    batch_size: int = Field(16, ge=1, le=4096, description="attempts per task sent to the LLM together (all tasks share each call; written per batch)")
     qa: QAConfig = Field(default_factory=QAConfig)
     multihop: MultihopConfig = Field(default_factory=MultihopConfig)
     conversation: ConversationConfig = Field(default_factory=ConversationConfig)

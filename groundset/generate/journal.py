@@ -31,7 +31,7 @@ RETRYABLE = frozenset({"llm_error"})
 
 @dataclass
 class JobStats:
-    """LLM use of one attempt."""
+    """LLM use of one attempt (calls include the backend layer's JSON repair requests)."""
 
     calls: int = 0
     prompt_tokens: int = 0
@@ -40,7 +40,7 @@ class JobStats:
 
     def add(self, results) -> None:
         for r in results:
-            self.calls += 1
+            self.calls += 1 + bool(r.meta.get("repaired"))  # a JSON repair (backend layer) is one more call
             self.prompt_tokens += r.prompt_tokens
             self.completion_tokens += r.completion_tokens
             self.cached += bool(r.cached)

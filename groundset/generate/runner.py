@@ -9,7 +9,8 @@ What counts toward ``n``: ACCEPTED samples. A rejected attempt is retried with t
 
 Resuming: the plan (seed order, controls, ids) depends only on the config and the store content. Attempt ``j`` runs
 iff fewer than ``n`` of the attempts before it were accepted — the same rule whatever the batch boundaries — and
-attempts already recorded in ``samples/<task>.jsonl`` or ``.rejects.jsonl`` are counted, not re-run. So a run killed
+attempts already recorded in ``samples/<task>.jsonl`` or ``.rejects.jsonl`` are counted, not re-run. All tasks
+advance together: each round sends the pending steps of every task's attempts in one batched LLM call. So a run killed
 at any moment and started again ends with exactly the records of an uninterrupted run (LLM replies are replayed from
 the response cache, or regenerated with the same request seed).
 """
@@ -46,79 +47,102 @@ def _new_report(plan: TaskPlan) -> TaskReport:
     )
 
 
-def _count_others(plan: TaskPlan, log: TaskLog, visited: set[str], report: TaskReport) -> None:
-    report.other_records = len(log.known_ids() - visited)
+class _Walker:
+    """One task's walk over its attempts: counts recorded ones, hands out those that must run, absorbs outcomes."""
 
+    def __init__(self, plan: TaskPlan, log: TaskLog):
+        self.plan, self.log = plan, log
+        self.report = _new_report(plan)
+        self.j = 0
+        self.pending: list = []
+        self.visited: set[str] = set()
+        self.done = False
 
-def _run_task(plan: TaskPlan, log: TaskLog, llm: LLM, corpus: Corpus, config: Config, bar: TaskProgress) -> TaskReport:
-    report = _new_report(plan)
-    gen = config.generate
-    t0 = time.perf_counter()
-    visited: set[str] = set()
-    pending: list = []
-    j = 0
-    bar.start(plan.task, plan.n)
+    def fill(self, limit: int) -> list:
+        """Pending attempts (≤ ``limit``): attempt j runs iff fewer than n of the attempts before it were accepted."""
+        plan, rep = self.plan, self.report
+        while len(self.pending) < limit and self.j < plan.max_attempts and rep.accepted < plan.n:
+            attempt = plan.attempt(self.j)
+            status = self.log.status(attempt.id)
+            if status is not None:  # recorded by an earlier run: count it, do not redo it
+                rep.attempts += 1
+                rep.resumed += 1
+                if status == "accepted":
+                    rep.accepted += 1
+                else:
+                    rep.rejected[self.log.rejected[attempt.id]] += 1
+            elif rep.accepted + len(self.pending) < plan.n:
+                self.pending.append(attempt)
+            else:
+                break  # whether it must run depends on the pending outcomes
+            self.visited.add(attempt.id)
+            self.j += 1
+        self.done = not self.pending
+        return list(self.pending)
 
-    def flush() -> bool:
-        """Run the pending attempts; False when every one failed in the backend (stop the task)."""
-        jobs = [make_job(a, corpus, gen, plan.usable_ids) for a in pending]
-        outcomes = run_jobs(jobs, llm)
-        for outcome, stats in outcomes:
+    def absorb(self, outcomes: list, model: str) -> int:
+        """Write and count the outcomes of the pending attempts; returns how many failed in the backend."""
+        rep = self.report
+        for (outcome, stats) in outcomes:
             if not hasattr(outcome, "reason"):
-                outcome.generation.update(model=llm.name, calls=stats.calls, prompt_tokens=stats.prompt_tokens,
+                outcome.generation.update(model=model, calls=stats.calls, prompt_tokens=stats.prompt_tokens,
                                           completion_tokens=stats.completion_tokens)
-        log.append([(a, o, s) for a, (o, s) in zip(pending, outcomes)], model=llm.name)
+        self.log.append([(a, o, s) for a, (o, s) in zip(self.pending, outcomes)], model=model)
         errors = 0
-        for a, (outcome, stats) in zip(pending, outcomes):
-            report.attempts += 1
-            report.llm_calls += stats.calls
-            report.prompt_tokens += stats.prompt_tokens
-            report.completion_tokens += stats.completion_tokens
-            report.cached_calls += stats.cached
+        for outcome, stats in outcomes:
+            rep.attempts += 1
+            rep.llm_calls += stats.calls
+            rep.prompt_tokens += stats.prompt_tokens
+            rep.completion_tokens += stats.completion_tokens
+            rep.cached_calls += stats.cached
             if hasattr(outcome, "reason"):
-                report.rejected[outcome.reason] += 1
+                rep.rejected[outcome.reason] += 1
                 errors += outcome.reason in RETRYABLE
             else:
-                report.accepted += 1
-        bar.update(plan.task, report)
-        all_failed = errors == len(pending) and len(pending) >= 4
-        pending.clear()
-        return not all_failed
+                rep.accepted += 1
+        self.pending = []
+        return errors
 
+    def finish(self, t0: float) -> TaskReport:
+        rep = self.report
+        rep.other_records = len(self.log.known_ids() - self.visited)
+        rep.seconds = time.perf_counter() - t0
+        if not rep.complete and not rep.note:
+            rep.note = _shortfall(self.plan, rep)
+        return rep
+
+
+def _run_tasks(plans: list[TaskPlan], workdir: Workdir, llm: LLM, corpus: Corpus, config: Config,
+               bar: TaskProgress) -> list[TaskReport]:
+    """Walk every task's attempts together: each round sends the pending steps of all tasks in one LLM call."""
+    gen = config.generate
+    t0 = time.perf_counter()
+    walkers = [_Walker(plan, TaskLog(workdir, plan.task)) for plan in plans]
+    for w in walkers:
+        bar.start(w.plan.task, w.plan.n)
     while True:
-        if report.accepted >= plan.n and not pending:
+        batch = [(w, a) for w in walkers if not w.done for a in w.fill(gen.batch_size)]
+        for w in walkers:
+            bar.update(w.plan.task, w.report)
+            if w.done and not w.report.seconds:
+                w.finish(t0)
+        if not batch:
             break
-        if j < plan.max_attempts:
-            attempt = plan.attempt(j)
-            status = log.status(attempt.id)
-            if status is not None:  # recorded by an earlier run: count it, do not redo it
-                visited.add(attempt.id)
-                report.attempts += 1
-                report.resumed += 1
-                if status == "accepted":
-                    report.accepted += 1
-                else:
-                    report.rejected[log.rejected[attempt.id]] += 1
-                j += 1
-                continue
-            if report.accepted + len(pending) < plan.n:
-                visited.add(attempt.id)
-                pending.append(attempt)
-                j += 1
-                if len(pending) < gen.batch_size:
-                    continue
-        if not pending:
+        outcomes = run_jobs([make_job(a, corpus, gen, w.plan.usable_ids) for w, a in batch], llm)
+        errors = 0
+        for w in walkers:
+            mine = [o for (owner, _), o in zip(batch, outcomes) if owner is w]
+            if mine:
+                errors += w.absorb(mine, llm.name)
+        if errors == len(batch) and len(batch) >= 4:
+            for w in walkers:
+                if not w.done:
+                    w.report.note = (f"every attempt of the last batch failed in the LLM backend ({llm.name}); fix "
+                                     "the backend and run again — those attempts are retried")
+                    w.done = True
+                    w.finish(t0)
             break
-        if not flush():
-            report.note = (f"every attempt of the last batch failed in the LLM backend ({llm.name}); fix the backend "
-                           "and run again — those attempts are retried")
-            break
-    bar.update(plan.task, report)
-    _count_others(plan, log, visited, report)
-    report.seconds = time.perf_counter() - t0
-    if not report.complete and not report.note:
-        report.note = _shortfall(plan, report)
-    return report
+    return [w.report for w in walkers]
 
 
 def _shortfall(plan: TaskPlan, report: TaskReport) -> str:
@@ -220,8 +244,8 @@ def generate(config: Config, workdir: Workdir, llm: LLM | None = None, *, dry_ru
                 llm = load_llm(config.llm, workdir, "generate")
             result.model = getattr(llm, "name", "")
             with TaskProgress(enabled=progress) as bar:
-                for plan in plans:
-                    result.tasks[plan.task] = _run_task(plan, TaskLog(workdir, plan.task), llm, corpus, config, bar)
+                for report in _run_tasks(plans, workdir, llm, corpus, config, bar):
+                    result.tasks[report.task] = report
     result.seconds = time.perf_counter() - t0
     if not dry_run:
         write_json_atomic(workdir.generate_summary, result.to_dict())

@@ -14,7 +14,7 @@ from groundset.config import load_config
 from groundset.records import Sample
 from groundset.workdir import Workdir, read_jsonl
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 DEMO = Path(__file__).resolve().parents[2] / "groundset" / "demo" / "python-tutorial"
 PAGES = ["appetite.html", "interpreter.html"]
