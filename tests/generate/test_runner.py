@@ -168,3 +168,14 @@ def test_dry_run_estimates_without_a_model(workdir, monkeypatch):
 def test_empty_store_says_to_ingest(workdir):
     with pytest.raises(StoreError, match="groundset ingest"):
         generate(cfg({"qa": 1}), workdir, echo_llm(), progress=False)
+
+
+def test_tasks_share_each_llm_call(workdir):
+    config = cfg({"qa": 2, "multihop": 1, "textbook": 1, "rag": 1})
+    fill_store(config, workdir)
+    llm = echo_llm()
+    batches = []
+    inner = llm.chat
+    llm.chat = lambda reqs: (batches.append(len(reqs)), inner(reqs))[1]
+    assert generate(config, workdir, llm, progress=False).complete
+    assert batches[0] == 5  # first round: every task's first attempts in one call
