@@ -18,11 +18,11 @@ Only the local backend imports this module (it needs torch, transformers and lm-
 
 from __future__ import annotations
 
-import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 from transformers import LogitsProcessor, StoppingCriteria
 
@@ -124,33 +124,38 @@ class JsonConstraint(LogitsProcessor):
         return scores
 
 
-_BITS = torch.arange(32, dtype=torch.int32)
-
-
 def _bitmask_to_bool(bitmask: torch.Tensor, vocab: int) -> torch.Tensor:
-    bits = (bitmask.unsqueeze(-1) >> _BITS) & 1
-    mask = bits.reshape(-1).bool()[:vocab]
-    if mask.shape[0] < vocab:
-        mask = torch.cat([mask, torch.zeros(vocab - mask.shape[0], dtype=torch.bool)])
-    return mask
+    """lm-format-enforcer's int32 bitmask (bit k of word i = token 32*i+k) → bool mask over the vocabulary.
+    numpy's unpackbits: ~100x faster than the same in torch ops on a busy 2-core machine."""
+    bits = np.unpackbits(bitmask.numpy().view(np.uint8), bitorder="little")[:vocab]
+    if bits.shape[0] < vocab:
+        bits = np.concatenate([bits, np.zeros(vocab - bits.shape[0], dtype=np.uint8)])
+    return torch.from_numpy(bits.astype(bool))
 
 
 def _list_to_bool(tokens: list[int], vocab: int) -> torch.Tensor:
-    mask = torch.zeros(vocab, dtype=torch.bool)
+    mask = np.zeros(vocab, dtype=bool)
     if tokens:
-        idx = torch.tensor(tokens, dtype=torch.long)
+        idx = np.fromiter(tokens, dtype=np.int64, count=len(tokens))
         mask[idx[idx < vocab]] = True
-    return mask
+    return torch.from_numpy(mask)
 
 
-@functools.lru_cache(maxsize=4)
-def _tokenizer_data_cached(tokenizer_key: int, tokenizer, vocab_size: int):
+_TOKENIZER_DATA: dict[int, tuple[Any, Any]] = {}
+
+
+def enforcer_tokenizer_data(tokenizer, vocab_size: int):
+    """lm-format-enforcer's per-tokenizer tables, built once per tokenizer and process (≈49k decodes for SmolLM2,
+    2–3 s). ``vocab_size``: the model's output size (may exceed the tokenizer's length)."""
+    cached = _TOKENIZER_DATA.get(id(tokenizer))
+    if cached is not None and cached[0] is tokenizer:
+        return cached[1]
     from lmformatenforcer import TokenEnforcerTokenizerData
 
     special = set(tokenizer.all_special_ids)
     token_0 = tokenizer.encode("0", add_special_tokens=False)[-1]
     regular = []
-    for idx in range(vocab_size):
+    for idx in range(min(len(tokenizer), vocab_size)):
         if idx in special:
             continue
         # decoding after "0" keeps a leading space that marks a word-start token (same trick as lm-format-enforcer)
@@ -161,17 +166,18 @@ def _tokenizer_data_cached(tokenizer_key: int, tokenizer, vocab_size: int):
     def decode(tokens: list[int]) -> str:
         return tokenizer.decode(tokens).rstrip("\ufffd")
 
-    eos = tokenizer.eos_token_id
-    return TokenEnforcerTokenizerData(regular, decode, eos, True, vocab_size)
-
-
-def enforcer_tokenizer_data(tokenizer, vocab_size: int):
-    """lm-format-enforcer's per-tokenizer tables (≈49k decodes for SmolLM2: a few seconds, once per process)."""
-    return _tokenizer_data_cached(id(tokenizer), tokenizer, vocab_size)
+    # list mode: with bitmasks, every new string-length state (maxLength) costs a ~49k-step Python loop in the library
+    data = TokenEnforcerTokenizerData(regular, decode, tokenizer.eos_token_id, False, vocab_size)
+    _TOKENIZER_DATA[id(tokenizer)] = (tokenizer, data)
+    return data
 
 
 def make_enforcer(tokenizer_data, schema: dict[str, Any]):
     """A fresh TokenEnforcer for one request following ``schema`` (any JSON schema lm-format-enforcer supports)."""
     from lmformatenforcer import JsonSchemaParser, TokenEnforcer
 
-    return TokenEnforcer(tokenizer_data, JsonSchemaParser(schema))
+    enforcer = TokenEnforcer(tokenizer_data, JsonSchemaParser(schema))
+    config = enforcer.root_parser.config  # a fresh config per enforcer (TokenEnforcer sets it)
+    config.force_json_field_order = True  # fields in the order of "required": question before answer
+    config.max_consecutive_whitespaces = 4  # small models otherwise pad JSON with runs of newlines
+    return enforcer
