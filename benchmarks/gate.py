@@ -96,6 +96,8 @@ def main() -> None:
     ap.add_argument("--nli-model", default=None, help="local NLI / hallucination model to benchmark too")
     ap.add_argument("--llm", default=None, help="[llm] spec for the llm judge (e.g. local), on --llm-rows rows")
     ap.add_argument("--llm-rows", type=int, default=20)
+    ap.add_argument("--llm-max-tokens", type=int, default=1024, help="output tokens per verdict (llm judge)")
+    ap.add_argument("--skip-default", action="store_true", help="only the optional judges")
     ap.add_argument("--stage-samples", type=int, default=1000)
     ap.add_argument("--json", type=Path, default=None, help="write all figures here")
     args = ap.parse_args()
@@ -108,16 +110,17 @@ def main() -> None:
     from groundset.evaluate.judges.default import DefaultJudge
     from groundset.ingest.config import EmbedConfig
 
-    t = time.perf_counter()
-    embedder = load_embedder(EmbedConfig())
-    report["model_load_s"] = round(time.perf_counter() - t, 1)
-    judge = DefaultJudge(EvaluateConfig(), embedder=embedder)
-    report["default"] = figures(judge, rows)
-    report["default"]["sentences_embedded"] = judge.encoded
-    _print("default", report["default"])
+    if not args.skip_default:
+        t = time.perf_counter()
+        embedder = load_embedder(EmbedConfig())
+        report["model_load_s"] = round(time.perf_counter() - t, 1)
+        judge = DefaultJudge(EvaluateConfig(), embedder=embedder)
+        report["default"] = figures(judge, rows)
+        report["default"]["sentences_embedded"] = judge.encoded
+        _print("default", report["default"])
 
-    report["stage"] = stage_speed(rows, args.stage_samples)
-    print(f"whole evaluate stage: {report['stage']}  [load average {os.getloadavg()[0]:.1f}]", flush=True)
+        report["stage"] = stage_speed(rows, args.stage_samples)
+        print(f"whole evaluate stage: {report['stage']}  [load average {os.getloadavg()[0]:.1f}]", flush=True)
 
     if args.nli_model:
         from groundset.evaluate.judges.nli import NLIJudge
@@ -135,7 +138,8 @@ def main() -> None:
 
         llm = load_llm(LLMConfig(spec=args.llm, cache=False))
         sub = rows[:: max(1, len(rows) // args.llm_rows)][: args.llm_rows]
-        report["llm"] = calibrate(sub, LLMJudge(EvaluateConfig(judge="llm"), llm), batch_size=8)
+        cfg = EvaluateConfig(judge="llm", llm_max_tokens=args.llm_max_tokens)
+        report["llm"] = calibrate(sub, LLMJudge(cfg, llm), batch_size=8)
         report["llm"].pop("scores")
         _print("llm", report["llm"])
     try:
