@@ -7,7 +7,8 @@ Prompts: "write one question and its answer as JSON" over the first N distinct S
 ../shared/corpus/qa/squad_v2_dev_subset.jsonl (or a built-in paragraph repeated when that file is absent).
 Every request carries the flat schema {"question": str, "answer": str}. "valid" counts replies that parse and
 validate WITHOUT the repair attempt (raw backend output), so it measures the decoder itself. Greedy decoding.
-Tokens/s = generated tokens / wall seconds of the generate calls (model load and tokenizer tables excluded).
+Tokens/s = generated tokens / wall seconds of the generate calls (model load and tokenizer tables excluded);
+tokens_per_cpu_s divides by process CPU time instead (steadier on a shared machine; compare at --threads 1).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ SCHEMA = {
     "additionalProperties": False,
 }
 SYSTEM = 'You write quiz questions. Reply with only a JSON object: {"question": "...", "answer": "..."}.'
+THREADS: int | None = None
 FALLBACK = (
     "The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France. It is named after the "
     "engineer Gustave Eiffel, whose company designed and built the tower from 1887 to 1889."
@@ -62,15 +64,15 @@ def requests(texts: list[str], max_tokens: int) -> list[ChatRequest]:
 
 
 def run(batch: int, constrained: bool, reqs: list[ChatRequest]) -> dict:
-    llm = LocalLLM(LLMConfig(batch_size=batch, local_constrained=constrained))
+    llm = LocalLLM(LLMConfig(batch_size=batch, local_constrained=constrained, local_threads=THREADS))
     llm._ensure()
     t0 = time.perf_counter()
     if constrained:
         llm._tokenizer_data()
     setup = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     results = llm.chat(reqs)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     tokens = sum(r.completion_tokens for r in results)
     reasons: dict[str, int] = {}
     valid = 0
@@ -82,7 +84,8 @@ def run(batch: int, constrained: bool, reqs: list[ChatRequest]) -> dict:
             reasons[parsed.reason] = reasons.get(parsed.reason, 0) + 1
     return {
         "batch": batch, "constrained": constrained, "requests": len(reqs), "tokens": tokens,
-        "seconds": round(seconds, 1), "tokens_per_s": round(tokens / seconds, 1), "valid": valid,
+        "seconds": round(seconds, 1), "tokens_per_s": round(tokens / seconds, 1),
+        "tokens_per_cpu_s": round(tokens / cpu, 1), "valid": valid,
         "failures": reasons, "setup_s": round(setup, 1), "example": results[0].text[:160],
     }
 
@@ -94,10 +97,13 @@ def main() -> None:
     ap.add_argument("--batches", default="1,8")
     ap.add_argument("--modes", default="off,on", help="constrained decoding off,on")
     ap.add_argument("--prompts", type=Path, default=SQUAD)
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads ([llm] local_threads)")
     args = ap.parse_args()
+    global THREADS
+    THREADS = args.threads
     reqs = requests(contexts(args.n, args.prompts), args.max_tokens)
     t0 = time.perf_counter()
-    LocalLLM(LLMConfig())._ensure()
+    LocalLLM(LLMConfig(local_threads=args.threads))._ensure()
     print(f"model load: {time.perf_counter() - t0:.1f} s")
     for batch in [int(b) for b in args.batches.split(",")]:
         for mode in args.modes.split(","):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib.util
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -132,18 +133,33 @@ class LocalLLM:
         self._ensure()  # BackendError when the model cannot load: no request could succeed
         prompts = [self.render(r.messages) for r in requests]
         lengths = [len(self._tok.encode(p, add_special_tokens=False)) for p in prompts]
-        order = sorted(range(len(requests)), key=lambda i: lengths[i])
         results: list[ChatResult | None] = [None] * len(requests)
+        limit = self.context_length()
+        for i, n in enumerate(lengths):
+            if n >= limit:
+                results[i] = ChatResult(
+                    error=f"prompt_too_long: {n} tokens, the model takes {limit}; use shorter chunks or another model",
+                    finish_reason="error", prompt_tokens=n,
+                )
+        order = sorted((i for i in range(len(requests)) if results[i] is None), key=lambda i: lengths[i])
         bs = self.cfg.batch_size
         for start in range(0, len(order), bs):
             idx = order[start : start + bs]
+            reqs = [requests[i] for i in idx]
+            reqs = [replace(r, max_tokens=min(r.max_tokens, limit - lengths[i])) for r, i in zip(reqs, idx)]
             try:
-                batch = self._generate([requests[i] for i in idx], [prompts[i] for i in idx])
+                batch = self._generate(reqs, [prompts[i] for i in idx])
             except Exception as e:  # noqa: BLE001 - one broken batch must not lose the others
-                batch = [ChatResult(error=f"backend_error: {type(e).__name__}: {e}", finish_reason="error")] * len(idx)
+                error = f"backend_error: {type(e).__name__}: {e}"
+                batch = [ChatResult(error=error, finish_reason="error") for _ in idx]
             for i, res in zip(idx, batch):
                 results[i] = res
         return results  # type: ignore[return-value]
+
+    def context_length(self) -> int:
+        """The model's maximum sequence length in tokens (prompt + completion)."""
+        self._ensure()
+        return int(getattr(self._lm.config, "max_position_embeddings", None) or 2048)
 
     def _generate(self, reqs: list[ChatRequest], prompts: list[str]) -> list[ChatResult]:
         import torch
@@ -193,7 +209,8 @@ class LocalLLM:
                 ChatResult(
                     text=text.strip(), finish_reason=row.finish_reason or "length",
                     prompt_tokens=int(enc["attention_mask"][i].sum()), completion_tokens=n,
-                    meta={"constrained": row.enforcer is not None, **({"constraint_failed": True} if row.constraint_failed else {})},
+                    meta={"constrained": row.enforcer is not None or row.constraint_failed,
+                          **({"constraint_failed": True} if row.constraint_failed else {})},
                 )
             )
         return results

@@ -7,7 +7,7 @@ import pytest
 from groundset.errors import BackendError
 from groundset.llm import ChatRequest, load_llm, wrap
 from groundset.llm.config import LLMConfig
-from groundset.llm.local import LocalLLM, default_model_file
+from groundset.llm.local import LocalLLM, default_model_file, load_local_model
 
 pytestmark = pytest.mark.slow
 
@@ -73,6 +73,15 @@ def test_constrained_decoding_returns_schema_valid_json(local):
     res = llm.chat([req])[0]
     assert res.ok, (res.error, res.text)
     assert set(res.parsed) == {"question", "answer"} and res.meta["constrained"] and not res.meta["repaired"]
+
+
+def test_model_loaded_once_and_overlong_prompt_fails_alone(local):
+    other = LocalLLM(LLMConfig())
+    other._ensure()
+    assert other._lm is local._lm is load_local_model("")[1]
+    too_long = _req("word " * (local.context_length() + 10))
+    res = local.chat([too_long, _req("Hi", max_tokens=2)])
+    assert res[0].error.startswith("prompt_too_long") and res[1].ok
 
 
 def test_unloadable_model_is_a_backend_error(tmp_path):
