@@ -163,9 +163,12 @@ def _judge_section(c: CardInputs) -> str:
         "- All `[evaluate]` settings of the run (filters and their thresholds):",
         "```toml\n" + "\n".join(f"{k} = {_toml_value(v)}" for k, v in cfg.evaluate.model_dump(mode="json").items()) + "\n```",
     ]
-    judge = summary.get("judge") or summary.get("judges")
-    if judge:
-        lines.append(f"- Judge as recorded by the run: `{judge}`.")
+    judge = summary.get("judge")
+    if isinstance(judge, dict):
+        shown = ", ".join(f"{k} {v}" for k, v in judge.items() if isinstance(v, (str, int, float)) and v is not None)
+        lines.append(f"- Judge as recorded by the evaluate stage: {shown}.")
+    elif judge:
+        lines.append(f"- Judge as recorded by the evaluate stage: `{judge}`.")
     return "\n".join(lines)
 
 

@@ -38,4 +38,5 @@ def test_card_is_written_from_the_run(tmp_path):
     assert "tiny-model" in card and "judge = " in card
     assert "## Intended use" in card and "## Limitations" in card
     assert "Documents used: 4 of 5 (80.0%)" in card
-    assert "Grounding gate: judge `default`; a sample is kept when adherence ≥ 0.5" in card
+    threshold = cfg.evaluate.thresholds[cfg.evaluate.judge]
+    assert f"Grounding gate: judge `{cfg.evaluate.judge}`; a sample is kept when adherence ≥ {threshold:g}" in card
