@@ -97,8 +97,9 @@ def _corpus_files(config: Config) -> list[Path]:
 
 def input_signature(stage: str, config: Config, workdir: Workdir) -> str:
     """A hash of what ``stage`` reads: changes when its inputs change, whatever the config says."""
-    if stage == "ingest":
-        return content_hash(_stat(_corpus_files(config)))[:16]
+    if stage == "ingest":  # the corpus files, and whether the embedded store still exists
+        embedded_gone = config.store.url is None and not workdir.qdrant_dir.exists()
+        return content_hash(_stat(_corpus_files(config)), embedded_gone)[:16]
     if stage == "generate":
         report = _read_json(workdir.ingest_report)
         docs = sorted((d.get("id"), d.get("chunks")) for d in report.get("documents", []))

@@ -128,6 +128,11 @@ def test_changed_document_is_reingested(project):
     doc.write_text(doc.read_text().replace("mutable sequences", "mutable ordered sequences"))
     again = run(config, wd, Killer(), progress=False)
     assert again.stages[0].status == "done"  # the corpus changed
+    import shutil
+
+    shutil.rmtree(wd.qdrant_dir)  # the embedded store was deleted: ingest again instead of failing in generate
+    third = run(config, wd, Killer(), progress=False)
+    assert third.stages[0].status == "done" and third.exit_code == 0
 
 
 def test_dry_run_prints_plan_without_model(project, monkeypatch):
