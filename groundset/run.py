@@ -186,7 +186,8 @@ def _export(config: Config, workdir: Workdir) -> tuple[StageOutcome, Path]:
     splits = ", ".join(f"{k} {v}" for k, v in result.split_rows.items())
     skipped = sum(result.skipped.values())
     summary = f"{result.rows} rows ({splits}) as {result.fmt}/{result.schema}" + (
-        f"; {skipped} samples not in this schema" if skipped else "") + (f"; pushed {result.pushed}" if result.pushed else "")
+        f"; {skipped} samples not in this schema" if skipped else "") + (f"; pushed {result.pushed}" if result.pushed else "") + (
+        f"; empty split(s) {', '.join(result.empty_splits)}: too few documents" if result.empty_splits else "")
     _mark("export", config, workdir, out=str(result.out), rows=result.rows)
     return StageOutcome("export", "done", summary), result.out
 

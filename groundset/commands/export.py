@@ -16,6 +16,9 @@ def echo_result(result) -> None:
     """Print where the dataset went, rows per split, and what was not exported (by reason)."""
     splits = ", ".join(f"{k} {v} rows / {result.split_documents.get(k, 0)} docs" for k, v in result.split_rows.items())
     click.echo(f"dataset ({result.schema}, {result.fmt}): {result.out}  [{splits}]")
+    if result.empty_splits:
+        click.echo(f"empty split(s): {', '.join(result.empty_splits)} — the samples come from too few documents to "
+                   "split by document; generate from more documents", err=True)
     if result.skipped:
         skipped = ", ".join(f"{k} {v}" for k, v in result.skipped.most_common())
         click.echo(f"not exported: {skipped}")

@@ -49,6 +49,7 @@ class ExportResult:
     skipped: Counter = field(default_factory=Counter)
     files: list[Path] = field(default_factory=list)
     pushed: str | None = None
+    empty_splits: list[str] = field(default_factory=list)  # asked for, but too few documents to fill them
 
     @property
     def rows(self) -> int:
@@ -103,6 +104,7 @@ def export(config: Config, workdir: Workdir, *, push: bool = True) -> ExportResu
     splits = {name: [built.rows[i] for i in idx] for name, idx in assignment.items() if idx}
     result = ExportResult(out=output_dir(config, workdir), schema=ex.schema_, fmt=ex.format, skipped=built.skipped)
     result.split_rows = {name: len(rows) for name, rows in splits.items()}
+    result.empty_splits = [name for name in ex.splits if name not in splits]
     result.split_documents = {
         name: len({d for r in rows for d in r["document_ids"]}) for name, rows in splits.items()
     }
