@@ -7,13 +7,13 @@ labels), so runs are deterministic and grounded without a model; ``slow`` makes 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
 from typing import Sequence
 
 import numpy as np
 
+from groundset.generate.echo import documents_of, echo_reply  # noqa: F401 - re-exported for the tests
 from groundset.llm.base import ChatRequest
 from groundset.llm.fake import FakeLLM
 from groundset.records import Chunk
@@ -100,45 +100,6 @@ class MemoryStore:
         hits = [(c, s) for c, s in hits if c.id not in ex and c.document_id not in exd
                 and (document_id is None or c.document_id == document_id)]
         return hits[:limit]
-
-
-_DOC = re.compile(r"<document id=\"(C\d+)\"[^\n]*>\n(.*?)\n</document>", re.S)
-
-
-def documents_of(request: ChatRequest) -> list[tuple[str, str]]:
-    """(label, text) of the documents quoted in the request's LAST user message."""
-    return _DOC.findall(request.messages[-1]["content"])
-
-
-def _first_sentence(text: str) -> str:
-    """The first sentence of 5+ words (headings and code lines are skipped)."""
-    parts = [p.strip() for p in re.split(r"(?<=[.!?])\s+|\n+", text.strip()) if p.strip()]
-    return next((p for p in parts if len(p.split()) >= 5 and not p.startswith(">>>")), text.strip()[:200])
-
-
-def echo_reply(request: ChatRequest) -> str:
-    """A grounded, well-formed reply for any generator request (keyed on its JSON schema's properties)."""
-    props = set((request.json_schema or {}).get("properties", {}))
-    docs = documents_of(request)
-    text = docs[0][1] if docs else "Python code runs in an interpreter that reads statements."
-    subject = " ".join(re.findall(r"[A-Za-z]+", text)[:4])
-    if props == {"question", "answer"}:
-        return json.dumps({"question": f"What should a programmer know about {subject}?",
-                           "answer": _first_sentence(text)})
-    if props == {"question", "answer", "cited"}:
-        parts = [f"{_first_sentence(t)} [{lab}]" for lab, t in docs[:2]]
-        return json.dumps({"question": f"How do {subject} relate to the other topic?", "answer": " ".join(parts),
-                           "cited": [lab for lab, _ in docs[:2]]})
-    if props == {"question"}:
-        last = request.messages[-1]["content"]
-        turn = last.count("\n") % 7
-        return json.dumps({"question": f"Could you explain more about {subject} and case {turn}?"})
-    if props == {"answer", "cited"}:
-        return json.dumps({"answer": _first_sentence(text), "cited": [docs[0][0]] if docs else []})
-    if props == {"title", "passage"}:
-        body = " ".join(t for _, t in docs)
-        return json.dumps({"title": f"About {subject}", "passage": (body + " ") * 2})
-    return "{}"
 
 
 def echo_llm(name: str = "fake", sleep: float = 0.0) -> FakeLLM:
