@@ -1,7 +1,7 @@
 """Acceptance rate and LLM calls per accepted sample of every generate task, on ingested demo pages.
 
     python benchmarks/generate_tasks.py                          # bundled SmolLM2-135M on CPU (slow), n=4 per task
-    python benchmarks/generate_tasks.py --llm echo --n 20        # scripted grounded replies (tests/generate/fakes.py)
+    python benchmarks/generate_tasks.py --llm echo --n 20        # scripted grounded replies (generate/echo.py)
     python benchmarks/generate_tasks.py --llm fake --n 20        # the schema-valid placeholder backend
     python benchmarks/generate_tasks.py --llm openai:MODEL --base-url http://localhost:8000/v1 --n 50
     python benchmarks/generate_tasks.py --pages appetite.html interpreter.html --json out.json
@@ -65,9 +65,10 @@ def main() -> None:
 
     llm = None
     if args.llm == "echo":
-        from tests.generate.fakes import echo_llm
+        from groundset.generate.echo import echo_reply
+        from groundset.llm.fake import FakeLLM
 
-        llm = echo_llm()
+        llm = FakeLLM(default=echo_reply, name="echo")
     result = generate(config, wd, llm, progress=sys.stderr.isatty())
     print(f"\nmodel {result.model}; {args.n} wanted per task; total {result.seconds:.1f} s")
     print(f"{'task':<13}{'accepted':>9}{'attempts':>9}{'rate':>7}{'calls':>7}{'calls/acc':>10}{'tokens':>9}{'s':>7}  rejects")
