@@ -78,11 +78,14 @@ def quote_chunks(chunks: list[Chunk] | tuple[Chunk, ...]) -> tuple[str, list[str
     return text, labels
 
 
-def new_sample(attempt: Attempt, contexts: list[Chunk], **fields: Any) -> Sample:
-    """A Sample of ``attempt`` citing ``contexts``; attributes start with the attempt's controls."""
+def new_sample(attempt: Attempt, contexts: list[Chunk], salvaged: bool = False, **fields: Any) -> Sample:
+    """A Sample of ``attempt`` citing ``contexts``; attributes start with the attempt's controls.
+
+    ``salvaged``: an output cut off by max_tokens was kept up to its last complete sentence (recorded).
+    """
     attributes = dict(attempt.controls)
     attributes.update(fields.pop("attributes", {}))
-    return Sample(
+    sample = Sample(
         id=attempt.id,
         task=attempt.task,
         contexts=[Citation.of(c) for c in contexts],
@@ -95,3 +98,6 @@ def new_sample(attempt: Attempt, contexts: list[Chunk], **fields: Any) -> Sample
         },
         **fields,
     )
+    if salvaged:
+        sample.generation["salvaged"] = "truncated"
+    return sample

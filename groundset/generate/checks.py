@@ -126,12 +126,27 @@ def _failure_reason(result: ChatResult) -> str:
     return "llm_error" if result.error else "invalid_json"
 
 
-def read_object(result: ChatResult, fields: dict[str, type]) -> dict[str, Any] | Reject:
+def read_object(result: ChatResult, fields: dict[str, type], max_sentences: int | None = 0) -> dict[str, Any] | Reject:
     """The JSON object of ``result`` with the required ``fields`` (name -> str | list), or a Reject.
 
     Uses ``result.parsed`` when the backend validated it, else looks for an object in the raw text (a backend
-    without schema support may wrap it in prose or code fences).
+    without schema support may wrap it in prose or code fences). With ``max_sentences`` (None: no limit; 0: off),
+    an output cut off by ``max_tokens`` inside its last string field keeps its complete sentences (see
+    ``salvage.py``); the object then has ``"_salvaged": True``.
     """
+    out = _read_fields(result, fields)
+    if isinstance(out, Reject) and out.reason == "truncated" and max_sentences != 0:
+        if all(k is str for k in fields.values()):
+            from groundset.generate.salvage import salvage_truncated
+
+            for text in (result.text, result.meta.get("first_text") or ""):
+                kept = salvage_truncated(text, list(fields), max_sentences or 10**6)
+                if kept and all(v.strip() for v in kept.values()):
+                    return {**kept, "_salvaged": True}
+    return out
+
+
+def _read_fields(result: ChatResult, fields: dict[str, type]) -> dict[str, Any] | Reject:
     obj = result.parsed if isinstance(result.parsed, dict) else None
     if obj is None and result.text:
         found = extract_json(result.text)

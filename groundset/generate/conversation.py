@@ -84,7 +84,7 @@ def answer_request(attempt: Attempt, turns: list[Turn], chunks: list[Chunk]) -> 
 
 
 def parse_question(result: ChatResult, attempt: Attempt, context_text: str) -> str | Reject:
-    obj = read_object(result, {"question": str})
+    obj = read_object(result, {"question": str}, max_sentences=2)
     if isinstance(obj, Reject):
         return obj
     question = clean_field(obj["question"], (attempt.controls["asker"], attempt.controls["answerer"]))

@@ -40,9 +40,9 @@ def build_requests(attempt: Attempt) -> list[ChatRequest]:
     return [request(attempt, chat(user, [(demo_user, dumps(QA_DEMOS[kind]))]), qa_schema())]
 
 
-def parse_pair(result: ChatResult, attempt: Attempt) -> tuple[str, str] | Reject:
-    """(question, answer) from one result, or the Reject saying what is wrong."""
-    obj = read_object(result, {"question": str, "answer": str})
+def parse_pair(result: ChatResult, attempt: Attempt) -> tuple[str, str, bool] | Reject:
+    """(question, answer, salvaged) from one result, or the Reject saying what is wrong."""
+    obj = read_object(result, {"question": str, "answer": str}, max_sentences=3)
     if isinstance(obj, Reject):
         return obj
     question, answer = clean_field(obj["question"]), clean_field(obj["answer"])
@@ -53,7 +53,7 @@ def parse_pair(result: ChatResult, attempt: Attempt) -> tuple[str, str] | Reject
         return Reject("copied_demo", result.text)
     if question.strip().lower() == answer.strip().lower():
         return Reject("schema_mismatch", result.text, "answer repeats the question")
-    return question, answer
+    return question, answer, bool(obj.get("_salvaged"))
 
 
 def parse(results: list[ChatResult], attempt: Attempt) -> Sample | Reject:
@@ -61,8 +61,8 @@ def parse(results: list[ChatResult], attempt: Attempt) -> Sample | Reject:
     pair = parse_pair(results[0], attempt)
     if isinstance(pair, Reject):
         return pair
-    question, answer = pair
-    return new_sample(attempt, list(attempt.seeds[:1]), question=question, answer=answer)
+    question, answer, salvaged = pair
+    return new_sample(attempt, list(attempt.seeds[:1]), salvaged, question=question, answer=answer)
 
 
 def job(attempt: Attempt, corpus=None, cfg=None) -> Job:

@@ -54,7 +54,8 @@ def pick_distractors(
     return out
 
 
-def assemble(attempt: Attempt, question: str, answer: str, distractors: list[tuple[Chunk, float]]) -> Sample:
+def assemble(attempt: Attempt, question: str, answer: str, distractors: list[tuple[Chunk, float]],
+             salvaged: bool = False) -> Sample:
     """Shuffle gold + distractors with the attempt's seed and record where the gold chunk landed."""
     gold = attempt.seeds[0]
     items = [(gold, None)] + distractors
@@ -63,6 +64,7 @@ def assemble(attempt: Attempt, question: str, answer: str, distractors: list[tup
     return new_sample(
         attempt,
         contexts,
+        salvaged,
         question=question,
         answer=answer,
         attributes={
@@ -79,7 +81,7 @@ def job(attempt: Attempt, corpus: Corpus, cfg: RagConfig) -> Job:
     pair = qa.parse_pair(results[0], attempt)
     if isinstance(pair, Reject):
         return pair
-    question, answer = pair
+    question, answer, salvaged = pair
     gold = attempt.seeds[0]
     hits = corpus.search_text(question, limit=cfg.distractors * 3 + 2, exclude_ids=[gold.id])
     if hits:
@@ -89,4 +91,4 @@ def job(attempt: Attempt, corpus: Corpus, cfg: RagConfig) -> Job:
     distractors = pick_distractors(gold, answer, hits, sims, cfg)
     if not distractors:
         return Reject("no_distractors", results[0].text, f"{len(hits)} retrieved, none usable as a hard negative")
-    return assemble(attempt, question, answer, distractors)
+    return assemble(attempt, question, answer, distractors, salvaged)

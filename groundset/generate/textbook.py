@@ -74,7 +74,7 @@ def build_requests(attempt: Attempt, chunks: list[Chunk]) -> list[ChatRequest]:
 
 def parse(results: list[ChatResult], attempt: Attempt, chunks: list[Chunk], cfg: TextbookConfig) -> Sample | Reject:
     result = results[0]
-    obj = read_object(result, {"title": str, "passage": str})
+    obj = read_object(result, {"title": str, "passage": str}, max_sentences=None)
     if isinstance(obj, Reject):
         return obj
     title, passage = clean_field(obj["title"]), obj["passage"].strip()
@@ -86,6 +86,7 @@ def parse(results: list[ChatResult], attempt: Attempt, chunks: list[Chunk], cfg:
     return new_sample(
         attempt,
         chunks,
+        bool(obj.get("_salvaged")),
         question=instruction(attempt),
         passage=passage,
         attributes={"title": title, "topic_path": list(attempt.topic.path) if attempt.topic else []},

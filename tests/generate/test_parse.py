@@ -222,3 +222,26 @@ def test_cited_labels_are_normalised_and_markers_stripped(attempt_of):
     chunks = list(a.seeds)
     answer, cited = conversation.parse_answer(ok({"answer": "Lists can change in place [C1].", "cited": ["1"]}), a, chunks)
     assert answer == "Lists can change in place." and cited == [chunks[0].id]
+
+
+def test_output_cut_by_max_tokens_keeps_its_complete_sentences(attempt_of, fake_corpus, config):
+    a = attempt_of("qa")
+    ramble = ('{"question": "What does the pop method of a list return?", "answer": "It returns the last item. '
+              'It returns the last item. The list gets shorter. It also')
+    s = qa.parse([raw(ramble, finish_reason="length", error="truncated: invalid_json: Unterminated string")], a)
+    assert isinstance(s, Sample), s
+    assert s.answer == "It returns the last item. The list gets shorter." and s.generation["salvaged"] == "truncated"
+    cut_question = '{"question": "What does the pop method of a list'
+    assert qa.parse([raw(cut_question, finish_reason="length")], a).reason == "truncated"
+    # the backend's failed repair keeps the first output in meta: salvaged from there
+    failed_repair = raw("{}", finish_reason="length", error="truncated: x", meta={"first_text": ramble})
+    assert isinstance(qa.parse([failed_repair], a), Sample)
+    t = attempt_of("textbook")
+    chunks = textbook.ground_chunks(t, fake_corpus, config.generate.textbook)
+    passage = " ".join(c.text for c in chunks)
+    s = textbook.parse([raw(json.dumps({"title": "Lists", "passage": passage})[:-40], finish_reason="length")],
+                       t, chunks, config.generate.textbook)
+    assert isinstance(s, Sample) and passage.startswith(s.passage) and s.passage.endswith(".")
+    cut_multihop = '{"question": "How are lists and dicts related?", "answer": "Both are containers. They diff'
+    m, mchunks = _mh(attempt_of, fake_corpus, config)
+    assert multihop.parse([raw(cut_multihop, finish_reason="length")], m, mchunks, config.generate.multihop).reason == "truncated"
