@@ -173,9 +173,13 @@ class ManagedLLM:
         self._saved = Usage.from_dict(self.usage.to_dict())
 
     def close(self) -> None:
+        """Close the cache and the backend's connections (if it has any)."""
         if self.cache is not None:
             self.cache.close()
             self.cache = None
+        close = getattr(self.backend, "close", None)
+        if callable(close):
+            close()
 
 
 def _to_cache(res: ChatResult) -> dict[str, Any]:

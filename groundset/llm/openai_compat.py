@@ -9,7 +9,7 @@ Transient failures — HTTP 429, 5xx, timeouts, connection errors, an unreadable
 ``cfg.max_retries`` times with exponential backoff and jitter (tenacity), waiting what a ``Retry-After`` header asks
 (capped at ``cfg.retry_max_wait_s``). Other 4xx are not retried. A request that still fails comes back as a failed
 ``ChatResult`` (``http_429``, ``http_500``, ``timeout``, ``connection_error``, ``bad_response``, ``http_400``…).
-401/403 raise ``BackendError`` (no request can succeed with that key).
+401/403 (key refused) and 404 (wrong base_url or model) raise ``BackendError``: no request could succeed.
 
 A request with ``json_schema`` is sent with ``response_format={"type": "json_schema", …}``. If the server answers
 400 to that and accepts ``{"type": "json_object"}`` (or no response_format) instead, that fallback is remembered for
@@ -114,6 +114,12 @@ class OpenAICompatLLM:
                 result.error = self._scrub(
                     f"http_{e.status}: the server at {self.base_url} refused the API key (read from the environment "
                     f"variable {self.cfg.api_key_env}); set a valid key there ({e.detail})"
+                )
+                result.meta["fatal"] = True
+            elif e.status == 404:
+                result.error = self._scrub(
+                    f"http_404: {self.base_url}/chat/completions was not found or does not serve model {self.model!r}; "
+                    f"check [llm] base_url (it usually ends in /v1) and the model name ({e.detail})"
                 )
                 result.meta["fatal"] = True
             return result

@@ -6,7 +6,8 @@ repeating) and acts by how many times it has seen the tag:
 ``ok`` → 200 with a JSON reply; ``429`` → 429 with ``Retry-After: 0``; ``500`` → 500; ``hang`` → no answer until the
 server stops (past any client timeout); ``badbody`` → 200 with a body that is not JSON; ``drop`` → the connection is
 closed without a response; ``no_json_schema`` → 400 when response_format is json_schema, else like ``ok``;
-``auth`` → 401 echoing the Authorization header (like servers that quote the key they refused); ``bad400`` → 400.
+``auth`` → 401 echoing the Authorization header (like servers that quote the key they refused); ``bad400`` → 400;
+``404`` → 404.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ SCRIPTS: dict[str, list[str]] = {
     "auth": ["auth"],
     "bad400": ["bad400"],
     "slow": ["slow"],
+    "model-404": ["404"],
 }
 
 
@@ -94,6 +96,8 @@ class FaultServer:
             return _send(h, 429, b'{"error": "rate limited"}', {"Retry-After": "0"})
         if action == "500":
             return _send(h, 500, b'{"error": "boom"}')
+        if action == "404":
+            return _send(h, 404, b'{"error": "model not found"}')
         if action == "bad400":
             return _send(h, 400, b'{"error": "context length exceeded"}')
         if action == "auth":

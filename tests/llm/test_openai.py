@@ -87,6 +87,11 @@ def test_other_400_is_not_retried_and_does_not_downgrade(server):
     assert backend._mode == "json_schema"
 
 
+def test_wrong_model_or_url_stops_the_run_with_a_hint(server):
+    with pytest.raises(BackendError, match="base_url"):
+        load_llm(_cfg(server)).chat([_req("ok"), _req("model-404")])
+
+
 def test_request_body_carries_sampling_parameters_and_schema(server):
     backend = OpenAICompatLLM(_cfg(server))
     backend.chat([_req("ok", temperature=0.2, top_p=0.9, max_tokens=33, seed=7, stop=["###"])])
