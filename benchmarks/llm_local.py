@@ -31,6 +31,7 @@ SCHEMA = {
     "additionalProperties": False,
 }
 SYSTEM = 'You write quiz questions. Reply with only a JSON object: {"question": "...", "answer": "..."}.'
+TASK = "Write one question that the text answers, and its answer, as JSON."
 THREADS: int | None = None
 FALLBACK = (
     "The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France. It is named after the "
@@ -55,7 +56,7 @@ def requests(texts: list[str], max_tokens: int) -> list[ChatRequest]:
         ChatRequest(
             messages=[
                 {"role": "system", "content": SYSTEM},
-                {"role": "user", "content": f"Text:\n{t}\n\nWrite one question that the text answers, and its answer, as JSON."},
+                {"role": "user", "content": f"Text:\n{t}\n\n{TASK}"},
             ],
             temperature=0.0, max_tokens=max_tokens, seed=i, json_schema=SCHEMA,
         )

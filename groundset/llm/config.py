@@ -17,7 +17,9 @@ class LLMConfig(BaseModel):
     api_key_env: str = Field("OPENAI_API_KEY", description="environment variable holding the API key")
     concurrency: int = Field(8, gt=0, description="parallel requests to an OpenAI-compatible server")
     timeout_s: float = Field(120.0, gt=0)
-    max_retries: int = Field(5, ge=0, description="openai backend: retries of a request on 429/5xx/timeout/connection errors")
+    max_retries: int = Field(
+        5, ge=0, description="openai backend: retries of a request on 429/5xx/timeout/connection errors"
+    )
     retry_backoff_s: float = Field(
         1.0, gt=0, description="openai backend: first retry wait; doubles each retry, with jitter"
     )

@@ -117,7 +117,10 @@ class JsonConstraint(LogitsProcessor):
             except Exception:  # noqa: BLE001 - a schema feature lm-format-enforcer cannot follow: go on unconstrained
                 row.enforcer, row.constraint_failed = None, True
                 continue
-            mask = _bitmask_to_bool(allowed, vocab) if isinstance(allowed, torch.Tensor) else _list_to_bool(allowed, vocab)
+            if isinstance(allowed, torch.Tensor):
+                mask = _bitmask_to_bool(allowed, vocab)
+            else:
+                mask = _list_to_bool(allowed, vocab)
             if not bool(mask.any()):
                 continue  # the parser gave up (its own bug); leave the row free rather than produce NaNs
             scores[i] = scores[i].masked_fill(~mask, float("-inf"))

@@ -18,6 +18,7 @@ propagate.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -64,7 +65,7 @@ class ManagedLLM:
         t0 = time.perf_counter()
         results: list[ChatResult | None] = [None] * len(requests)
         keys = self._keys(requests)
-        cached = self.cache.get_many(keys) if self.cache is not None else {}
+        cached = self._cache_get(keys)
         todo = []
         for i, (req, key) in enumerate(zip(requests, keys)):
             hit = cached.get(key)
@@ -79,10 +80,8 @@ class ManagedLLM:
             finished = self._finish([requests[i] for i in todo], fresh)
             for i, res in zip(todo, finished):
                 results[i] = res
-            if self.cache is not None:
-                self.cache.put_many(
-                    (keys[i], self.name, _to_cache(results[i])) for i in todo if results[i].ok  # type: ignore[union-attr]
-                )
+            done = [(i, results[i]) for i in todo]
+            self._cache_put([(keys[i], self.name, _to_cache(res)) for i, res in done if res is not None and res.ok])
         for res in results:
             if res is not None and not res.ok:
                 self.usage.add_failure(reason_of(res.error) or "error")
@@ -92,6 +91,23 @@ class ManagedLLM:
         return results  # type: ignore[return-value]
 
     # --- steps ---------------------------------------------------------------------------------------------------
+    def _cache_get(self, keys: list[str]) -> dict[str, Any]:
+        if self.cache is None:
+            return {}
+        try:
+            return self.cache.get_many(keys)
+        except sqlite3.Error as e:  # a locked or broken cache costs money, not the run
+            log.warning("LLM cache %s unreadable (%s); asking the model", self.cache.path, e)
+            return {}
+
+    def _cache_put(self, items: list[tuple[str, str, dict[str, Any]]]) -> None:
+        if self.cache is None or not items:
+            return
+        try:
+            self.cache.put_many(items)
+        except sqlite3.Error as e:
+            log.warning("could not write the LLM cache %s: %s", self.cache.path, e)
+
     def _keys(self, requests: list[ChatRequest]) -> list[str]:
         seen: Counter[str] = Counter()
         keys = []

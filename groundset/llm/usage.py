@@ -75,7 +75,8 @@ class Usage:
         for k, v in d.items():
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 d[k] = v - e.get(k, 0)
-        d["failures"] = {r: n - e["failures"].get(r, 0) for r, n in self.failures.items() if n - e["failures"].get(r, 0)}
+        before = e["failures"]
+        d["failures"] = {r: n - before.get(r, 0) for r, n in self.failures.items() if n - before.get(r, 0)}
         return Usage.from_dict(d)
 
 

@@ -10,7 +10,7 @@ from lmformatenforcer import TokenEnforcerTokenizerData
 from groundset.llm.local_decoding import JsonConstraint, RowSampler, RowState, RowStopper, make_enforcer
 
 # a toy vocabulary: 0 = EOS, then characters and a few multi-character pieces
-VOCAB = ["</s>", "{", "}", "\"", ":", ",", " ", "a", "b", "x", "y", "{\"", "\":", "\"}", "ab", "hello", "h", "e", "l", "o"]
+VOCAB = ["</s>", "{", "}", '"', ":", ",", " ", "a", "b", "x", "y", '{"', '":', '"}', "ab", "hello", "h", "e", "l", "o"]
 EOS = 0
 
 

@@ -97,7 +97,8 @@ def test_request_body_carries_sampling_parameters_and_schema(server):
     backend.chat([_req("ok", temperature=0.2, top_p=0.9, max_tokens=33, seed=7, stop=["###"])])
     body = server.bodies[0]
     assert body["model"] == "test-model"
-    assert (body["temperature"], body["top_p"], body["max_tokens"], body["seed"], body["stop"]) == (0.2, 0.9, 33, 7, ["###"])
+    sampling = (body["temperature"], body["top_p"], body["max_tokens"], body["seed"], body["stop"])
+    assert sampling == (0.2, 0.9, 33, 7, ["###"])
     assert body["response_format"]["json_schema"]["schema"] == SCHEMA
     assert server.headers[0]["Authorization"] == f"Bearer {SECRET}"
 

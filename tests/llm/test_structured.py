@@ -40,7 +40,8 @@ def test_failures_have_reasons():
 def test_arrays_and_nested_paths():
     schema = {"type": "array", "items": {"type": "object", "properties": {"n": {"type": "integer"}}}}
     assert extract_json("result: [1, 2]", want="array") == [1, 2]
-    assert parse_structured('[{"n": 1}, {"n": "two"}]', schema).error == "schema_mismatch: at 1/n: 'two' is not of type 'integer'"
+    error = parse_structured('[{"n": 1}, {"n": "two"}]', schema).error
+    assert error == "schema_mismatch: at 1/n: 'two' is not of type 'integer'"
     assert validate({"n": 1}, {"type": "object"}) is None
 
 
