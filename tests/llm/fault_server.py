@@ -3,11 +3,12 @@
 The last user message starts with a tag; the server looks up that tag's script (a list of actions, the last one
 repeating) and acts by how many times it has seen the tag:
 
-``ok`` → 200 with a JSON reply; ``429`` → 429 with ``Retry-After: 0``; ``500`` → 500; ``hang`` → no answer until
-the server stops (past any client timeout); ``badbody`` → 200 with a body that is not JSON; ``drop`` → the
-connection is closed without a response; ``no_json_schema`` → 400 when response_format is json_schema, else
-like ``ok``; ``auth`` → 401 echoing the Authorization header (like servers that quote the key they refused); ``bad400`` → 400;
-``404`` → 404.
+- ``ok`` → 200 with a JSON reply; ``slow`` → the same after 50 ms;
+- ``429`` → 429 with ``Retry-After: 0``; ``500`` → 500; ``404`` → 404; ``bad400`` → 400;
+- ``hang`` → no answer until the server stops (past any client timeout);
+- ``badbody`` → 200 with a body that is not JSON; ``drop`` → the connection is closed without a response;
+- ``no_json_schema`` → 400 when response_format is json_schema, else like ``ok``;
+- ``auth`` → 401 echoing the Authorization header (like servers that quote the key they refused).
 """
 
 from __future__ import annotations
