@@ -30,10 +30,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=24)
     ap.add_argument("--out", type=Path, default=ROOT / ".bench" / "smollm_gate.jsonl")
+    ap.add_argument("--llm", default="local", help="[llm] spec (default: the bundled SmolLM2; 'fake' checks plumbing)")
     args = ap.parse_args()
     rows = [json.loads(line) for line in SQUAD.open(encoding="utf-8")]
     rows = [r for r in rows if not r["is_impossible"] and re.search(r"\d", r["context"])][: args.n]
-    llm = load_llm(LLMConfig(spec="local", cache=False))
+    llm = load_llm(LLMConfig(spec=args.llm, cache=False))
     requests = [ChatRequest(messages=[{"role": "user", "content": PROMPT.format(**r)}], temperature=0.0, max_tokens=96)
                 for r in rows]
     answers = [res.text.strip() for res in llm.chat(requests)]
