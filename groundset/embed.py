@@ -5,13 +5,18 @@
 (1, 384)
 
 Vectors are float32 and L2-normalised, so a dot product is the cosine similarity.
-sentence-transformers and httpx are touched only here.
+Backends: ``[embed] backend = 'auto'`` runs the bundled model with ONNX Runtime, int8-quantized
+(``groundset/embed_onnx.py``: exported once to the user cache, cosine >= 0.99 to the fp32 vectors); other local
+models run with sentence-transformers; ``openai:MODEL`` calls an OpenAI-compatible ``/v1/embeddings`` endpoint.
+sentence-transformers and httpx are touched only here (onnxruntime only in embed_onnx).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from functools import lru_cache
+from pathlib import Path
 from typing import Protocol, Sequence
 
 import numpy as np
@@ -19,7 +24,9 @@ import numpy as np
 from groundset.errors import BackendError, MissingExtraError
 from groundset.ingest.config import EmbedConfig
 
-__all__ = ["Embedder", "load_embedder", "default_model_path"]
+__all__ = ["Embedder", "load_embedder", "default_model_path", "resolve_backend", "DEFAULT_NAME"]
+
+DEFAULT_NAME = "sentence-transformers/all-MiniLM-L6-v2"  # what [embed] model = 'default' is
 
 
 class Embedder(Protocol):
@@ -82,7 +89,7 @@ class SentenceTransformerEmbedder:
         hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
 
         path = default_model_path() if model == "default" else model
-        self.name = "sentence-transformers/all-MiniLM-L6-v2" if model == "default" else model
+        self.name = DEFAULT_NAME if model == "default" else model
         try:
             self.model = SentenceTransformer(path, device=device)
         except Exception as e:  # noqa: BLE001 - sentence-transformers raises many kinds
@@ -157,12 +164,36 @@ class OpenAIEmbedder:
 
 
 @lru_cache(maxsize=4)
-def _cached(model: str, device: str, batch_size: int, max_tokens: int | None, base_url: str | None, key_env: str):
+def _cached(model: str, device: str, batch_size: int, max_tokens: int | None, base_url: str | None, key_env: str,
+            backend: str = "sentence-transformers", quantize: bool = True, threads: int | None = None):
     if model.startswith("openai:"):
         return OpenAIEmbedder(model.split(":", 1)[1], base_url, key_env, batch_size, max_tokens)
+    if backend == "onnx":
+        from groundset.embed_onnx import OnnxEmbedder
+
+        path = default_model_path() if model == "default" else model
+        if not Path(path).is_dir():
+            raise BackendError(f"[embed] backend = 'onnx' needs a local model directory, not {model!r}; download it "
+                               "once (e.g. with huggingface-cli) and give its path, or use backend = "
+                               "'sentence-transformers'")
+        name = DEFAULT_NAME if model == "default" else model
+        return OnnxEmbedder(path, name, quantize=quantize, batch_size=batch_size, max_tokens=max_tokens,
+                            threads=threads)
     return SentenceTransformerEmbedder(model, device, batch_size, max_tokens)
+
+
+def resolve_backend(cfg: EmbedConfig) -> str:
+    """The backend ``cfg`` means: 'auto' is onnx for the bundled model on CPU (when onnxruntime is installed)."""
+    if cfg.model.startswith("openai:"):
+        return "openai"
+    if cfg.backend != "auto":
+        return cfg.backend
+    if cfg.model == "default" and cfg.device == "cpu" and importlib.util.find_spec("onnxruntime") is not None:
+        return "onnx"
+    return "sentence-transformers"
 
 
 def load_embedder(cfg: EmbedConfig) -> Embedder:
     """The embedder ``cfg`` names, loaded once per process."""
-    return _cached(cfg.model, cfg.device, cfg.batch_size, cfg.max_tokens, cfg.base_url, cfg.api_key_env)
+    return _cached(cfg.model, cfg.device, cfg.batch_size, cfg.max_tokens, cfg.base_url, cfg.api_key_env,
+                   resolve_backend(cfg), cfg.quantize, cfg.threads)

@@ -49,6 +49,14 @@ class EmbedConfig(_Section):
     batch_size: int = Field(32, gt=0)
     device: str = Field("cpu", description="cpu | cuda | mps (sentence-transformers models)")
     max_tokens: int | None = Field(None, gt=0, description="model max sequence length (read from the model if unset)")
+    backend: Literal["auto", "onnx", "sentence-transformers"] = Field(
+        "auto",
+        description="how local models run: onnx (ONNX Runtime, exported once and cached; mean-pooling BERT-like "
+        "models), sentence-transformers (PyTorch), or auto (onnx for the bundled default on cpu, else "
+        "sentence-transformers)",
+    )
+    quantize: bool = Field(True, description="onnx backend: int8 dynamic quantization (checked against fp32)")
+    threads: int | None = Field(None, gt=0, description="onnx backend: CPU threads (unset: all cores, at most 8)")
 
 
 class StoreConfig(_Section):
