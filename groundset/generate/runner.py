@@ -157,39 +157,20 @@ def _shortfall(plan: TaskPlan, report: TaskReport) -> str:
 
 
 def _dry_run(plan: TaskPlan, log: TaskLog, corpus: Corpus, config: Config) -> TaskReport:
-    report = _new_report(plan)
-    nxt, unrecorded = [], 0
-    for j in range(plan.max_attempts):
-        attempt = plan.attempt(j)
-        status = log.status(attempt.id)
-        if status is not None:
-            report.attempts += 1
-            report.resumed += 1
-            if status == "accepted":
-                report.accepted += 1
-            else:
-                report.rejected[log.rejected[attempt.id]] += 1
-            continue
-        unrecorded += 1
-        if report.accepted + len(nxt) < plan.n:
-            nxt.append(attempt)
+    """Count what is done, plan the next attempts as if each were accepted, estimate their calls and tokens."""
+    from groundset.llm import estimate_tokens
+
+    walker = _Walker(plan, log)
+    nxt = walker.fill(max(plan.n, 1))
+    later = sum(1 for j in range(walker.j, plan.max_attempts) if log.status(plan.attempt(j).id) is None)
     requests = [r for a in nxt for r in estimate_requests(a, corpus, config.generate, plan.usable_ids)]
-    prompt, completion = _estimate_tokens(requests)
+    report = walker.report
     report.planned_calls = len(requests)
-    report.planned_calls_max = unrecorded * calls_per_attempt(plan.task, plan.cfg)
-    report.estimated_prompt_tokens, report.estimated_completion_tokens = prompt, completion
+    report.planned_calls_max = (len(nxt) + later) * calls_per_attempt(plan.task, plan.cfg)
+    report.estimated_prompt_tokens, report.estimated_completion_tokens = estimate_tokens(requests)
     if not report.complete and len(nxt) < plan.n - report.accepted:
         report.note = plan.short_reason()
     return report
-
-
-def _estimate_tokens(requests: list) -> tuple[int, int]:
-    try:
-        from groundset.llm import estimate_tokens
-    except ImportError:  # the backend layer's estimator is the reference; this is a rough stand-in
-        prompt = sum(sum(len(m["content"]) for m in r.messages) // 4 + 4 * len(r.messages) for r in requests)
-        return prompt, sum(r.max_tokens for r in requests)
-    return tuple(estimate_tokens(requests))  # type: ignore[return-value]
 
 
 def _encoder(config: Config, store: Any):
