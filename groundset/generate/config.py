@@ -213,6 +213,9 @@ class GenerateConfig(_Section):
     max_attempts_factor: float = Field(
         3.0, ge=1, le=100, description="attempts per task are capped at ceil(n × factor) + 2 (rejects are retried)"
     )
+    max_attempts: int | None = Field(
+        None, ge=1, description="absolute cap on attempts per task (overrides max_attempts_factor; cost control)"
+    )
     batch_size: int = Field(16, ge=1, le=4096, description="attempts per task sent to the LLM together (all tasks share each call; written per batch)")
     qa: QAConfig = Field(default_factory=QAConfig)
     multihop: MultihopConfig = Field(default_factory=MultihopConfig)

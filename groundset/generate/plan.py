@@ -11,7 +11,7 @@ roles / emotion / structure / scenario / knowledge (conversation), an (audience,
 the task's config section and the controls — not ``n``, so asking for more samples later extends the same plan.
 
 Every usable unit is used once before any is used again; with ``reuse_chunks = false`` (default) the plan ends
-there. Attempts are capped at ``ceil(n × max_attempts_factor) + 2``.
+there. Attempts are capped at ``ceil(n × max_attempts_factor) + 2`` (or ``max_attempts`` when set).
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ class TaskPlan:
             vectors = corpus.vectors([c.id for c in chunks]) if chunks else None
             self.units = diverse_order(chunks, vectors, gen.seed, task)
         cap = math.ceil(self.n * gen.max_attempts_factor) + 2 if self.n else 0
+        if gen.max_attempts is not None:
+            cap = min(cap, gen.max_attempts)
         self.max_attempts = cap if gen.reuse_chunks else min(cap, len(self.units))
         self.reuse = gen.reuse_chunks
         self.base_params = {"llm": config.llm.spec, "seed": gen.seed, "config": self.cfg.model_dump(mode="json")}

@@ -24,16 +24,16 @@ REASONS = {
 }
 OVERRIDES = {
     "generate.tasks": {"qa": 1, "multihop": 1, "conversation": 1, "textbook": 1, "rag": 1},
-    "generate.max_attempts_factor": "1",
+    "generate.max_attempts": "1",  # one round: the plumbing, not the acceptance rate (benchmarks/ for that)
     "generate.min_seed_tokens": "16",
-    "generate.qa.max_tokens": "80",
-    "generate.rag.max_tokens": "80",
+    "generate.qa.max_tokens": "64",
+    "generate.rag.max_tokens": "64",
     "generate.rag.distractors": "2",
-    "generate.multihop.max_tokens": "110",
+    "generate.multihop.max_tokens": "96",
     "generate.multihop.min_similarity": "0.1",
     "generate.conversation.turns": "1",
-    "generate.conversation.max_tokens": "72",
-    "generate.textbook.max_tokens": "150",
+    "generate.conversation.max_tokens": "48",
+    "generate.textbook.max_tokens": "128",
     "generate.textbook.min_words": "15",
     "generate.textbook.context_chunks": "2",
 }

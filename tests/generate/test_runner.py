@@ -179,3 +179,10 @@ def test_tasks_share_each_llm_call(workdir):
     llm.chat = lambda reqs: (batches.append(len(reqs)), inner(reqs))[1]
     assert generate(config, workdir, llm, progress=False).complete
     assert batches[0] == 5  # first round: every task's first attempts in one call
+
+
+def test_max_attempts_caps_cost(workdir):
+    config = cfg({"qa": 5}, **{"generate.max_attempts": "2"})
+    fill_store(config, workdir)
+    rep = generate(config, workdir, FakeLLM(default="no json"), progress=False).tasks["qa"]
+    assert rep.attempts == rep.max_attempts == 2 and not rep.complete
