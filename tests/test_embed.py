@@ -76,8 +76,64 @@ def test_openai_endpoint_errors_are_backend_errors(server):
 
 
 def test_bundled_minilm_limits_and_token_counts():
-    emb = load_embedder(EmbedConfig())
+    emb = load_embedder(EmbedConfig(backend="sentence-transformers"))
     assert emb.dim == 384 and emb.max_tokens == 256 and emb.text_limit == 254
     assert emb.count_tokens("hello world") == 2
     v = emb.encode(["Python is a programming language.", "Snakes are reptiles."])
     assert v.shape == (2, 384) and np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def onnx_cache(tmp_path_factory):
+    """One export of the bundled model for this module (GROUNDSET_CACHE beats the per-test XDG_CACHE_HOME)."""
+    cache = tmp_path_factory.mktemp("gs-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GROUNDSET_CACHE", str(cache))
+        from groundset.embed import DEFAULT_NAME, default_model_path
+        from groundset.embed_onnx import OnnxEmbedder
+
+        emb = OnnxEmbedder(default_model_path(), DEFAULT_NAME)
+        yield cache, emb
+
+
+def test_onnx_int8_matches_fp32_sentence_transformers(onnx_cache):
+    _, emb = onnx_cache
+    assert emb.quantized and emb.model_file.name == "model.int8.onnx"
+    assert emb.dim == 384 and emb.text_limit == 254
+    texts = ["Short one.", "The for statement in Python iterates over the items of any sequence. " * 3,
+             "x = [i * i for i in range(10)]\nprint(sum(x))", "Frankenstein; or, The Modern Prometheus " * 30]
+    ref = load_embedder(EmbedConfig(backend="sentence-transformers")).encode(texts)  # fp32 PyTorch
+    v = emb.encode(texts, batch_size=2)
+    assert v.dtype == np.float32 and v.shape == (4, 384)
+    assert (v * ref).sum(axis=1).min() >= 0.99
+    assert np.allclose(emb.encode(texts[1:2]), emb.encode(texts[1:2]))
+
+
+def test_onnx_export_is_cached_and_a_failed_int8_check_falls_back_to_fp32(onnx_cache, monkeypatch):
+    import shutil
+
+    import groundset.embed_onnx as eo
+    from groundset.embed import DEFAULT_NAME, default_model_path
+
+    cache, _ = onnx_cache
+    copy = cache.parent / "gs-cache-copy"
+    shutil.copytree(cache, copy)
+    monkeypatch.setenv("GROUNDSET_CACHE", str(copy))
+    monkeypatch.setattr(eo, "export_onnx", lambda *a: pytest.fail("the cached export must be reused"))
+    folder = next((copy / "onnx").iterdir())
+    (folder / "int8-check.json").unlink()
+    monkeypatch.setattr(eo, "MIN_COSINE", 1.01)  # no int8 model can pass this
+    emb = eo.OnnxEmbedder(default_model_path(), DEFAULT_NAME)
+    assert not emb.quantized and emb.model_file.name == "model.onnx"
+    assert json.loads((folder / "int8-check.json").read_text())["ok"] is False
+    assert emb.encode(["hello world"]).shape == (1, 384)
+
+
+def test_backend_resolution():
+    from groundset.embed import resolve_backend
+
+    assert resolve_backend(EmbedConfig()) == "onnx"
+    assert resolve_backend(EmbedConfig(model="sentence-transformers/all-mpnet-base-v2")) == "sentence-transformers"
+    assert resolve_backend(EmbedConfig(backend="sentence-transformers")) == "sentence-transformers"
+    assert resolve_backend(EmbedConfig(model="openai:x")) == "openai"
+    assert resolve_backend(EmbedConfig(device="cuda")) == "sentence-transformers"
