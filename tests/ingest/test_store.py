@@ -108,3 +108,11 @@ def test_unreachable_server_names_the_fix(tmp_path):
     cfg = StoreConfig(url="http://127.0.0.1:9", collection="c1")
     with pytest.raises(StoreError, match="cannot reach Qdrant at http://127.0.0.1:9.*docker compose"):
         open_store(cfg, Workdir(tmp_path / "work"), dim=4)
+
+
+def test_embedded_store_is_tuned_for_bulk_writes(filled):
+    """Fails loudly if qdrant-client's local persistence internals change (the WAL hook would silently stop)."""
+    store, _, _ = filled
+    assert store._tune_local()
+    conn = store._client._client.collections["c1"].storage.storage
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
