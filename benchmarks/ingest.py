@@ -167,8 +167,10 @@ def main() -> None:
           f"{med([o['ratio_bare'] for o in ours_runs]):.2f} (target >= 0.8)")
     if peer_runs:
         ratios = [o["chunks_s"] / p["chunks_s"] for o, p in zip(ours_runs, peer_runs)]
+        per_cpu = [(o["chunks"] / o["cpu"]) / (p["chunks"] / p["cpu"]) for o, p in zip(ours_runs, peer_runs)]
         print(f"peer (median): {med([p['chunks_s'] for p in peer_runs]):.1f} chunks/s; ours / peer per round: "
-              f"{', '.join(f'{x:.2f}' for x in ratios)} -> median {med(ratios):.2f} (target >= 1.5)")
+              f"{', '.join(f'{x:.2f}' for x in ratios)} -> median {med(ratios):.2f} (target >= 1.5); "
+              f"per CPU second: {', '.join(f'{x:.2f}' for x in per_cpu)}")
         toks = [embedder.count_tokens(t) for t in peer_runs[-1]["texts"]]
         print(f"peer chunks in MiniLM tokens: median {med(toks):.0f}, {sum(t > 254 for t in toks)} of {len(toks)} "
               f"over 254 (silently truncated by the model); ours: median "
