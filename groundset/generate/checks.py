@@ -4,7 +4,7 @@ Every failed check becomes a ``Reject(reason, raw, detail)``; the runner writes 
 counts it by reason. Reasons are short tags:
 
 ``invalid_json``, ``truncated``, ``schema_mismatch``, ``llm_error``, ``preamble``, ``not_standalone``,
-``not_a_question``, ``unanswered``, ``copied_demo``, ``too_short``, ``single_hop``, ``uncited``, ``no_partner``, ``no_distractors``.
+``not_a_question``, ``unanswered``, ``copied_demo``, ``off_topic``, ``too_short``, ``single_hop``, ``uncited``, ``no_partner``, ``no_distractors``.
 
 >>> clean_field("Question: What is a list?")
 'What is a list?'
@@ -32,6 +32,7 @@ __all__ = [
     "content_words",
     "extract_json",
     "normalise_label",
+    "off_topic",
 ]
 
 
@@ -212,6 +213,12 @@ def problem_with_question(text: str, require_mark: bool = True, strict: bool = T
     if require_mark and not text.rstrip().endswith("?"):
         return "not_a_question"
     return None
+
+
+def off_topic(texts: list[str], source: str, min_shared: int) -> bool:
+    """True when ``texts`` share fewer than ``min_shared`` content words with ``source`` (a cheap floor that catches
+    a small model writing about something else entirely; the evaluate stage judges real grounding)."""
+    return len(content_words(" ".join(texts)) & content_words(source)) < min_shared
 
 
 def normalise_label(raw: object) -> str:

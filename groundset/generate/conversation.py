@@ -19,6 +19,7 @@ from groundset.generate.checks import (
     Reject,
     clean_field,
     normalise_label,
+    off_topic,
     problem_with_question,
     problem_with_text,
     read_object,
@@ -83,7 +84,9 @@ def answer_request(attempt: Attempt, turns: list[Turn], chunks: list[Chunk]) -> 
     return request(attempt, messages, turn_answer_schema(labels))
 
 
-def parse_question(result: ChatResult, attempt: Attempt, context_text: str) -> str | Reject:
+def parse_question(result: ChatResult, attempt: Attempt, context_text: str, first: bool = True) -> str | Reject:
+    """The asker's message; the opening one must be about the seed chunk (a follow-up may move on: it gets a
+    fresh retrieval, and the reply must then be on the retrieved chunks)."""
     obj = read_object(result, {"question": str}, max_sentences=2)
     if isinstance(obj, Reject):
         return obj
@@ -93,6 +96,8 @@ def parse_question(result: ChatResult, attempt: Attempt, context_text: str) -> s
         return Reject(reason, result.text, f"question={question!r}")
     if is_demo_copy(question, context_text):
         return Reject("copied_demo", result.text)
+    if first and off_topic([question], context_text, 1):
+        return Reject("off_topic", result.text, f"question={question!r}")
     return question
 
 
@@ -105,8 +110,11 @@ def parse_answer(result: ChatResult, attempt: Attempt, chunks: list[Chunk]) -> t
     reason = problem_with_text(answer, min_words=3)
     if reason:
         return Reject(reason, result.text)
-    if is_demo_copy(answer, " ".join(c.text for c in chunks)):
+    source = " ".join(c.text for c in chunks)
+    if is_demo_copy(answer, source):
         return Reject("copied_demo", result.text)
+    if off_topic([answer], source, 1):
+        return Reject("off_topic", result.text)
     by_label = {f"C{i + 1}": c.id for i, c in enumerate(chunks)}
     labels = [normalise_label(x) for x in [*obj["cited"], *re.findall(r"\[\s*(C\d+)\s*\]", answer, re.I)]]
     cited = list(dict.fromkeys(by_label[x] for x in labels if x in by_label))
@@ -131,7 +139,7 @@ def job(attempt: Attempt, corpus: Corpus, cfg: ConversationConfig) -> Job:
     retrieved: list[list[str]] = []
     for t in range(cfg.turns):
         results = yield [question_request(attempt, turns)]
-        question = parse_question(results[0], attempt, seed.text + " " + " ".join(x.content for x in turns))
+        question = parse_question(results[0], attempt, seed.text + " " + " ".join(x.content for x in turns), t == 0)
         if isinstance(question, Reject):
             return Reject(question.reason, question.raw, f"turn {t + 1} question: {question.detail}".strip())
         turns.append(Turn(role="user", content=question))

@@ -78,7 +78,7 @@ def parse(results: list[ChatResult], attempt: Attempt, chunks: list[Chunk], cfg:
     reason = problem_with_question(question) or problem_with_text(answer, min_words=3)
     if reason:
         return Reject(reason, result.text, f"question={question!r}")
-    if is_demo_copy(f"{question} {answer}", " ".join(c.text for c in chunks)):
+    if is_demo_copy([question, answer], " ".join(c.text for c in chunks)):
         return Reject("copied_demo", result.text)
     by_label = {f"C{i + 1}": c for i, c in enumerate(chunks)}
     cited = [lab for lab in dict.fromkeys(normalise_label(x) for x in [*obj["cited"], *_MARK.findall(answer)]) if lab in by_label]

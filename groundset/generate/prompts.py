@@ -288,15 +288,18 @@ def _norm(text: str) -> str:
     return re.sub(r"\W+", " ", text.lower()).strip()
 
 
-_DEMO_WORDS = ("rhine", "duisburg", "danube", "vistula", "curie", "becquerel")
+_DEMO_WORDS = ("rhine", "duisburg", "danube", "basel", "rotterdam", "vistula", "warsaw", "curie", "becquerel")
 
 
-def is_demo_copy(text: str, source_text: str) -> bool:
-    """True when ``text`` repeats a demonstration instead of using ``source_text`` (the real documents)."""
-    if _norm(text) in demo_texts():
+def is_demo_copy(texts: str | list[str], source_text: str) -> bool:
+    """True when any of ``texts`` repeats a demonstration (word for word, or naming its places and people that
+    ``source_text``, the real documents, never mentions) instead of using the documents."""
+    texts = [texts] if isinstance(texts, str) else texts
+    demos = demo_texts()
+    if any(_norm(t) in demos for t in texts):
         return True
-    low, src = text.lower(), source_text.lower()
-    return any(w in low and w not in src for w in _DEMO_WORDS)
+    low, src = " ".join(texts).lower(), source_text.lower()
+    return any(re.search(rf"\b{w}\b", low) and w not in src for w in _DEMO_WORDS)
 
 
 __all__ += ["dumps", "is_demo_copy"]

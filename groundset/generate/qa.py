@@ -13,7 +13,14 @@ demonstration is rejected with that reason; so is an answer saying the document 
 from __future__ import annotations
 
 from groundset.generate.base import Attempt, Job, chat, new_sample, quote_chunks, request
-from groundset.generate.checks import Reject, clean_field, problem_with_question, problem_with_text, read_object
+from groundset.generate.checks import (
+    Reject,
+    clean_field,
+    off_topic,
+    problem_with_question,
+    problem_with_text,
+    read_object,
+)
 from groundset.generate.prompts import (
     DEMO_DOCUMENT,
     KIND_INSTRUCTIONS,
@@ -49,8 +56,11 @@ def parse_pair(result: ChatResult, attempt: Attempt) -> tuple[str, str, bool] | 
     reason = problem_with_question(question) or problem_with_text(answer, min_words=2)
     if reason:
         return Reject(reason, result.text, f"question={question!r}")
-    if is_demo_copy(f"{question} {answer}", " ".join(c.text for c in attempt.seeds)):
+    source = " ".join(c.text for c in attempt.seeds)
+    if is_demo_copy([question, answer], source):
         return Reject("copied_demo", result.text)
+    if off_topic([question, answer], source, 2):
+        return Reject("off_topic", result.text, f"question={question!r}")
     if question.strip().lower() == answer.strip().lower():
         return Reject("schema_mismatch", result.text, "answer repeats the question")
     return question, answer, bool(obj.get("_salvaged"))

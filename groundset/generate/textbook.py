@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from groundset.generate.base import Attempt, Job, chat, new_sample, quote_chunks, request
-from groundset.generate.checks import Reject, clean_field, problem_with_text, read_object
+from groundset.generate.checks import Reject, clean_field, off_topic, problem_with_text, read_object
 from groundset.generate.config import TextbookConfig
 from groundset.generate.corpus import Corpus
 from groundset.generate.prompts import (
@@ -81,8 +81,11 @@ def parse(results: list[ChatResult], attempt: Attempt, chunks: list[Chunk], cfg:
     reason = problem_with_text(passage, min_words=cfg.min_words) or problem_with_text(title)
     if reason:
         return Reject(reason, result.text, f"{len(passage.split())} words")
-    if is_demo_copy(passage, " ".join(c.text for c in chunks)) or is_demo_copy(title, " ".join(c.text for c in chunks)):
+    source = " ".join(c.text for c in chunks)
+    if is_demo_copy([title, passage], source):
         return Reject("copied_demo", result.text)
+    if off_topic([title, passage], source, 5):
+        return Reject("off_topic", result.text)
     return new_sample(
         attempt,
         chunks,

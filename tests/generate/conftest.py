@@ -25,13 +25,16 @@ def config():
 
 @pytest.fixture
 def attempt_of(config, fake_corpus):
-    """attempt_of(task, j=0, **overrides) -> the planned Attempt j of ``task`` over the fake corpus."""
+    """attempt_of(task, j=0, seed_contains=None, **overrides) -> a planned Attempt of ``task`` (fake corpus)."""
 
-    def make(task: str, j: int = 0, **overrides):
+    def make(task: str, j: int = 0, seed_contains: str | None = None, **overrides):
         cfg = config
         if overrides:
             cfg = load_config(None, {**{f"generate.{task}.{k}": v for k, v in overrides.items()},
                                      "generate.tasks": {task: 3}})
-        return TaskPlan(task, cfg, fake_corpus).attempt(j)
+        plan = TaskPlan(task, cfg, fake_corpus)
+        if seed_contains is not None:  # the first attempt seeded by the chunk containing this text
+            j = next(i for i in range(len(plan.units)) if seed_contains in plan.attempt(i).seeds[0].text)
+        return plan.attempt(j)
 
     return make

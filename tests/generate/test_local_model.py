@@ -20,7 +20,7 @@ DEMO = Path(__file__).resolve().parents[2] / "groundset" / "demo" / "python-tuto
 PAGES = ["appetite.html", "interpreter.html"]
 REASONS = {
     "invalid_json", "truncated", "schema_mismatch", "llm_error", "preamble", "not_standalone", "not_a_question",
-    "unanswered", "copied_demo", "too_short", "single_hop", "uncited", "no_partner", "no_distractors",
+    "unanswered", "copied_demo", "off_topic", "too_short", "single_hop", "uncited", "no_partner", "no_distractors",
 }
 OVERRIDES = {
     "generate.tasks": {"qa": 1, "multihop": 1, "conversation": 1, "textbook": 1, "rag": 1},

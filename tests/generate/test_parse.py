@@ -27,8 +27,11 @@ def raw(text: str, **kw) -> ChatResult:
 GOOD_QA = {"question": "What does the pop method of a Python list return?", "answer": "It removes and returns the last item."}
 
 
+LISTS = "The append method adds an item"
+
+
 def test_qa_good_output_becomes_a_sample(attempt_of):
-    a = attempt_of("qa")
+    a = attempt_of("qa", seed_contains=LISTS)
     s = qa.parse([ok(GOOD_QA)], a)
     assert isinstance(s, Sample) and s.id == a.id and s.task == "qa"
     assert s.question == GOOD_QA["question"] and s.answer == GOOD_QA["answer"]
@@ -60,10 +63,14 @@ def test_qa_good_output_becomes_a_sample(attempt_of):
          "unanswered"),
         (ok(QA_DEMOS["factual"]), "copied_demo"),
         (ok({"question": "How long is the Rhine river in Europe?", "answer": "About 1,230 km."}), "copied_demo"),
+        (ok({"question": QA_DEMOS["procedural"]["question"], "answer": "The pop method returns the last item."}),
+         "copied_demo"),
+        (ok({"question": "What is the most popular type of music?", "answer": "Classical music is the most popular."}),
+         "off_topic"),
     ],
 )
 def test_qa_bad_outputs_are_rejected_with_reason_and_raw(attempt_of, result, reason):
-    out = qa.parse([result], attempt_of("qa"))
+    out = qa.parse([result], attempt_of("qa", seed_contains=LISTS))
     assert isinstance(out, Reject)
     assert out.reason == reason
     assert out.raw == result.text
@@ -71,7 +78,7 @@ def test_qa_bad_outputs_are_rejected_with_reason_and_raw(attempt_of, result, rea
 
 def test_qa_preamble_around_the_json_is_not_part_of_the_question(attempt_of):
     text = "Sure! Here is the JSON you asked for:\n```json\n" + json.dumps(GOOD_QA) + "\n```\nHope it helps."
-    s = qa.parse([raw(text)], attempt_of("qa"))
+    s = qa.parse([raw(text)], attempt_of("qa", seed_contains=LISTS))
     assert isinstance(s, Sample) and s.question == GOOD_QA["question"]
 
 
@@ -124,21 +131,23 @@ def test_multihop_without_partner_costs_no_call(attempt_of, fake_corpus, config)
 
 
 def test_conversation_parsing(attempt_of, fake_corpus):
-    a = attempt_of("conversation")
+    a = attempt_of("conversation", seed_contains=LISTS)
     chunks = list(a.seeds)
     asker = a.controls["asker"].capitalize()
     q = conversation.parse_question(ok({"question": f"{asker}: Why are lists mutable?"}), a, chunks[0].text)
     assert q == "Why are lists mutable?"
     assert conversation.parse_question(ok({"question": "Sure! Here is my next question: why?"}), a, "").reason == "preamble"
-    assert conversation.parse_answer(ok({"answer": "Lists can change in place.", "cited": ["C1"]}), a, chunks) == (
-        "Lists can change in place.", [chunks[0].id])
-    assert conversation.parse_answer(ok({"answer": "Lists can change.", "cited": []}), a, chunks).reason == "uncited"
-    assert conversation.parse_answer(ok({"answer": "Lists can change.", "cited": ["C5"]}), a, chunks).reason == "uncited"
+    assert conversation.parse_answer(ok({"answer": "Lists are mutable sequences.", "cited": ["C1"]}), a, chunks) == (
+        "Lists are mutable sequences.", [chunks[0].id])
+    assert conversation.parse_answer(ok({"answer": "Jazz was born in New Orleans.", "cited": ["C1"]}), a,
+                                     chunks).reason == "off_topic"
+    assert conversation.parse_answer(ok({"answer": "Lists are mutable.", "cited": []}), a, chunks).reason == "uncited"
+    assert conversation.parse_answer(ok({"answer": "Lists are mutable.", "cited": ["C5"]}), a, chunks).reason == "uncited"
 
 
 def test_conversation_job_retrieves_per_turn_and_rejects_a_bad_turn(attempt_of, fake_corpus, config):
     cfg = config.generate.conversation
-    a = attempt_of("conversation")
+    a = attempt_of("conversation", seed_contains=LISTS)
     replies = [
         ok({"question": "How does the append method change a Python list?"}),
         ok({"answer": "It adds an item to the end of the list.", "cited": ["C1"]}),
@@ -208,24 +217,25 @@ def test_rag_skips_near_duplicates_and_answer_holders(attempt_of, fake_corpus, c
 
 
 def test_conversation_messages_may_sound_spoken_but_not_like_an_assistant(attempt_of):
-    a = attempt_of("conversation")
+    a = attempt_of("conversation", seed_contains=LISTS)
     spoken = "Okay, but why does the pop method return the last item of a list?"
-    assert conversation.parse_question(ok({"question": spoken}), a, "") == spoken
+    assert conversation.parse_question(ok({"question": spoken}), a, a.seeds[0].text) == spoken
     assert problem_with_question(spoken) == "preamble"  # the strict (qa) check
     for bad in ("Sure, here is the student's question: why?", "Here is my follow-up question: why lists?",
                 "As an AI, I would ask why lists are mutable?"):
-        assert conversation.parse_question(ok({"question": bad}), a, "").reason == "preamble", bad
+        assert conversation.parse_question(ok({"question": bad}), a, a.seeds[0].text).reason == "preamble", bad
 
 
 def test_cited_labels_are_normalised_and_markers_stripped(attempt_of):
-    a = attempt_of("conversation")
+    a = attempt_of("conversation", seed_contains=LISTS)
     chunks = list(a.seeds)
-    answer, cited = conversation.parse_answer(ok({"answer": "Lists can change in place [C1].", "cited": ["1"]}), a, chunks)
-    assert answer == "Lists can change in place." and cited == [chunks[0].id]
+    answer, cited = conversation.parse_answer(ok({"answer": "Lists are mutable sequences [C1].", "cited": ["1"]}), a,
+                                              chunks)
+    assert answer == "Lists are mutable sequences." and cited == [chunks[0].id]
 
 
 def test_output_cut_by_max_tokens_keeps_its_complete_sentences(attempt_of, fake_corpus, config):
-    a = attempt_of("qa")
+    a = attempt_of("qa", seed_contains=LISTS)
     ramble = ('{"question": "What does the pop method of a list return?", "answer": "It returns the last item. '
               'It returns the last item. The list gets shorter. It also')
     s = qa.parse([raw(ramble, finish_reason="length", error="truncated: invalid_json: Unterminated string")], a)
