@@ -230,8 +230,13 @@ def run(
             else:
                 outcome, result.dataset = _export(config, workdir)
         except GroundsetError as e:
-            outcome = StageOutcome(stage, "failed", str(e))
-            result.error = f"{stage}: {e}"
+            from groundset.export.runner import NothingKeptError
+
+            if isinstance(e, NothingKeptError):  # every stage worked; the gate kept nothing: say so, exit 3
+                outcome = StageOutcome(stage, "partial", str(e))
+            else:
+                outcome = StageOutcome(stage, "failed", str(e))
+                result.error = f"{stage}: {e}"
         outcome.seconds = time.perf_counter() - t0
         result.stages.append(outcome)
         echo(f"[{i}/{len(STAGES)}] {stage}: {outcome.status} in {outcome.seconds:.1f} s — {outcome.summary}")

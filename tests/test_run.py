@@ -176,3 +176,19 @@ def test_nothing_to_ingest_fails_clearly(tmp_path):
     assert result.exit_code == 1 and "[ingest] paths" in result.error
     assert json.loads(json.dumps([s.status for s in result.stages])) == ["failed"]
     assert Path(result.report).exists()
+
+
+def test_gate_keeping_nothing_is_partial_not_a_crash(project):
+    root, cfg_path = project
+
+    def hallucinate(request):  # on topic (the question echoes the document), but the answer is invented
+        reply = json.loads(echo_reply(request))
+        reply["answer"] = "It was designed in 1850 by 4,000 engineers working in Paris for Napoleon."
+        return json.dumps(reply)
+
+    result = run(load_config(cfg_path), Workdir(root / "work"), FakeLLM(default=hallucinate), progress=False)
+    statuses = {s.name: s.status for s in result.stages}
+    assert statuses["generate"] == "done" and statuses["evaluate"] == "done", result.stages
+    assert statuses["export"] == "partial" and "all 4 evaluated samples were rejected" in result.stages[-1].summary
+    assert result.exit_code == 3 and result.error is None and result.dataset is None
+    assert '<mark class="unsupported">It was designed in 1850' in Path(result.report).read_text()

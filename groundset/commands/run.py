@@ -67,6 +67,6 @@ def command(app: AppContext, config_path: Path | None, dry_run: bool, llm_spec: 
     if result.error:
         raise click.ClickException(result.error)
     if result.exit_code == EXIT_PARTIAL:
-        click.echo("partial: some inputs failed or fewer samples than asked were accepted (see above); run again to "
-                   "retry what can be retried", err=True)
+        click.echo("partial: some inputs failed, fewer samples than asked were generated, or the gate kept none "
+                   "(see above and the report); run again to retry what can be retried", err=True)
         raise SystemExit(EXIT_PARTIAL)

@@ -25,7 +25,11 @@ from groundset.export.splits import split_by_document
 from groundset.export.stats import collect, iter_samples
 from groundset.workdir import Workdir
 
-__all__ = ["ExportResult", "export", "export_rows", "output_dir"]
+__all__ = ["ExportResult", "NothingKeptError", "export", "export_rows", "output_dir"]
+
+
+class NothingKeptError(GroundsetError):
+    """The gate rejected every evaluated sample: the pipeline worked, but there is no row to export."""
 
 _SCHEMA_TASK_HINT = {
     "qa": "qa, multihop or rag",
@@ -67,14 +71,19 @@ def export_rows(config: Config, workdir: Workdir) -> SchemaRows:
     ex = config.export
     kept = list(iter_samples(workdir.kept))
     if not kept:
+        if not (workdir.kept.exists() or workdir.rejected.exists()):
+            raise GroundsetError(f"no kept samples in {workdir.kept}: run `groundset evaluate` (or `groundset run`) first")
         rejected = sum(1 for _ in iter_samples(workdir.rejected))
         if rejected:
-            raise GroundsetError(
+            raise NothingKeptError(
                 f"all {rejected} evaluated samples were rejected, so there is nothing to export; "
                 f"see the reasons in {workdir.rejected} or `groundset report`, and loosen [evaluate] or use a "
                 "stronger [llm] spec"
             )
-        raise GroundsetError(f"no kept samples in {workdir.kept}: run `groundset evaluate` (or `groundset run`) first")
+        raise NothingKeptError(
+            f"no sample reached the evaluate stage: generate accepted none (see {workdir.samples_dir}/*.rejects.jsonl "
+            "for why, or `groundset report`); use a stronger [llm] spec or raise [generate] max_attempts_factor"
+        )
     if ex.schema_ == "dpo":
         return build_pairs(
             kept,
