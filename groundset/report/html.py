@@ -136,7 +136,7 @@ def render_report(config: Config, stats: RunStats, *, dataset: str | None = None
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>groundset report</title><style>{CSS}</style></head><body>
 <h1>groundset report</h1>
-<p class="muted">{escape(now)} · generator <code>{escape(", ".join(st.models) or config.llm.spec)}</code> ·
+<p class="muted">{escape(now)} · generator <code>{escape(", ".join(st.models) or _usage_models(st) or config.llm.spec)}</code> ·
 judge <code>{escape(str(getattr(config.evaluate, "judge", "?")))}</code> · embeddings <code>{escape(config.embed.model)}</code></p>
 {where}
 <div class="cards">{"".join(f'<div class="card"><b>{escape(str(v))}</b>{escape(k)}</div>' for k, v in cards)}</div>
@@ -153,6 +153,11 @@ judge <code>{escape(str(getattr(config.evaluate, "judge", "?")))}</code> · embe
 {"".join(_sample_html(s) for s in examples) or "<p class='muted'>No evaluated samples yet.</p>"}
 </body></html>
 """
+
+
+def _usage_models(st: RunStats) -> str:
+    """Models named in usage.json (when no kept sample carries one)."""
+    return ", ".join(dict.fromkeys(u["model"] for u in st.usage.values() if isinstance(u, dict) and u.get("model")))
 
 
 def _count_rows(st: RunStats) -> list[list[Any]]:
