@@ -24,7 +24,7 @@ from groundset.config import Config
 from groundset.errors import InputError
 from groundset.ingest.chunk import Chunker
 from groundset.ingest.report import IngestResult, ReportBuilder, summary_table
-from groundset.records import Chunk
+from groundset.records import Chunk, Document
 from groundset.workdir import Workdir
 
 __all__ = ["ingest", "IngestResult", "FLUSH_CHUNKS"]
@@ -33,28 +33,102 @@ FLUSH_CHUNKS = 256  # chunks gathered before one length-sorted encode + bulk ups
 _DONE = object()
 
 
-def _produce(files: list[Path], config: Config, chunker: Chunker, out: "queue.Queue[Any]", stop: threading.Event):
-    """Background thread: read and chunk every file, putting ('doc', path, doc, chunks, dropped),
-    ('failed', path, reason, detail) and ('file', path) items on ``out``; ``_DONE`` at the end."""
+def _read_file(path: Path, cfg: Any) -> tuple[list[Document], tuple[str, str] | None, float]:
+    """Every Document of one file, the failure that stopped reading (reason, detail) or None, and the seconds.
+
+    Runs in a worker process when ``[ingest] workers`` > 1 (Documents pickle; the chunker stays in the parent).
+    """
     from groundset.ingest.readers import read_path
 
+    t0 = time.perf_counter()
+    docs: list[Document] = []
+    failure = None
     try:
-        for path in files:
+        docs.extend(read_path(path, cfg))
+    except InputError as e:
+        failure = (e.reason, e.detail)
+    except Exception as e:  # noqa: BLE001 - a reader bug on one file must not stop the run
+        failure = ("error", f"{type(e).__name__}: {e}"[:500])
+    return docs, failure, time.perf_counter() - t0
+
+
+def _stream_file(path: Path, config: Config, chunker: Chunker, out: "queue.Queue[Any]", stop: threading.Event):
+    """Read one file in this thread, Document by Document (constant memory for Wikipedia dumps)."""
+    from groundset.ingest.readers import read_path
+
+    t0 = time.perf_counter()
+    try:
+        for doc in read_path(path, config.ingest):
+            chunks, dropped = chunker.chunk(doc)
+            out.put(("doc", str(path), doc, chunks, dropped, time.perf_counter() - t0))
+            t0 = time.perf_counter()
             if stop.is_set():
                 break
-            t0 = time.perf_counter()
+    except InputError as e:
+        out.put(("failed", str(path), e.reason, e.detail))
+    except Exception as e:  # noqa: BLE001 - a reader bug on one file must not stop the run
+        out.put(("failed", str(path), "error", f"{type(e).__name__}: {e}"[:500]))
+    out.put(("file", str(path), time.perf_counter() - t0))
+
+
+def _pooled(files: list[Path], config: Config, chunker: Chunker, out: "queue.Queue[Any]",
+            stop: threading.Event) -> list[Path]:
+    """Read files in ``[ingest] workers`` processes (2 per worker in flight), chunk them here, in order.
+
+    Returns the files left unread because the pool broke (a worker died), for the caller to read in-thread.
+    """
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    workers = config.ingest.workers
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    running: deque = deque()
+    todo = list(files)
+    try:
+        while (todo or running) and not stop.is_set():
+            while todo and len(running) < 2 * workers:
+                path = todo.pop(0)
+                running.append((path, pool.submit(_read_file, path, config.ingest)))
+            path, future = running.popleft()
             try:
-                for doc in read_path(path, config.ingest):
-                    chunks, dropped = chunker.chunk(doc)
-                    out.put(("doc", str(path), doc, chunks, dropped, time.perf_counter() - t0))
-                    t0 = time.perf_counter()
-                    if stop.is_set():
-                        break
-            except InputError as e:
-                out.put(("failed", str(path), e.reason, e.detail))
-            except Exception as e:  # noqa: BLE001 - a reader bug on one file must not stop the run
-                out.put(("failed", str(path), "error", f"{type(e).__name__}: {e}"[:500]))
-            out.put(("file", str(path), time.perf_counter() - t0))
+                docs, failure, secs = future.result()
+            except BrokenProcessPool:
+                out.put(("failed", str(path), "reader_crashed", "a reader process died on this file (or a neighbour)"))
+                out.put(("file", str(path), 0.0))
+                return [p for p, _ in running] + todo
+            for doc in docs:
+                chunks, dropped = chunker.chunk(doc)
+                out.put(("doc", str(path), doc, chunks, dropped, 0.0))
+            if failure:
+                out.put(("failed", str(path), *failure))
+            out.put(("file", str(path), secs))
+        return []
+    finally:
+        pool.shutdown(wait=not stop.is_set(), cancel_futures=True)
+
+
+def _produce(files: list[Path], config: Config, chunker: Chunker, out: "queue.Queue[Any]", stop: threading.Event):
+    """Background thread: read and chunk every file, putting ('doc', path, doc, chunks, dropped, secs),
+    ('failed', path, reason, detail) and ('file', path, secs) items on ``out``; ``_DONE`` at the end.
+
+    With ``[ingest] workers`` > 1, files other than Wikipedia dumps are read in worker processes; dumps are always
+    streamed here.
+    """
+    from groundset.ingest.readers import file_format
+
+    try:
+        dumps = [f for f in files if file_format(f) == "wikipedia"]
+        others = [f for f in files if file_format(f) != "wikipedia"]
+        if config.ingest.workers > 1 and len(others) > 1:
+            others = _pooled(others, config, chunker, out, stop)
+        for path in [*others, *dumps]:
+            if stop.is_set():
+                break
+            _stream_file(path, config, chunker, out, stop)
+    except BaseException as e:  # noqa: BLE001 - e.g. a worker process died: tell the main thread, then stop
+        out.put(("crashed", "", f"{type(e).__name__}: {e}"))
     finally:
         out.put(_DONE)
 
@@ -162,6 +236,8 @@ def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool =
                     bar.update(chunks_task, total=result.chunks_new)
                     bar.update(files_task, note=Path(path).name[:40])
                     writer.add(new, stale)
+                elif kind == "crashed":
+                    raise RuntimeError(f"reading files failed: {item[2]}")
                 elif kind == "failed":
                     report.failed(path, item[2], item[3])
                     result.failed.append((path, item[2], item[3]))
@@ -171,7 +247,8 @@ def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool =
             writer.flush()
         except BaseException:
             stop.set()
-            while producer.is_alive():  # unblock the producer so it can see the stop flag
+            deadline = time.monotonic() + 10
+            while producer.is_alive() and time.monotonic() < deadline:  # unblock it so it sees the stop flag
                 try:
                     q.get(timeout=0.1)
                 except queue.Empty:

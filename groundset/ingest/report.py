@@ -6,7 +6,8 @@ The report (``ingest/report.json``)::
                {"path": "docs/bad.pdf", "status": "failed", "reason": "corrupt_pdf", "detail": "..."}],
      "documents": [{"id": "...", "source": "docs/a.pdf", "title": "...", "chunks": 40, "language": "en"}],
      "counts": {"files": 2, "files_ok": 1, "files_failed": 1, "documents": 1, "chunks": 40, "chunks_new": 40, ...},
-     "dropped": {"tiny": 3, "boilerplate": 1, "duplicate": 2},
+     "dropped": {"tiny": 3, "boilerplate": 1, "duplicate": 2},      # chunks dropped by the chunker
+     "cleaned": {"navigation": 12, "running_head": 260, ...},        # what the readers removed, by reason
      "quality": {"boilerplate_share": 0.02, "cross_document_duplicates": 0, "languages": {"en": 1},
                  "tokens": {"min": 17, "median": 180, "max": 254, "limit": 254, "over_limit": 0},
                  "shortest": [...], "longest": [...]}}
@@ -67,6 +68,7 @@ class ReportBuilder:
         self.files: dict[str, dict[str, Any]] = {}
         self.documents: list[dict[str, Any]] = []
         self.dropped: Counter[str] = Counter()
+        self.cleaned: Counter[str] = Counter()  # what the readers removed (blocks / lines), by reason
         self.boilerplate_seen = 0
         self._lengths: list[int] = []
         self._short: list[tuple[int, int, dict]] = []  # max-heap by -tokens for the shortest
@@ -77,7 +79,7 @@ class ReportBuilder:
 
     def file(self, path: str) -> dict[str, Any]:
         return self.files.setdefault(
-            path, {"path": path, "status": "ok", "documents": 0, "chunks": 0, "new": 0, "dropped": {}}
+            path, {"path": path, "status": "ok", "documents": 0, "chunks": 0, "new": 0, "dropped": {}, "cleaned": {}}
         )
 
     def failed(self, path: str, reason: str, detail: str) -> None:
@@ -93,6 +95,10 @@ class ReportBuilder:
         for reason, n in dropped.items():
             entry["dropped"][reason] = entry["dropped"].get(reason, 0) + n
         self.dropped.update(dropped)
+        for reason, n in (doc.metadata.get("dropped") or {}).items():
+            if isinstance(n, int):
+                entry["cleaned"][reason] = entry["cleaned"].get(reason, 0) + n
+                self.cleaned[reason] += n
         self.documents.append({
             "id": doc.id, "source": doc.source, "title": doc.title, "chunks": len(chunks),
             "language": guess_language(doc.text[:3000]),
@@ -148,6 +154,7 @@ class ReportBuilder:
                 "points": result.points,
             },
             "dropped": dict(self.dropped),
+            "cleaned": dict(self.cleaned),
             "timings": {k: round(v, 2) for k, v in result.timings.items()},
             "notes": self.notes,
             "quality": self.quality(),
@@ -175,6 +182,9 @@ def summary_table(report: dict[str, Any]):
                         f"{c['chunks_deleted']} stale deleted); collection holds {c['points']}")
     dropped = ", ".join(f"{k} {v}" for k, v in sorted(report["dropped"].items())) or "none"
     t.add_row("dropped chunks", dropped)
+    cleaned = report.get("cleaned") or {}
+    if cleaned:
+        t.add_row("cleaned away", ", ".join(f"{k} {v}" for k, v in sorted(cleaned.items(), key=lambda kv: -kv[1])[:8]))
     tok = q["tokens"]
     t.add_row("chunk tokens", f"min {tok['min']}, median {tok['median']}, max {tok['max']} (limit {tok['limit']}, "
                               f"{tok['over_limit']} over)")

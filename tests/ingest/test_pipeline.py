@@ -120,3 +120,17 @@ def test_nothing_usable_is_exit_1_and_not_marked_done(tmp_path, embedder):
     assert result.exit_code == 1 and result.documents == 0
     assert "ingest" not in wd.state()
     assert embedder.encoded == 0
+
+
+def test_worker_processes_give_the_same_chunks(tmp_path, embedder):
+    docs = _write_docs(tmp_path / "docs")
+    (docs / "more.md").write_text("# More\n\n" + PARA.replace("Qdrant", "A store") * 2, encoding="utf-8")
+    (docs / "empty.txt").write_bytes(b"")
+    cfg = load_config(None, {"ingest.workers": "2"})
+    pooled = ingest([docs], cfg, Workdir(tmp_path / "w2"), progress=False)
+    single = ingest([docs], load_config(None), Workdir(tmp_path / "w1"), progress=False)
+    assert pooled.exit_code == single.exit_code == 3
+    assert (pooled.documents, pooled.chunks_new) == (single.documents, single.chunks_new)
+    assert [f[:2] for f in pooled.failed] == [f[:2] for f in single.failed]
+    with open_store(cfg.store, Workdir(tmp_path / "w2")) as a, open_store(cfg.store, Workdir(tmp_path / "w1")) as b:
+        assert {c.id for c in a.iter_chunks()} == {c.id for c in b.iter_chunks()}
