@@ -140,12 +140,15 @@ def main() -> None:
     ap.add_argument("--no-peer", action="store_true", help="skip LlamaIndex (ours vs bare encode only)")
     ap.add_argument("--backend", default="auto", choices=["auto", "onnx", "sentence-transformers"])
     ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--workers", type=int, default=None, help="[ingest] workers (default: the config default)")
     args = ap.parse_args()
     paths = [args.corpus / d for d in ("html", "pdf", "books")] + ([args.corpus / "wikipedia"] if args.wikipedia else [])
     overrides = {"embed.backend": args.backend, "embed.batch_size": str(args.batch_size)}
+    if args.workers is not None:
+        overrides["ingest.workers"] = str(args.workers)
     embedder = load_embedder(load_config(None, overrides).embed)
     print(f"corpus {args.corpus} ({', '.join(p.name for p in paths)}); ours: {type(embedder).__name__}"
-          f"{' int8' if getattr(embedder, 'quantized', False) else ''}, batch {args.batch_size}; cores {os.cpu_count()}")
+          f"{' int8' if getattr(embedder, 'quantized', False) else ''}{' ' + embedder.precision if hasattr(embedder, 'precision') else ''}, batch {args.batch_size}; cores {os.cpu_count()}")
     peer_model = None if args.no_peer else peer_setup()
     ours_runs, peer_runs = [], []
     for r in range(args.rounds):

@@ -26,25 +26,13 @@ from typing import Sequence
 
 import numpy as np
 
-from groundset.embed import _normalise, special_token_count
+from groundset.embed import MIN_COSINE, PROBES as _PROBES, _normalise, special_token_count
 from groundset.errors import BackendError, MissingExtraError
 
 __all__ = ["OnnxEmbedder", "cache_dir", "export_onnx", "MIN_COSINE", "FP32_BELOW", "EXPORT_VERSION"]
 
 EXPORT_VERSION = 2  # bump when the export or quantization recipe changes (invalidates caches)
 FP32_BELOW = 48  # texts shorter than this many tokens (incl. special ones) skip the int8 model
-MIN_COSINE = 0.99  # the int8 model must match the fp32 one at least this well on every probe sentence
-_PROBES = [
-    "Python is an easy to learn, powerful programming language.",
-    ">>> for i in range(3):\n...     print(i * 2)\n0\n2\n4",
-    "It was on a dreary night of November that I beheld the accomplishment of my toils.",
-    "The canvas.drawString(x, y, text) method draws a string at the given coordinates on the page.",
-    "Alabama is a state in the Southeastern region of the United States, bordered by Tennessee to the north.",
-    "Albedo is the fraction of sunlight that is diffusely reflected by a body, measured on a scale from 0 to 1.",
-    "Die Katze sitzt auf der Matte und schläft in der warmen Sonne des Nachmittags.",
-    "Table 3: 12.5 | 17.25 | 0.003 | 1e-9 | 42",
-    "Alice was beginning to get very tired of sitting by her sister on the bank, and of having nothing to do. " * 6,
-]
 
 
 _EXPORTED: dict[str, Path] = {}  # model key -> folder holding its finished export, in this process

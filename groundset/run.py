@@ -146,7 +146,7 @@ def _ingest(config: Config, workdir: Workdir, progress: bool) -> StageOutcome:
         raise GroundsetError("nothing to ingest: set [ingest] paths in the config (or run `groundset ingest PATH`)")
     result = ingest([Path(p) for p in config.ingest.paths], config, workdir, progress=progress)
     summary = (f"{result.documents} documents, {result.chunks} chunks ({result.chunks_new} new), "
-               f"{len(result.failed)} files failed")
+               f"{len(result.failed)} files failed" + (f", {len(result.skipped)} skipped" if result.skipped else ""))
     if result.exit_code == 1:
         return StageOutcome("ingest", "failed", summary + " — nothing usable; see " + str(workdir.ingest_report))
     _mark("ingest", config, workdir)

@@ -129,11 +129,35 @@ def test_onnx_export_is_cached_and_a_failed_int8_check_falls_back_to_fp32(onnx_c
     assert emb.encode(["hello world"]).shape == (1, 384)
 
 
-def test_backend_resolution():
-    from groundset.embed import resolve_backend
+def test_backend_resolution(monkeypatch):
+    import groundset.embed as em
+    from groundset.embed import resolve_backend, resolve_precision
 
-    assert resolve_backend(EmbedConfig()) == "onnx"
+    monkeypatch.setattr(em, "cpu_has_bf16_matrix_units", lambda: False)
+    assert resolve_backend(EmbedConfig()) == "onnx" and resolve_precision(EmbedConfig()) == "fp32"
+    monkeypatch.setattr(em, "cpu_has_bf16_matrix_units", lambda: True)  # an AMX CPU: PyTorch bf16 is faster there
+    assert resolve_backend(EmbedConfig()) == "sentence-transformers" and resolve_precision(EmbedConfig()) == "bf16"
+    assert resolve_backend(EmbedConfig(precision="fp32")) == "onnx"
+    assert resolve_precision(EmbedConfig(device="cuda")) == "fp32"
+    assert resolve_backend(EmbedConfig(backend="onnx")) == "onnx"
     assert resolve_backend(EmbedConfig(model="sentence-transformers/all-mpnet-base-v2")) == "sentence-transformers"
     assert resolve_backend(EmbedConfig(backend="sentence-transformers")) == "sentence-transformers"
     assert resolve_backend(EmbedConfig(model="openai:x")) == "openai"
     assert resolve_backend(EmbedConfig(device="cuda")) == "sentence-transformers"
+
+
+def test_bf16_matches_fp32_and_a_failed_check_stays_fp32(monkeypatch):
+    import groundset.embed as em
+
+    texts = ["Qdrant stores vectors with a payload.", "It was on a dreary night of November. " * 20]
+    fp32 = em.SentenceTransformerEmbedder("default", precision="fp32")
+    bf16 = em.SentenceTransformerEmbedder("default", precision="bf16")
+    assert fp32.precision == "fp32" and bf16.precision == "bf16" and bf16.bf16_min_cosine >= em.MIN_COSINE
+    ref, low = fp32.encode(texts), bf16.encode(texts)
+    assert low.dtype == np.float32 and np.allclose(np.linalg.norm(low, axis=1), 1.0, atol=1e-5)
+    assert (ref * low).sum(axis=1).min() >= em.MIN_COSINE
+
+    monkeypatch.setattr(em, "MIN_COSINE", 1.01)  # no bf16 model can pass this
+    fallback = em.SentenceTransformerEmbedder("default", precision="bf16")
+    assert fallback.precision == "fp32" and fallback.bf16_min_cosine < 1.01
+    assert np.allclose(fallback.encode(texts), ref, atol=1e-6)

@@ -49,9 +49,14 @@ def command(app, paths: tuple[Path, ...], collection, qdrant_url, include, exclu
     result = ingest(targets, config, workdir, progress=not quiet)
     code = result.exit_code
     if code == 1:
-        why = "no input files found" if result.files == 0 else (
-            "every file failed" if result.documents == 0 or len(result.failed) >= result.files
-            else "no chunks were produced (all dropped, see the report)")
+        readable = result.files - len(result.skipped)
+        if readable == 0:
+            why = "no supported input files found" + (
+                f" ({len(result.skipped)} other files skipped)" if result.skipped else "")
+        elif result.documents == 0 or len(result.failed) >= readable:
+            why = "every file failed"
+        else:
+            why = "no chunks were produced (all dropped, see the report)"
         click.echo(f"nothing usable was ingested: {why}. Details: {workdir.ingest_report}", err=True)
     elif code == EXIT_PARTIAL:
         click.echo(f"{len(result.failed)} file(s) failed; the rest is stored. Details: {workdir.ingest_report}",

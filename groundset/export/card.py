@@ -120,7 +120,8 @@ def _counts_section(c: CardInputs) -> str:
     st, ing = c.stats, c.stats.ingest.get("counts", {})
     rows: list[list[Any]] = []
     if ing:
-        rows.append(["ingest", "files", f"{ing.get('files_ok', '?')} ok, {ing.get('files_failed', 0)} failed"])
+        rows.append(["ingest", "files", f"{ing.get('files_ok', '?')} ok, {ing.get('files_failed', 0)} failed"
+                                        + (f", {ing['files_skipped']} skipped" if ing.get("files_skipped") else "")])
         rows.append(["ingest", "documents / chunks", f"{ing.get('documents', '?')} / {ing.get('chunks', '?')}"])
         dropped = c.stats.ingest.get("dropped") or {}
         if dropped:

@@ -27,7 +27,12 @@ class IngestConfig(_Section):
     chunk_overlap: int = Field(32, ge=0, description="overlap between consecutive chunks, in tokens")
     min_chunk_tokens: int = Field(16, ge=0, description="chunks shorter than this are dropped (counted)")
     strip_gutenberg: bool = Field(True, description="remove Project Gutenberg header and licence")
-    workers: int = Field(1, ge=1, description="processes partitioning files in parallel")
+    workers: int | None = Field(
+        None, ge=0,
+        description="processes reading files while the main process embeds; 0 reads in a thread; unset: 1 process "
+        "when the input files (other than Wikipedia dumps) reach 1 MB, else a thread (a process costs ~3 s to start "
+        "but keeps the reader from slowing the embedder through Python's GIL)",
+    )
 
     @model_validator(mode="after")
     def _overlap_smaller(self) -> "IngestConfig":
@@ -52,8 +57,13 @@ class EmbedConfig(_Section):
     backend: Literal["auto", "onnx", "sentence-transformers"] = Field(
         "auto",
         description="how local models run: onnx (ONNX Runtime, exported once and cached; mean-pooling BERT-like "
-        "models), sentence-transformers (PyTorch), or auto (onnx for the bundled default on cpu, else "
-        "sentence-transformers)",
+        "models), sentence-transformers (PyTorch), or auto (for the bundled default on cpu: PyTorch bf16 on a CPU "
+        "with AMX, else onnx int8; otherwise sentence-transformers)",
+    )
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto",
+        description="sentence-transformers backend: bf16 (checked against fp32 at load; fp32 if it disagrees), fp32, "
+        "or auto (bf16 on a cpu with AMX matrix units, else fp32)",
     )
     quantize: bool = Field(True, description="onnx backend: int8 dynamic quantization (checked against fp32)")
     threads: int | None = Field(None, gt=0, description="onnx backend: CPU threads (unset: all cores, at most 8)")

@@ -4,21 +4,26 @@
 >>> result.documents, result.chunks_new, result.exit_code                 # doctest: +SKIP
 (17, 412, 0)
 
-Reading and chunking run in a background thread while the main thread embeds and stores, so partitioning the next
-file overlaps with encoding the previous one (the encoder releases the GIL). Chunks are embedded in buffers sorted
-by length (less padding) and upserted in bulk. A chunk whose id (hash of source + text) is already stored is not
+Reading runs beside embedding: in a reader process for inputs of a megabyte or more (``[ingest] workers``; pure-Python
+PDF parsing in a thread would hold the GIL the encoder needs between its kernels: measured, it halved the encoder's
+speed), else in a background thread; chunking and, always, Wikipedia dumps (streamed) run in a background thread. While
+reading goes on, the encoder is given the cores the readers leave free, then all of them. Chunks are embedded in
+buffers sorted by length (less padding), as soon as the reader has nothing new, and upserted in bulk. A chunk whose id (hash of source + text) is already stored is not
 embedded again, so re-ingesting an unchanged corpus encodes nothing; the stale chunks of a changed document are
 deleted after its new ones are stored.
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator
+
+import numpy as np
 
 from groundset.config import Config
 from groundset.errors import InputError
@@ -30,13 +35,14 @@ from groundset.workdir import Workdir
 __all__ = ["ingest", "IngestResult", "FLUSH_CHUNKS"]
 
 FLUSH_CHUNKS = 256  # chunks gathered before one length-sorted encode + bulk upsert
+PROCESS_BYTES = 1 << 20  # unset [ingest] workers: read in a process from this much input on
 _DONE = object()
 
 
 def _read_file(path: Path, cfg: Any) -> tuple[list[Document], tuple[str, str] | None, float]:
     """Every Document of one file, the failure that stopped reading (reason, detail) or None, and the seconds.
 
-    Runs in a worker process when ``[ingest] workers`` > 1 (Documents pickle; the chunker stays in the parent).
+    Runs in a reader process when ``reader_processes`` > 0 (Documents pickle; the chunker stays in the parent).
     """
     from groundset.ingest.readers import read_path
 
@@ -71,9 +77,23 @@ def _stream_file(path: Path, config: Config, chunker: Chunker, out: "queue.Queue
     out.put(("file", str(path), time.perf_counter() - t0))
 
 
-def _pooled(files: list[Path], config: Config, chunker: Chunker, out: "queue.Queue[Any]",
+def reader_processes(files: list[Path], workers: int | None) -> int:
+    """How many reader processes read ``files`` (Wikipedia dumps excluded): ``[ingest] workers``, or when unset 1
+    from ``PROCESS_BYTES`` of input on, else 0 (a thread: no start-up cost for a handful of small files)."""
+    if workers is not None:
+        return workers if len(files) > 1 or workers == 0 else min(workers, 1)
+    size = 0
+    for f in files:
+        try:
+            size += f.stat().st_size
+        except OSError:
+            continue
+    return 1 if size >= PROCESS_BYTES else 0
+
+
+def _pooled(files: list[Path], workers: int, config: Config, chunker: Chunker, out: "queue.Queue[Any]",
             stop: threading.Event) -> list[Path]:
-    """Read files in ``[ingest] workers`` processes (2 per worker in flight), chunk them here, in order.
+    """Read files in ``workers`` processes (2 per worker in flight), chunk them here, in order.
 
     Returns the files left unread because the pool broke (a worker died), for the caller to read in-thread.
     """
@@ -82,7 +102,6 @@ def _pooled(files: list[Path], config: Config, chunker: Chunker, out: "queue.Que
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    workers = config.ingest.workers
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     running: deque = deque()
     todo = list(files)
@@ -109,20 +128,21 @@ def _pooled(files: list[Path], config: Config, chunker: Chunker, out: "queue.Que
         pool.shutdown(wait=not stop.is_set(), cancel_futures=True)
 
 
-def _produce(files: list[Path], config: Config, chunker: Chunker, out: "queue.Queue[Any]", stop: threading.Event):
+def _produce(files: list[Path], workers: int, config: Config, chunker: Chunker, out: "queue.Queue[Any]",
+             stop: threading.Event):
     """Background thread: read and chunk every file, putting ('doc', path, doc, chunks, dropped, secs),
     ('failed', path, reason, detail) and ('file', path, secs) items on ``out``; ``_DONE`` at the end.
 
-    With ``[ingest] workers`` > 1, files other than Wikipedia dumps are read in worker processes; dumps are always
-    streamed here.
+    With ``workers`` > 0, files other than Wikipedia dumps are read in that many processes; dumps are always
+    streamed here (constant memory).
     """
     from groundset.ingest.readers import file_format
 
     try:
         dumps = [f for f in files if file_format(f) == "wikipedia"]
         others = [f for f in files if file_format(f) != "wikipedia"]
-        if config.ingest.workers > 1 and len(others) > 1:
-            others = _pooled(others, config, chunker, out, stop)
+        if workers > 0 and others:
+            others = _pooled(others, workers, config, chunker, out, stop)
         for path in [*others, *dumps]:
             if stop.is_set():
                 break
@@ -133,16 +153,35 @@ def _produce(files: list[Path], config: Config, chunker: Chunker, out: "queue.Qu
         out.put(_DONE)
 
 
-class _Writer:
-    """Main-thread side: skip stored chunks, embed new ones in length-sorted buffers, upsert, delete stale."""
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
-    def __init__(self, store, embedder, batch_size: int, on_stored):
+
+class _Writer:
+    """Main-thread side: skip stored chunks, embed new ones in length-sorted buffers, upsert, delete stale.
+
+    While files are still being read (``reading()``), the embedder gets the cores the readers leave free (if it can
+    be told: ``set_threads``): more compute threads than free cores make every thread wait on the slowest.
+    """
+
+    def __init__(self, store, embedder, batch_size: int, on_stored, reading=lambda: False, readers: int = 0):
         self.store, self.embedder, self.batch_size, self.on_stored = store, embedder, batch_size, on_stored
+        self.reading, self.readers, self.cores = reading, max(readers, 1), _cores()
+        self._set_threads = getattr(embedder, "set_threads", None)
         self.pending: dict[str, Chunk] = {}
         self.stale: set[str] = set()
         self.timings: Counter[str] = Counter()
 
+    def release(self) -> None:
+        """Give the embedder every core again (it outlives this run: generate and evaluate use it too)."""
+        if self._set_threads is not None:
+            self._set_threads(self.cores)
+
     def add(self, chunks: list[Chunk], stale: set[str]) -> None:
+        """Queue chunks; embed + upsert once ``FLUSH_CHUNKS`` are pending (the loop also flushes when idle)."""
         for c in chunks:
             self.pending.setdefault(c.id, c)
         self.stale |= stale
@@ -154,7 +193,13 @@ class _Writer:
             chunks = sorted(self.pending.values(), key=lambda c: c.n_tokens)
             self.pending = {}
             t0 = time.perf_counter()
-            vectors = self.embedder.encode([c.text for c in chunks], batch_size=self.batch_size)
+            step = self.batch_size * 4  # re-decide the thread count every few batches
+            parts = []
+            for i in range(0, len(chunks), step):
+                if self._set_threads is not None:
+                    self._set_threads(max(1, self.cores - self.readers) if self.reading() else self.cores)
+                parts.append(self.embedder.encode([c.text for c in chunks[i : i + step]], batch_size=self.batch_size))
+            vectors = np.concatenate(parts)
             t1 = time.perf_counter()
             self.store.upsert(chunks, vectors)
             self.timings["embed"] += t1 - t0
@@ -189,7 +234,7 @@ def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool =
     usable. Raises only for errors that concern the whole run (embedding model, store); a bad file is reported.
     """
     from groundset.embed import load_embedder
-    from groundset.ingest.readers import discover
+    from groundset.ingest.readers import SKIPPED, discover, file_format
     from groundset.store import open_store
 
     started = time.perf_counter()
@@ -205,18 +250,24 @@ def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool =
         report.notes.append(f"[ingest] chunk_tokens {cfg.chunk_tokens} is above what {embedder.name} reads "
                             f"({chunker.limit} tokens of text); used {chunker.limit}")
     for e in errors:
-        report.failed(e.source, e.reason, e.detail)
-        result.failed.append((e.source, e.reason, e.detail))
+        if e.reason == SKIPPED:
+            report.skipped(e.source, e.detail)
+            result.skipped.append((e.source, e.reason, e.detail))
+        else:
+            report.failed(e.source, e.reason, e.detail)
+            result.failed.append((e.source, e.reason, e.detail))
     result.timings["load"] = time.perf_counter() - t_load
 
     with open_store(config.store, workdir, dim=embedder.dim, model=embedder.name) as store, _progress(progress) as bar:
         files_task = bar.add_task("files", total=len(files), note="")
         chunks_task = bar.add_task("chunks", total=0, note="embedded")
-        writer = _Writer(store, embedder, config.embed.batch_size, lambda n: bar.advance(chunks_task, n))
         q: queue.Queue[Any] = queue.Queue(maxsize=64)
         stop = threading.Event()
-        producer = threading.Thread(target=_produce, args=(files, config, chunker, q, stop), daemon=True,
+        workers = reader_processes([f for f in files if file_format(f) != "wikipedia"], cfg.workers)
+        producer = threading.Thread(target=_produce, args=(files, workers, config, chunker, q, stop), daemon=True,
                                     name="groundset-read")
+        writer = _Writer(store, embedder, config.embed.batch_size, lambda n: bar.advance(chunks_task, n),
+                         reading=producer.is_alive, readers=workers)
         producer.start()
         try:
             for item in _items(q):
@@ -244,8 +295,13 @@ def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool =
                 else:  # a file finished
                     result.timings["read"] = result.timings.get("read", 0.0) + item[2]
                     bar.advance(files_task)
+                if q.empty() and len(writer.pending) >= writer.batch_size:
+                    writer.flush()  # the reader is busy (a long PDF): embed what we have rather than wait idle
+            writer.reading = lambda: False  # everything is read: the encoder may use every core
             writer.flush()
+            writer.release()
         except BaseException:
+            writer.release()
             stop.set()
             deadline = time.monotonic() + 10
             while producer.is_alive() and time.monotonic() < deadline:  # unblock it so it sees the stop flag

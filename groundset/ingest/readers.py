@@ -41,7 +41,7 @@ from groundset.ingest.text import GUTENBERG_END, GUTENBERG_START, decode_bytes, 
 from groundset.ingest.text import strip_gutenberg
 from groundset.records import Block, Document
 
-__all__ = ["discover", "read_path", "file_format", "SUPPORTED_SUFFIXES"]
+__all__ = ["discover", "read_path", "file_format", "SUPPORTED_SUFFIXES", "SKIPPED"]
 
 SUPPORTED_SUFFIXES = {
     ".pdf": "pdf",
@@ -57,6 +57,9 @@ SUPPORTED_SUFFIXES = {
     ".xml": "wikipedia",
     ".bz2": "wikipedia",
 }
+
+
+SKIPPED = "skipped"  # InputError.reason of an unsupported file found inside a directory: listed, not a failure
 
 
 def file_format(path: Path) -> str | None:
@@ -82,8 +85,10 @@ def discover(
     ``include`` / ``exclude`` are glob patterns matched against the path relative to the directory given and
     against the file name (``*.html``, ``drafts/*``, ``**/index.html``); a file given by name is kept even when it
     does not match ``include`` but ``exclude`` still applies. A path that does not exist comes back as
-    ``InputError(reason="not_found")``; a file of an unsupported type as ``InputError(reason="unsupported_format")``
-    (never silently dropped: the report lists it).
+    ``InputError(reason="not_found")``. A file of an unsupported type comes back as an error too, never silently
+    dropped: ``reason="unsupported_format"`` when it was named on its own (the user asked for it: a failure), and
+    ``reason="skipped"`` when it was met while walking a directory (a ``.css`` or ``.png`` beside the documents:
+    listed in the report, not a failure).
     """
     include, exclude = tuple(include), tuple(exclude)
     files: list[Path] = []
@@ -101,7 +106,7 @@ def discover(
         seen.add(key)
         if file_format(path) is None:
             errors.append(
-                InputError(str(path), "unsupported_format",
+                InputError(str(path), "unsupported_format" if explicit else SKIPPED,
                            f"'{path.suffix or path.name}' files are not read; supported: "
                            + " ".join(sorted(SUPPORTED_SUFFIXES)) + " (use [ingest] exclude to skip them quietly)")
             )

@@ -3,9 +3,10 @@
 The report (``ingest/report.json``)::
 
     {"files": [{"path": "docs/a.pdf", "status": "ok", "documents": 1, "chunks": 40, "new": 40, "dropped": {...}},
-               {"path": "docs/bad.pdf", "status": "failed", "reason": "corrupt_pdf", "detail": "..."}],
+               {"path": "docs/bad.pdf", "status": "failed", "reason": "corrupt_pdf", "detail": "..."},
+               {"path": "docs/logo.png", "status": "skipped", "reason": "skipped", "detail": "'.png' files are not read"}],
      "documents": [{"id": "...", "source": "docs/a.pdf", "title": "...", "chunks": 40, "language": "en"}],
-     "counts": {"files": 2, "files_ok": 1, "files_failed": 1, "documents": 1, "chunks": 40, "chunks_new": 40, ...},
+     "counts": {"files": 3, "files_ok": 1, "files_failed": 1, "files_skipped": 1, "documents": 1, "chunks": 40, "chunks_new": 40, ...},
      "dropped": {"tiny": 3, "boilerplate": 1, "duplicate": 2},      # chunks dropped by the chunker
      "cleaned": {"navigation": 12, "running_head": 260, ...},        # what the readers removed, by reason
      "quality": {"boilerplate_share": 0.02, "cross_document_duplicates": 0, "languages": {"en": 1},
@@ -34,13 +35,17 @@ _EXAMPLES = 5
 
 @dataclass
 class IngestResult:
-    """The outcome of one ``ingest`` call. ``exit_code``: 0 all ok, 3 some files failed, 1 nothing usable."""
+    """The outcome of one ``ingest`` call. ``exit_code``: 0 all ok, 3 some files failed, 1 nothing usable.
+
+    Unsupported files met inside a directory are ``skipped`` (listed in the report), not failures.
+    """
 
     documents: int = 0
     chunks_new: int = 0
     chunks_unchanged: int = 0
     chunks_deleted: int = 0
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # (source, reason, detail)
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)  # unsupported files found in a directory
     dropped: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     files: int = 0
@@ -85,6 +90,10 @@ class ReportBuilder:
     def failed(self, path: str, reason: str, detail: str) -> None:
         entry = self.file(path)
         entry.update(status="failed", reason=reason, detail=detail)
+
+    def skipped(self, path: str, detail: str) -> None:
+        entry = self.file(path)
+        entry.update(status="skipped", reason="skipped", detail=detail)
 
     def document(self, path: str, doc: Document, chunks: list[Chunk], dropped: Counter[str], new: int) -> None:
         """Record one chunked document of file ``path``; ``new`` of its chunks were not in the store yet."""
@@ -146,6 +155,7 @@ class ReportBuilder:
                 "files": len(files),
                 "files_ok": sum(1 for f in files if f["status"] == "ok"),
                 "files_failed": sum(1 for f in files if f["status"] == "failed"),
+                "files_skipped": sum(1 for f in files if f["status"] == "skipped"),
                 "documents": result.documents,
                 "chunks": result.chunks,
                 "chunks_new": result.chunks_new,
@@ -176,7 +186,13 @@ def summary_table(report: dict[str, Any]):
     t = Table(title="ingest summary", show_header=False, title_justify="left")
     t.add_column("what", style="bold")
     t.add_column("value")
-    t.add_row("files", f"{c['files_ok']} ok, {c['files_failed']} failed")
+    skipped = [f for f in report["files"] if f["status"] == "skipped"]
+    t.add_row("files", f"{c['files_ok']} ok, {c['files_failed']} failed"
+                       + (f", {len(skipped)} skipped (not a supported format)" if skipped else ""))
+    if skipped:
+        kinds = Counter(Path(f["path"]).suffix.lower() or Path(f["path"]).name for f in skipped)
+        t.add_row("skipped", ", ".join(f"{k} {n}" for k, n in kinds.most_common(8))
+                             + " (listed in ingest/report.json; [ingest] exclude hides them)")
     t.add_row("documents", str(c["documents"]))
     t.add_row("chunks", f"{c['chunks']} ({c['chunks_new']} new, {c['chunks_unchanged']} unchanged, "
                         f"{c['chunks_deleted']} stale deleted); collection holds {c['points']}")

@@ -164,7 +164,8 @@ def _count_rows(st: RunStats) -> list[list[Any]]:
     ing = st.ingest.get("counts", {})
     rows: list[list[Any]] = []
     if ing:
-        rows.append(["ingest", "files ok / failed", f"{ing.get('files_ok', '?')} / {ing.get('files_failed', 0)}"])
+        rows.append(["ingest", "files ok / failed / skipped",
+                     f"{ing.get('files_ok', '?')} / {ing.get('files_failed', 0)} / {ing.get('files_skipped', 0)}"])
         rows.append(["ingest", "documents / chunks", f"{ing.get('documents', '?')} / {ing.get('chunks', '?')}"])
     for reason, n in sorted((st.ingest.get("dropped") or {}).items()):
         rows.append(["ingest", f"chunks dropped: {reason}", n])

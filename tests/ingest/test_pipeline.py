@@ -134,3 +134,47 @@ def test_worker_processes_give_the_same_chunks(tmp_path, embedder):
     assert [f[:2] for f in pooled.failed] == [f[:2] for f in single.failed]
     with open_store(cfg.store, Workdir(tmp_path / "w2")) as a, open_store(cfg.store, Workdir(tmp_path / "w1")) as b:
         assert {c.id for c in a.iter_chunks()} == {c.id for c in b.iter_chunks()}
+
+
+def test_unsupported_files_in_a_folder_are_skipped_not_failed(tmp_path, embedder):
+    docs = _write_docs(tmp_path / "docs")
+    (docs / "style.css").write_text("body { color: red }", encoding="utf-8")
+    (docs / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    wd = Workdir(tmp_path / "w")
+    result = ingest([docs], load_config(None), wd, progress=False)
+    assert result.exit_code == 0 and result.failed == []
+    assert sorted(s[0].rsplit("/", 1)[1] for s in result.skipped) == ["logo.png", "style.css"]
+    report = json.loads(wd.ingest_report.read_text())
+    assert report["counts"]["files_skipped"] == 2 and report["counts"]["files_failed"] == 0
+    assert {f["path"].rsplit("/", 1)[1]: f["status"] for f in report["files"]} == {
+        "guide.md": "ok", "notes.txt": "ok", "logo.png": "skipped", "style.css": "skipped"}
+
+    # the same file named on the command line is something the user asked for: a failure (exit 3)
+    named = ingest([docs / "guide.md", docs / "logo.png"], load_config(None), Workdir(tmp_path / "w2"), progress=False)
+    assert named.exit_code == 3 and [f[1] for f in named.failed] == ["unsupported_format"]
+
+
+def test_reader_process_choice(tmp_path):
+    from groundset.ingest.pipeline import PROCESS_BYTES, reader_processes
+
+    small, big = tmp_path / "a.txt", tmp_path / "b.pdf"
+    small.write_bytes(b"x" * 100)
+    big.write_bytes(b"x" * PROCESS_BYTES)
+    assert reader_processes([small], None) == 0  # a handful of small files: a thread, no process start-up
+    assert reader_processes([small, big], None) == 1  # a megabyte or more: one reader process beside the encoder
+    assert reader_processes([small, big], 0) == 0 and reader_processes([small, big], 3) == 3
+    assert reader_processes([big], 3) == 1  # one file never needs more than one process
+
+
+def test_encoder_gets_the_cores_the_readers_leave_free(tmp_path, embedder, monkeypatch):
+    import groundset.ingest.pipeline as pl
+
+    calls = []
+    embedder.set_threads = calls.append
+    monkeypatch.setattr(pl, "_cores", lambda: 4)
+    monkeypatch.setattr(pl, "PROCESS_BYTES", 1)  # force one reader process even for these small files
+    docs = _write_docs(tmp_path / "docs")
+    result = ingest([docs], load_config(None, {"embed.batch_size": "2"}), Workdir(tmp_path / "w"), progress=False)
+    assert result.exit_code == 0 and result.chunks_new > 0
+    assert calls and set(calls) <= {3, 4}  # 3 while the reader process runs, 4 once reading is over
+    assert calls[-1] == 4

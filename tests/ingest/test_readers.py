@@ -89,7 +89,9 @@ def test_discover_walks_sorted_filters_and_reports(tmp_path):
     files, errors = discover([root, tmp_path / "missing.pdf", root / "a.html"])
     assert [f.relative_to(root).as_posix() for f in files] == ["a.html", "b.md", "sub/c.txt", "sub/draft.md"]
     assert sorted((Path(e.source).name, e.reason) for e in errors) == [
-        ("missing.pdf", "not_found"), ("notes.xyz", "unsupported_format")]
+        ("missing.pdf", "not_found"), ("notes.xyz", "skipped")]
+    _, errors = discover([root / "notes.xyz"])  # named on its own: the user asked for it, so it is a failure
+    assert [e.reason for e in errors] == ["unsupported_format"]
 
     files, errors = discover([root], include=["*.md", "*.txt"], exclude=["sub/draft*"])
     assert [f.name for f in files] == ["b.md", "c.txt"] and errors == []
