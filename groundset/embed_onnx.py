@@ -149,14 +149,31 @@ class OnnxEmbedder:
         self._pad_id = self._enc.token_to_id("[PAD]") or 0
         self.text_limit = self.max_tokens - special_token_count(self._tk)
         self.model_file, self.quantized = self._prepare(quantize)
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or min(os.cpu_count() or 1, 8)
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # don't burn a shared core
-        self._session = ort.InferenceSession(str(self.model_file), opts, providers=["CPUExecutionProvider"])
-        # short texts average fewer tokens, so quantization noise shows more: they run in fp32 (cheap anyway)
-        self._short_session = (ort.InferenceSession(str(self.model_file.with_name("model.onnx")), opts,
-                                                    providers=["CPUExecutionProvider"]) if self.quantized else None)
+        self._sessions: dict[int, tuple] = {}  # threads -> (session, short-text fp32 session or None)
+        self.threads = threads or min(os.cpu_count() or 1, 8)
+        self._session, self._short_session = self._sessions_for(self.threads)
         self.dim = int(self._run(["dimension probe"]).shape[1])
+
+    def _sessions_for(self, threads: int) -> tuple:
+        """The int8 (or fp32) session and the fp32 one for short texts, running on ``threads`` CPU threads."""
+        import onnxruntime as ort
+
+        if threads not in self._sessions:
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = threads
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # don't burn a shared core
+            main = ort.InferenceSession(str(self.model_file), opts, providers=["CPUExecutionProvider"])
+            # short texts average fewer tokens, so quantization noise shows more: they run in fp32 (cheap anyway)
+            short = (ort.InferenceSession(str(self.model_file.with_name("model.onnx")), opts,
+                                          providers=["CPUExecutionProvider"]) if self.quantized else None)
+            self._sessions[threads] = (main, short)
+        return self._sessions[threads]
+
+    def set_threads(self, n: int) -> None:
+        """Run on ``n`` CPU threads from now on (a session per thread count, made on first use: ONNX Runtime fixes
+        a session's threads when it is created). Ingest lowers it while reader processes share the cores."""
+        self.threads = max(1, n)
+        self._session, self._short_session = self._sessions_for(self.threads)
 
     def _json(self, name: str) -> dict:
         f = self.model_dir / name

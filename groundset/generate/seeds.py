@@ -23,7 +23,7 @@ import numpy as np
 
 from groundset.records import Chunk
 
-__all__ = ["usable_seeds", "diverse_order", "round_robin", "kmeans"]
+__all__ = ["usable_seeds", "diverse_order", "round_robin", "by_document", "kmeans"]
 
 _BOILERPLATE = re.compile(
     r"\b(?:all rights reserved|copyright|©|licen[cs]e[ds]? under|terms of (?:use|service)|privacy policy|"
@@ -110,10 +110,12 @@ def round_robin(groups: Sequence[Sequence]) -> list:
     return out
 
 
-def _by_document(chunks: list[Chunk], rng: random.Random) -> list[Chunk]:
-    per_doc: dict[str, list[Chunk]] = defaultdict(list)
-    for c in chunks:
-        per_doc[c.document_id].append(c)
+def by_document(items: Sequence, rng: random.Random) -> list:
+    """Items (chunks, topics: anything with a ``document_id``) shuffled within and across documents, then taken one
+    document at a time in turn, so that no document dominates the start of the order."""
+    per_doc: dict[str, list] = defaultdict(list)
+    for item in items:
+        per_doc[item.document_id].append(item)
     docs = sorted(per_doc)
     rng.shuffle(docs)
     for d in docs:
@@ -128,7 +130,7 @@ def diverse_order(chunks: Sequence[Chunk], vectors: np.ndarray | None, seed: int
         return []
     rng = _rng(seed, task, "order")
     if vectors is None or len(vectors) != len(chunks) or vectors.size == 0:
-        return _by_document(chunks, rng)
+        return by_document(chunks, rng)
     k = max(1, min(64, round(len(chunks) ** 0.5)))
     labels = kmeans(np.asarray(vectors, dtype=np.float32), k, seed=rng.randrange(2**32))
     regions: dict[int, list[Chunk]] = defaultdict(list)
@@ -136,4 +138,4 @@ def diverse_order(chunks: Sequence[Chunk], vectors: np.ndarray | None, seed: int
         regions[int(lab)].append(c)
     order = sorted(regions)
     rng.shuffle(order)
-    return round_robin([_by_document(regions[r], rng) for r in order])
+    return round_robin([by_document(regions[r], rng) for r in order])

@@ -12,7 +12,6 @@ free. Topics are ordered round-robin over documents (seeded), like seed chunks.
 
 from __future__ import annotations
 
-import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Sequence
@@ -20,7 +19,7 @@ from typing import Sequence
 import re
 
 from groundset.generate.checks import _STOP, _WORD
-from groundset.generate.seeds import _rng, round_robin
+from groundset.generate.seeds import _rng, by_document
 from groundset.records import Chunk, content_hash
 
 __all__ = ["Topic", "build_topics", "topic_order"]
@@ -88,12 +87,4 @@ def build_topics(chunks: Sequence[Chunk], chunks_per_topic: int = 3) -> list[Top
 
 def topic_order(topics: Sequence[Topic], seed: int) -> list[Topic]:
     """A seeded order that takes one topic per document in turn."""
-    rng: random.Random = _rng(seed, "textbook", "topics")
-    per_doc: dict[str, list[Topic]] = defaultdict(list)
-    for t in topics:
-        per_doc[t.document_id].append(t)
-    docs = sorted(per_doc)
-    rng.shuffle(docs)
-    for d in docs:
-        rng.shuffle(per_doc[d])
-    return round_robin([per_doc[d] for d in docs])
+    return by_document(topics, _rng(seed, "textbook", "topics"))
