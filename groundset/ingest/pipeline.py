@@ -4,13 +4,13 @@
 >>> result.documents, result.chunks_new, result.exit_code                 # doctest: +SKIP
 (17, 412, 0)
 
-Reading runs beside embedding: in a reader process for inputs of a megabyte or more (``[ingest] workers``; pure-Python
-PDF parsing in a thread would hold the GIL the encoder needs between its kernels: measured, it halved the encoder's
-speed), else in a background thread; chunking and, always, Wikipedia dumps (streamed) run in a background thread. While
-reading goes on, the encoder is given the cores the readers leave free, then all of them. Chunks are embedded in
-buffers sorted by length (less padding), as soon as the reader has nothing new, and upserted in bulk. A chunk whose id (hash of source + text) is already stored is not
-embedded again, so re-ingesting an unchanged corpus encodes nothing; the stale chunks of a changed document are
-deleted after its new ones are stored.
+Reading runs beside embedding: in a reader process for inputs of a megabyte or more (``[ingest] workers``;
+pure-Python PDF parsing in a thread holds the GIL the encoder needs between its kernels: measured, it halved the
+encoder's speed), else in a background thread; chunking, and Wikipedia dumps (streamed), always in a background
+thread. While reading goes on, the encoder gets the cores the readers leave free, then all of them. Chunks are
+embedded in buffers sorted by length (less padding) as soon as the reader has nothing new, and upserted in bulk.
+A chunk whose id (hash of source + text) is already stored is not embedded again, so re-ingesting an unchanged
+corpus encodes nothing; the stale chunks of a changed document are deleted after its new ones are stored.
 """
 
 from __future__ import annotations

@@ -178,3 +178,28 @@ def test_encoder_gets_the_cores_the_readers_leave_free(tmp_path, embedder, monke
     assert result.exit_code == 0 and result.chunks_new > 0
     assert calls and set(calls) <= {3, 4}  # 3 while the reader process runs, 4 once reading is over
     assert calls[-1] == 4
+
+
+def test_a_dead_reader_process_fails_its_file_and_the_rest_is_read_in_thread(tmp_path, embedder, monkeypatch):
+    import concurrent.futures
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    class DeadPool:  # what a reader process killed by the OOM killer (or a segfault in a C parser) looks like
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def submit(self, fn, *args):
+            future = Future()
+            future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+            return future
+
+        def shutdown(self, **kwargs):
+            pass
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", DeadPool)
+    docs = _write_docs(tmp_path / "docs")
+    result = ingest([docs], load_config(None, {"ingest.workers": "1"}), Workdir(tmp_path / "w"), progress=False)
+    assert result.exit_code == 3
+    assert [(f[0].rsplit("/", 1)[1], f[1]) for f in result.failed] == [("guide.md", "reader_crashed")]
+    assert result.documents == 1 and result.chunks_new > 0  # notes.txt, read in the ingest thread instead
