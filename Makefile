@@ -9,8 +9,12 @@ BIN := $(VENV)/bin
 venv:
 	bash scripts/setup-venv.sh
 
+# Exit 3 (partial) is the demo's usual outcome: the bundled 135M model mostly writes answers its sources do not
+# support, and the gate rejecting them is what the demo shows. Anything else non-zero is a real failure.
 demo: venv
-	$(BIN)/groundset --workdir demo-work run --config groundset/demo/groundset.toml
+	@rc=0; $(BIN)/groundset --workdir demo-work run --config groundset/demo/groundset.toml || rc=$$?; \
+	if [ $$rc -eq 3 ]; then echo "demo: finished; exit 3 (partial) is expected with the bundled 135M model, see demo-work/report.html"; \
+	elif [ $$rc -ne 0 ]; then exit $$rc; fi
 
 test: venv
 	$(BIN)/python -m pytest -q -ra
