@@ -227,8 +227,17 @@ def _cached(model: str, device: str, batch_size: int, max_tokens: int | None, ba
     return SentenceTransformerEmbedder(model, device, batch_size, max_tokens, precision)
 
 
+@lru_cache(maxsize=1)
 def cpu_has_bf16_matrix_units() -> bool:
-    """Whether PyTorch sees Intel AMX tiles (bf16 matmuls in hardware); False when it cannot tell."""
+    """Whether the CPU has Intel AMX bf16 tiles: from /proc/cpuinfo on Linux (no torch import), else from PyTorch's
+    own check; False when neither can tell."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return "amx_bf16" in line.split()
+    except OSError:
+        pass
     try:
         import torch
 
@@ -239,6 +248,8 @@ def cpu_has_bf16_matrix_units() -> bool:
 
 def resolve_precision(cfg: EmbedConfig) -> str:
     """'fp32' or 'bf16' for the sentence-transformers backend: 'auto' is bf16 on a CPU with AMX, else fp32."""
+    if cfg.model.startswith("openai:"):
+        return "fp32"  # not ours to choose
     if cfg.precision != "auto":
         return cfg.precision
     return "bf16" if cfg.device == "cpu" and cpu_has_bf16_matrix_units() else "fp32"
