@@ -58,3 +58,14 @@ def test_status_of_an_empty_workdir(tmp_path):
     assert result.exit_code == 0
     info = json.loads(result.output)
     assert info["collections"] == {} and info["samples"] == {} and "ingest" not in info
+
+
+def test_a_folder_with_nothing_we_read_says_so(tmp_path):
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    (pics / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
+    result = _run("-w", "work", "ingest", str(pics), "-q")
+    assert result.exit_code == 1
+    assert "no supported input files found (1 other files skipped)" in result.output
+    report = json.loads((tmp_path / "work" / "ingest" / "report.json").read_text())
+    assert [(f["status"], f["reason"]) for f in report["files"]] == [("skipped", "skipped")]
