@@ -114,7 +114,10 @@ def _pooled(files: list[Path], workers: int, config: Config, chunker: Chunker, o
             try:
                 docs, failure, secs = future.result()
             except BrokenProcessPool:
-                out.put(("failed", str(path), "reader_crashed", "a reader process died on this file (or a neighbour)"))
+                out.put(("failed", str(path), "reader_crashed",
+                         "a reader process died on this file (or a neighbour); the other files are read in this "
+                         "process. From a Python script, guard the call with `if __name__ == '__main__':` (reader "
+                         "processes re-import the script), or set [ingest] workers = 0"))
                 out.put(("file", str(path), 0.0))
                 return [p for p, _ in running] + todo
             for doc in docs:
