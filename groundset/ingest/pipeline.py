@@ -81,7 +81,7 @@ def reader_processes(files: list[Path], workers: int | None) -> int:
     """How many reader processes read ``files`` (Wikipedia dumps excluded): ``[ingest] workers``, or when unset 1
     from ``PROCESS_BYTES`` of input on, else 0 (a thread: no start-up cost for a handful of small files)."""
     if workers is not None:
-        return workers if len(files) > 1 or workers == 0 else min(workers, 1)
+        return min(workers, len(files))  # never more processes than files
     size = 0
     for f in files:
         try:
@@ -172,6 +172,7 @@ class _Writer:
 
     def __init__(self, store, embedder, batch_size: int, on_stored, reading=lambda: False, readers: int = 0):
         self.store, self.embedder, self.batch_size, self.on_stored = store, embedder, batch_size, on_stored
+        # a reader thread takes a core as much as a reader process does: at least one core is the readers'
         self.reading, self.readers, self.cores = reading, max(readers, 1), _cores()
         self._set_threads = getattr(embedder, "set_threads", None)
         self.pending: dict[str, Chunk] = {}

@@ -162,8 +162,8 @@ def test_reader_process_choice(tmp_path):
     big.write_bytes(b"x" * PROCESS_BYTES)
     assert reader_processes([small], None) == 0  # a handful of small files: a thread, no process start-up
     assert reader_processes([small, big], None) == 1  # a megabyte or more: one reader process beside the encoder
-    assert reader_processes([small, big], 0) == 0 and reader_processes([small, big], 3) == 3
-    assert reader_processes([big], 3) == 1  # one file never needs more than one process
+    assert reader_processes([small, big], 0) == 0 and reader_processes([small, big, small], 3) == 3
+    assert reader_processes([small, big], 3) == 2 and reader_processes([big], 3) == 1  # never more than the files
 
 
 def test_encoder_gets_the_cores_the_readers_leave_free(tmp_path, embedder, monkeypatch):
