@@ -33,7 +33,7 @@ __all__ = [
     "stable_uuid",
 ]
 
-TaskName = Literal["qa", "multihop", "conversation", "textbook", "rag"]
+TaskName = Literal["qa", "multihop", "conversation", "textbook", "rag", "backtranslate"]
 
 
 def content_hash(*parts: Any) -> str:
@@ -159,6 +159,9 @@ class Sample(_Record):
     answer: str | None = None
     turns: list[Turn] | None = None
     passage: str | None = None
+    # "corpus": the answer is a verbatim span of contexts[0] (human-written text, grounded by construction: copy
+    # checks do not apply); "model": the LLM wrote it
+    answer_origin: Literal["model", "corpus"] = "model"
     contexts: list[Citation] = Field(default_factory=list)
     attributes: dict[str, Any] = Field(default_factory=dict)
     generation: dict[str, Any] = Field(default_factory=dict)  # model, params, tokens, seed chunk ids

@@ -6,7 +6,7 @@ import click
 
 from groundset.cli import EXIT_PARTIAL, AppContext, pass_app
 
-TASK_NAMES = ("qa", "multihop", "conversation", "textbook", "rag")
+TASK_NAMES = ("qa", "multihop", "conversation", "textbook", "rag", "backtranslate")
 
 
 def _print_summary(result) -> None:

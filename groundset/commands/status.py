@@ -9,7 +9,7 @@ import click
 
 from groundset.cli import pass_app
 
-TASKS = ("qa", "multihop", "conversation", "textbook", "rag")
+TASKS = ("qa", "multihop", "conversation", "textbook", "rag", "backtranslate")
 
 
 def _lines(path) -> int:

@@ -92,6 +92,11 @@ class EvaluateConfig(BaseModel):
     sanity: bool = Field(True, description="reject empty/truncated answers, question == answer, copied chunks, repeats")
     copy_ratio: float = Field(0.9, gt=0, le=1, description="answer covering this share of a chunk verbatim is copied")
 
+    roundtrip_k: int = Field(
+        5, ge=0, le=1000, description="round-trip filter: a question must retrieve its source chunk(s) in the top k "
+        "of the collection (0: off)"
+    )
+
     dedup: bool = Field(True, description="remove exact and near duplicates across the run (best-scoring one stays)")
     dedup_minhash_threshold: float = Field(0.8, gt=0, le=1, description="MinHash Jaccard of questions / answers")
     dedup_num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations")

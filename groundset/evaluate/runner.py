@@ -149,9 +149,12 @@ def _batches(items: list, size: int) -> Iterable[list]:
 
 def evaluate_samples(
     samples: list[Sample], config: Config, llm: Any = None, *, embedder: Any = None,
-    tick: Callable[[str, int, int], None] = lambda step, done, total: None,
+    tick: Callable[[str, int, int], None] = lambda step, done, total: None, retrieve: Any = None,
 ) -> dict[str, Any]:
-    """Run every filter over ``samples`` in place (their ``evaluation`` is replaced); return counters and timings."""
+    """Run every filter over ``samples`` in place (their ``evaluation`` is replaced); return counters and timings.
+
+    ``retrieve`` (``roundtrip.Retrieve``): search the collection for the round-trip filter (None: not checked).
+    """
     cfg = config.evaluate
     info: dict[str, Any] = {"seconds": {}, "judge_errors": 0, "rating_errors": 0}
     for s in samples:
@@ -176,6 +179,13 @@ def evaluate_samples(
                     s.evaluation.reasons.append("contaminated")
                     s.evaluation.details["contamination"] = {"benchmark": hit[0], "overlap": hit[1]}
     info["seconds"]["decontaminate"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    if cfg.roundtrip_k and retrieve is not None:
+        from groundset.evaluate import roundtrip
+
+        info["roundtrip"] = {"k": cfg.roundtrip_k, **roundtrip.apply(samples, retrieve, cfg.roundtrip_k)}
+    info["seconds"]["roundtrip"] = time.perf_counter() - t
 
     t = time.perf_counter()
     judge = load_judge(cfg, embed_cfg=config.embed, llm=llm, llm_cfg=config.llm, embedder=embedder)
@@ -265,6 +275,14 @@ def _ticker(progress: bool) -> tuple[Callable[[str, int, int], None], Callable[[
     return tick, bar.stop
 
 
+def _retriever(config: Config, workdir: Workdir):
+    from contextlib import nullcontext
+
+    from groundset.evaluate.roundtrip import open_retriever
+
+    return open_retriever(config, workdir) if config.evaluate.roundtrip_k else nullcontext(None)
+
+
 def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: bool = True) -> EvaluateResult:
     """Evaluate every sample of ``workdir``; write ``kept``, ``rejected`` and ``summary.json``.
 
@@ -279,7 +297,8 @@ def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: boo
         llm = load_llm(config.llm, workdir, stage="evaluate")
     tick, stop = _ticker(progress)
     try:
-        info = evaluate_samples(samples, config, llm, tick=tick)
+        with _retriever(config, workdir) as retrieve:
+            info = evaluate_samples(samples, config, llm, tick=tick, retrieve=retrieve)
     finally:
         stop()
     seconds = time.perf_counter() - start

@@ -23,7 +23,7 @@ from groundset.records import Sample
 __all__ = ["check", "REASONS"]
 
 REASONS = ("empty", "truncated", "question_equals_answer", "copied_context", "repeated_turns", "repetitive")
-_QA_TASKS = ("qa", "multihop", "rag")
+_QA_TASKS = ("qa", "multihop", "rag", "backtranslate")
 
 
 _NOT_PROSE = re.compile(r"^\s*(?:[-*•+|#>]|\d{1,3}[.)]\s|```)")
@@ -101,7 +101,7 @@ def check(sample: Sample, copy_ratio: float = 0.9) -> list[str]:
     gen_finish = str(sample.generation.get("finish_reason", "")).lower()
     if gen_finish == "length" or any(_truncated(t) for t in texts):
         reasons.append("truncated")
-    if any(_copied(t, chunks, copy_ratio) for t in texts):
+    if sample.answer_origin != "corpus" and any(_copied(t, chunks, copy_ratio) for t in texts):
         reasons.append("copied_context")
     if any(_repetitive(t) for t in texts):
         reasons.append("repetitive")

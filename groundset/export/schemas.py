@@ -40,7 +40,7 @@ __all__ = [
     "QA_TASKS",
 ]
 
-QA_TASKS = ("qa", "multihop", "rag")
+QA_TASKS = ("qa", "multihop", "rag", "backtranslate")
 
 # Column types in a small neutral notation; groundset.export.hf turns them into datasets.Features.
 MESSAGES = "messages"  # list of {"role": string, "content": string}

@@ -34,6 +34,7 @@ __all__ = [
     "ConversationConfig",
     "TextbookConfig",
     "RagConfig",
+    "BacktranslateConfig",
     "TASKS",
     "QUESTION_KINDS",
 ]
@@ -201,6 +202,39 @@ class RagConfig(TaskParams):
         return _check_weights(v)
 
 
+BACKTRANSLATE_STYLES = ("question", "how-to", "why", "imperative")
+
+
+class BacktranslateConfig(TaskParams):
+    """A verbatim passage of a chunk is the answer; the LLM writes the question it answers (short outputs)."""
+
+    temperature: float = Field(0.3, ge=0, le=2)
+    max_tokens: int = Field(48, gt=0, le=32768, description="completion tokens: one question")
+    styles: dict[str, float] = Field(
+        default_factory=lambda: {"question": 3, "how-to": 2, "why": 1, "imperative": 1},
+        description="question style -> relative weight (question, how-to, why, imperative)",
+    )
+    min_words: int = Field(12, ge=1, description="shortest passage (words)")
+    max_words: int = Field(110, ge=5, description="longest passage (words; a passage stops before passing it)")
+    max_sentences: int = Field(6, ge=1, le=20, description="most sentences in a passage")
+
+    @field_validator("styles")
+    @classmethod
+    def _styles(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(BACKTRANSLATE_STYLES))
+        if unknown:
+            raise ValueError(f"unknown style(s) {unknown}: use {', '.join(BACKTRANSLATE_STYLES)}")
+        if any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("weights must be >= 0 with at least one > 0")
+        return v
+
+    @model_validator(mode="after")
+    def _words(self) -> "BacktranslateConfig":
+        if self.min_words > self.max_words:
+            raise ValueError(f"min_words ({self.min_words}) must not exceed max_words ({self.max_words})")
+        return self
+
+
 class GenerateConfig(_Section):
     """What to generate and how much; one sub-table per task."""
 
@@ -222,6 +256,7 @@ class GenerateConfig(_Section):
     conversation: ConversationConfig = Field(default_factory=ConversationConfig)
     textbook: TextbookConfig = Field(default_factory=TextbookConfig)
     rag: RagConfig = Field(default_factory=RagConfig)
+    backtranslate: BacktranslateConfig = Field(default_factory=BacktranslateConfig)
 
     @field_validator("tasks")
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from groundset.errors import BackendError
-from groundset.generate import conversation, multihop, qa, rag, textbook
+from groundset.generate import backtranslate, conversation, multihop, qa, rag, textbook
 from groundset.generate.base import Attempt, Job
 from groundset.generate.checks import Reject
 from groundset.generate.corpus import Corpus
@@ -28,6 +28,8 @@ def make_job(attempt: Attempt, corpus: Corpus, gen: Any, usable: set[str] | None
         return qa.job(attempt)
     if attempt.task == "rag":
         return rag.job(attempt, corpus, cfg)
+    if attempt.task == "backtranslate":
+        return backtranslate.job(attempt, corpus, cfg)
     if attempt.task == "multihop":
         return multihop.job(attempt, corpus, cfg, usable)
     if attempt.task == "conversation":
@@ -76,6 +78,9 @@ def estimate_requests(attempt: Attempt, corpus: Corpus, gen: Any, usable: set[st
     task = attempt.task
     if task in ("qa", "rag"):
         return qa.build_requests(attempt)
+    if task == "backtranslate":
+        passage = backtranslate.passage_of(attempt, cfg)
+        return backtranslate.build_requests(attempt, passage) if passage else []
     if task == "multihop":
         partners = multihop.find_partners(attempt.seeds[0], corpus, cfg, usable)
         return multihop.build_requests(attempt, [attempt.seeds[0], *(c for c, _ in partners)]) if partners else []

@@ -46,6 +46,13 @@ class TaskPlan:
         self.seed = gen.seed
         self.corpus = corpus
         chunks, self.skipped = usable if usable is not None else usable_seeds(corpus.chunks(), gen.min_seed_tokens)
+        if task == "backtranslate":  # only chunks holding a stand-alone prose passage can seed it
+            from groundset.generate.passages import pick_passage
+
+            kept = [c for c in chunks if pick_passage(c.text, self.cfg.min_words, self.cfg.max_words,
+                                                      self.cfg.max_sentences) is not None]
+            self.skipped = self.skipped + Counter(no_passage=len(chunks) - len(kept))
+            chunks = kept
         self.usable_ids = {c.id for c in chunks}
         self.units: list[Chunk] | list[Topic]
         if task == "textbook":
@@ -69,6 +76,9 @@ class TaskPlan:
         if self.task in ("qa", "rag"):
             kinds = sorted(cfg.kinds)
             return {"kind": rng.choices(kinds, weights=[cfg.kinds[k] for k in kinds])[0]}
+        if self.task == "backtranslate":
+            styles = sorted(cfg.styles)
+            return {"style": rng.choices(styles, weights=[cfg.styles[k] for k in styles])[0]}
         if self.task == "conversation":
             asker, answerer = rng.choice(cfg.roles)
             return {

@@ -1,0 +1,137 @@
+"""The backtranslate task: a verbatim passage of the corpus is the answer; the LLM writes the question it answers.
+
+Instruction backtranslation (Li et al. 2023, "Self-Alignment with Instruction Backtranslation"): generating the
+instruction given a human-written answer is easy, even for a small model; the answer is grounded by construction.
+
+>>> reqs = build_requests(attempt)                 # doctest: +SKIP  (one request: the passage, its section path)
+>>> parse([ChatResult(text='{"question": "How do I create a virtual environment?"}')], attempt)  # doctest: +SKIP
+Sample(task='backtranslate', question='How do I create a virtual environment?', answer='To create a virtual …',
+       answer_origin='corpus', attributes={'style': 'how-to', 'passage_start': 120, …}, …)
+
+The passage (``passages.pick_passage``: 1–6 stand-alone sentences of prose inside one section, not code, not a list)
+is chosen before any LLM call; a seed chunk without one is rejected as ``no_passage`` with no call. The style of
+the question comes from a small weighted grid (``[generate.backtranslate] styles``): question, how-to, why,
+imperative. What the gate then checks is the question: the round-trip filter (``evaluate/roundtrip.py``) keeps it
+only if it retrieves its own chunk, and the judge has nothing to doubt in the answer (``Sample.answer_origin``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from groundset.generate.base import Attempt, Job, chat, new_sample, request
+from groundset.generate.checks import Reject, clean_field, off_topic, problem_with_question, read_object
+from groundset.generate.passages import Passage, pick_passage
+from groundset.generate.prompts import dumps, is_demo_copy, quote
+from groundset.llm.base import ChatRequest, ChatResult
+from groundset.records import Sample
+
+__all__ = ["BacktranslateAttributes", "STYLES", "TEMPLATE", "DEMO", "build_requests", "parse", "job", "passage_of",
+           "question_schema"]
+
+STYLES = {
+    "question": "a direct question (What …? Which …? When …?)",
+    "how-to": 'a "How do I …?" or "How does … work?" question',
+    "why": 'a "Why …?" question',
+    "imperative": 'an instruction starting with a verb, such as "Explain …" or "Describe …"',
+}
+
+TEMPLATE = (
+    "{documents}\n\n"
+    "Task: the text above is the answer. Write {style_instruction} that a user could ask, and that this text "
+    "answers.\n"
+    "Rules:\n"
+    "- Name the subject explicitly (the function, module, statement or idea), so the question makes sense on its own.\n"
+    '- Never write "the text", "the passage", "the document" or "the author".\n'
+    "- One sentence, at most 25 words.\n"
+    'Output JSON: {{"question": "..."}}'
+)
+
+DEMO_PASSAGE = (
+    "Barges carry coal and grain along the Rhine, which is why Rhine ports such as Duisburg grew into trading "
+    "centres. Unlike the Danube, which flows east into the Black Sea, the Rhine drains into the North Sea."
+)
+DEMO = {
+    "question": "Into which sea does the Rhine drain, unlike the Danube?",
+    "how-to": "How did river trade on the Rhine make ports like Duisburg grow?",
+    "why": "Why did Rhine ports such as Duisburg grow into trading centres?",
+    "imperative": "Explain how the Rhine differs from the Danube in where it flows.",
+}
+
+
+class BacktranslateAttributes(BaseModel):
+    """What a backtranslate sample records besides question and answer (in ``Sample.attributes``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    style: str = Field(description="question style of the grid: question | how-to | why | imperative")
+    passage_start: int = Field(description="answer == contexts[0].text[passage_start:passage_end]")
+    passage_end: int
+    passage_sentences: int
+    section: list[str] = Field(default_factory=list, description="section path of the passage")
+
+
+def question_schema() -> dict[str, Any]:
+    return {"type": "object", "properties": {"question": {"type": "string"}}, "required": ["question"],
+            "additionalProperties": False}
+
+
+def passage_of(attempt: Attempt, cfg: Any = None) -> Passage | None:
+    """The verbatim passage of the attempt's seed chunk (deterministic), or None."""
+    kw = {} if cfg is None else {"min_words": cfg.min_words, "max_words": cfg.max_words,
+                                 "max_sentences": cfg.max_sentences}
+    return pick_passage(attempt.seeds[0].text, **kw)
+
+
+def build_requests(attempt: Attempt, passage: Passage) -> list[ChatRequest]:
+    """One request: the style's demonstration on a toy passage, then the real passage with its title and section."""
+    style = attempt.controls.get("style", "question")
+    instruction = STYLES.get(style, STYLES["question"])
+    demo_user = TEMPLATE.format(documents=quote("C1", DEMO_PASSAGE, title="Rhine", section=["Trade"]),
+                                style_instruction=instruction)
+    seed = attempt.seeds[0]
+    user = TEMPLATE.format(documents=quote("C1", passage.text, seed.title, seed.section), style_instruction=instruction)
+    demo_reply = dumps({"question": DEMO.get(style, DEMO["question"])})
+    return [request(attempt, chat(user, [(demo_user, demo_reply)]), question_schema())]
+
+
+def _problem(question: str, style: str) -> str | None:
+    reason = problem_with_question(question, require_mark=style != "imperative")
+    if reason:
+        return reason
+    if len(question.split()) > 40:
+        return "too_long"
+    return None
+
+
+def parse(results: list[ChatResult], attempt: Attempt, passage: Passage) -> Sample | Reject:
+    """The Sample of ``attempt``: its question from the LLM, its answer the passage verbatim."""
+    result = results[0]
+    obj = read_object(result, {"question": str}, max_sentences=1)
+    if isinstance(obj, Reject):
+        return obj
+    question = clean_field(obj["question"])
+    style = attempt.controls.get("style", "question")
+    reason = _problem(question, style)
+    if reason:
+        return Reject(reason, result.text, f"question={question!r}")
+    seed = attempt.seeds[0]
+    if question.strip().rstrip("?").lower() in {d.rstrip("?").lower() for d in DEMO.values()} or is_demo_copy(
+            question, seed.text):
+        return Reject("copied_demo", result.text)
+    if off_topic([question], passage.text, 1):
+        return Reject("off_topic", result.text, f"question={question!r}")
+    attrs = BacktranslateAttributes(style=style, passage_start=passage.start, passage_end=passage.end,
+                                    passage_sentences=passage.sentences, section=list(seed.section))
+    return new_sample(attempt, [seed], bool(obj.get("_salvaged")), question=question, answer=passage.text,
+                      answer_origin="corpus", attributes=attrs.model_dump())
+
+
+def job(attempt: Attempt, corpus: Any = None, cfg: Any = None) -> Job:
+    passage = passage_of(attempt, cfg)
+    if passage is None:
+        return Reject("no_passage", "", "the seed chunk has no stand-alone prose passage (code, lists, fragments)")
+    results = yield build_requests(attempt, passage)
+    return parse(results, attempt, passage)
