@@ -12,7 +12,8 @@ True
 A passage is 1–6 consecutive sentences of prose inside one chunk (a chunk never crosses a section boundary except
 after a heading line, which ends a run here), taken verbatim, so ``chunk.text[start:end] == passage``. What is not
 prose ends a run: code and interpreter lines, list items, headings, table rows, lines without a sentence end.
-Sentences that cannot stand alone are left out: one that opens with a pointer back ("This", "It", "However", …),
+Sentences that cannot stand alone are left out: one that opens with a pointer back ("This", "It", "However", …, or
+"this" / "other" / "such" among its first five words: "Looking at this in more detail"),
 one that points at something outside the passage ("the following example", "shown below", "like this:"), and one
 ending with a colon (it introduces code or a list that is not part of the passage).
 """
@@ -38,6 +39,7 @@ _ANAPHOR = re.compile(
     r"following|same)|another|other|both|each of these|one of these)\b",
     re.I,
 )
+_EARLY_POINTER = re.compile(r"^(?:\S+\s+){0,4}?(?:this|these|those|such|other|above|latter|former)\b", re.I)
 _POINTER = re.compile(
     r"\b(?:the following|as follows|shown (?:below|above|here)|(?:see|in) the (?:example|table|figure) (?:below|above)|"
     r"(?:above|below|previous|next) (?:example|section|chapter|code|table|figure)|like this|this example|"
@@ -62,9 +64,9 @@ class Passage:
 
 
 def _is_prose(paragraph: str) -> bool:
-    """One line of running text that ends like a sentence and is mostly letters."""
+    """One line of running text that ends like a sentence (or with a colon) and is mostly letters."""
     p = paragraph.strip()
-    if "\n" in p or not p or not _SENTENCE_END.search(p) or _NOT_PROSE_START.match(p):
+    if "\n" in p or not p or not (_SENTENCE_END.search(p) or p.endswith(":")) or _NOT_PROSE_START.match(p):
         return False
     if " ".join(p.split()) != p or len(p.split()) < 4:
         return False
@@ -106,7 +108,7 @@ def prose_runs(text: str) -> list[list[tuple[int, int, str]]]:
             if _POINTER.search(s) or s.rstrip().endswith(":") or not _SENTENCE_END.search(s):
                 runs.append([])
                 continue
-            if not runs[-1] and _ANAPHOR.match(s):
+            if not runs[-1] and (_ANAPHOR.match(s) or _EARLY_POINTER.match(s)):
                 continue  # a run must not start by pointing back at what came before
             runs[-1].append((start, end, s))
     return [r for r in runs if r]

@@ -8,7 +8,9 @@ Spec: ``local`` (the bundled GGUF), ``local:/path/model.gguf``, ``local:/path/to
 (read from the Hugging Face cache; nothing is downloaded when HF_HUB_OFFLINE=1). The model is loaded lazily, once
 per process, and shared by every ``LocalLLM`` naming it.
 
-Requests are batched ``cfg.batch_size`` at a time with left padding, after sorting by prompt length (less padding).
+Requests are batched ``cfg.batch_size`` at a time after sorting by their token ids, so that requests sharing a prompt
+prefix (a task's system prompt and demonstration) share a batch; ``local_loop.decode`` computes that prefix once
+and drops finished rows from the batch.
 Each row keeps its own sampling parameters and seed (see ``local_decoding``); a request with ``json_schema`` is
 decoded under that schema when ``cfg.local_constrained`` is on, so a 135M model still returns valid JSON.
 transformers and torch are imported only here and in ``local_decoding``.
@@ -132,7 +134,8 @@ class LocalLLM:
             return []
         self._ensure()  # BackendError when the model cannot load: no request could succeed
         prompts = [self.render(r.messages) for r in requests]
-        lengths = [len(self._tok.encode(p, add_special_tokens=False)) for p in prompts]
+        ids = [self._tok.encode(p, add_special_tokens=False) for p in prompts]
+        lengths = [len(x) for x in ids]
         results: list[ChatResult | None] = [None] * len(requests)
         limit = self.context_length()
         for i, n in enumerate(lengths):
@@ -141,14 +144,16 @@ class LocalLLM:
                     error=f"prompt_too_long: {n} tokens, the model takes {limit}; use shorter chunks or another model",
                     finish_reason="error", prompt_tokens=n,
                 )
-        order = sorted((i for i in range(len(requests)) if results[i] is None), key=lambda i: lengths[i])
+        # sorted by token ids: requests sharing a prompt prefix (a task's system prompt and demonstration) land in
+        # the same batch, where that prefix is computed once (local_loop)
+        order = sorted((i for i in range(len(requests)) if results[i] is None), key=lambda i: ids[i])
         bs = self.cfg.batch_size
         for start in range(0, len(order), bs):
             idx = order[start : start + bs]
             reqs = [requests[i] for i in idx]
             reqs = [replace(r, max_tokens=min(r.max_tokens, limit - lengths[i])) for r, i in zip(reqs, idx)]
             try:
-                batch = self._generate(reqs, [prompts[i] for i in idx])
+                batch = self._generate(reqs, [ids[i] for i in idx])
             except Exception as e:  # noqa: BLE001 - one broken batch must not lose the others
                 error = f"backend_error: {type(e).__name__}: {e}"
                 batch = [ChatResult(error=error, finish_reason="error") for _ in idx]
@@ -161,15 +166,13 @@ class LocalLLM:
         self._ensure()
         return int(getattr(self._lm.config, "max_position_embeddings", None) or 2048)
 
-    def _generate(self, reqs: list[ChatRequest], prompts: list[str]) -> list[ChatResult]:
+    def _generate(self, reqs: list[ChatRequest], prompts: list[list[int]]) -> list[ChatResult]:
         import torch
-        from transformers import LogitsProcessorList, StoppingCriteriaList
 
-        from groundset.llm.local_decoding import JsonConstraint, RowSampler, RowState, RowStopper, make_enforcer
+        from groundset.llm.local_decoding import RowState, make_enforcer
+        from groundset.llm.local_loop import decode
 
         tok, lm = self._tok, self._lm
-        enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
-        prompt_len = enc["input_ids"].shape[1]
         rows = []
         for r in reqs:
             enforcer = None
@@ -183,24 +186,18 @@ class LocalLLM:
                          stop=list(r.stop or []), enforcer=enforcer)
             )
         eos = _eos_ids(tok, lm)
-        decode = lambda ids: tok.decode(ids, skip_special_tokens=True)  # noqa: E731
-        processors = LogitsProcessorList([JsonConstraint(rows, prompt_len), RowSampler(rows)])
-        stopper = StoppingCriteriaList([RowStopper(rows, prompt_len, eos, decode)])
+        decode_text = lambda ids: tok.decode(ids, skip_special_tokens=True)  # noqa: E731
         t0 = time.perf_counter()
         with torch.inference_mode():
-            out = lm.generate(
-                **enc, max_new_tokens=max(r.max_tokens for r in reqs), do_sample=False, logits_processor=processors,
-                stopping_criteria=stopper, pad_token_id=tok.pad_token_id, eos_token_id=sorted(eos),
-            )
+            generated, shared = decode(lm, prompts, rows, eos, tok.pad_token_id, decode_text)
         self.stats["seconds"] += time.perf_counter() - t0
+        self.stats["prefix_tokens_reused"] = self.stats.get("prefix_tokens_reused", 0) + shared * (len(reqs) - 1)
         results = []
-        for i, (r, row) in enumerate(zip(reqs, rows)):
-            new = out[i, prompt_len:].tolist()
-            n = row.generated or len(new)
-            new = new[:n]
+        for r, row, new, prompt in zip(reqs, rows, generated, prompts):
+            n = len(new)
             if new and new[-1] in eos:
                 new = new[:-1]
-            text = decode(new)
+            text = decode_text(new)
             for s in r.stop or []:
                 if s in text:
                     text = text[: text.index(s)]
@@ -208,7 +205,7 @@ class LocalLLM:
             results.append(
                 ChatResult(
                     text=text.strip(), finish_reason=row.finish_reason or "length",
-                    prompt_tokens=int(enc["attention_mask"][i].sum()), completion_tokens=n,
+                    prompt_tokens=len(prompt), completion_tokens=n,
                     meta={"constrained": row.enforcer is not None or row.constraint_failed,
                           **({"constraint_failed": True} if row.constraint_failed else {})},
                 )
