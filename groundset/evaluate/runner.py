@@ -283,10 +283,23 @@ def _retriever(config: Config, workdir: Workdir):
     return open_retriever(config, workdir) if config.evaluate.roundtrip_k else nullcontext(None)
 
 
-def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: bool = True) -> EvaluateResult:
+def _cap(samples: list[Sample], keep_at_most: dict[str, int]) -> None:
+    """Kept samples of a task beyond its n (in attempt order) get the reason ``over_n`` (N kept means N kept)."""
+    kept: Counter[str] = Counter()
+    for s in sorted(samples, key=lambda s: (s.generation.get("attempt", 0), s.id)):
+        if s.evaluation.kept and s.task in keep_at_most:
+            kept[s.task] += 1
+            if kept[s.task] > keep_at_most[s.task]:
+                s.evaluation.reasons.append("over_n")
+                s.evaluation.kept = False
+
+
+def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: bool = True,
+             keep_at_most: dict[str, int] | None = None) -> EvaluateResult:
     """Evaluate every sample of ``workdir``; write ``kept``, ``rejected`` and ``summary.json``.
 
     ``llm`` serves the llm judge and the rating; when None and one of them is configured, ``[llm]`` is loaded.
+    ``keep_at_most`` ({task: n}): kept samples beyond n per task are rejected as ``over_n`` (the N-kept loop).
     """
     start = time.perf_counter()
     cfg = config.evaluate
@@ -301,6 +314,8 @@ def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: boo
             info = evaluate_samples(samples, config, llm, tick=tick, retrieve=retrieve)
     finally:
         stop()
+    if keep_at_most:
+        _cap(samples, keep_at_most)
     seconds = time.perf_counter() - start
     _write_jsonl_atomic(workdir.kept, (s for s in samples if s.evaluation.kept))
     _write_jsonl_atomic(workdir.rejected, (s for s in samples if not s.evaluation.kept))

@@ -77,7 +77,7 @@ class BacktranslateAttributes(BaseModel):
 
 
 def question_schema() -> dict[str, Any]:
-    return {"type": "object", "properties": {"question": {"type": "string"}}, "required": ["question"],
+    return {"type": "object", "properties": {"question": {"type": "string", "maxLength": 160}}, "required": ["question"],
             "additionalProperties": False}
 
 
@@ -119,6 +119,8 @@ def parse(results: list[ChatResult], attempt: Attempt, passage: Passage) -> Samp
         return obj
     question = clean_field(obj["question"])
     style = attempt.controls.get("style", "question")
+    if style != "imperative" and "?" in question[:-1]:  # a small model goes on after its question: keep the question
+        question = question[: question.index("?") + 1]
     reason = _problem(question, style)
     if reason:
         return Reject(reason, result.text, f"question={question!r}")

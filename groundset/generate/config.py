@@ -250,6 +250,13 @@ class GenerateConfig(_Section):
     max_attempts: int | None = Field(
         None, ge=1, description="absolute cap on attempts per task (overrides max_attempts_factor; cost control)"
     )
+    rounds: int = Field(
+        6, ge=1, le=100, description="`groundset run`: generate and gate alternate in up to this many rounds, topping "
+        "up until each task has n KEPT samples (1: generate n once, keep what passes)"
+    )
+    budget_tokens: int | None = Field(None, gt=0, description="`run` stops topping up past this many LLM tokens")
+    budget_cost: float | None = Field(None, gt=0, description="…past this cost ([llm] price_*_per_m)")
+    budget_seconds: float | None = Field(None, gt=0, description="…past this many seconds of generate + gate")
     batch_size: int = Field(16, ge=1, le=4096, description="attempts per task sent to the LLM together (all tasks share each call; written per batch)")
     qa: QAConfig = Field(default_factory=QAConfig)
     multihop: MultihopConfig = Field(default_factory=MultihopConfig)
