@@ -20,7 +20,7 @@ Every key has a default; a changed task section changes the sample ids of that t
 
 from __future__ import annotations
 
-from typing import get_args
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -78,6 +78,11 @@ class QAConfig(TaskParams):
 
     temperature: float = Field(0.3, ge=0, le=2)
     max_tokens: int = Field(256, gt=0, le=32768)
+    mode: Literal["model", "answer_first"] = Field(
+        "model", description="model: the LLM writes question and answer | answer_first: an answer span (term, "
+        "identifier, number with unit, entity, definition) is picked from the chunk, the LLM writes only the question, "
+        "and the answer is the span's sentence verbatim (max_tokens 48 is plenty)"
+    )
     kinds: dict[str, float] = Field(
         default_factory=lambda: {"factual": 3, "definition": 1, "explanation": 2, "procedural": 2, "comparison": 1},
         description="question kind -> relative weight (factual, definition, explanation, procedural, comparison)",

@@ -25,7 +25,7 @@ def make_job(attempt: Attempt, corpus: Corpus, gen: Any, usable: set[str] | None
     """The job generator of ``attempt`` (``gen`` = the [generate] config)."""
     cfg = gen.task(attempt.task)
     if attempt.task == "qa":
-        return qa.job(attempt)
+        return qa.job(attempt, corpus, cfg)
     if attempt.task == "rag":
         return rag.job(attempt, corpus, cfg)
     if attempt.task == "backtranslate":
@@ -76,6 +76,11 @@ def estimate_requests(attempt: Attempt, corpus: Corpus, gen: Any, usable: set[st
     """Representative requests of one attempt for a dry run (no LLM call; later conversation turns use fillers)."""
     cfg = gen.task(attempt.task)
     task = attempt.task
+    if task == "qa" and getattr(cfg, "mode", "model") == "answer_first":
+        from groundset.generate import answer_first
+
+        span = answer_first.span_of(attempt)
+        return answer_first.build_requests(attempt, span) if span else []
     if task in ("qa", "rag"):
         return qa.build_requests(attempt)
     if task == "backtranslate":

@@ -55,6 +55,12 @@ class TaskPlan:
                                                       self.cfg.max_sentences) is not None]
             self.skipped = self.skipped + Counter(no_passage=len(chunks) - len(kept))
             chunks = kept
+        elif task == "qa" and getattr(self.cfg, "mode", "model") == "answer_first":  # chunks holding an answer span
+            from groundset.generate.spans import find_spans
+
+            kept = [c for c in chunks if find_spans(c.text, c.title)]
+            self.skipped = self.skipped + Counter(no_span=len(chunks) - len(kept))
+            chunks = kept
         self.usable_ids = {c.id for c in chunks}
         self.units: list[Chunk] | list[Topic]
         if task == "textbook":

@@ -76,5 +76,9 @@ def parse(results: list[ChatResult], attempt: Attempt) -> Sample | Reject:
 
 
 def job(attempt: Attempt, corpus=None, cfg=None) -> Job:
+    if getattr(cfg, "mode", "model") == "answer_first":
+        from groundset.generate import answer_first
+
+        return (yield from answer_first.job(attempt, corpus, cfg))
     results = yield build_requests(attempt)
     return parse(results, attempt)
