@@ -34,6 +34,8 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 from groundset.errors import BackendError
 from groundset.llm.base import ChatRequest, ChatResult
 from groundset.llm.config import LLMConfig
+from groundset.llm.spec import BackendSpec
+from groundset.registry import BACKENDS
 
 __all__ = ["OpenAICompatLLM"]
 
@@ -228,3 +230,7 @@ def _snippet(resp: httpx.Response, limit: int = 300) -> str:
 
 def _approx_tokens(messages: list[dict[str, str]]) -> int:
     return sum(len(m.get("content") or "") for m in messages) // 4 + 4 * len(messages)
+
+
+BACKENDS.register("openai", BackendSpec(load=OpenAICompatLLM, usage="openai:MODEL", needs_model=True,
+                                        description="any OpenAI-compatible server at [llm] base_url"), order=20)

@@ -19,6 +19,8 @@ from typing import Any
 from groundset.errors import BackendError, MissingExtraError
 from groundset.evaluate.config import EvaluateConfig
 from groundset.evaluate.judges.base import Judge, Prepared
+from groundset.evaluate.judges.spec import JudgeSpec
+from groundset.registry import JUDGES
 
 __all__ = ["RagasJudge", "build_metric"]
 
@@ -85,3 +87,11 @@ class RagasJudge(Judge):
             else:
                 out.append(([value] * len(p.claims), ["ragas faithfulness of the whole response"] * len(p.claims)))
         return out
+
+
+def _load(cfg: EvaluateConfig, *, llm_cfg: Any = None, **_: Any) -> RagasJudge:
+    return RagasJudge(cfg, llm_cfg=llm_cfg, concurrency=getattr(llm_cfg, "concurrency", 8))
+
+
+JUDGES.register("ragas", JudgeSpec(load=_load, threshold=0.8, llm_calls=lambda cfg: 3,
+                                   description="ragas faithfulness through the [llm] openai: endpoint"), order=40)
