@@ -91,6 +91,14 @@ class _Handler(BaseHTTPRequestHandler):
         return self._error(HTTPStatus.NOT_FOUND, f"no page {url.path}")
 
     def do_POST(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 < length <= MAX_BODY:
+            self.close_connection = True  # the body (if any) stays unread: this connection cannot be reused
+            return self._error(HTTPStatus.BAD_REQUEST, f"a verdict is a JSON body of 1 to {MAX_BODY} bytes")
+        body = self.rfile.read(length)  # read before any answer, so that a kept-alive connection stays in step
         if not self._host_ok():
             return self._error(HTTPStatus.FORBIDDEN, "unexpected Host header: open the address groundset printed")
         origin = self.headers.get("Origin")
@@ -101,13 +109,7 @@ class _Handler(BaseHTTPRequestHandler):
         if urlsplit(self.path).path != "/api/verdict":
             return self._error(HTTPStatus.NOT_FOUND, f"no endpoint {self.path}")
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if not 0 < length <= MAX_BODY:
-            return self._error(HTTPStatus.BAD_REQUEST, f"a verdict is a JSON body of 1 to {MAX_BODY} bytes")
-        try:
-            payload = json.loads(self.rfile.read(length))
+            payload = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError):
             return self._error(HTTPStatus.BAD_REQUEST, "the body is not JSON")
         try:
@@ -118,6 +120,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(HTTPStatus.BAD_REQUEST, str(e))
         except StaleVerdict as e:
             return self._error(HTTPStatus.CONFLICT, str(e), revision=e.actual)
+        except OSError as e:
+            return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"the verdict was NOT saved: cannot write the journal "
+                               f"({e.strerror or e}); free disk space or fix the workdir's permissions, then retry")
         return self._json(HTTPStatus.OK, verdict.model_dump(mode="json"))
 
 
@@ -130,6 +135,13 @@ class _Server(ThreadingHTTPServer):
         self.session = session
         self.log = log
         self.loopback = address[0] in LOOPBACK_NAMES or address[0].startswith("127.")
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A broken connection or a bug in a handler: logged when asked, never printed by the library."""
+        if self.log is not None:
+            import traceback
+
+            self.log(f"error serving {client_address}: {traceback.format_exc(limit=3)}")
 
     @property
     def url(self) -> str:
