@@ -95,6 +95,16 @@ class Verdict(BaseModel):
         return self
 
 
+def _append_line(path: Path, line: bytes) -> None:
+    """One write of the whole line at the end of the file, then fsync."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class VerdictJournal:
     """The append-only journal of one workdir; safe across threads, tabs and processes (POSIX ``flock``)."""
 
@@ -160,13 +170,7 @@ class VerdictJournal:
             if expect_revision is not None and expect_revision != current:
                 raise StaleVerdict(verdict.sample_id, expect_revision, current)
             written = verdict.model_copy(update={"revision": current + 1, "at": round(time.time(), 3)})
-            line = (written.model_dump_json() + "\n").encode("utf-8")
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
-            try:
-                os.write(fd, line)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            _append_line(self.path, (written.model_dump_json() + "\n").encode("utf-8"))
             self._sync()
         return written
 

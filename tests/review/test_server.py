@@ -189,7 +189,7 @@ def test_a_journal_that_cannot_be_written_answers_500_and_says_nothing_was_saved
     def full(*_a, **_k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(journal.os, "write", full)
+    monkeypatch.setattr(journal, "_append_line", full)
     r = post(http, {"sample_id": "qa-1", "decision": "accepted", "expect_revision": 0})
     assert r.status_code == 500 and "NOT saved" in r.json()["error"] and "No space" in r.json()["error"]
     monkeypatch.undo()
