@@ -99,7 +99,9 @@ def _append_line(path: Path, line: bytes) -> None:
     """One write of the whole line at the end of the file, then fsync."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND)
     try:
-        os.write(fd, line)
+        view = memoryview(line)
+        while view:  # a regular file takes it in one write; loop in case a signal cut it short
+            view = view[os.write(fd, view):]
         os.fsync(fd)
     finally:
         os.close(fd)
