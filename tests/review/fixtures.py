@@ -44,7 +44,7 @@ def conversation(i: int, score: float, kept: bool) -> Sample:
 
 
 def samples() -> tuple[list[Sample], list[Sample]]:
-    """24 samples: kept ones at 0.6-1.0, rejected ones at 0.0-0.6, two rejected before the judge, conversations."""
+    """26 samples: kept ones at 0.6-1.0, rejected ones at 0.0-0.6, two rejected before the judge, conversations."""
     kept = [qa(i, 0.6 + 0.4 * (i % 10) / 10, True) for i in range(12)]
     kept += [conversation(i, 0.9, True) for i in range(2)]
     rejected = [qa(100 + i, 0.06 * i, False) for i in range(8)]
