@@ -109,6 +109,7 @@ class Citation(_Record):
     source: str
     title: str = ""
     section: list[str] = Field(default_factory=list)
+    page: int | None = None  # of the chunk's first block, when the document has pages (PDF)
     text: str
 
     @classmethod
@@ -119,6 +120,7 @@ class Citation(_Record):
             source=chunk.source,
             title=chunk.title,
             section=chunk.section,
+            page=chunk.page,
             text=chunk.text,
         )
 
