@@ -85,8 +85,10 @@ class _Walker:
         rep = self.report
         for (outcome, stats) in outcomes:
             if not hasattr(outcome, "reason"):
-                outcome.generation.update(model=model, calls=stats.calls, prompt_tokens=stats.prompt_tokens,
-                                          completion_tokens=stats.completion_tokens)
+                g = outcome.generation
+                g.model, g.calls, g.prompt_tokens, g.completion_tokens = (
+                    model, stats.calls, stats.prompt_tokens, stats.completion_tokens)
+                g.finish_reason = "length" if stats.hit_max_tokens else "stop"
         self.log.append([(a, o, s) for a, (o, s) in zip(self.pending, outcomes)], model=model)
         errors = 0
         for outcome, stats in outcomes:

@@ -44,9 +44,9 @@ def test_every_task_end_to_end(workdir):
         got = samples(workdir, task)
         assert len(got) == n and len({s.id for s in got}) == n
         for s in got:
-            assert s.task == task and s.generation["model"] == "fake"
+            assert s.task == task and s.generation.model == "fake"
             assert s.contexts and all(c.chunk_id in chunks and c.text == chunks[c.chunk_id].text for c in s.contexts)
-            assert set(s.generation["seed_chunk_ids"]) <= set(chunks)
+            assert set(s.generation.seed_chunk_ids) <= set(chunks)
     conv = samples(workdir, "conversation")[0]
     assert len(conv.turns) == 4 and all(t.chunk_ids for t in conv.turns if t.role == "assistant")
     assert result.tasks["conversation"].llm_calls == 2 * 2 * 2
@@ -61,7 +61,7 @@ def test_seeds_are_spread_and_not_reused(workdir):
     fill_store(config, workdir)
     generate(config, workdir, echo_llm(), progress=False)
     got = samples(workdir, "qa")
-    seeds = [s.generation["seed_chunk_ids"][0] for s in got]
+    seeds = [s.generation.seed_chunk_ids[0] for s in got]
     assert len(set(seeds)) == len(seeds)  # no chunk twice before the corpus is covered
     first4 = {s.contexts[0].document_id for s in got[:4]}
     assert len(first4) >= 3  # the first seeds come from different documents
