@@ -11,6 +11,7 @@ from groundset.errors import StoreError
 from groundset.generate.runner import generate, stage_fingerprint
 from groundset.llm.fake import FakeLLM
 from groundset.records import Sample
+from groundset.stages import record
 from groundset.workdir import Workdir, read_jsonl
 from tests.generate.fakes import BowEmbedder, echo_llm, echo_reply, fill_store
 
@@ -53,7 +54,7 @@ def test_every_task_end_to_end(workdir):
     assert result.llm_calls == len(llm.history) and result.tokens > 0
     summary = json.loads(workdir.generate_summary.read_text())
     assert summary["tasks"]["qa"]["accepted"] == 3 and summary["complete"] is True
-    assert workdir.is_done("generate", stage_fingerprint(config))
+    assert record("generate", config, workdir, result) and workdir.is_done("generate", stage_fingerprint(config))
 
 
 def test_seeds_are_spread_and_not_reused(workdir):
@@ -91,6 +92,7 @@ def test_incomplete_run_says_why_and_is_not_marked_done(workdir):
     assert not result.complete and rep.accepted == 0
     assert rep.attempts == rep.max_attempts == 8  # ceil(2 × 3) + 2
     assert "max_attempts_factor" in rep.note
+    assert not record("generate", config, workdir, result)
     assert not workdir.is_done("generate", stage_fingerprint(config))
 
 
