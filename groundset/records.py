@@ -113,7 +113,7 @@ class Citation(_Record):
     source: str
     title: str = ""
     section: list[str] = Field(default_factory=list)
-    page: int | None = None
+    page: int | None = None  # of the chunk's first block, when the document has pages (PDF)
     index: int | None = None  # Chunk.index: position within the document
     text: str
 

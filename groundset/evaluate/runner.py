@@ -188,11 +188,15 @@ def evaluate_samples(
     info["judge"] = judge.describe()
     todo = [s for s in samples if not s.evaluation.reasons]
     done = 0
-    for batch in _batches(todo, cfg.batch_size):
-        for s, v in zip(batch, judge.score([_judge_input(s) for s in batch])):
-            info["judge_errors"] += _apply_verdict(s, v, judge, cfg)
-        done += len(batch)
-        tick("judge", done, len(todo))
+    try:
+        for batch in _batches(todo, cfg.batch_size):
+            for s, v in zip(batch, judge.score([_judge_input(s) for s in batch])):
+                info["judge_errors"] += _apply_verdict(s, v, judge, cfg)
+            done += len(batch)
+            tick("judge", done, len(todo))
+    finally:
+        if callable(getattr(judge, "close", None)):  # the ragas judge's event loop
+            judge.close()
     info["judge"] = judge.describe()
     info["judged"] = len(todo)
     info["seconds"]["judge"] = time.perf_counter() - t
