@@ -39,8 +39,8 @@ class IngestConfig(_Section):
         "before is stored (embedded Qdrant keeps every point in memory: ~2 KB each)",
     )
     reader_memory_mb: int | None = Field(
-        2048, gt=0,
-        description="address-space limit of each reader process: a file that needs more fails with reason "
+        1536, gt=0,
+        description="memory limit (RLIMIT_DATA) of each reader process: a file that needs more fails with reason "
         "out_of_memory instead of taking the run down (unset: no limit)",
     )
     workers: int | None = Field(

@@ -13,7 +13,8 @@
 
 A file that cannot be read raises :class:`groundset.errors.InputError` with one of these reasons: ``not_found``,
 ``dangling_link``, ``symlink_loop``, ``not_a_regular_file``, ``permission_denied`` (see discover.py),
-``empty_file``, ``too_large`` (over ``[ingest] max_file_mb``), ``unsupported_format``, ``binary_junk``,
+``empty_file``, ``too_large`` (over ``[ingest] max_file_mb``), ``zip_bomb`` (a .docx / .epub that expands past
+it, more than 100x), ``unsupported_format``, ``binary_junk``,
 ``corrupt_pdf``, ``encrypted_pdf``, ``unreadable_encoding``, ``truncated_bz2``, ``corrupt_bz2``, ``malformed_xml``,
 ``no_text`` (nothing left after cleaning), ``partition_failed``.
 
@@ -98,8 +99,10 @@ def read_path(path: Path, cfg: IngestConfig) -> Iterator[Document]:
     if streams(path):
         yield from _read_segments(path, cfg, fmt)
         return
-    if fmt in ("epub", "docx") and not zipfile.is_zipfile(path):
-        raise _not_a_container(path, fmt)
+    if fmt in ("epub", "docx"):
+        if not zipfile.is_zipfile(path):
+            raise _not_a_container(path, fmt)
+        _check_expanded_size(path, cfg)
     reader = {"pdf": _read_pdf, "html": _read_html, "epub": _read_epub, "docx": _read_docx,
               "markdown": _read_markdown, "text": _read_text}[fmt]
     try:
@@ -113,6 +116,23 @@ def read_path(path: Path, cfg: IngestConfig) -> Iterator[Document]:
         hint = " (a scanned PDF has no text layer: try [ingest] pdf_strategy = \"ocr_only\")" if fmt == "pdf" else ""
         raise InputError(source, "no_text", f"nothing readable was left after cleaning{hint}")
     yield Document.make(source, title or path.stem, blocks, format=fmt, **metadata)
+
+
+def _check_expanded_size(path: Path, cfg: IngestConfig) -> None:
+    """A .docx / .epub is a zip: what it expands to must fit ``[ingest] max_file_mb`` too (zip bombs)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise InputError(str(path), "partition_failed", f"a damaged zip container ({e})"[:300]) from e
+    expanded = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if expanded > cfg.max_file_mb * 1e6:
+        bomb = expanded / packed > 100
+        raise InputError(str(path), "zip_bomb" if bomb else "too_large",
+                         f"it expands to {expanded / 1e6:,.0f} MB ({expanded / packed:,.0f}x its size), over [ingest] "
+                         f"max_file_mb = {cfg.max_file_mb:g}" + ("; a zip bomb or a damaged file" if bomb else
+                                                                  "; raise the limit or split the file"))
 
 
 def _head(path: Path, n: int = 8192) -> bytes:
@@ -174,11 +194,19 @@ def _pdf_info(path: Path) -> dict[str, Any]:
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = pypdf.PdfReader(str(path), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):  # an owner password alone does not stop reading
+            raise InputError(str(path), "encrypted_pdf", "the PDF is protected by a password: decrypt it first, e.g. "
+                             "`qpdf --decrypt --password=PASSWORD in.pdf out.pdf`, and ingest the copy")
         pages = len(reader.pages)
         meta = reader.metadata or {}
         title = str(meta.get("/Title") or "").strip()
         author = str(meta.get("/Author") or "").strip()
+    except InputError:
+        raise
     except Exception as e:  # pypdf raises PdfReadError, ValueError, KeyError... on broken files
+        if type(e).__name__ in ("FileNotDecryptedError", "DependencyError"):  # e.g. AES without `cryptography`
+            raise InputError(str(path), "encrypted_pdf", f"the PDF is encrypted and cannot be opened ({e}): decrypt it "
+                             "first, e.g. `qpdf --decrypt in.pdf out.pdf`") from e
         raise InputError(str(path), "corrupt_pdf", f"the PDF cannot be parsed ({type(e).__name__}: {e})"[:300]) from e
     if pages == 0:
         raise InputError(str(path), "corrupt_pdf", "the PDF has no pages")
