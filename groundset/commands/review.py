@@ -68,6 +68,9 @@ def echo_calibration(out: dict) -> None:
     click.echo(f"judge {name}: {out['rows']} reviewed rows ({best['supported']} supported, {best['unsupported']} "
                f"not) from {out['verdicts']} verdicts; not used: {excluded}")
     click.echo(f"AUC {best['auc']} (95% CI {_ci(best['ci95']['auc'])})")
+    if out["weighting"] == "strata":
+        click.echo(f"figures weighted back from the stratified review queue to all evaluated samples (effective "
+                   f"rows {out['effective_rows']}; --unweighted: the reviewed rows as they are)")
     click.echo(f"{'threshold':>22} {'precision':>17} {'recall':>17} {'F1':>17} {'unsup.caught':>17} {'bal.acc':>17}")
     for label, m in (("configured", conf), ("best (bal. accuracy)", best)):
         cells = " ".join(f"{_cell(m[k], m['ci95'][k]):>17}"
