@@ -100,6 +100,8 @@ def calibrate_command(app: AppContext, labelled: Path | None, from_review: bool,
 
     'Positive' means supported: precision = share of kept responses that are supported, recall = share of
     supported responses kept; 'unsupported caught' = share of unsupported responses rejected.
+
+    With --from-review the labels are the verdicts of `groundset review` on the stored scores, with 95% intervals.
     """
     from groundset.evaluate.calibrate import calibrate, read_labelled
     from groundset.evaluate.judges import load_judge
