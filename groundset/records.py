@@ -18,7 +18,7 @@ import json
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "Block",
@@ -28,13 +28,9 @@ __all__ = [
     "Turn",
     "Evaluation",
     "Sample",
-    "TaskName",
     "content_hash",
     "stable_uuid",
 ]
-
-TaskName = Literal["qa", "multihop", "conversation", "textbook", "rag"]
-
 
 def content_hash(*parts: Any) -> str:
     """sha256 hex digest of the parts (strings as-is, anything else as canonical JSON)."""
@@ -156,7 +152,7 @@ class Sample(_Record):
     """
 
     id: str
-    task: TaskName
+    task: str  # a name of groundset.registry.TASKS
     question: str | None = None
     answer: str | None = None
     turns: list[Turn] | None = None
@@ -165,6 +161,15 @@ class Sample(_Record):
     attributes: dict[str, Any] = Field(default_factory=dict)
     generation: dict[str, Any] = Field(default_factory=dict)  # model, params, tokens, seed chunk ids
     evaluation: Evaluation = Field(default_factory=Evaluation)
+
+    @field_validator("task")
+    @classmethod
+    def _registered_task(cls, v: str) -> str:
+        from groundset.registry import TASKS
+
+        if v not in TASKS:
+            raise ValueError(TASKS.unknown_message(v))
+        return v
 
     @staticmethod
     def make_id(task: str, seed_chunk_ids: list[str], params: dict[str, Any], index: int) -> str:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from groundset.cli import EXIT_PARTIAL, AppContext, pass_app
+from groundset.cli import EXIT_PARTIAL, AppContext, RegistryChoice, pass_app
 
-JUDGES = ("default", "nli", "llm", "ragas")
+JUDGES = RegistryChoice("groundset.registry:JUDGES")
 
 
 def _print_summary(result, workdir) -> None:
@@ -36,7 +36,7 @@ def _print_summary(result, workdir) -> None:
 
 
 @click.group("evaluate", invoke_without_command=True)
-@click.option("--judge", type=click.Choice(JUDGES), default=None, help="Grounding judge [default: [evaluate] judge].")
+@click.option("--judge", type=JUDGES, default=None, help="Grounding judge [default: [evaluate] judge].")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None,
               help="Adherence threshold of the chosen judge [default: [evaluate] thresholds].")
 @click.option("--decontaminate", "decontaminate", multiple=True, type=click.Path(exists=True),
@@ -87,7 +87,7 @@ def command(ctx: click.Context, judge: str | None, threshold: float | None, deco
               help="--from-review: what an edited sample counts as.")
 @click.option("--unweighted", is_flag=True,
               help="--from-review: figures of the reviewed rows as they are, not weighted back to the evaluated set.")
-@click.option("--judge", type=click.Choice(JUDGES), default=None, help="Judge to calibrate [default: [evaluate] judge].")
+@click.option("--judge", type=JUDGES, default=None, help="Judge to calibrate [default: [evaluate] judge].")
 @click.option("--split", default=None, help="Use only rows whose 'split' field has this value (e.g. test).")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--llm", "llm_spec", default=None, metavar="SPEC", help="LLM for the llm judge.")
@@ -122,7 +122,9 @@ def calibrate_command(app: AppContext, labelled: Path | None, from_review: bool,
         if not rows:
             raise click.ClickException(f"no rows with split = {split!r} in {labelled}")
     llm = None
-    if config.evaluate.judge == "llm":
+    from groundset.registry import JUDGES
+
+    if JUDGES.get(config.evaluate.judge).needs_llm:
         from groundset.llm import load_llm
 
         llm = load_llm(config.llm, app.workspace(), stage="evaluate")

@@ -19,10 +19,10 @@ from groundset.config import Config
 from groundset.errors import GroundsetError
 from groundset.export import hf
 from groundset.export.card import CardInputs, render_card
-from groundset.export.dpo import build_pairs
 from groundset.export.schemas import SchemaRows, build_rows
 from groundset.export.splits import split_by_document
 from groundset.export.stats import collect, iter_samples
+from groundset.registry import SCHEMAS
 from groundset.review.apply import ReviewApplied, add_review_columns, review_card_section, review_for_export
 from groundset.workdir import Workdir
 
@@ -31,16 +31,6 @@ __all__ = ["ExportResult", "NothingKeptError", "export", "export_rows", "output_
 
 class NothingKeptError(GroundsetError):
     """The gate rejected every evaluated sample: the pipeline worked, but there is no row to export."""
-
-_SCHEMA_TASK_HINT = {
-    "qa": "qa, multihop or rag",
-    "ragas": "qa, multihop or rag",
-    "dpo": "qa, multihop or rag",
-    "conversation": "conversation",
-    "textbook": "textbook",
-    "sft": "any",
-}
-
 
 @dataclass
 class ExportResult:
@@ -97,14 +87,9 @@ def _schema_rows(config: Config, workdir: Workdir, review: ReviewApplied) -> Sch
             f"no sample reached the evaluate stage: generate accepted none (see {workdir.samples_dir}/*.rejects.jsonl "
             "for why, or `groundset report`); use a stronger [llm] spec or raise [generate] max_attempts_factor"
         )
-    if ex.schema_ == "dpo":
-        return build_pairs(
-            kept,
-            list(iter_samples(workdir.rejected)),
-            reject_reasons=ex.dpo_reject_reasons,
-            include_context=ex.include_context,
-            system_prompt=ex.system_prompt,
-        )
+    spec = SCHEMAS.get(ex.schema_)
+    if spec.build is not None:
+        return spec.build(kept, list(iter_samples(workdir.rejected)) if spec.needs_rejected else [], ex)
     return build_rows(ex.schema_, kept, include_context=ex.include_context, system_prompt=ex.system_prompt)
 
 
@@ -115,10 +100,9 @@ def export(config: Config, workdir: Workdir, *, push: bool = True) -> ExportResu
     built = export_rows(config, workdir, review)
     if not built.rows:
         why = ", ".join(f"{k} {v}" for k, v in built.skipped.most_common()) or "no samples"
-        hint = (
-            "DPO needs a kept and a gate-rejected answer to the same question, or a gate-trimmed answer"
-            if ex.schema_ == "dpo"
-            else f"the {ex.schema_} schema takes {_SCHEMA_TASK_HINT[ex.schema_]} samples: add that task to "
+        spec = SCHEMAS.get(ex.schema_)
+        hint = spec.empty_hint or (
+            f"the {ex.schema_} schema takes {spec.takes()} samples: add that task to "
             "[generate] tasks or choose another --schema"
         )
         raise GroundsetError(f"schema {ex.schema_}: no rows to export ({why}); {hint}")
