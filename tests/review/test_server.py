@@ -214,3 +214,11 @@ def test_cli_task_choices_come_from_the_registry(tmp_path):
     evaluated_workdir(tmp_path / "w")
     r = CliRunner().invoke(cli, ["--workdir", str(tmp_path / "w"), "review", "--task", "nonsense"])
     assert r.exit_code == 2 and "nonsense" in r.output
+
+
+def test_bodies_that_are_empty_or_too_large_are_refused(http):
+    empty = http.post("/api/verdict", content=b"", headers={"Content-Type": "application/json"})
+    assert empty.status_code == 400 and "JSON body of 1 to" in empty.json()["error"]
+    huge = http.post("/api/verdict", content=b"{" + b" " * (1 << 20) + b"}", headers={"Content-Type": "application/json"})
+    assert huge.status_code == 400
+    assert http.get("/api/state").status_code == 200  # the server (and a new connection) carries on
