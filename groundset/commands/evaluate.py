@@ -64,6 +64,7 @@ def command(ctx: click.Context, judge: str | None, threshold: float | None, deco
         return
     app: AppContext = ctx.find_object(AppContext)
     from groundset.evaluate.runner import evaluate
+    from groundset.stages import record
 
     config = app.config(evaluate__judge=judge, evaluate__rating=rating, evaluate__dedup=dedup, llm__spec=llm_spec)
     if decontaminate:
@@ -72,6 +73,7 @@ def command(ctx: click.Context, judge: str | None, threshold: float | None, deco
         config.evaluate.thresholds = {**config.evaluate.thresholds, config.evaluate.judge: threshold}
     workdir = app.workspace()
     result = evaluate(config, workdir, progress=not no_progress)
+    record("evaluate", config, workdir, result)
     _print_summary(result, workdir)
     if not result.complete:
         raise SystemExit(EXIT_PARTIAL)

@@ -11,6 +11,7 @@ with no rows raises an error that says why and what to change, instead of writin
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,11 +130,21 @@ def export(config: Config, workdir: Workdir, *, push: bool = True) -> ExportResu
         dataset_info=hf.dataset_info_yaml(built.columns),
         extra_sections=[review_card_section(review, built.rows)],
     )
-    result.files = hf.write_dataset(splits, built.columns, ex.format, result.out, render_card(inputs))
+    datasets = hf.to_datasets(splits, built.columns)  # rows → Arrow once, for every layout written below
+    result.files = hf.write_dataset(splits, built.columns, ex.format, result.out, render_card(inputs), datasets=datasets)
     if push and ex.push_to_hub:
-        inputs.fmt = "parquet"
-        inputs.configs_yaml = hf.data_files_yaml("parquet", list(splits))
-        result.pushed = hf.push_folder(
-            splits, built.columns, render_card(inputs), ex.push_to_hub, private=ex.private
-        )
+        result.pushed = _push(splits, built.columns, datasets, inputs, result.out, ex)
     return result
+
+
+def _push(splits, columns, datasets, inputs: CardInputs, out: Path, ex) -> str:
+    """The Hub takes the parquet layout: a parquet export is pushed as written (one write, one card); another format
+    gets a parquet copy of the same tables, with the card of that layout, staged in a temporary directory."""
+    if ex.format == "parquet":
+        return hf.push_folder(out, ex.push_to_hub, private=ex.private)
+    inputs.fmt = "parquet"
+    inputs.configs_yaml = hf.data_files_yaml("parquet", list(splits))
+    with tempfile.TemporaryDirectory(prefix="groundset-push-") as tmp:
+        folder = Path(tmp) / "dataset"
+        hf.write_dataset(splits, columns, "parquet", folder, render_card(inputs), datasets=datasets)
+        return hf.push_folder(folder, ex.push_to_hub, private=ex.private)
