@@ -84,6 +84,11 @@ class KeptResult:
     def complete(self) -> bool:
         return all(t.complete for t in self.tasks.values())
 
+    @property
+    def accepted(self) -> dict[str, int]:
+        """Kept samples per task (what ``stages.record`` keeps for the generate stage)."""
+        return {name: t.kept for name, t in self.tasks.items()}
+
     def to_dict(self) -> dict[str, Any]:
         return {"complete": self.complete, "tokens": self.tokens, "cost": round(self.cost, 6),
                 "seconds": round(self.seconds, 2), "tasks": {k: t.to_dict() for k, t in self.tasks.items()},

@@ -7,7 +7,7 @@
 
 The question is embedded with the collection's own embedding model and searched in the collection. The sample is
 kept only if every source chunk ranks in the top ``k`` (qa, backtranslate: the seed chunk; multihop: every cited
-chunk; rag: the gold chunk, not the distractors). A generic question ("What is the purpose of this?") retrieves
+chunk; rag: the gold chunk, not the distractors — ``Attributes.reference_chunk_ids``). A generic question ("What is the purpose of this?") retrieves
 anything but its own chunk and fails by construction. The rank is recorded on every checked sample
 (``scores["roundtrip_rank"]``: the worst rank over its source chunks, searched to depth ``4 × k``; absent when a
 source was not found that deep); a failure adds the reason ``round_trip``. Samples without a question
@@ -34,9 +34,11 @@ def source_ids(sample: Sample) -> list[str]:
     """The chunks a sample's question must retrieve (empty: the sample is not checked)."""
     if not sample.question or sample.turns is not None or sample.passage is not None:
         return []
-    if sample.task == "rag":  # contexts hold the distractors too; the gold chunk is the seed
-        return list(sample.generation.get("seed_chunk_ids") or [])[:1]
-    return [c.chunk_id for c in sample.contexts]
+    try:
+        gold = sample.attrs().reference_chunk_ids()  # rag: the gold chunk, not the distractors
+    except Exception:  # noqa: BLE001 - attributes of another version: check every context
+        gold = None
+    return list(gold) if gold is not None else [c.chunk_id for c in sample.contexts]
 
 
 def apply(samples: list[Sample], retrieve: Retrieve, k: int = 5, batch: int = 64) -> dict[str, int]:

@@ -38,10 +38,23 @@ from groundset.workdir import Workdir, read_jsonl, write_json_atomic
 __all__ = ["evaluate", "EvaluateResult", "stage_fingerprint", "read_samples", "evaluate_samples"]
 
 
+def _judge_spec(cfg: Any):
+    from groundset.registry import JUDGES
+
+    return JUDGES.get(cfg.judge)
+
+
+def _resolved(config: Config) -> Config:
+    from groundset.evaluate.judges.auto import resolve
+
+    return resolve(config)
+
+
 def stage_fingerprint(config: Config) -> str:
     """What the stage's output depends on in the config (the LLM only when a judge or the rating uses it)."""
+    config = _resolved(config)  # judge "auto": what it stands for now (a newly cached verifier model changes it)
     sections = ["evaluate", "embed"]
-    if config.evaluate.judge in ("llm", "ragas") or config.evaluate.rating:
+    if _judge_spec(config.evaluate).uses_llm(config.evaluate) or config.evaluate.rating:
         sections.append("llm")
     return config.fingerprint(*sections)
 
@@ -149,12 +162,14 @@ def _batches(items: list, size: int) -> Iterable[list]:
 
 def evaluate_samples(
     samples: list[Sample], config: Config, llm: Any = None, *, embedder: Any = None,
-    tick: Callable[[str, int, int], None] = lambda step, done, total: None, retrieve: Any = None,
+    tick: Callable[[str, int, int], None] = lambda step, done, total: None, workdir: Workdir | None = None,
+    retrieve: Any = None,
 ) -> dict[str, Any]:
     """Run every filter over ``samples`` in place (their ``evaluation`` is replaced); return counters and timings.
 
     ``retrieve`` (``roundtrip.Retrieve``): search the collection for the round-trip filter (None: not checked).
     """
+    config = _resolved(config)
     cfg = config.evaluate
     info: dict[str, Any] = {"seconds": {}, "judge_errors": 0, "rating_errors": 0}
     for s in samples:
@@ -188,16 +203,22 @@ def evaluate_samples(
     info["seconds"]["roundtrip"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    judge = load_judge(cfg, embed_cfg=config.embed, llm=llm, llm_cfg=config.llm, embedder=embedder)
+    judge = load_judge(cfg, embed_cfg=config.embed, llm=llm, llm_cfg=config.llm, embedder=embedder, workdir=workdir)
     info["judge"] = judge.describe()
     todo = [s for s in samples if not s.evaluation.reasons]
     done = 0
-    for batch in _batches(todo, cfg.batch_size):
-        for s, v in zip(batch, judge.score([_judge_input(s) for s in batch])):
-            info["judge_errors"] += _apply_verdict(s, v, judge, cfg)
-        done += len(batch)
-        tick("judge", done, len(todo))
+    try:
+        for batch in _batches(todo, cfg.batch_size):
+            for s, v in zip(batch, judge.score([_judge_input(s) for s in batch])):
+                info["judge_errors"] += _apply_verdict(s, v, judge, cfg)
+            done += len(batch)
+            tick("judge", done, len(todo))
+    finally:
+        if callable(getattr(judge, "close", None)):  # the ragas judge's event loop
+            judge.close()
     info["judge"] = judge.describe()
+    if cfg._auto_reason:
+        info["judge"]["chosen_by"] = f"auto: {cfg._auto_reason}"
     info["judged"] = len(todo)
     info["seconds"]["judge"] = time.perf_counter() - t
 
@@ -286,7 +307,7 @@ def _retriever(config: Config, workdir: Workdir):
 def _cap(samples: list[Sample], keep_at_most: dict[str, int]) -> None:
     """Kept samples of a task beyond its n (in attempt order) get the reason ``over_n`` (N kept means N kept)."""
     kept: Counter[str] = Counter()
-    for s in sorted(samples, key=lambda s: (s.generation.get("attempt", 0), s.id)):
+    for s in sorted(samples, key=lambda s: (s.generation.attempt or 0, s.id)):
         if s.evaluation.kept and s.task in keep_at_most:
             kept[s.task] += 1
             if kept[s.task] > keep_at_most[s.task]:
@@ -302,16 +323,17 @@ def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: boo
     ``keep_at_most`` ({task: n}): kept samples beyond n per task are rejected as ``over_n`` (the N-kept loop).
     """
     start = time.perf_counter()
+    config = _resolved(config)
     cfg = config.evaluate
     samples, input_stats = read_samples(workdir)
-    if llm is None and (cfg.judge == "llm" or cfg.rating):
+    if llm is None and (_judge_spec(cfg).needs_llm or cfg.rating):
         from groundset.llm import load_llm
 
         llm = load_llm(config.llm, workdir, stage="evaluate")
     tick, stop = _ticker(progress)
     try:
         with _retriever(config, workdir) as retrieve:
-            info = evaluate_samples(samples, config, llm, tick=tick, retrieve=retrieve)
+            info = evaluate_samples(samples, config, llm, tick=tick, workdir=workdir, retrieve=retrieve)
     finally:
         stop()
     if keep_at_most:

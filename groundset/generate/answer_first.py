@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from groundset.generate import spans as spans_mod
 from groundset.generate.base import Attempt, Job, new_sample, request
 from groundset.generate.checks import Reject, clean_field, off_topic, problem_with_question, read_object
@@ -25,7 +23,7 @@ from groundset.generate.prompts import dumps, is_demo_copy, quote
 from groundset.llm.base import ChatRequest, ChatResult
 from groundset.records import Sample
 
-__all__ = ["AnswerFirstAttributes", "span_of", "build_requests", "parse", "job", "TEMPLATE"]
+__all__ = ["span_of", "build_requests", "parse", "job", "TEMPLATE"]
 
 SYSTEM = (
     "You write questions for a Q&A dataset. A text from a document is given between <document> and </document>: it "
@@ -41,19 +39,6 @@ TEMPLATE = (
 _DEMO_TEXT = ("The Rhine is a river in Europe. It begins in the Swiss Alps and flows north for about 1,230 kilometres "
               "to the North Sea.")
 _DEMO = ("1,230 kilometres", "How far does the Rhine flow from the Swiss Alps to the North Sea?")
-
-
-class AnswerFirstAttributes(BaseModel):
-    """What an answer-first qa sample records in ``Sample.attributes``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    mode: str = "answer_first"
-    kind: str  # the span kind, standing for the question kind
-    span: str
-    span_kind: str
-    answer_start: int  # answer == contexts[0].text[answer_start:answer_end]
-    answer_end: int
 
 
 def span_of(attempt: Attempt) -> spans_mod.Span | None:
@@ -102,8 +87,10 @@ def parse(results: list[ChatResult], attempt: Attempt, span: spans_mod.Span) -> 
         return Reject("answer_in_question", result.text, f"question={question!r} span={span.text!r}")
     if off_topic([question], span.sentence, 1):
         return Reject("off_topic", result.text, f"question={question!r}")
-    attrs = AnswerFirstAttributes(kind=span.kind, span=span.text, span_kind=span.kind, answer_start=span.start,
-                                  answer_end=span.end)
+    from groundset.generate.qa import QAAttributes
+
+    attrs = QAAttributes(kind=span.kind, mode="answer_first", span=span.text, span_kind=span.kind,
+                         answer_start=span.start, answer_end=span.end)
     return new_sample(attempt, [seed], bool(obj.get("_salvaged")), question=question, answer=span.sentence,
                       answer_origin="corpus", attributes=attrs.model_dump())
 

@@ -19,16 +19,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, field_validator, model_validator
 
 from groundset.generate.base import Attempt, Job, new_sample, request
 from groundset.generate.checks import Reject, clean_field, off_topic, problem_with_question, read_object
+from groundset.generate.config import TaskParams
+from groundset.generate.seeds import _rng
+from groundset.generate.task import Task
 from groundset.generate.passages import Passage, pick_passage
 from groundset.generate.prompts import dumps, is_demo_copy, quote
 from groundset.llm.base import ChatRequest, ChatResult
-from groundset.records import Sample
+from groundset.records import Attributes, Sample
+from groundset.registry import TASKS
 
-__all__ = ["BacktranslateAttributes", "STYLES", "TEMPLATE", "DEMO", "build_requests", "parse", "job", "passage_of",
+__all__ = ["BacktranslateConfig", "BacktranslateAttributes", "STYLES", "TEMPLATE", "DEMO", "build_requests", "parse", "job", "passage_of",
            "question_schema"]
 
 STYLES = {
@@ -64,10 +68,38 @@ DEMO = {
 }
 
 
-class BacktranslateAttributes(BaseModel):
-    """What a backtranslate sample records besides question and answer (in ``Sample.attributes``)."""
+class BacktranslateConfig(TaskParams):
+    """A verbatim passage of a chunk is the answer; the LLM writes the question it answers (short outputs)."""
 
-    model_config = ConfigDict(extra="forbid")
+    temperature: float = Field(0.3, ge=0, le=2)
+    max_tokens: int = Field(48, gt=0, le=32768, description="completion tokens: one question")
+    styles: dict[str, float] = Field(
+        default_factory=lambda: {"question": 3, "how-to": 2, "why": 1, "imperative": 1},
+        description="question style -> relative weight (question, how-to, why, imperative)",
+    )
+    min_words: int = Field(12, ge=1, description="shortest passage (words)")
+    max_words: int = Field(110, ge=5, description="longest passage (words; a passage stops before passing it)")
+    max_sentences: int = Field(6, ge=1, le=20, description="most sentences in a passage")
+
+    @field_validator("styles")
+    @classmethod
+    def _styles(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(STYLES))
+        if unknown:
+            raise ValueError(f"unknown style(s) {unknown}: use {', '.join(STYLES)}")
+        if any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("weights must be >= 0 with at least one > 0")
+        return v
+
+    @model_validator(mode="after")
+    def _words(self) -> "BacktranslateConfig":
+        if self.min_words > self.max_words:
+            raise ValueError(f"min_words ({self.min_words}) must not exceed max_words ({self.max_words})")
+        return self
+
+
+class BacktranslateAttributes(Attributes):
+    """What a backtranslate sample records besides question and answer (in ``Sample.attributes``)."""
 
     style: str = Field(description="question style of the grid: question | how-to | why | imperative")
     passage_start: int = Field(description="answer == contexts[0].text[passage_start:passage_end]")
@@ -142,3 +174,27 @@ def job(attempt: Attempt, corpus: Any = None, cfg: Any = None) -> Job:
         return Reject("no_passage", "", "the seed chunk has no stand-alone prose passage (code, lists, fragments)")
     results = yield build_requests(attempt, passage)
     return parse(results, attempt, passage)
+
+
+def estimate(attempt: Attempt, corpus: Any = None, cfg: Any = None, usable: Any = None) -> list[ChatRequest]:
+    """The dry run's requests: the real one (none for a chunk without a passage)."""
+    passage = passage_of(attempt, cfg)
+    return build_requests(attempt, passage) if passage else []
+
+
+def style_controls(task: str, cfg: Any, seed: int, index: int) -> dict[str, Any]:
+    """A question style drawn by the ``styles`` weights."""
+    rng = _rng(seed, task, "controls", index)
+    styles = sorted(cfg.styles)
+    return {"style": rng.choices(styles, weights=[cfg.styles[k] for k in styles])[0]}
+
+
+def passage_filter(chunk: Any, cfg: Any) -> str | None:
+    """Only chunks holding a stand-alone prose passage seed the task."""
+    return None if pick_passage(chunk.text, cfg.min_words, cfg.max_words, cfg.max_sentences) else "no_passage"
+
+
+TASKS.register("backtranslate", Task(
+    config=BacktranslateConfig, job=lambda a, corpus, cfg, usable=None: job(a, corpus, cfg), estimate=estimate,
+    controls=style_controls, attributes=BacktranslateAttributes, seed_filter=passage_filter,
+    description="a verbatim passage is the answer; the LLM writes the question it answers"), order=60)

@@ -20,11 +20,10 @@ Every key has a default; a changed task section changes the sample ids of that t
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-from groundset.records import TaskName
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails
 
 __all__ = [
     "GenerateConfig",
@@ -34,12 +33,9 @@ __all__ = [
     "ConversationConfig",
     "TextbookConfig",
     "RagConfig",
-    "BacktranslateConfig",
-    "TASKS",
     "QUESTION_KINDS",
 ]
 
-TASKS: tuple[str, ...] = get_args(TaskName)
 QUESTION_KINDS = ("factual", "definition", "explanation", "procedural", "comparison")
 
 
@@ -207,41 +203,18 @@ class RagConfig(TaskParams):
         return _check_weights(v)
 
 
-BACKTRANSLATE_STYLES = ("question", "how-to", "why", "imperative")
-
-
-class BacktranslateConfig(TaskParams):
-    """A verbatim passage of a chunk is the answer; the LLM writes the question it answers (short outputs)."""
-
-    temperature: float = Field(0.3, ge=0, le=2)
-    max_tokens: int = Field(48, gt=0, le=32768, description="completion tokens: one question")
-    styles: dict[str, float] = Field(
-        default_factory=lambda: {"question": 3, "how-to": 2, "why": 1, "imperative": 1},
-        description="question style -> relative weight (question, how-to, why, imperative)",
-    )
-    min_words: int = Field(12, ge=1, description="shortest passage (words)")
-    max_words: int = Field(110, ge=5, description="longest passage (words; a passage stops before passing it)")
-    max_sentences: int = Field(6, ge=1, le=20, description="most sentences in a passage")
-
-    @field_validator("styles")
-    @classmethod
-    def _styles(cls, v: dict[str, float]) -> dict[str, float]:
-        unknown = sorted(set(v) - set(BACKTRANSLATE_STYLES))
-        if unknown:
-            raise ValueError(f"unknown style(s) {unknown}: use {', '.join(BACKTRANSLATE_STYLES)}")
-        if any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
-            raise ValueError("weights must be >= 0 with at least one > 0")
-        return v
-
-    @model_validator(mode="after")
-    def _words(self) -> "BacktranslateConfig":
-        if self.min_words > self.max_words:
-            raise ValueError(f"min_words ({self.min_words}) must not exceed max_words ({self.max_words})")
-        return self
+def _prefixed(err: ValidationError, key: str) -> list[InitErrorDetails]:
+    """The errors of a task sub-table, located under its key (``[generate] qa.temperature``)."""
+    return [
+        {"type": e["type"], "loc": (key, *e["loc"]), "input": e.get("input"), "ctx": e.get("ctx", {})}
+        for e in err.errors(include_url=False)
+    ]
 
 
 class GenerateConfig(_Section):
     """What to generate and how much; one sub-table per task."""
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
 
     tasks: dict[str, int] = Field(default_factory=lambda: {"qa": 20}, description="task name -> accepted samples wanted")
     seed: int = Field(0, description="random seed for seed-chunk sampling and sampling parameters")
@@ -263,19 +236,38 @@ class GenerateConfig(_Section):
     budget_cost: float | None = Field(None, gt=0, description="…past this cost ([llm] price_*_per_m)")
     budget_seconds: float | None = Field(None, gt=0, description="…past this many seconds of generate + gate")
     batch_size: int = Field(16, ge=1, le=4096, description="attempts per task sent to the LLM together (all tasks share each call; written per batch)")
-    qa: QAConfig = Field(default_factory=QAConfig)
-    multihop: MultihopConfig = Field(default_factory=MultihopConfig)
-    conversation: ConversationConfig = Field(default_factory=ConversationConfig)
-    textbook: TextbookConfig = Field(default_factory=TextbookConfig)
-    rag: RagConfig = Field(default_factory=RagConfig)
-    backtranslate: BacktranslateConfig = Field(default_factory=BacktranslateConfig)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _task_sections(cls, data: Any, handler: Any) -> "GenerateConfig":
+        """Every registered task gets its sub-table, validated by the task's own config model; other keys fail."""
+        from groundset.registry import TASKS
+
+        if isinstance(data, dict):
+            data, errors = dict(data), []
+            for key in [k for k in data if k not in cls.model_fields]:
+                if key not in TASKS:
+                    errors.append({"type": "extra_forbidden", "loc": (key,), "input": data[key]})
+            for name, spec in TASKS.items():
+                value = data.get(name, {})
+                if isinstance(value, spec.config):
+                    continue
+                try:
+                    data[name] = spec.config.model_validate(value)
+                except ValidationError as e:
+                    errors += _prefixed(e, name)
+            if errors:
+                raise ValidationError.from_exception_data(cls.__name__, errors)
+        return handler(data)
 
     @field_validator("tasks")
     @classmethod
     def _known_tasks(cls, v: dict[str, int]) -> dict[str, int]:
+        from groundset.registry import TASKS
+
         for name, n in v.items():
             if name not in TASKS:
-                raise ValueError(f"unknown task {name!r}: use {', '.join(TASKS)}")
+                raise ValueError(TASKS.unknown_message(name))
             if not isinstance(n, int) or n < 0:
                 raise ValueError(f"tasks.{name} must be a whole number >= 0 (got {n!r})")
         return v
@@ -283,3 +275,10 @@ class GenerateConfig(_Section):
     def task(self, name: str) -> TaskParams:
         """The sub-section of task ``name``."""
         return getattr(self, name)
+
+    @classmethod
+    def task_sections(cls) -> dict[str, type[TaskParams]]:
+        """Sub-table name -> config model, one per registered task (for ``groundset init``)."""
+        from groundset.registry import TASKS
+
+        return {name: spec.config for name, spec in TASKS.items()}

@@ -16,23 +16,23 @@ there. Attempts are capped at ``ceil(n × max_attempts_factor) + 2`` (or ``max_a
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import Counter
 from typing import Any
 
 from groundset.generate.base import Attempt
 from groundset.generate.corpus import Corpus
-from groundset.generate.seeds import _rng, diverse_order, usable_seeds
-from groundset.generate.topics import Topic, build_topics, topic_order
+from groundset.generate.seeds import usable_seeds
+from groundset.generate.topics import Topic
 from groundset.records import Chunk, Sample, content_hash
+from groundset.registry import TASKS
 
 __all__ = ["TaskPlan", "calls_per_attempt"]
 
 
 def calls_per_attempt(task: str, cfg: Any) -> int:
     """LLM calls one attempt makes when every step succeeds."""
-    return 2 * cfg.turns if task == "conversation" else 1
+    return TASKS.get(task).calls_per_attempt(cfg)
 
 
 class TaskPlan:
@@ -42,35 +42,25 @@ class TaskPlan:
                  n: int | None = None):
         gen = config.generate
         self.task = task
+        self.spec = TASKS.get(task)
         self.cfg = gen.task(task)
         want = gen.tasks.get(task, 0)  # the attempt cap follows the config's n ...
         self.n = want if n is None else n  # ... the walk stops at ``n`` accepted (a round of the N-kept loop asks more)
         self.seed = gen.seed
         self.corpus = corpus
         chunks, self.skipped = usable if usable is not None else usable_seeds(corpus.chunks(), gen.min_seed_tokens)
-        if task == "backtranslate":  # only chunks holding a stand-alone prose passage can seed it
-            from groundset.generate.passages import pick_passage
-
-            kept = [c for c in chunks if pick_passage(c.text, self.cfg.min_words, self.cfg.max_words,
-                                                      self.cfg.max_sentences) is not None]
-            self.skipped = self.skipped + Counter(no_passage=len(chunks) - len(kept))
-            chunks = kept
-        elif task == "qa" and getattr(self.cfg, "mode", "model") == "answer_first":  # chunks holding an answer span
-            from groundset.generate.spans import find_spans
-
-            kept = [c for c in chunks if find_spans(c.text, c.title)]
-            self.skipped = self.skipped + Counter(no_span=len(chunks) - len(kept))
-            chunks = kept
         self.usable_ids = {c.id for c in chunks}
-        self.units: list[Chunk] | list[Topic]
-        if task == "textbook":
-            self.units = topic_order(build_topics(chunks, self.cfg.chunks_per_topic), gen.seed)
-            grid = list(itertools.product(self.cfg.audiences, self.cfg.formats))
-            _rng(gen.seed, task, "grid").shuffle(grid)
-            self.grid = grid
-        else:
-            vectors = corpus.vectors([c.id for c in chunks]) if chunks else None
-            self.units = diverse_order(chunks, vectors, gen.seed, task)
+        if self.spec.seed_filter is not None:  # chunks this task cannot seed from (no prose passage, no answer span)
+            kept = []
+            self.skipped = Counter(self.skipped)
+            for c in chunks:
+                why = self.spec.seed_filter(c, self.cfg)
+                if why:
+                    self.skipped[why] += 1
+                else:
+                    kept.append(c)
+            chunks = kept
+        self.units: list[Chunk] | list[Topic] = self.spec.units(task, chunks, corpus, self.cfg, gen.seed)
         cap = math.ceil(want * gen.max_attempts_factor) + 2 if want else 0
         if gen.max_attempts is not None:
             cap = min(cap, gen.max_attempts)
@@ -78,36 +68,12 @@ class TaskPlan:
         self.reuse = gen.reuse_chunks
         self.base_params = {"llm": config.llm.spec, "seed": gen.seed, "config": self.cfg.model_dump(mode="json")}
 
-    def _controls(self, j: int) -> dict[str, Any]:
-        rng = _rng(self.seed, self.task, "controls", j)
-        cfg = self.cfg
-        if self.task in ("qa", "rag"):
-            kinds = sorted(cfg.kinds)
-            return {"kind": rng.choices(kinds, weights=[cfg.kinds[k] for k in kinds])[0]}
-        if self.task == "backtranslate":
-            styles = sorted(cfg.styles)
-            return {"style": rng.choices(styles, weights=[cfg.styles[k] for k in styles])[0]}
-        if self.task == "conversation":
-            asker, answerer = rng.choice(cfg.roles)
-            return {
-                "asker": asker,
-                "answerer": answerer,
-                "emotion": rng.choice(cfg.emotions),
-                "structure": rng.choice(cfg.structures),
-                "scenario": rng.choice(cfg.scenarios),
-                "knowledge": rng.choice(cfg.knowledge_levels),
-            }
-        if self.task == "textbook":
-            audience, fmt = self.grid[j % len(self.grid)]
-            return {"audience": audience, "format": fmt}
-        return {}
-
     def attempt(self, j: int) -> Attempt:
         """Attempt ``j`` (0 ≤ j < max_attempts)."""
         unit = self.units[j % len(self.units)]
         topic = unit if isinstance(unit, Topic) else None
         seeds = tuple(self.corpus.get(i) for i in topic.chunk_ids) if topic else (unit,)
-        controls = self._controls(j)
+        controls = self.spec.controls(self.task, self.cfg, self.seed, j)
         if topic is not None:
             controls = {"topic": topic.label, **controls}
         params = {**self.base_params, "controls": controls}
@@ -131,7 +97,7 @@ class TaskPlan:
 
     def short_reason(self) -> str:
         """Why the plan cannot reach ``n`` on its own (empty when it may)."""
-        what = "topics" if self.task == "textbook" else "usable seed chunks"
+        what = self.spec.unit_name
         if not self.units:
             skipped = ", ".join(f"{k}: {v}" for k, v in sorted(self.skipped.items())) or "none stored"
             return f"no {what} (skipped {skipped}); ingest more documents or lower [generate] min_seed_tokens"

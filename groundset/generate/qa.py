@@ -31,10 +31,28 @@ from groundset.generate.prompts import (
     quote,
     render,
 )
+from groundset.generate.config import QAConfig
+from groundset.generate.seeds import _rng
+from groundset.generate.task import Task
 from groundset.llm.base import ChatRequest, ChatResult
-from groundset.records import Sample
+from groundset.records import Attributes, Sample
+from groundset.registry import TASKS
 
-__all__ = ["build_requests", "parse", "parse_pair", "job"]
+__all__ = ["QAAttributes", "build_requests", "parse", "parse_pair", "job", "estimate", "kind_controls"]
+
+
+class QAAttributes(Attributes):
+    """qa: the sampled question kind; in answer-first mode also the span and where the answer sits in the chunk."""
+
+    kind: str
+    mode: str = "model"  # model | answer_first
+    span: str | None = None  # answer_first: the answer span (its sentence is the answer)
+    span_kind: str | None = None  # term | identifier | number | entity | definition
+    answer_start: int | None = None  # answer == contexts[0].text[answer_start:answer_end]
+    answer_end: int | None = None
+
+    def question_kind(self) -> str | None:
+        return self.kind
 
 
 def build_requests(attempt: Attempt) -> list[ChatRequest]:
@@ -75,10 +93,45 @@ def parse(results: list[ChatResult], attempt: Attempt) -> Sample | Reject:
     return new_sample(attempt, list(attempt.seeds[:1]), salvaged, question=question, answer=answer)
 
 
-def job(attempt: Attempt, corpus=None, cfg=None) -> Job:
-    if getattr(cfg, "mode", "model") == "answer_first":
+def _answer_first(cfg) -> bool:
+    return getattr(cfg, "mode", "model") == "answer_first"
+
+
+def job(attempt: Attempt, corpus=None, cfg=None, usable=None) -> Job:
+    if _answer_first(cfg):
         from groundset.generate import answer_first
 
         return (yield from answer_first.job(attempt, corpus, cfg))
     results = yield build_requests(attempt)
     return parse(results, attempt)
+
+
+def estimate(attempt: Attempt, corpus=None, cfg=None, usable=None) -> list[ChatRequest]:
+    """The dry run's requests: the real one."""
+    if _answer_first(cfg):
+        from groundset.generate import answer_first
+
+        span = answer_first.span_of(attempt)
+        return answer_first.build_requests(attempt, span) if span else []
+    return build_requests(attempt)
+
+
+def span_filter(chunk, cfg) -> str | None:
+    """Answer-first mode seeds only from chunks holding an answer span."""
+    if not _answer_first(cfg):
+        return None
+    from groundset.generate.spans import find_spans
+
+    return None if find_spans(chunk.text, chunk.title) else "no_span"
+
+
+def kind_controls(task: str, cfg, seed: int, index: int) -> dict:
+    """A question kind drawn by the ``kinds`` weights (qa, rag)."""
+    rng = _rng(seed, task, "controls", index)
+    kinds = sorted(cfg.kinds)
+    return {"kind": rng.choices(kinds, weights=[cfg.kinds[k] for k in kinds])[0]}
+
+
+TASKS.register("qa", Task(config=QAConfig, job=job, estimate=estimate, controls=kind_controls, attributes=QAAttributes,
+                          seed_filter=span_filter,
+                          description="a standalone question and its answer from one chunk"), order=10)

@@ -16,7 +16,7 @@ from groundset.generate.passages import pick_passage, prose_runs
 from groundset.generate.runner import generate
 from groundset.llm.base import ChatResult
 from groundset.llm.fake import FakeLLM
-from groundset.records import Chunk, Sample
+from groundset.records import Chunk, Citation, Sample
 from groundset.workdir import Workdir, read_jsonl
 from tests.generate.fakes import BowEmbedder, echo_reply, fill_store, make_chunks
 
@@ -115,7 +115,7 @@ def test_chunk_without_passage_is_rejected_without_an_llm_call():
 def test_sanity_does_not_call_a_corpus_answer_copied():
     text = "The module used to create and manage virtual environments is called venv in Python 3."
     s = Sample(id="1", task="backtranslate", question="Which module manages virtual environments?", answer=text,
-               answer_origin="corpus", contexts=[backtranslate.new_sample(attempt(chunk(text)), [chunk(text)]).contexts[0]])
+               answer_origin="corpus", contexts=[Citation.of(chunk(text))])
     assert "copied_context" not in sanity.check(s)
     assert "copied_context" in sanity.check(s.model_copy(update={"answer_origin": "model"}))
 
