@@ -108,7 +108,7 @@ def main() -> None:
 
     from groundset.embed import load_embedder
     from groundset.evaluate.judges.default import DefaultJudge
-    from groundset.ingest.config import EmbedConfig
+    from groundset.embed.config import EmbedConfig
 
     if not args.skip_default:
         t = time.perf_counter()
