@@ -6,7 +6,7 @@
 
 A stage is skipped when the workdir records it as done with the current config fingerprint AND the same inputs
 (the corpus files' sizes and mtimes for ingest, the stored documents for generate, the sample files for evaluate,
-the kept / rejected files for export). So editing a document re-ingests it, new samples get evaluated, and nothing
+the kept / rejected files and the review verdicts for export). So editing a document re-ingests it, new samples get evaluated, and nothing
 else is redone. A run killed anywhere starts again where it stopped: every stage is resumable on its own (append-only
 sample files, response cache), and a stage is marked done only after it finished.
 """

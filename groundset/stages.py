@@ -89,7 +89,10 @@ def _evaluate_inputs(config: Config, workdir: Workdir) -> str:
 
 
 def _export_inputs(config: Config, workdir: Workdir) -> str:
-    return content_hash(_stat([workdir.kept, workdir.rejected]))[:16]
+    """The gate's output and the reviewers' verdicts (``groundset review``): a new verdict re-exports."""
+    from groundset.review.apply import verdicts_path
+
+    return content_hash(_stat([workdir.kept, workdir.rejected, verdicts_path(workdir)]))[:16]
 
 
 def _generate_fp(config: Config) -> str:
