@@ -43,10 +43,10 @@ def test_register_get_names_in_order_and_did_you_mean():
 
 
 def test_builtins_are_discovered_in_their_documented_order():
-    assert TASKS.names() == ["qa", "multihop", "conversation", "textbook", "rag"]
-    assert JUDGES.names() == ["default", "nli", "llm", "ragas"]
-    assert SCHEMAS.names() == ["qa", "sft", "dpo", "ragas", "conversation", "textbook"]
-    assert BACKENDS.names() == ["local", "openai", "vllm", "fake"]
+    assert TASKS.names()[:5] == ["qa", "multihop", "conversation", "textbook", "rag"]
+    assert {"default", "nli", "llm", "ragas"} <= set(JUDGES.names()) and JUDGES.names()[0] == "default"
+    assert SCHEMAS.names()[:6] == ["qa", "sft", "dpo", "ragas", "conversation", "textbook"]
+    assert BACKENDS.names()[:4] == ["local", "openai", "vllm", "fake"]
 
 
 def test_reading_every_registry_imports_no_heavy_library():
@@ -122,7 +122,7 @@ def test_a_registered_task_is_validated_with_its_own_sub_table(echo_task):
 
 def test_a_registered_task_is_planned_generated_and_exported(echo_task, tmp_path, monkeypatch):
     monkeypatch.setattr("groundset.embed.load_embedder", lambda cfg: BowEmbedder())
-    config = load_config(None, {"generate.tasks": {"echo_task": 2}, "llm.spec": "fake"})
+    config = load_config(None, {"generate.tasks": {"echo_task": 2}, "llm.spec": "fake", "evaluate.judge": "default"})
     workdir = Workdir(tmp_path / "work").ensure()
 
     rough = {r.stage: r for r in plan(config, workdir)}["generate"]  # nothing stored: from the config alone
