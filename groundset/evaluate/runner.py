@@ -16,8 +16,6 @@ judge is fast; LLM replies come from the cache).
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -33,7 +31,7 @@ from groundset.evaluate.judges import JudgeInput, load_judge
 from groundset.evaluate.summary import build_summary
 from groundset.evaluate.trim import trim_text
 from groundset.records import Evaluation, Sample
-from groundset.workdir import Workdir, read_jsonl, write_json_atomic
+from groundset.workdir import Workdir, atomic_writer, read_jsonl, write_json_atomic
 
 __all__ = ["evaluate", "EvaluateResult", "stage_fingerprint", "read_samples", "evaluate_samples"]
 
@@ -249,12 +247,9 @@ def evaluate_samples(
 
 
 def _write_jsonl_atomic(path: Path, samples: Iterable[Sample]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
+    with atomic_writer(path) as f:
         for s in samples:
             f.write(s.model_dump_json() + "\n")
-    os.replace(tmp, path)
 
 
 def _ticker(progress: bool) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
