@@ -28,7 +28,9 @@ import importlib
 import importlib.util
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Generic, Iterator, TypeVar
+from typing import TYPE_CHECKING, Annotated, Generic, Iterator, TypeVar
+
+from pydantic import AfterValidator
 
 from groundset.errors import GroundsetError
 
@@ -38,7 +40,8 @@ if TYPE_CHECKING:  # the registered types live with what they describe
     from groundset.generate.task import Task
     from groundset.llm.spec import BackendSpec
 
-__all__ = ["Registry", "UnknownNameError", "TASKS", "JUDGES", "SCHEMAS", "BACKENDS", "ENTRY_POINT_GROUP"]
+__all__ = ["Registry", "UnknownNameError", "Registered", "TASKS", "JUDGES", "SCHEMAS", "BACKENDS",
+           "ENTRY_POINT_GROUP"]
 
 T = TypeVar("T")
 ENTRY_POINT_GROUP = "groundset"  # [project.entry-points.groundset] name = "your_module": imported on discovery
@@ -86,6 +89,12 @@ class Registry(Generic[T]):
         """"unknown task 'qz' (did you mean 'qa'?); one of: qa, multihop, …"."""
         names = self.names()
         return f"unknown {self.kind} {name!r}{self.suggest(name)}; one of: {', '.join(names) or 'none registered'}"
+
+    def check(self, name: str) -> str:
+        """``name`` when it is registered, else ``UnknownNameError`` (a ``ValueError``: pydantic validators report it)."""
+        if name not in self:
+            raise UnknownNameError(self.unknown_message(name))
+        return name
 
     def suggest(self, name: str) -> str:
         """" (did you mean 'qa'?)" for a close registered name, else ""."""
@@ -141,3 +150,9 @@ TASKS: Registry[Task] = Registry("task", "TASKS", ("groundset.generate",))
 JUDGES: Registry[JudgeSpec] = Registry("judge", "JUDGES", ("groundset.evaluate.judges",))
 SCHEMAS: Registry[Schema] = Registry("schema", "SCHEMAS", ("groundset.export",))
 BACKENDS: Registry[BackendSpec] = Registry("LLM backend", "BACKENDS", ("groundset.llm",))
+
+
+def Registered(var: str):  # noqa: N802 - used like a type: ``judge: Registered("JUDGES") = "default"``
+    """A pydantic field type: a string that must be a name of the registry ``var`` of this module (read when a value
+    is validated, so whatever registered by then counts)."""
+    return Annotated[str, AfterValidator(lambda v: globals()[var].check(v))]

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from groundset.evaluate.config_judges import JudgeLLMConfig, VerifierConfig
+from groundset.registry import Registered
 
 __all__ = ["EvaluateConfig", "default_thresholds"]
 
@@ -41,7 +42,7 @@ class EvaluateConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     # --- grounding judge -----------------------------------------------------------------------------------------
-    judge: str = Field(
+    judge: Registered("JUDGES") = Field(
         "auto", description="auto (a configured or cached verifier model, else llm when [llm] is an openai: / vllm: "
         "model, else default) | default (offline, MiniLM + lexical + fact checks) | verifier | nli | llm | ragas",
         json_schema_extra={"registry": "JUDGES"},
@@ -140,15 +141,6 @@ class EvaluateConfig(BaseModel):
         if unknown:
             raise ValueError(f"unknown judge(s) {unknown}: thresholds are per judge, one of {', '.join(defaults)}")
         return {**defaults, **v}
-
-    @field_validator("judge")
-    @classmethod
-    def _registered_judge(cls, v: str) -> str:
-        from groundset.registry import JUDGES
-
-        if v not in JUDGES:
-            raise ValueError(JUDGES.unknown_message(v))
-        return v
 
     @field_validator("thresholds")
     @classmethod
