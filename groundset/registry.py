@@ -123,8 +123,16 @@ class Registry(Generic[T]):
                 return
             self._discovering = True
             try:
-                for module in [*self._provider_modules(), *_entry_point_modules()]:
+                for module in self._provider_modules():
                     importlib.import_module(module)
+                for plugin in _entry_point_modules():
+                    try:
+                        importlib.import_module(plugin)
+                    except Exception as e:  # noqa: BLE001 - a third-party module: say which, and how to get rid of it
+                        raise GroundsetError(
+                            f"the groundset plugin {plugin!r} (entry point group {ENTRY_POINT_GROUP!r}) failed to "
+                            f"import: {type(e).__name__}: {e}; fix it or uninstall the package that provides it"
+                        ) from e
                 self._discovered = True
             finally:
                 self._discovering = False
