@@ -19,13 +19,12 @@ __all__ = ["EvaluateConfig", "JUDGES", "DEFAULT_THRESHOLDS"]
 
 JUDGES = ("default", "nli", "llm", "ragas")
 
-# Adherence below the threshold rejects a sample ("unsupported"). The default judge's 0.6 comes from the dev split of
-# the SQuAD-derived labelled set (benchmarks/gate.py): balanced accuracy is flat from 0.55 to 0.8 (0.924-0.938) and
-# falls off a cliff above 0.8 (recall 0.98 → 0.91 at 0.85), where the argmax (≈0.81) sits. That set's paraphrases
-# are rule-made and light; real ones score lower, so the default is the middle of the plateau, not its edge.
-# Calibrate on labelled data of your own with `groundset evaluate calibrate --labelled FILE.jsonl`.
+# Adherence below the threshold rejects a sample ("unsupported"). The default judge's threshold is the one its
+# weights were fitted with (groundset/evaluate/gate_weights.json, benchmarks/fit_gate.py: the 0.05 grid point with the
+# best mean balanced accuracy over the fit groups, never looking at the FaithBench check half); a test keeps the two
+# equal. Calibrate on labelled data of your own with `groundset evaluate calibrate --labelled FILE.jsonl`.
 # nli / llm: 0.5 is the natural cut of a probability / vote share; ragas: share of supported statements.
-DEFAULT_THRESHOLDS: dict[str, float] = {"default": 0.6, "nli": 0.5, "llm": 0.5, "ragas": 0.8}
+DEFAULT_THRESHOLDS: dict[str, float] = {"default": 0.55, "nli": 0.5, "llm": 0.5, "ragas": 0.8}
 
 
 class EvaluateConfig(BaseModel):
@@ -55,9 +54,10 @@ class EvaluateConfig(BaseModel):
     )
     batch_size: int = Field(64, gt=0, description="samples scored per judge call")
     trim: bool = Field(
-        False,
-        description="keep an answer / passage that fails only by some sentences, with those sentences removed (the "
-        "original is kept in evaluation.details for DPO pairs); off: such samples are rejected",
+        True,
+        description="keep an answer / passage that fails only by its trailing sentences, with those removed when "
+        "the rest passes and still answers the question (recorded as details.trim, reason 'trimmed'; the original "
+        "is kept in evaluation.details for DPO pairs); off: such samples are rejected",
     )
     trim_min_keep: float = Field(0.5, gt=0, le=1, description="trim only when this share of the sentences remains")
 

@@ -18,7 +18,8 @@ from functools import lru_cache
 
 from nltk.stem.porter import PorterStemmer  # pure Python, needs no NLTK data download
 
-__all__ = ["Segment", "split_claims", "split_sentences", "words", "content_words", "stem", "normalise", "STOPWORDS", "META_WORDS"]
+__all__ = ["Segment", "split_claims", "split_sentences", "words", "content_words", "stem", "normalise", "STOPWORDS", "META_WORDS",
+           "question_stems"]
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are aren't as at be because been before being below
@@ -155,3 +156,14 @@ def content_words(text: str) -> list[str]:
     return [
         stem(w) for w in words(text) if w not in STOPWORDS and w not in META_WORDS and not (len(w) == 1 and w.isalpha())
     ]
+
+
+# words of a question that ask rather than say what it is about
+_QUESTION_WORDS = frozenset(stem(w) for w in """what which who whom whose when where why how many much kind type
+example difference differ between mean meaning purpose describe explain list name give tell way ways do does did
+can could should would role happen happened use used main""".split())
+
+
+def question_stems(question: str | None) -> set[str]:
+    """Content stems of a question that say what it is about: 'How many ships had Rollo?' → {'ship', 'rollo'}."""
+    return {w for w in content_words(question or "") if w not in _QUESTION_WORDS}
