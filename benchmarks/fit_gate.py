@@ -45,8 +45,8 @@ SEED = 0
 REAL_WEIGHT = 1.0  # weight of the human-labelled group relative to one synthetic group
 
 
-def featurise(rows: list[dict], batch: int = 64) -> list[list[tuple[dict, int | None]]]:
-    """Per row, per claim: (features, sentence label or None)."""
+def featurise(rows: list[dict], batch: int = 64, vectors: Path | None = None) -> list[list[tuple[dict, int | None]]]:
+    """Per row, per claim: (features, sentence label or None). ``vectors``: an .npz cache of sentence embeddings."""
     from groundset.embed import load_embedder
     from groundset.evaluate.judges.base import JudgeInput, prepare
     from groundset.evaluate.judges.default import DefaultJudge
@@ -55,6 +55,11 @@ def featurise(rows: list[dict], batch: int = 64) -> list[list[tuple[dict, int | 
     placeholder = GateModel(*(LogisticModel(("recall_window",), (0.0,), (1.0,), (0.0,), 0.0),) * 2, 0.5, {})
     embedder = load_embedder(EmbedConfig(backend="sentence-transformers", precision="fp32"))
     judge = DefaultJudge(EvaluateConfig(), embedder=embedder, model=placeholder, embed=True)
+    judge._vectors.size = 10**7
+    if vectors is not None and vectors.is_file():
+        with np.load(vectors) as z:
+            for text, v in zip(z["texts"], z["vectors"]):
+                judge._vectors.put(str(text), v)
     items, owners = [], []  # one JudgeInput per labelled sentence (or per unlabelled response)
     for i, r in enumerate(rows):
         parts = r["sentences"] or [[r["response"], r["label"] if r["label"] == 1 else None]]
@@ -70,6 +75,10 @@ def featurise(rows: list[dict], batch: int = 64) -> list[list[tuple[dict, int | 
         for p, (i, label) in zip(prepared, owners[start : start + batch]):
             if p.claims:
                 out[i].extend((f, label) for f, _ in next(it))
+    if vectors is not None:
+        vectors.parent.mkdir(parents=True, exist_ok=True)
+        texts = list(judge._vectors)
+        np.savez(vectors, texts=np.asarray(texts), vectors=np.stack([judge._vectors[t] for t in texts]))
     return out
 
 
@@ -177,6 +186,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--report", type=Path, default=None, help="write fit figures (per group) here")
     ap.add_argument("--features-cache", type=Path, default=None, help="reuse / store featurised rows (JSON)")
+    ap.add_argument("--vectors-cache", type=Path, default=None, help="reuse / store sentence embeddings (.npz)")
     args = ap.parse_args()
     import gate_pairs
 
@@ -186,7 +196,7 @@ def main() -> None:
     if args.features_cache and args.features_cache.is_file():
         feats = json.loads(args.features_cache.read_text())
     else:
-        feats = featurise(rows)
+        feats = featurise(rows, vectors=args.vectors_cache)
         if args.features_cache:
             args.features_cache.parent.mkdir(parents=True, exist_ok=True)
             args.features_cache.write_text(json.dumps(feats))

@@ -65,8 +65,7 @@ def compress(sentence: str, rng: random.Random) -> str:
     s = sentence
     m = re.search(r", (which|who|where|whose) [^,]{5,80}(,|(?=[.!?]$))", s)
     if m and rng.random() < 0.7:
-        s = s[: m.start()] + ("," if m.group(2) == "," and not s[m.end():].lstrip().startswith(("and", "but")) else "") + s[m.end():]
-        s = re.sub(r",\s*([.!?])$", r"\1", s).replace(",,", ",")
+        s = s[: m.start()] + (" " if m.group(2) == "," else "") + s[m.end():].lstrip()
     m = re.match(r"^(Although|Though|While|Because|Since|When|After|Before|As) [^,]{5,80}, (.+)$", s)
     if m and rng.random() < 0.6:
         s = m.group(2)[0].upper() + m.group(2)[1:]

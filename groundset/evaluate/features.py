@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 from groundset.evaluate.text import STOPWORDS, content_words, split_claims, stem, words
 
 __all__ = ["Source", "source", "Lexical", "lexical", "claim_features", "sample_features", "contradiction",
-           "negated_stems", "FEATURES", "SAMPLE_FEATURES", "DESCRIBE", "COSINE_NOT_COMPUTED"]
+           "negated_stems", "antonyms", "weight", "FEATURES", "SAMPLE_FEATURES", "DESCRIBE",
+           "COSINE_NOT_COMPUTED"]
 
 FEATURES = (
     "recall_window", "recall_all", "novel", "bigram", "cosine", "missing_number", "missing_name", "missing_other",
@@ -69,28 +71,40 @@ _ANTONYM_PAIRS = [
     ("open", "closed"), ("include", "exclude"), ("accept", "reject"), ("import", "export"), ("input", "output"),
     ("mutable", "immutable"), ("synchronous", "asynchronous"), ("always", "never"), ("all", "none"),
 ]
-ANTONYMS: dict[str, set[str]] = {}
-for _a, _b in _ANTONYM_PAIRS:
-    ANTONYMS.setdefault(stem(_a), set()).add(stem(_b))
-    ANTONYMS.setdefault(stem(_b), set()).add(stem(_a))
+
+
+@lru_cache(maxsize=1)
+def antonyms() -> dict[str, set[str]]:
+    """Stem -> stems of its antonyms (built on first use: stemming imports nltk, which reading the registry must not)."""
+    out: dict[str, set[str]] = {}
+    for a, b in _ANTONYM_PAIRS:
+        out.setdefault(stem(a), set()).add(stem(b))
+        out.setdefault(stem(b), set()).add(stem(a))
+    return out
+
 
 # common verbs and adjectives that carry little of a claim's content; paraphrases swap them freely
-LIGHT = frozenset(stem(w) for w in """come came go went make made take took get got give gave have has had use used
+_LIGHT_WORDS = """come came go went make made take took get got give gave have has had use used
 become became include includes included show shown know see say find found put keep let seem call called mean
 like many much more most main major several various important different new old large small big good great
-part kind type way thing example number lot well also first""".split())
+part kind type way thing example number lot well also first""".split()
 # judgement words that LLM summaries add ("a moderate success", "highlights the importance")
-EVALUATIVE = frozenset(stem(w) for w in """significant significantly notable notably successful success popular
+_EVALUATIVE_WORDS = """significant significantly notable notably successful success popular
 renowned famous crucial vital essential importance important remarkable impressive widely highly moderate
 controversial likely possibly suggest suggests indicate indicates emphasize emphasizes highlight highlights
 demonstrate demonstrates showcase reflects underscore underscores overall key major substantial considerable
-tremendous unique innovative prominent influential beloved acclaimed praised critical successfully impact""".split())
+tremendous unique innovative prominent influential beloved acclaimed praised critical successfully impact""".split()
 _SOURCE_TALK = frozenset("passage text article document excerpt source summary context author".split())
+
+
+@lru_cache(maxsize=1)
+def _stemmed(which: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in (_LIGHT_WORDS if which == "light" else _EVALUATIVE_WORDS))
 
 
 def weight(s: str) -> float:
     """Weight of a content stem in the lexical recall: light words count half."""
-    return 0.5 if s in LIGHT else 1.0
+    return 0.5 if s in _stemmed("light") else 1.0
 
 
 def negated_stems(text: str) -> set[str]:
@@ -187,7 +201,7 @@ def contradiction(claim: str, src: Source, at: int) -> tuple[str, str]:
     claim_all = {stem(w) for w in words(claim)}
     sentence = src.all_stems[at]
     for w in sorted(claim_all - sentence):
-        opposite = ANTONYMS.get(w, set()) & sentence
+        opposite = antonyms().get(w, set()) & sentence
         if opposite:
             return "antonym", f"'{w}' where the source says '{sorted(opposite)[0]}'"
     return "", ""
@@ -205,7 +219,7 @@ def claim_features(lex: Lexical, sources: list[Source], missing: list[tuple[str,
     kinds = [k for k, _ in missing]
     flip, note = contradiction(lex.claim, sources[lex.at[0]], lex.at[1]) if lex.at else ("", "")
     vocabulary = set().union(*(s.vocabulary for s in sources)) if sources else set()
-    evaluative = [w for w in set(lex.stems) if w in EVALUATIVE and w not in vocabulary]
+    evaluative = [w for w in set(lex.stems) if w in _stemmed("evaluative") and w not in vocabulary]
     f = {
         "recall_window": lex.recall_window,
         "recall_all": lex.recall_all,

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from groundset.evaluate.config import DEFAULT_THRESHOLDS
+from groundset.evaluate.config import default_thresholds
 from groundset.evaluate.features import FEATURES, SAMPLE_FEATURES
 from groundset.evaluate.model import GateModel, LogisticModel, load_model
 
@@ -29,7 +29,7 @@ def test_shipped_weights_match_the_features_and_the_configured_threshold():
     model = load_model()
     assert tuple(model.sentence.features) == FEATURES
     assert tuple(model.sample.features) == SAMPLE_FEATURES
-    assert DEFAULT_THRESHOLDS["default"] == model.threshold
+    assert default_thresholds()["default"] == model.threshold
     assert model.info["fitted_by"] == "python benchmarks/fit_gate.py"
 
 

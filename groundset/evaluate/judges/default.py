@@ -24,8 +24,10 @@ import numpy as np
 from groundset.evaluate.config import EvaluateConfig
 from groundset.evaluate.features import DESCRIBE, Source, claim_features, lexical, sample_features, source
 from groundset.evaluate.judges.base import ClaimScore, Judge, JudgeInput, Prepared, Verdict, prepare
+from groundset.evaluate.judges.spec import JudgeSpec
 from groundset.evaluate.model import GateModel, load_model
 from groundset.evaluate.text import question_stems
+from groundset.registry import JUDGES
 
 __all__ = ["DefaultJudge", "MAX_WORDS"]
 
@@ -189,3 +191,13 @@ class DefaultJudge(Judge):
             "sample_feature": sample_feature,
             "sample_features": {k: round(v, 4) for k, v in g.items()},
         }
+
+
+def _load(cfg: EvaluateConfig, *, embedder: Any = None, embed_cfg: Any = None, **_: Any) -> DefaultJudge:
+    return DefaultJudge(cfg, embedder=embedder, embed_cfg=embed_cfg)
+
+
+# the threshold is the one the shipped weights were fitted with (benchmarks/fit_gate.py)
+JUDGES.register("default", JudgeSpec(load=_load, threshold=load_model().threshold,
+                                     description="offline: lexical, fact and negation evidence per sentence, learned "
+                                     "decision"), order=10)
