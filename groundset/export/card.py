@@ -152,7 +152,7 @@ def _judge_section(c: CardInputs) -> str:
         f"- Embeddings / retrieval: `{cfg.embed.model}`, chunks of ~{cfg.ingest.chunk_tokens} tokens "
         f"(overlap {cfg.ingest.chunk_overlap}).",
         f"- Tasks requested: {', '.join(f'{k} × {v}' for k, v in cfg.generate.tasks.items())}.",
-        _gate_line(cfg),
+        _gate_line(cfg, summary.get("judge")),
         "- All `[evaluate]` settings of the run (filters and their thresholds):",
         "```toml\n" + "\n".join(f"{k} = {_toml_value(v)}" for k, v in cfg.evaluate.model_dump(mode="json").items()) + "\n```",
     ]
@@ -165,10 +165,12 @@ def _judge_section(c: CardInputs) -> str:
     return "\n".join(lines)
 
 
-def _gate_line(cfg: Config) -> str:
+def _gate_line(cfg: Config, recorded: Any = None) -> str:
     ev = cfg.evaluate
     judge = getattr(ev, "judge", "?")
     threshold = (getattr(ev, "thresholds", None) or {}).get(judge)
+    if isinstance(recorded, dict) and recorded.get("name"):  # what ran (judge "auto" names its choice)
+        judge, threshold = recorded["name"], recorded.get("threshold", threshold)
     aggregate = getattr(ev, "aggregate", None)
     rule = f"adherence ≥ {threshold:g}" if threshold is not None else "the judge's threshold"
     agg = f", sentence scores aggregated by {aggregate}" if aggregate else ""
