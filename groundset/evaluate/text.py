@@ -166,11 +166,16 @@ def content_words(text: str) -> list[str]:
 
 
 # words of a question that ask rather than say what it is about
-_QUESTION_WORDS = frozenset(stem(w) for w in """what which who whom whose when where why how many much kind type
-example difference differ between mean meaning purpose describe explain list name give tell way ways do does did
-can could should would role happen happened use used main""".split())
+_QUESTION_WORDS = """what which who whom whose when where why how many much kind type example difference differ between
+mean meaning purpose describe explain list name give tell way ways do does did can could should would role happen
+happened use used main""".split()
+
+
+@lru_cache(maxsize=1)
+def _question_stems() -> frozenset[str]:
+    return frozenset(stem(w) for w in _QUESTION_WORDS)  # on first use: stemming imports nltk
 
 
 def question_stems(question: str | None) -> set[str]:
     """Content stems of a question that say what it is about: 'How many ships had Rollo?' → {'ship', 'rollo'}."""
-    return {w for w in content_words(question or "") if w not in _QUESTION_WORDS}
+    return {w for w in content_words(question or "") if w not in _question_stems()}
