@@ -20,10 +20,9 @@ from groundset.registry import Registered
 
 __all__ = ["EvaluateConfig", "default_thresholds"]
 
-# Adherence below the threshold rejects a sample ("unsupported"). The default judge's 0.6 comes from the dev split of
-# the SQuAD-derived labelled set (benchmarks/gate.py): balanced accuracy is flat from 0.55 to 0.8 (0.924-0.938) and
-# falls off a cliff above 0.8 (recall 0.98 → 0.91 at 0.85), where the argmax (≈0.81) sits. That set's paraphrases
-# are rule-made and light; real ones score lower, so the default is the middle of the plateau, not its edge.
+# Adherence below the threshold rejects a sample ("unsupported"). The default judge registers the threshold its
+# weights were fitted with (groundset/evaluate/gate_weights.json, benchmarks/fit_gate.py: the 0.05 grid point with the
+# best mean balanced accuracy over the fit groups, never looking at the FaithBench check half).
 # Calibrate on labelled data of your own with `groundset evaluate calibrate --labelled FILE.jsonl`.
 # nli / llm: 0.5 is the natural cut of a probability / vote share; ragas: share of supported statements.
 # Each judge registers its default threshold with itself (groundset.registry.JUDGES).
@@ -65,9 +64,10 @@ class EvaluateConfig(BaseModel):
     )
     batch_size: int = Field(64, gt=0, description="samples scored per judge call")
     trim: bool = Field(
-        False,
-        description="keep an answer / passage that fails only by some sentences, with those sentences removed (the "
-        "original is kept in evaluation.details for DPO pairs); off: such samples are rejected",
+        True,
+        description="keep an answer / passage that fails only by its trailing sentences, with those removed when "
+        "the rest passes and still answers the question (recorded as details.trim, reason 'trimmed'; the original "
+        "is kept in evaluation.details for DPO pairs); off: such samples are rejected",
     )
     trim_min_keep: float = Field(0.5, gt=0, le=1, description="trim only when this share of the sentences remains")
 
