@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("groundset.commands.report", "Write the HTML report of the run."),
     "run": ("groundset.commands.run", "Run ingest → generate → evaluate → export, resuming where it stopped."),
     "status": ("groundset.commands.status", "Show what the workdir holds."),
+    "review": ("groundset.commands.review", "Review samples in the browser: accept, reject or edit them."),
 }
 
 

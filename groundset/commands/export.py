@@ -45,10 +45,13 @@ def command(app: AppContext, fmt, schema, out, seed, repo_id, private) -> None:
       groundset export --schema dpo --push-to-hub me/my-dataset --private
     """
     from groundset.export.runner import export
+    from groundset.stages import record
 
     config = app.config(
         export__format=fmt, export__schema=schema, export__out=str(out) if out else None, export__seed=seed,
         export__push_to_hub=repo_id, export__private=private,
     )
-    result = export(config, app.workspace())
+    workdir = app.workspace()
+    result = export(config, workdir)
+    record("export", config, workdir, result)
     echo_result(result)

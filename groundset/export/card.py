@@ -37,6 +37,7 @@ class CardInputs:
     columns: dict[str, str] = field(default_factory=dict)
     configs_yaml: list[dict[str, Any]] | None = None
     dataset_info: dict[str, Any] | None = None
+    extra_sections: list[str] = field(default_factory=list)  # markdown sections of other stages (human review)
 
 
 def _size_category(n: int) -> str:
@@ -244,7 +245,7 @@ chunks used: {cov['chunks_used']} of {cov['chunks_total'] or '?'} ({_pct(cov['ch
 ## Columns
 
 {columns}
-
+{"".join(chr(10) + section + chr(10) for section in c.extra_sections)}
 ## Intended use
 
 Fine-tuning or evaluating models and retrieval-augmented systems on the content of this corpus: grounded question

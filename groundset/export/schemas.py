@@ -50,7 +50,7 @@ PROVENANCE: dict[str, str] = {
     "task": "string",
     "document_ids": "list<string>",
     "chunk_ids": "list<string>",
-    "sources": "list<string>",
+    "sources": "list<string>",  # path or URL; a PDF chunk's with the page it starts on: "manual.pdf#page=37"
     "generator_model": "string",
     "adherence": "float64",
     "unsupported": "list<string>",
@@ -115,14 +115,19 @@ def provenance(sample: Sample, extra_scores: list[str] = ()) -> dict[str, Any]:
         "task": sample.task,
         "document_ids": _unique(c.document_id for c in sample.contexts),
         "chunk_ids": _unique(c.chunk_id for c in sample.contexts),
-        "sources": _unique(c.source for c in sample.contexts),
-        "generator_model": str(sample.generation.get("model", "")),
+        "sources": _unique(_located(c) for c in sample.contexts),
+        "generator_model": str(sample.generation.model or ""),
         "adherence": _float(ev.scores.get("adherence")),
         "unsupported": list(ev.unsupported),
     }
     for col in extra_scores:
         row[col] = _float(ev.scores.get(col.removeprefix("score_")))
     return row
+
+
+def _located(c: Citation) -> str:
+    """The source of a cited chunk, with the page it starts on as a PDF open parameter (RFC 8118 ``#page=``)."""
+    return f"{c.source}#page={c.page}" if c.page is not None else c.source
 
 
 def _float(v: Any) -> float | None:
@@ -183,14 +188,16 @@ def sft_row(sample: Sample, include_context: bool = True, system_prompt: str = "
 def ragas_row(sample: Sample) -> dict[str, Any]:
     """ragas schema: the columns of ``ragas.SingleTurnSample`` (0.4): reference = the grounded answer.
 
-    ``response`` and ``retrieved_contexts`` are for the RAG system under test to fill; for ``rag`` samples, whose
-    contexts mix cited chunks and distractors, ``retrieved_contexts`` holds all of them and ``reference_contexts``
-    only the cited ones.
+    ``response`` and ``retrieved_contexts`` are for the RAG system under test to fill; for samples whose contexts
+    mix grounding chunks and distractors (rag), ``retrieved_contexts`` holds all of them and ``reference_contexts``
+    only the grounding ones (``Attributes.reference_chunk_ids``: rag's gold chunk, multihop's contributing chunks).
+    No groundset task samples a persona or a query length: those two ragas columns stay empty.
     """
-    a = sample.attributes
-    cited = set(a.get("cited_chunk_ids") or [c.chunk_id for c in sample.contexts])
+    a = sample.attrs()
+    ref_ids = a.reference_chunk_ids()
+    cited = set(ref_ids) if ref_ids is not None else {c.chunk_id for c in sample.contexts}
     reference = [c for c in sample.contexts if c.chunk_id in cited]
-    retrieved = sample.contexts if sample.task == "rag" else None
+    retrieved = sample.contexts if a.distractor_ids() else None
     return {
         "user_input": sample.question,
         "reference": sample.answer,
@@ -199,16 +206,12 @@ def ragas_row(sample: Sample) -> dict[str, Any]:
         "retrieved_contexts": None if retrieved is None else [c.text for c in retrieved],
         "retrieved_context_ids": None if retrieved is None else [c.chunk_id for c in retrieved],
         "response": None,
-        "persona_name": _opt_str(a.get("persona") or a.get("audience")),
-        "query_style": _opt_str(a.get("style") or a.get("question_kind") or a.get("kind")),
-        "query_length": _opt_str(a.get("length")),
+        "persona_name": None,
+        "query_style": a.question_kind(),
+        "query_length": None,
         "synthesizer_name": f"groundset:{sample.task}",
         **provenance(sample),
     }
-
-
-def _opt_str(v: Any) -> str | None:
-    return None if v is None else str(v)
 
 
 def conversation_row(sample: Sample) -> dict[str, Any]:
