@@ -44,7 +44,7 @@ def test_register_get_names_in_order_and_did_you_mean():
 
 def test_builtins_are_discovered_in_their_documented_order():
     assert TASKS.names() == ["qa", "multihop", "conversation", "textbook", "rag"]
-    assert JUDGES.names() == ["auto", "default", "verifier", "nli", "llm", "ragas"]
+    assert JUDGES.names() == ["auto", "default", "verifier", "nli", "llm", "ragas", "combine"]
     assert SCHEMAS.names() == ["qa", "sft", "dpo", "ragas", "conversation", "textbook"]
     assert BACKENDS.names() == ["local", "openai", "vllm", "fake"]
 

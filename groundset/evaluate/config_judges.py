@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["VerifierConfig", "JudgeLLMConfig", "merged_llm_config"]
+__all__ = ["VerifierConfig", "JudgeLLMConfig", "CombineConfig", "merged_llm_config"]
 
 VerifierKind = Literal["auto", "hhem", "minicheck", "minicheck-t5", "nli", "token"]
 
@@ -69,6 +69,21 @@ class JudgeLLMConfig(BaseModel):
 
     def is_set(self) -> bool:
         return any(v is not None for v in self.model_dump().values())
+
+
+class CombineConfig(BaseModel):
+    """judge = "combine": several judges at once, each with its own threshold."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    judges: list[str] = Field(default_factory=lambda: ["default", "verifier"],
+                              description="the judges combined (each keeps its [evaluate] thresholds entry)")
+    mode: Literal["all", "fusion"] = Field(
+        "all", description="all: a sentence must pass every judge's threshold; fusion: a logistic model over the "
+        "judges' scores, weights fitted by `groundset evaluate calibrate --judge combine`",
+    )
+    weights: dict[str, float] = Field(default_factory=dict, description="fusion: weight per judge (from calibrate)")
+    bias: float = Field(0.0, description="fusion: intercept (from calibrate)")
 
 
 def merged_llm_config(llm_cfg: Any, judge_llm: JudgeLLMConfig):
