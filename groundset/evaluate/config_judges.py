@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["VerifierConfig", "JudgeLLMConfig", "CombineConfig", "merged_llm_config"]
 
@@ -66,6 +66,15 @@ class JudgeLLMConfig(BaseModel):
     concurrency: int | None = Field(None, gt=0, description="parallel requests (unset: [llm]'s)")
     timeout_s: float | None = Field(None, gt=0)
     max_model_len: int | None = Field(None, gt=0, description="vllm backend")
+
+    @field_validator("spec")
+    @classmethod
+    def _known_backend(cls, v: str | None) -> str | None:
+        if v is not None:
+            from groundset.llm.config import LLMConfig
+
+            LLMConfig._known_kind(v)  # the same message as a bad [llm] spec
+        return v
 
     def is_set(self) -> bool:
         return any(v is not None for v in self.model_dump().values())

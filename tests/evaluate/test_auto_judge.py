@@ -90,3 +90,10 @@ def test_groundset_run_prints_the_choice_and_why(tmp_path):
     assert res.exit_code == 0, res.output
     assert "evaluate: judge auto → llm (the generator [llm] spec = 'openai:Qwen/Qwen2.5-7B-Instruct'" in res.output
     assert "llm judge via [llm]" in res.output
+
+
+def test_a_bad_judge_model_spec_is_refused_when_the_config_loads():
+    from groundset.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"\[evaluate\] llm.spec: .*unknown backend 'opnai' \(did you mean 'openai'\?\)"):
+        load_config(None, {"evaluate.llm.spec": "opnai:x"})
