@@ -45,7 +45,7 @@ def test_register_get_names_in_order_and_did_you_mean():
 def test_builtins_are_discovered_in_their_documented_order():
     # built-ins in their documented order; helpers may register more after them
     assert TASKS.names()[:5] == ["qa", "multihop", "conversation", "textbook", "rag"]
-    assert {"auto", "default", "verifier", "nli", "llm", "ragas"} <= set(JUDGES.names())
+    assert {"auto", "default", "verifier", "nli", "llm", "ragas", "combine"} <= set(JUDGES.names())
     assert SCHEMAS.names()[:6] == ["qa", "sft", "dpo", "ragas", "conversation", "textbook"]
     assert BACKENDS.names()[:4] == ["local", "openai", "vllm", "fake"]
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from groundset.evaluate.config_judges import JudgeLLMConfig, VerifierConfig
+from groundset.evaluate.config_judges import CombineConfig, JudgeLLMConfig, VerifierConfig
 from groundset.registry import Registered
 
 __all__ = ["EvaluateConfig", "default_thresholds"]
@@ -102,6 +102,7 @@ class EvaluateConfig(BaseModel):
 
     # verifier judge
     verifier: VerifierConfig = Field(default_factory=VerifierConfig, description="verifier judge: the model")
+    combine: CombineConfig = Field(default_factory=CombineConfig, description="combine judge: which judges, how")
 
     # ragas judge
     ragas_model: str | None = Field(None, description="ragas judge: model name (default: the [llm] openai: model)")
