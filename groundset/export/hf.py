@@ -16,7 +16,6 @@ or the user's saved login (``huggingface_hub`` looks both up itself); groundset 
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -70,38 +69,34 @@ def data_files_yaml(fmt: str, splits: list[str]) -> list[dict[str, Any]] | None:
 
 
 def write_dataset(
-    splits: dict[str, list[dict[str, Any]]], columns: dict[str, str], fmt: str, out: Path, card: str
+    splits: dict[str, list[dict[str, Any]]], columns: dict[str, str], fmt: str, folder: Path, card: str
 ) -> list[Path]:
-    """Write ``splits`` (name → rows) in ``fmt`` under ``out`` with ``card`` as README.md; returns files written.
+    """Write ``splits`` (name → rows) in ``fmt`` into the existing, empty ``folder`` with ``card`` as README.md.
 
-    ``out`` is replaced as a whole (a previous export there is removed first) so that no stale split lingers.
+    Returns the files written. Putting the folder in place (atomically, never over foreign files) is
+    ``groundset.export.publish``'s job; this function only writes.
     """
     from datasets import DatasetDict
 
-    if out.exists():
-        if not (out / "README.md").exists() and any(out.iterdir()):
-            raise GroundsetError(f"{out} exists and is not a groundset export; choose another --out or empty it")
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
     written: list[Path] = []
     if fmt == "hf":
-        DatasetDict({name: _dataset(rows, columns) for name, rows in splits.items()}).save_to_disk(str(out))
-        written.append(out / "dataset_dict.json")
+        DatasetDict({name: _dataset(rows, columns) for name, rows in splits.items()}).save_to_disk(str(folder))
+        written.append(folder / "dataset_dict.json")
     elif fmt in ("parquet", "jsonl"):
-        (out / "data").mkdir()
+        (folder / "data").mkdir(exist_ok=True)
         for name, rows in splits.items():
             ds = _dataset(rows, columns)
             if fmt == "parquet":
-                path = out / "data" / f"{name}-00000-of-00001.parquet"
+                path = folder / "data" / f"{name}-00000-of-00001.parquet"
                 ds.to_parquet(str(path))
             else:
-                path = out / "data" / f"{name}.jsonl"
+                path = folder / "data" / f"{name}.jsonl"
                 ds.to_json(str(path), lines=True, force_ascii=False)
             written.append(path)
     else:
         raise GroundsetError(f"unknown export format {fmt!r}: use hf, jsonl or parquet")
-    (out / "README.md").write_text(card, encoding="utf-8")
-    written.append(out / "README.md")
+    (folder / "README.md").write_text(card, encoding="utf-8")
+    written.append(folder / "README.md")
     return written
 
 
@@ -127,6 +122,7 @@ def push_folder(
     api = HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None)
     with tempfile.TemporaryDirectory(prefix="groundset-push-") as tmp:
         folder = Path(tmp) / "dataset"
+        folder.mkdir()
         write_dataset(splits, columns, "parquet", folder, card)
         local = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
         try:

@@ -20,6 +20,7 @@ from groundset.errors import GroundsetError
 from groundset.export import hf
 from groundset.export.card import CardInputs, render_card
 from groundset.export.dpo import build_pairs
+from groundset.export.publish import publish
 from groundset.export.schemas import SchemaRows, build_rows
 from groundset.export.splits import split_by_document
 from groundset.export.stats import collect, iter_samples
@@ -130,7 +131,8 @@ def export(config: Config, workdir: Workdir, *, push: bool = True) -> ExportResu
         configs_yaml=hf.data_files_yaml(ex.format, list(splits)),
         dataset_info=hf.dataset_info_yaml(built.columns),
     )
-    result.files = hf.write_dataset(splits, built.columns, ex.format, result.out, render_card(inputs))
+    card = render_card(inputs)
+    result.files = publish(result.out, lambda folder: hf.write_dataset(splits, built.columns, ex.format, folder, card))
     if push and ex.push_to_hub:
         inputs.fmt = "parquet"
         inputs.configs_yaml = hf.data_files_yaml("parquet", list(splits))
