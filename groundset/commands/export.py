@@ -34,7 +34,9 @@ def echo_result(result) -> None:
 @click.option("--seed", type=int, default=None, help="Seed of the split by document.")
 @click.option("--push-to-hub", "repo_id", default=None, metavar="REPO_ID",
               help="Also push to this Hub dataset repo (token from HF_TOKEN or `hf auth login`).")
-@click.option("--private/--public", default=None, help="Visibility of a repo created by --push-to-hub.")
+@click.option("--private/--public", default=None,
+              help="--private: the Hub repo must be private (an existing public one is made private before the push, "
+                   "or nothing is pushed); --public: a new repo is public; neither: the Hub's default for the namespace.")
 @pass_app
 def command(app: AppContext, fmt, schema, out, seed, repo_id, private) -> None:
     """Export kept samples as a dataset split by source document, with a dataset card.

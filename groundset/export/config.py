@@ -46,7 +46,11 @@ class ExportConfig(BaseModel):
         "(grounding failures; never duplicates or contamination)",
     )
     push_to_hub: str | None = Field(None, description="Hub repo id (user/name) to push to; token from HF_TOKEN or login")
-    private: bool = Field(False, description="create the Hub repo as private")
+    private: bool | None = Field(
+        None,
+        description="true: the Hub repo must be private (an existing public repo is made private before the push, "
+        "or the push is refused); false: create a public repo; unset: the Hub's default for the namespace",
+    )
     license: str = Field("other", description="licence of the generated dataset (card metadata), e.g. cc-by-4.0")
     corpus_name: str = Field("", description="what the source corpus is, for the dataset card")
     corpus_license: str = Field("", description="licence(s) of the source corpus, as you know them (dataset card)")

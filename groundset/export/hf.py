@@ -106,9 +106,15 @@ def push_folder(
     card: str,
     repo_id: str,
     *,
-    private: bool,
+    private: bool | None = None,
 ) -> str:
     """Create the dataset repo (if needed) and commit the parquet layout with ``card``; returns the commit URL.
+
+    ``private``: None leaves visibility to the Hub (a new repo gets the namespace's default, e.g. an organisation's
+    private-by-default); True makes sure the repo is private *before anything is uploaded* — ``create_repo`` ignores
+    ``private`` for an existing repo, so an existing public one is switched with ``update_repo_settings`` and read
+    back, and the push is refused when it stays public; False asks for a public new repo (an existing private
+    repo is not made public: that is a decision for the Hub's settings page).
 
     One commit adds README.md and ``data/<split>-*.parquet`` and deletes any other ``data/`` file already in the repo,
     so a re-push replaces the splits instead of mixing old and new ones. ``card`` must carry the parquet ``configs``
@@ -127,6 +133,8 @@ def push_folder(
         local = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
         try:
             api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+            if private:
+                _make_private(api, repo_id)
             remote = api.list_repo_files(repo_id, repo_type="dataset")
             stale = [f for f in remote if f.startswith("data/") and f not in local]
             ops = [CommitOperationDelete(path_in_repo=f) for f in stale]
@@ -152,6 +160,26 @@ def push_folder(
                 "HF_ENDPOINT, then run `groundset export --push-to-hub` again"
             ) from None
     return str(info.commit_url)
+
+
+def _make_private(api, repo_id: str) -> None:
+    """Ensure the existing dataset repo ``repo_id`` is private, or raise PushError (nothing pushed yet)."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    if api.repo_info(repo_id, repo_type="dataset").private:
+        return
+    try:
+        api.update_repo_settings(repo_id, repo_type="dataset", private=True)
+    except HfHubHTTPError as e:
+        status = getattr(getattr(e, "response", None), "status_code", None)
+        raise PushError(
+            f"{repo_id} exists and is public, and making it private failed (HTTP {status}); nothing was pushed. "
+            "Make it private on the Hub (Settings → Change visibility) or with a token allowed to change settings, "
+            "or push to a new repo id"
+        ) from None
+    if not api.repo_info(repo_id, repo_type="dataset").private:
+        raise PushError(f"{repo_id} is still public after asking the Hub to make it private; nothing was pushed. "
+                        "Make it private on the Hub (Settings → Change visibility), then push again")
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:

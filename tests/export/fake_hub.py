@@ -2,7 +2,10 @@
 
 It answers the calls of a dataset push the way the Hub documents them: ``POST /api/repos/create``, the repo tree
 listing, ``POST /api/validate-yaml``, ``POST .../preupload/main`` (answering "regular" for every file, so file bytes
-travel inline in the commit instead of through LFS / Xet storage) and ``POST .../commit/main`` (NDJSON).
+travel inline in the commit instead of through LFS / Xet storage) and ``POST .../commit/main`` (NDJSON). Repositories have a visibility, as on the Hub: ``POST /api/repos/create`` of an
+existing repo answers 409 and leaves its visibility as it was (``private`` "is ignored if the repo already exists");
+``GET /api/datasets/{id}`` reports ``private``; ``PUT /api/datasets/{id}/settings`` changes it (unless
+``settings_status`` says otherwise, e.g. 403 for a token that may not change settings).
 """
 
 from __future__ import annotations
@@ -15,10 +18,14 @@ from urllib.parse import urlparse
 
 
 class FakeHub:
-    def __init__(self, existing_files: list[str] = (), status: int = 200):
+    def __init__(self, existing_files: list[str] = (), status: int = 200, repos: dict[str, bool] | None = None,
+                 settings_status: int = 200, org_private_default: bool = False):
         self.requests: list[dict] = []
         self.existing = list(existing_files)
         self.status = status
+        self.repos: dict[str, bool] = dict(repos or {})  # repo id -> private
+        self.settings_status = settings_status
+        self.org_private_default = org_private_default
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -43,7 +50,25 @@ class FakeHub:
                 base = f"http://127.0.0.1:{hub.port}"
                 if path == "/api/repos/create":
                     p = json.loads(raw)
-                    return self._reply(200, {"url": f"{base}/datasets/{p['organization']}/{p['name']}"})
+                    repo = f"{p['organization']}/{p['name']}"
+                    url = f"{base}/datasets/{repo}"
+                    if repo in hub.repos:
+                        return self._reply(409, {"error": "You already created this dataset repo", "url": url})
+                    hub.repos[repo] = {"private": True, "public": False}.get(p.get("visibility"), hub.org_private_default)
+                    return self._reply(200, {"url": url})
+                if path.startswith("/api/datasets/") and path.endswith("/settings") and self.command == "PUT":
+                    repo = path.removeprefix("/api/datasets/").removesuffix("/settings")
+                    if hub.settings_status != 200:
+                        return self._reply(hub.settings_status, {"error": "not allowed"})
+                    visibility = json.loads(raw).get("visibility")
+                    if visibility in ("private", "public"):
+                        hub.repos[repo] = visibility == "private"
+                    return self._reply(200, {})
+                if path.startswith("/api/datasets/") and path.count("/") == 4 and self.command == "GET":
+                    repo = path.removeprefix("/api/datasets/")
+                    if repo not in hub.repos:
+                        return self._reply(404, {"error": "Repository not found"})
+                    return self._reply(200, {"id": repo, "private": hub.repos[repo], "sha": "a" * 40})
                 if path == "/api/validate-yaml":
                     return self._reply(200, {"errors": [], "warnings": []})
                 if "/tree/" in path:

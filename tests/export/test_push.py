@@ -79,3 +79,63 @@ def test_push_unreachable_endpoint(tmp_path, monkeypatch, online):
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: connection refused
     with pytest.raises(PushError, match="cannot reach"):
         export(load_config(None, {"export.push_to_hub": "me/grounded"}), wd)
+
+
+def _push(wd, *flags):
+    return CliRunner().invoke(cli, ["--workdir", str(wd.root), "export", "--push-to-hub", "me/grounded", *flags])
+
+
+def _paths(hub):
+    return [(r["method"], r["path"]) for r in hub.requests]
+
+
+def test_private_makes_an_existing_public_repo_private_before_uploading(tmp_path, monkeypatch, online):
+    wd = filled_workdir(tmp_path / "w", _kept())
+    with FakeHub(repos={"me/grounded": False}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        result = _push(wd, "--private")
+        assert result.exit_code == 0, result.output
+    assert hub.repos["me/grounded"] is True
+    paths = _paths(hub)
+    settings = paths.index(("PUT", "/api/datasets/me/grounded/settings"))
+    commit = paths.index(("POST", "/api/datasets/me/grounded/commit/main"))
+    assert settings < commit
+    put = hub.requests[settings]
+    assert json.loads(put["body"]) == {"visibility": "private"}
+
+
+def test_private_refuses_when_the_repo_cannot_be_made_private(tmp_path, monkeypatch, online):
+    wd = filled_workdir(tmp_path / "w", _kept())
+    with FakeHub(repos={"me/grounded": False}, settings_status=403) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        result = _push(wd, "--private")
+    assert result.exit_code == 1
+    assert "exists and is public" in result.output and "nothing was pushed" in result.output
+    assert not any(p.endswith("/commit/main") or "/preupload/" in p for _, p in _paths(hub))
+    assert hub.repos["me/grounded"] is False
+
+
+def test_private_repo_already_private_is_left_alone(tmp_path, monkeypatch, online):
+    wd = filled_workdir(tmp_path / "w", _kept())
+    with FakeHub(repos={"me/grounded": True}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        assert _push(wd, "--private").exit_code == 0
+    assert not any(m == "PUT" for m, _ in _paths(hub)) and hub.repos["me/grounded"] is True
+
+
+def test_no_flag_sends_no_visibility_so_the_namespace_default_holds(tmp_path, monkeypatch, online):
+    wd = filled_workdir(tmp_path / "w", _kept())
+    with FakeHub(org_private_default=True) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        assert _push(wd).exit_code == 0
+    create = next(r for r in hub.requests if r["path"] == "/api/repos/create")
+    assert "visibility" not in json.loads(create["body"])
+    assert hub.repos["me/grounded"] is True
+
+
+def test_public_never_publishes_an_existing_private_repo(tmp_path, monkeypatch, online):
+    wd = filled_workdir(tmp_path / "w", _kept())
+    with FakeHub(repos={"me/grounded": True}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        assert _push(wd, "--public").exit_code == 0
+    assert hub.repos["me/grounded"] is True and not any(m == "PUT" for m, _ in _paths(hub))
