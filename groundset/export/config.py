@@ -40,6 +40,11 @@ class ExportConfig(BaseModel):
         "Answer using only the provided context.",
         description="system message of sft/dpo/conversation rows when include_context is true ('' for none)",
     )
+    closed_book_system_prompt: str = Field(
+        "You are a helpful assistant.",
+        description="system message of sft/dpo/conversation rows when include_context is false ('' for none: the "
+        "chat template's default then applies)",
+    )
     dpo_reject_reasons: list[str] = Field(
         default_factory=lambda: ["unsupported"],
         description="reject reasons that make a dropped answer usable as a DPO 'rejected' answer "

@@ -93,7 +93,8 @@ def export_rows(config: Config, workdir: Workdir) -> SchemaRows:
             include_context=ex.include_context,
             system_prompt=ex.system_prompt,
         )
-    return build_rows(ex.schema_, kept, include_context=ex.include_context, system_prompt=ex.system_prompt)
+    return build_rows(ex.schema_, kept, include_context=ex.include_context, system_prompt=ex.system_prompt,
+                      closed_book_system_prompt=ex.closed_book_system_prompt)
 
 
 def export(config: Config, workdir: Workdir, *, push: bool = True) -> ExportResult:
@@ -110,13 +111,13 @@ def export(config: Config, workdir: Workdir, *, push: bool = True) -> ExportResu
         )
         raise GroundsetError(f"schema {ex.schema_}: no rows to export ({why}); {hint}")
 
-    assignment = split_by_document([r["document_ids"] for r in built.rows], ex.splits, seed=ex.seed)
+    assignment = split_by_document([r["grounded_document_ids"] for r in built.rows], ex.splits, seed=ex.seed)
     splits = {name: [built.rows[i] for i in idx] for name, idx in assignment.items() if idx}
     result = ExportResult(out=output_dir(config, workdir), schema=ex.schema_, fmt=ex.format, skipped=built.skipped)
     result.split_rows = {name: len(rows) for name, rows in splits.items()}
     result.empty_splits = [name for name in ex.splits if name not in splits]
     result.split_documents = {
-        name: len({d for r in rows for d in r["document_ids"]}) for name, rows in splits.items()
+        name: len({d for r in rows for d in r["grounded_document_ids"]}) for name, rows in splits.items()
     }
 
     inputs = CardInputs(

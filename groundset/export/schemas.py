@@ -35,6 +35,8 @@ __all__ = [
     "conversation_row",
     "textbook_row",
     "format_context",
+    "grounded_chunk_ids",
+    "grounded_contexts",
     "provenance",
     "score_columns",
     "QA_TASKS",
@@ -47,7 +49,8 @@ MESSAGES = "messages"  # list of {"role": string, "content": string}
 PROVENANCE: dict[str, str] = {
     "id": "string",
     "task": "string",
-    "document_ids": "list<string>",
+    "grounded_document_ids": "list<string>",  # the documents the answer is grounded in: what splits group by
+    "document_ids": "list<string>",  # every document shown to the generator (distractors, retrieved turns too)
     "chunk_ids": "list<string>",
     "sources": "list<string>",
     "generator_model": "string",
@@ -92,7 +95,16 @@ COLUMNS: dict[str, dict[str, str]] = {
         "contexts": "list<string>",
         **PROVENANCE,
     },
-    "textbook": {"topic": "string", "passage": "string", "contexts": "list<string>", **PROVENANCE},
+    "textbook": {
+        "text": "string",  # the passage (the column TRL's SFTTrainer and most pretraining loaders read)
+        "topic": "string",
+        "instruction": "string",
+        "audience": "string",
+        "format": "string",
+        "title": "string",
+        "contexts": "list<string>",
+        **PROVENANCE,
+    },
 }
 
 
@@ -106,12 +118,39 @@ def score_columns(samples: Iterable[Sample]) -> list[str]:
     return [f"score_{k}" for k in sorted(names)]
 
 
+def grounded_chunk_ids(sample: Sample) -> list[str]:
+    """The chunks the sample's answer is grounded in: a rag sample's gold chunk, a multi-hop answer's cited chunks,
+    the chunks a conversation's assistant turns cite; otherwise every context (qa, textbook: all were sources).
+
+    Distractors and chunks merely retrieved for a turn are not grounding: they must not tie documents together when
+    splitting, nor count as a ragas reference.
+    """
+    a = sample.attributes
+    shown = [c.chunk_id for c in sample.contexts]
+    if sample.task == "rag" and a.get("gold_chunk_ids"):
+        ids = list(a["gold_chunk_ids"])
+    elif a.get("cited_chunk_ids"):
+        ids = list(a["cited_chunk_ids"])
+    elif sample.turns is not None:
+        ids = [cid for t in sample.turns if t.role == "assistant" for cid in t.chunk_ids]
+    else:
+        ids = shown
+    ids = _unique(i for i in ids if i in set(shown)) or shown
+    return ids
+
+
+def grounded_contexts(sample: Sample) -> list[Citation]:
+    ids = set(grounded_chunk_ids(sample))
+    return [c for c in sample.contexts if c.chunk_id in ids]
+
+
 def provenance(sample: Sample, extra_scores: list[str] = ()) -> dict[str, Any]:
     """The columns every schema shares: ids, sources, model, adherence, unsupported sentences, other scores."""
     ev = sample.evaluation
     row: dict[str, Any] = {
         "id": sample.id,
         "task": sample.task,
+        "grounded_document_ids": _unique(c.document_id for c in grounded_contexts(sample)),
         "document_ids": _unique(c.document_id for c in sample.contexts),
         "chunk_ids": _unique(c.chunk_id for c in sample.contexts),
         "sources": _unique(c.source for c in sample.contexts),
@@ -137,10 +176,12 @@ def format_context(contexts: list[Citation]) -> str:
     return "\n\n".join(parts)
 
 
-def _prompt_messages(sample: Sample, question: str, include_context: bool, system_prompt: str) -> list[dict]:
+def _prompt_messages(sample: Sample, question: str, include_context: bool, system_prompt: str,
+                     closed_book_system_prompt: str = "") -> list[dict]:
     msgs = []
-    if include_context and system_prompt:
-        msgs.append({"role": "system", "content": system_prompt})
+    system = system_prompt if include_context else closed_book_system_prompt
+    if system:
+        msgs.append({"role": "system", "content": system})
     content = f"Context:\n{format_context(sample.contexts)}\n\nQuestion: {question}" if include_context else question
     msgs.append({"role": "user", "content": content})
     return msgs
@@ -157,47 +198,56 @@ def qa_row(sample: Sample) -> dict[str, Any]:
     }
 
 
+def textbook_topic(sample: Sample) -> str:
+    """The topic a passage is about (the planner's topic label), not the whole instruction."""
+    topic = sample.attributes.get("topic")
+    if isinstance(topic, str) and topic.strip():
+        return topic.strip()
+    return sample.attributes.get("title") or (sample.contexts[0].title if sample.contexts else "") or ""
+
+
 def textbook_prompt(sample: Sample) -> str:
-    """The instruction a textbook passage answers, for sft rows."""
-    topic = sample.question or (sample.contexts[0].title if sample.contexts else "")
-    return f"Write a textbook passage about: {topic}"
+    """The instruction a textbook passage answers, for sft rows: the generation instruction itself
+    ("Write a FAQ about X for an undergraduate student."), or one built from the topic."""
+    if sample.question and sample.question.strip():
+        return sample.question.strip()
+    return f"Write a textbook passage about {textbook_topic(sample)}."
 
 
-def sft_row(sample: Sample, include_context: bool = True, system_prompt: str = "") -> dict[str, Any]:
+def sft_row(sample: Sample, include_context: bool = True, system_prompt: str = "",
+            closed_book_system_prompt: str = "") -> dict[str, Any]:
     """sft schema: chat ``messages`` as TRL's SFTTrainer reads them (system?, user, assistant[, user, assistant…])."""
     if sample.turns is not None:
-        msgs = [{"role": t.role, "content": t.content} for t in sample.turns]
-        if include_context:
-            system = (system_prompt + "\n\n" if system_prompt else "") + f"Context:\n{format_context(sample.contexts)}"
-            msgs = [{"role": "system", "content": system}] + [m for m in msgs if m["role"] != "system"]
+        msgs = conversation_row(sample, include_context, system_prompt, closed_book_system_prompt)["messages"]
     elif sample.passage is not None:
-        msgs = _prompt_messages(sample, textbook_prompt(sample), include_context, system_prompt)
+        msgs = _prompt_messages(sample, textbook_prompt(sample), include_context, system_prompt,
+                                closed_book_system_prompt)
         msgs.append({"role": "assistant", "content": sample.passage})
     else:
-        msgs = _prompt_messages(sample, sample.question or "", include_context, system_prompt)
+        msgs = _prompt_messages(sample, sample.question or "", include_context, system_prompt,
+                                closed_book_system_prompt)
         msgs.append({"role": "assistant", "content": sample.answer or ""})
     return {"messages": msgs, **provenance(sample)}
 
 
 def ragas_row(sample: Sample) -> dict[str, Any]:
-    """ragas schema: the columns of ``ragas.SingleTurnSample`` (0.4): reference = the grounded answer.
+    """ragas schema: the columns of ``ragas.SingleTurnSample`` (0.4), filled so that ``ragas.evaluate`` runs as is.
 
-    ``response`` and ``retrieved_contexts`` are for the RAG system under test to fill; for ``rag`` samples, whose
-    contexts mix cited chunks and distractors, ``retrieved_contexts`` holds all of them and ``reference_contexts``
-    only the cited ones.
+    The generator is the system under test: ``retrieved_contexts`` (+ ids) are the chunks it was shown (a rag
+    sample's gold chunk and distractors), ``response`` is its gate-checked answer, and ``reference`` the same answer.
+    ``reference_contexts`` (+ ids) are only the chunks the answer is grounded in. Replace ``response`` and
+    ``retrieved_*`` with your own RAG system's outputs to evaluate that system instead.
     """
     a = sample.attributes
-    cited = set(a.get("cited_chunk_ids") or [c.chunk_id for c in sample.contexts])
-    reference = [c for c in sample.contexts if c.chunk_id in cited]
-    retrieved = sample.contexts if sample.task == "rag" else None
+    reference = grounded_contexts(sample)
     return {
         "user_input": sample.question,
         "reference": sample.answer,
         "reference_contexts": [c.text for c in reference],
         "reference_context_ids": [c.chunk_id for c in reference],
-        "retrieved_contexts": None if retrieved is None else [c.text for c in retrieved],
-        "retrieved_context_ids": None if retrieved is None else [c.chunk_id for c in retrieved],
-        "response": None,
+        "retrieved_contexts": [c.text for c in sample.contexts],
+        "retrieved_context_ids": [c.chunk_id for c in sample.contexts],
+        "response": sample.answer,
         "persona_name": _opt_str(a.get("persona") or a.get("audience")),
         "query_style": _opt_str(a.get("style") or a.get("question_kind") or a.get("kind")),
         "query_length": _opt_str(a.get("length")),
@@ -210,22 +260,41 @@ def _opt_str(v: Any) -> str | None:
     return None if v is None else str(v)
 
 
-def conversation_row(sample: Sample) -> dict[str, Any]:
-    """conversation schema: the turns as ``messages``, the chunk ids each turn cites, the cited chunk texts."""
-    turns = sample.turns or []
+def conversation_row(sample: Sample, include_context: bool = True, system_prompt: str = "",
+                     closed_book_system_prompt: str = "") -> dict[str, Any]:
+    """conversation schema: a system message, then the turns as ``messages``; the chunk ids each message cites.
+
+    The system message (the instruction, plus the retrieved chunks when ``include_context``) keeps a chat template
+    from injecting its own default ("You are a helpful AI assistant named …"); ``turn_chunk_ids`` has an empty list
+    for it, so it stays aligned with ``messages``.
+    """
+    turns = [t for t in (sample.turns or []) if t.role != "system"]
+    system = _system_message(sample, include_context, system_prompt, closed_book_system_prompt)
+    head = [{"role": "system", "content": system}] if system else []
     return {
-        "messages": [{"role": t.role, "content": t.content} for t in turns],
-        "turn_chunk_ids": [list(t.chunk_ids) for t in turns],
+        "messages": head + [{"role": t.role, "content": t.content} for t in turns],
+        "turn_chunk_ids": [[] for _ in head] + [list(t.chunk_ids) for t in turns],
         "contexts": [c.text for c in sample.contexts],
         **provenance(sample),
     }
 
 
+def _system_message(sample: Sample, include_context: bool, system_prompt: str, closed_book: str) -> str:
+    if include_context:
+        return (system_prompt + "\n\n" if system_prompt else "") + f"Context:\n{format_context(sample.contexts)}"
+    return closed_book
+
+
 def textbook_row(sample: Sample) -> dict[str, Any]:
-    """textbook schema: the topic, the passage and the chunks it was written from."""
+    """textbook schema: the passage as ``text``, its topic, the instruction that produced it, the chunks."""
+    a = sample.attributes
     return {
-        "topic": sample.question,
-        "passage": sample.passage,
+        "text": sample.passage,
+        "topic": textbook_topic(sample),
+        "instruction": textbook_prompt(sample),
+        "audience": _opt_str(a.get("audience")),
+        "format": _opt_str(a.get("format")),
+        "title": _opt_str(a.get("title")),
         "contexts": [c.text for c in sample.contexts],
         **provenance(sample),
     }
@@ -261,6 +330,7 @@ def build_rows(
     *,
     include_context: bool = True,
     system_prompt: str = "",
+    closed_book_system_prompt: str = "",
 ) -> SchemaRows:
     """Rows of ``schema`` (except dpo, see ``groundset.export.dpo``) from kept samples, with skip counts.
 
@@ -268,9 +338,9 @@ def build_rows(
     """
     makers: dict[str, Callable[[Sample], dict[str, Any]]] = {
         "qa": qa_row,
-        "sft": lambda s: sft_row(s, include_context, system_prompt),
+        "sft": lambda s: sft_row(s, include_context, system_prompt, closed_book_system_prompt),
         "ragas": ragas_row,
-        "conversation": conversation_row,
+        "conversation": lambda s: conversation_row(s, include_context, system_prompt, closed_book_system_prompt),
         "textbook": textbook_row,
     }
     if schema not in makers:

@@ -38,8 +38,10 @@ def conversation(doc: str) -> Sample:
 
 def textbook(doc: str) -> Sample:
     return Sample(
-        id=f"tb-{doc}", task="textbook", question="Lists in Python", passage="Lists hold items. They are mutable.",
-        contexts=[cite(doc, 0)], attributes={"audience": "expert"}, generation={"model": "tiny-model"},
+        id=f"tb-{doc}", task="textbook", question="Write an explanation about Lists in Python for an expert.",
+        passage="Lists hold items. They are mutable.", contexts=[cite(doc, 0)],
+        attributes={"topic": "Lists in Python", "audience": "expert", "format": "explanation", "title": "Lists"},
+        generation={"model": "tiny-model"},
         evaluation=Evaluation(kept=True, scores={"adherence": 0.95, "rating": 4.0}),
     )
 
@@ -50,6 +52,27 @@ def multihop(a: str, b: str) -> Sample:
         contexts=[cite(a, 0), cite(b, 0)], generation={"model": "tiny-model"},
         evaluation=Evaluation(kept=True, scores={"adherence": 0.7}),
     )
+
+
+def rag(i: int, gold: str, distractors: list[str]) -> Sample:
+    """A rag sample: the gold chunk of ``gold`` among distractor chunks of other documents."""
+    contexts = [cite(d, 90 + i, f"Distractor {i} from {d}.") for d in distractors[:1]] + [cite(gold, i)] + [
+        cite(d, 90 + i, f"Distractor {i} from {d}.") for d in distractors[1:]]
+    return Sample(
+        id=f"rag-{gold}-{i}", task="rag", question=f"What is item {i} of {gold}?", answer=f"Item {i} of {gold} is a thing.",
+        contexts=contexts, generation={"model": "tiny-model"},
+        attributes={"gold_chunk_ids": [f"{gold}-c{i}"], "gold_positions": [1 if distractors else 0],
+                    "distractor_chunk_ids": [f"{d}-c{90 + i}" for d in distractors]},
+        evaluation=Evaluation(kept=True, scores={"adherence": 0.85}),
+    )
+
+
+def retrieving_conversation(doc: str, retrieved: list[str]) -> Sample:
+    """A conversation whose answers cite ``doc`` only, though chunks of ``retrieved`` documents were shown."""
+    s = conversation(doc)
+    s.id = f"conv-{doc}-r"
+    s.contexts += [cite(d, 50, f"Retrieved chunk of {d}.") for d in retrieved]
+    return s
 
 
 def write_samples(path: Path, samples: list[Sample]) -> None:
