@@ -57,6 +57,15 @@ class ExportConfig(BaseModel):
         "or the push is refused); false: create a public repo; unset: the Hub's default for the namespace",
     )
     license: str = Field("other", description="licence of the generated dataset (card metadata), e.g. cc-by-4.0")
+    license_name: str = Field(
+        "", description="with license = 'other': the licence's name (card metadata; default 'corpus-terms')"
+    )
+    license_link: str = Field(
+        "", description="with license = 'other': URL of the licence text (unset: a LICENSE.md is written beside the card)"
+    )
+    source_datasets: list[str] = Field(
+        default_factory=list, description="Hub ids of datasets the corpus came from (card metadata; default 'original')"
+    )
     corpus_name: str = Field("", description="what the source corpus is, for the dataset card")
     corpus_license: str = Field("", description="licence(s) of the source corpus, as you know them (dataset card)")
     language: list[str] = Field(default_factory=lambda: ["en"], description="language codes (dataset card)")

@@ -69,7 +69,7 @@ def build_pairs(
     for s in sorted(kept, key=lambda s: s.id):
         reason = _fits("dpo", s)
         if reason:
-            out.skipped[reason] += 1
+            out.skip(s, reason)
             continue
         candidates = pool.get(normalise_question(s.question))
         if candidates:
@@ -78,7 +78,7 @@ def build_pairs(
         elif (original := _gate_trimmed_original(s)) is not None:
             pairs.append((s, original, None))
         else:
-            out.skipped["no_rejected_answer"] += 1
+            out.skip(s, "no_rejected_answer")
             continue
         out.samples.append(s)
 

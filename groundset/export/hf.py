@@ -69,9 +69,11 @@ def data_files_yaml(fmt: str, splits: list[str]) -> list[dict[str, Any]] | None:
 
 
 def write_dataset(
-    splits: dict[str, list[dict[str, Any]]], columns: dict[str, str], fmt: str, folder: Path, card: str
+    splits: dict[str, list[dict[str, Any]]], columns: dict[str, str], fmt: str, folder: Path, card: str,
+    extra_files: dict[str, str] | None = None,
 ) -> list[Path]:
-    """Write ``splits`` (name → rows) in ``fmt`` into the existing, empty ``folder`` with ``card`` as README.md.
+    """Write ``splits`` (name → rows) in ``fmt`` into the existing, empty ``folder`` with ``card`` as README.md
+    (and ``extra_files``, name → text, e.g. LICENSE.md).
 
     Returns the files written. Putting the folder in place (atomically, never over foreign files) is
     ``groundset.export.publish``'s job; this function only writes.
@@ -95,6 +97,9 @@ def write_dataset(
             written.append(path)
     else:
         raise GroundsetError(f"unknown export format {fmt!r}: use hf, jsonl or parquet")
+    for name, text in (extra_files or {}).items():
+        (folder / name).write_text(text, encoding="utf-8")
+        written.append(folder / name)
     (folder / "README.md").write_text(card, encoding="utf-8")
     written.append(folder / "README.md")
     return written
@@ -107,6 +112,7 @@ def push_folder(
     repo_id: str,
     *,
     private: bool | None = None,
+    extra_files: dict[str, str] | None = None,
 ) -> str:
     """Create the dataset repo (if needed) and commit the parquet layout with ``card``; returns the commit URL.
 
@@ -129,7 +135,7 @@ def push_folder(
     with tempfile.TemporaryDirectory(prefix="groundset-push-") as tmp:
         folder = Path(tmp) / "dataset"
         folder.mkdir()
-        write_dataset(splits, columns, "parquet", folder, card)
+        write_dataset(splits, columns, "parquet", folder, card, extra_files)
         local = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
         try:
             api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)

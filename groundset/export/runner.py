@@ -18,12 +18,14 @@ from pathlib import Path
 from groundset.config import Config
 from groundset.errors import GroundsetError
 from groundset.export import hf
-from groundset.export.card import CardInputs, render_card
+from groundset.export.card import LICENSE_FILE, CardInputs, licence_file, render_card
 from groundset.export.dpo import build_pairs
 from groundset.export.publish import publish
 from groundset.export.schemas import SchemaRows, build_rows
 from groundset.export.splits import split_by_document
-from groundset.export.stats import collect, iter_samples
+from groundset.export.funnel import build_funnel
+from groundset.export.record import read_json, read_record
+from groundset.export.stats import exported_figures, iter_samples
 from groundset.workdir import Workdir
 
 __all__ = ["ExportResult", "NothingKeptError", "export", "export_rows", "output_dir"]
@@ -120,24 +122,34 @@ def export(config: Config, workdir: Workdir, *, push: bool = True) -> ExportResu
         name: len({d for r in rows for d in r["grounded_document_ids"]}) for name, rows in splits.items()
     }
 
+    exported_samples = [s for s in built.samples]
     inputs = CardInputs(
-        config=config,
-        stats=collect(workdir),
+        export=ex,
+        record=read_record(workdir),
+        funnel=build_funnel(workdir, Counter(r["task"] for r in built.rows), built.skipped_by_task,
+                            usage=read_json(workdir.usage)),
+        figures=exported_figures(exported_samples, workdir),
         schema=ex.schema_,
         fmt=ex.format,
+        usage=read_json(workdir.usage),
         split_rows=result.split_rows,
         split_documents=result.split_documents,
         skipped=built.skipped,
         columns=built.columns,
         configs_yaml=hf.data_files_yaml(ex.format, list(splits)),
         dataset_info=hf.dataset_info_yaml(built.columns),
+        out=result.out,
     )
     card = render_card(inputs)
-    result.files = publish(result.out, lambda folder: hf.write_dataset(splits, built.columns, ex.format, folder, card))
+    extra = {LICENSE_FILE: text} if (text := licence_file(inputs)) else {}
+    result.files = publish(
+        result.out, lambda folder: hf.write_dataset(splits, built.columns, ex.format, folder, card, extra)
+    )
     if push and ex.push_to_hub:
         inputs.fmt = "parquet"
+        inputs.repo_id = ex.push_to_hub
         inputs.configs_yaml = hf.data_files_yaml("parquet", list(splits))
         result.pushed = hf.push_folder(
-            splits, built.columns, render_card(inputs), ex.push_to_hub, private=ex.private
+            splits, built.columns, render_card(inputs), ex.push_to_hub, private=ex.private, extra_files=extra
         )
     return result

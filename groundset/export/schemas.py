@@ -322,6 +322,11 @@ class SchemaRows:
     samples: list[Sample] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
     columns: dict[str, str] = field(default_factory=dict)
+    skipped_by_task: dict[str, Counter] = field(default_factory=dict)  # task -> reason -> samples not exported
+
+    def skip(self, sample: Sample, reason: str) -> None:
+        self.skipped[reason] += 1
+        self.skipped_by_task.setdefault(sample.task, Counter())[reason] += 1
 
 
 def build_rows(
@@ -349,7 +354,7 @@ def build_rows(
     for s in kept:
         reason = _fits(schema, s)
         if reason:
-            out.skipped[reason] += 1
+            out.skip(s, reason)
             continue
         out.samples.append(s)
     extra = score_columns(out.samples)

@@ -80,11 +80,15 @@ def write_samples(path: Path, samples: list[Sample]) -> None:
     path.write_text("".join(s.model_dump_json() + "\n" for s in samples), encoding="utf-8")
 
 
-def filled_workdir(root: Path, kept: list[Sample], rejected: list[Sample] = ()) -> Workdir:
-    """A workdir as the stages leave it: ingest report, samples, kept/rejected, summary, usage."""
+def filled_workdir(root: Path, kept: list[Sample], rejected: list[Sample] = (), *, evaluate: dict | None = None,
+                   generate: dict | None = None, embed_model: str = "tiny-embedder") -> Workdir:
+    """A workdir as the stages leave it: ingest report, samples, kept/rejected, summaries, usage.
+
+    ``evaluate`` / ``generate``: what the evaluate / generate stage recorded (merged into the summaries)."""
     wd = Workdir(root).ensure()
     docs = sorted({c.document_id for s in [*kept, *rejected] for c in s.contexts} | {"unused-doc"})
     write_json_atomic(wd.ingest_report, {
+        "embed_model": embed_model, "chunk_tokens": 200, "chunk_overlap": 20, "collection": "tiny",
         "counts": {"files": len(docs), "files_ok": len(docs), "files_failed": 0, "documents": len(docs),
                    "chunks": 10 * len(docs), "points": 10 * len(docs)},
         "dropped": {"tiny": 2},
@@ -98,7 +102,11 @@ def filled_workdir(root: Path, kept: list[Sample], rejected: list[Sample] = ()) 
     wd.rejects("qa").write_text(json.dumps({"reason": "invalid_json", "raw": "{oops"}) + "\n")
     write_samples(wd.kept, list(kept))
     write_samples(wd.rejected, list(rejected))
-    write_json_atomic(wd.evaluate_summary, {"judge": "default", "kept": len(kept), "rejected": len(rejected)})
+    write_json_atomic(wd.evaluate_summary, {
+        "judge": {"name": "default", "threshold": 0.6, "aggregate": "min"}, "kept": len(kept), "rejected": len(rejected),
+        "thresholds": {"default": 0.6}, "filters": {"sanity": True, "dedup": True}, **(evaluate or {})})
+    tasks = {t: {"requested": len(ss)} for t, ss in by_task.items()}
+    write_json_atomic(wd.generate_summary, {"model": "tiny-model", "tasks": tasks, **(generate or {})})
     write_json_atomic(wd.usage, {"generate": {"model": "tiny-model", "requests": 32, "calls": 30, "cache_hits": 2,
                                               "repairs": 1, "repaired": 1, "prompt_tokens": 9000, "completion_tokens": 3000,
                                               "failures": {"invalid_json": 1}, "wall_s": 12.5, "cost": 0.015}})

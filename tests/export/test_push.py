@@ -50,7 +50,8 @@ def test_push_creates_repo_and_commits_parquet_and_card(tmp_path, monkeypatch, o
     files = {op["value"]["path"]: op["value"].get("bytes") for op in ops if op["key"] == "file"}
     deleted = [op["value"]["path"] for op in ops if op["key"] == "deletedFile"]
     assert deleted == ["data/validation-00000-of-00001.parquet"]
-    assert set(files) == {"README.md", "data/train-00000-of-00001.parquet", "data/test-00000-of-00001.parquet"}
+    assert set(files) == {"README.md", "LICENSE.md", "data/train-00000-of-00001.parquet",
+                          "data/test-00000-of-00001.parquet"}
     card = files["README.md"].decode()
     assert "data/train-*.parquet" in card and "dataset_info:" in card
     pushed = sum(pq.read_table(io.BytesIO(files[f])).num_rows for f in files if f.endswith(".parquet"))
