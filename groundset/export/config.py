@@ -45,6 +45,13 @@ class ExportConfig(BaseModel):
         description="system message of sft/dpo/conversation rows when include_context is false ('' for none: the "
         "chat template's default then applies)",
     )
+    dpo_pairs: str = Field(
+        "generate",
+        pattern="^(generate|gate)$",
+        description="dpo schema: 'generate' makes an ungrounded answer for every kept question with [llm] (no "
+        "sources, or one fact changed) and keeps it when the [evaluate] judge finds it unsupported; 'gate' pairs "
+        "only with answers the gate itself rejected or trimmed (no LLM call)",
+    )
     dpo_reject_reasons: list[str] = Field(
         default_factory=lambda: ["unsupported"],
         description="reject reasons that make a dropped answer usable as a DPO 'rejected' answer "

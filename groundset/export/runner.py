@@ -26,6 +26,7 @@ from groundset.export.splits import split_by_document
 from groundset.export.funnel import build_funnel
 from groundset.export.record import read_json, read_record
 from groundset.export.stats import exported_figures, iter_samples
+from groundset.generate.dpo_pairs import make_pairs, read_pairs
 from groundset.workdir import Workdir
 
 __all__ = ["ExportResult", "NothingKeptError", "export", "export_rows", "output_dir"]
@@ -69,8 +70,11 @@ def output_dir(config: Config, workdir: Workdir) -> Path:
     return Path(ex.out) if ex.out else workdir.export_dir / ex.schema_
 
 
-def export_rows(config: Config, workdir: Workdir) -> SchemaRows:
-    """Rows of the configured schema from the workdir's kept (and, for dpo, rejected) samples."""
+def export_rows(config: Config, workdir: Workdir, *, llm=None, judge=None) -> SchemaRows:
+    """Rows of the configured schema from the workdir's kept (and, for dpo, rejected) samples.
+
+    dpo with ``[export] dpo_pairs = "generate"`` first makes (or resumes) the ungrounded answers with ``llm`` /
+    ``judge`` (loaded from the config when None; see ``groundset.generate.dpo_pairs``)."""
     ex = config.export
     kept = list(iter_samples(workdir.kept))
     if not kept:
@@ -88,25 +92,34 @@ def export_rows(config: Config, workdir: Workdir) -> SchemaRows:
             "for why, or `groundset report`); use a stronger [llm] spec or raise [generate] max_attempts_factor"
         )
     if ex.schema_ == "dpo":
+        generated = None
+        if ex.dpo_pairs == "generate":
+            make_pairs(config, workdir, kept, llm=llm, judge=judge)
+            generated = read_pairs(workdir)
         return build_pairs(
             kept,
             list(iter_samples(workdir.rejected)),
             reject_reasons=ex.dpo_reject_reasons,
             include_context=ex.include_context,
             system_prompt=ex.system_prompt,
+            closed_book_system_prompt=ex.closed_book_system_prompt,
+            generated=generated,
         )
     return build_rows(ex.schema_, kept, include_context=ex.include_context, system_prompt=ex.system_prompt,
                       closed_book_system_prompt=ex.closed_book_system_prompt)
 
 
-def export(config: Config, workdir: Workdir, *, push: bool = True) -> ExportResult:
-    """Write the dataset of ``config.export`` from ``workdir``; push it when ``[export] push_to_hub`` is set."""
+def export(config: Config, workdir: Workdir, *, push: bool = True, llm=None, judge=None) -> ExportResult:
+    """Write the dataset of ``config.export`` from ``workdir``; push it when ``[export] push_to_hub`` is set.
+
+    ``llm`` / ``judge``: used by the dpo mode only (see ``export_rows``)."""
     ex = config.export
-    built = export_rows(config, workdir)
+    built = export_rows(config, workdir, llm=llm, judge=judge)
     if not built.rows:
         why = ", ".join(f"{k} {v}" for k, v in built.skipped.most_common()) or "no samples"
         hint = (
-            "DPO needs a kept and a gate-rejected answer to the same question, or a gate-trimmed answer"
+            "DPO needs an ungrounded answer the gate finds unsupported (`[export] dpo_pairs = \"generate\"`), or a "
+            "kept and a gate-rejected answer to the same question, or a gate-trimmed answer"
             if ex.schema_ == "dpo"
             else f"the {ex.schema_} schema takes {_SCHEMA_TASK_HINT[ex.schema_]} samples: add that task to "
             "[generate] tasks or choose another --schema"

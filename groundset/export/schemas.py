@@ -72,7 +72,11 @@ COLUMNS: dict[str, dict[str, str]] = {
         "rejected": MESSAGES,
         "rejected_id": "string",
         "rejected_reasons": "list<string>",
-        "rejected_adherence": "float64",
+        "rejected_adherence": "float64",  # the gate's score of the rejected answer
+        "rejected_method": "string",  # closed_book | changed_fact | gate_rejected_twin | gate_trimmed
+        "rejected_unsupported": "list<string>",  # its sentences the gate found unsupported
+        "rejected_judge": "string",
+        "rejected_model": "string",
         **PROVENANCE,
     },
     "ragas": {

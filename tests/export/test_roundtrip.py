@@ -49,7 +49,7 @@ def test_jsonl_loads_with_plain_data_files_and_features(workdir, tmp_path):
 def test_empty_schema_explains(workdir, tmp_path):
     from groundset.errors import GroundsetError
 
-    cfg = load_config(None, {"export.schema": "dpo"})
+    cfg = load_config(None, {"export.schema": "dpo", "export.dpo_pairs": "gate"})
     with pytest.raises(GroundsetError, match="no rows to export.*no_rejected_answer"):
         export(cfg, workdir)
 
