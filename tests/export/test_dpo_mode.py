@@ -113,3 +113,15 @@ def test_requests_quote_model_text_inside_tags():
     assert cb.startswith("<question>\n") and cb.endswith("\n</question>") and cb.count("</question>") == 1
     cf = changed_fact_request(s).messages[-1]["content"]
     assert '<document id="answer">\nItem 1 of d1 is a thing.\n</document>' in cf and cf.count("<document") == 1
+
+
+def test_with_the_real_default_judge(tmp_path):
+    """The gate is the configured [evaluate] judge itself (here the default one, with the bundled MiniLM)."""
+    s = qa(1, "d1")
+    s.contexts[0].text = "The Rhine flows from the Swiss Alps to the North Sea. It is about 1,230 kilometres long."
+    s.question, s.answer = "How long is the Rhine?", "The Rhine is about 1,230 kilometres long."
+    wd = filled_workdir(tmp_path / "w", [s])
+    llm = FakeLLM(default=reply('{"answer": "The Rhine is 865 miles long and rises in Austria."}'))
+    built = export_rows(_cfg(tmp_path), wd, llm=llm)
+    assert len(built.rows) == 1 and built.rows[0]["rejected_judge"] == "default"
+    assert built.rows[0]["rejected_adherence"] < 0.6
