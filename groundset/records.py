@@ -18,7 +18,7 @@ import json
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "Block",
@@ -28,13 +28,9 @@ __all__ = [
     "Turn",
     "Evaluation",
     "Sample",
-    "TaskName",
     "content_hash",
     "stable_uuid",
 ]
-
-TaskName = Literal["qa", "multihop", "conversation", "textbook", "rag"]
-
 
 def content_hash(*parts: Any) -> str:
     """sha256 hex digest of the parts (strings as-is, anything else as canonical JSON)."""
@@ -113,6 +109,7 @@ class Citation(_Record):
     source: str
     title: str = ""
     section: list[str] = Field(default_factory=list)
+    page: int | None = None  # of the chunk's first block, when the document has pages (PDF)
     text: str
 
     @classmethod
@@ -123,6 +120,7 @@ class Citation(_Record):
             source=chunk.source,
             title=chunk.title,
             section=chunk.section,
+            page=chunk.page,
             text=chunk.text,
         )
 
@@ -154,7 +152,7 @@ class Sample(_Record):
     """
 
     id: str
-    task: TaskName
+    task: str  # a name of groundset.registry.TASKS
     question: str | None = None
     answer: str | None = None
     turns: list[Turn] | None = None
@@ -163,6 +161,15 @@ class Sample(_Record):
     attributes: dict[str, Any] = Field(default_factory=dict)
     generation: dict[str, Any] = Field(default_factory=dict)  # model, params, tokens, seed chunk ids
     evaluation: Evaluation = Field(default_factory=Evaluation)
+
+    @field_validator("task")
+    @classmethod
+    def _registered_task(cls, v: str) -> str:
+        from groundset.registry import TASKS
+
+        if v not in TASKS:
+            raise ValueError(TASKS.unknown_message(v))
+        return v
 
     @staticmethod
     def make_id(task: str, seed_chunk_ids: list[str], params: dict[str, Any], index: int) -> str:

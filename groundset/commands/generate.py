@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import click
 
-from groundset.cli import EXIT_PARTIAL, AppContext, pass_app
-
-TASK_NAMES = ("qa", "multihop", "conversation", "textbook", "rag")
+from groundset.cli import EXIT_PARTIAL, AppContext, RegistryChoice, pass_app
 
 
 def _print_summary(result) -> None:
@@ -48,7 +46,7 @@ def _print_summary(result) -> None:
 
 
 @click.command("generate")
-@click.option("--task", "-t", "tasks", multiple=True, type=click.Choice(TASK_NAMES),
+@click.option("--task", "-t", "tasks", multiple=True, type=RegistryChoice("groundset.registry:TASKS"),
               help="Task to generate (repeatable) [default: the tasks of [generate] tasks].")
 @click.option("--n", "-n", "n", type=click.IntRange(min=0), default=None,
               help="Accepted samples wanted per task [default: from [generate] tasks, else 20].")

@@ -9,9 +9,6 @@ import click
 
 from groundset.cli import pass_app
 
-TASKS = ("qa", "multihop", "conversation", "textbook", "rag")
-
-
 def _lines(path) -> int:
     if not path.exists():
         return 0
@@ -22,6 +19,7 @@ def _lines(path) -> int:
 def gather(config, workdir) -> dict[str, Any]:
     """A dict of what ``workdir`` holds: {workdir, stages, store, collections, ingest, samples, evaluated}."""
     from groundset.errors import StoreError
+    from groundset.registry import TASKS
     from groundset.store import open_store
 
     out: dict[str, Any] = {"workdir": str(workdir.root), "stages": sorted(workdir.state())}
@@ -48,7 +46,8 @@ def gather(config, workdir) -> dict[str, Any]:
         }
     samples = {}
     found = {p.name.split(".")[0] for p in workdir.samples_dir.glob("*.jsonl")} if workdir.samples_dir.exists() else set()
-    for task in [*TASKS, *sorted(found - set(TASKS))]:
+    names = TASKS.names()
+    for task in [*names, *sorted(found - set(names))]:
         gen, rej = _lines(workdir.samples(task)), _lines(workdir.rejects(task))
         if gen or rej:
             samples[task] = {"generated": gen, "rejected": rej}

@@ -15,9 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["EvaluateConfig", "JUDGES", "DEFAULT_THRESHOLDS"]
-
-JUDGES = ("default", "nli", "llm", "ragas")
+__all__ = ["EvaluateConfig", "default_thresholds"]
 
 # Adherence below the threshold rejects a sample ("unsupported"). The default judge's 0.6 comes from the dev split of
 # the SQuAD-derived labelled set (benchmarks/gate.py): balanced accuracy is flat from 0.55 to 0.8 (0.924-0.938) and
@@ -25,7 +23,14 @@ JUDGES = ("default", "nli", "llm", "ragas")
 # are rule-made and light; real ones score lower, so the default is the middle of the plateau, not its edge.
 # Calibrate on labelled data of your own with `groundset evaluate calibrate --labelled FILE.jsonl`.
 # nli / llm: 0.5 is the natural cut of a probability / vote share; ragas: share of supported statements.
-DEFAULT_THRESHOLDS: dict[str, float] = {"default": 0.6, "nli": 0.5, "llm": 0.5, "ragas": 0.8}
+# Each judge registers its default threshold with itself (groundset.registry.JUDGES).
+
+
+def default_thresholds() -> dict[str, float]:
+    """Judge name -> its registered default threshold."""
+    from groundset.registry import JUDGES
+
+    return {name: spec.threshold for name, spec in JUDGES.items()}
 
 
 class EvaluateConfig(BaseModel):
@@ -34,11 +39,12 @@ class EvaluateConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     # --- grounding judge -----------------------------------------------------------------------------------------
-    judge: Literal["default", "nli", "llm", "ragas"] = Field(
-        "default", description="default (offline, MiniLM + lexical + fact checks) | nli | llm | ragas"
+    judge: str = Field(
+        "default", description="default (offline, MiniLM + lexical + fact checks) | nli | llm | ragas",
+        json_schema_extra={"registry": "JUDGES"},
     )
     thresholds: dict[str, float] = Field(
-        default_factory=lambda: dict(DEFAULT_THRESHOLDS),
+        default_factory=default_thresholds,
         description="adherence threshold per judge, each in [0, 1]; a sample below it is rejected as unsupported",
     )
     aggregate: Literal["min", "mean"] = Field(
@@ -116,10 +122,20 @@ class EvaluateConfig(BaseModel):
     def _merge_thresholds(cls, v: Any) -> Any:
         if not isinstance(v, dict):
             return v
-        unknown = sorted(set(v) - set(JUDGES))
+        defaults = default_thresholds()
+        unknown = sorted(set(v) - set(defaults))
         if unknown:
-            raise ValueError(f"unknown judge(s) {unknown}: thresholds are per judge, one of {', '.join(JUDGES)}")
-        return {**DEFAULT_THRESHOLDS, **v}
+            raise ValueError(f"unknown judge(s) {unknown}: thresholds are per judge, one of {', '.join(defaults)}")
+        return {**defaults, **v}
+
+    @field_validator("judge")
+    @classmethod
+    def _registered_judge(cls, v: str) -> str:
+        from groundset.registry import JUDGES
+
+        if v not in JUDGES:
+            raise ValueError(JUDGES.unknown_message(v))
+        return v
 
     @field_validator("thresholds")
     @classmethod

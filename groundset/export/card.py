@@ -34,20 +34,11 @@ from groundset.export.config import ExportConfig
 from groundset.export.funnel import Funnel
 from groundset.export.record import RunRecord
 from groundset.export.stats import RunStats
+from groundset.registry import SCHEMAS
 
 __all__ = ["CardInputs", "render_card", "card_metadata", "licence_file", "LICENSE_FILE"]
 
 LICENSE_FILE = "LICENSE.md"
-
-_TASK_CATEGORIES = {
-    "qa": ["question-answering"],
-    "ragas": ["question-answering"],
-    "dpo": ["text-generation"],
-    "sft": ["text-generation"],
-    "conversation": ["text-generation"],
-    "textbook": ["text-generation"],
-}
-
 
 @dataclass
 class CardInputs:
@@ -68,6 +59,7 @@ class CardInputs:
     dataset_info: dict[str, Any] | None = None
     out: Path | None = None
     repo_id: str | None = None
+    extra_sections: list[str] = field(default_factory=list)  # markdown sections of other stages (human review)
 
     @property
     def exported_by_task(self) -> Counter:
@@ -97,7 +89,7 @@ def card_metadata(c: CardInputs) -> dict[str, Any]:
         "source_datasets": list(ex.source_datasets) or ["original"],
         "multilinguality": ["monolingual" if len(ex.language) <= 1 else "multilingual"],
         "tags": list(dict.fromkeys([*ex.tags, f"groundset-{c.schema}"])),
-        "task_categories": _TASK_CATEGORIES.get(c.schema, ["text-generation"]),
+        "task_categories": list(SCHEMAS.get(c.schema).task_categories),
         "size_categories": [_size_category(sum(c.split_rows.values()))],
     })
     if c.configs_yaml:
@@ -180,7 +172,7 @@ not support. Each row names the documents and chunks (Qdrant point ids) it came 
 ## Columns
 
 {columns}
-
+{"".join(chr(10) + section + chr(10) for section in c.extra_sections)}
 ## Intended use
 
 Fine-tuning or evaluating models and retrieval-augmented systems on the content of this corpus: grounded question

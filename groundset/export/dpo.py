@@ -31,9 +31,19 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
-from groundset.export.schemas import COLUMNS, SchemaRows, _fits, _float, _prompt_messages, provenance, score_columns
+from groundset.export.schemas import (
+    COLUMNS,
+    SchemaRows,
+    _float,
+    _prompt_messages,
+    provenance,
+    question_answer,
+    score_columns,
+)
+from groundset.export.spec import Schema
 from groundset.generate.dpo_pairs import DpoPair, pair_key
 from groundset.records import Sample
+from groundset.registry import SCHEMAS
 
 __all__ = ["build_pairs", "normalise_question"]
 
@@ -77,7 +87,7 @@ def build_pairs(
     out = SchemaRows(schema="dpo")
     pairs: list[tuple[Sample, dict[str, Any]]] = []
     for s in sorted(kept, key=lambda s: s.id):
-        reason = _fits("dpo", s)
+        reason = question_answer(s)
         if reason:
             out.skip(s, reason)
             continue
@@ -121,3 +131,25 @@ def build_pairs(
         })
     out.columns = {**COLUMNS["dpo"], **{c: "float64" for c in extra}}
     return out
+
+
+def _build(kept: list[Sample], rejected: list[Sample], ex: Any, *, config=None, workdir=None, llm=None,
+           judge=None) -> SchemaRows:
+    """The registered builder: with ``dpo_pairs = "generate"``, make (or resume) the ungrounded answers first."""
+    generated = None
+    if ex.dpo_pairs == "generate" and workdir is not None:
+        from groundset.generate.dpo_pairs import make_pairs, read_pairs
+
+        make_pairs(config, workdir, kept, llm=llm, judge=judge)
+        generated = read_pairs(workdir)
+    return build_pairs(kept, rejected, reject_reasons=ex.dpo_reject_reasons, include_context=ex.include_context,
+                       system_prompt=ex.system_prompt, closed_book_system_prompt=ex.closed_book_system_prompt,
+                       generated=generated)
+
+
+SCHEMAS.register("dpo", Schema(
+    columns=COLUMNS["dpo"], fits=question_answer, shapes=("qa",), build=_build, needs_rejected=True,
+    empty_hint="DPO needs an ungrounded answer the gate finds unsupported (`[export] dpo_pairs = \"generate\"`), or "
+    "a kept and a gate-rejected answer to the same question, or a gate-trimmed answer",
+    task_categories=("text-generation",),
+), order=30)

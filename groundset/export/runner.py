@@ -19,14 +19,14 @@ from groundset.config import Config
 from groundset.errors import GroundsetError
 from groundset.export import hf
 from groundset.export.card import LICENSE_FILE, CardInputs, licence_file, render_card
-from groundset.export.dpo import build_pairs
+from groundset.export.funnel import build_funnel
 from groundset.export.publish import publish
+from groundset.export.record import read_json, read_record
 from groundset.export.schemas import SchemaRows, build_rows
 from groundset.export.splits import split_by_document
-from groundset.export.funnel import build_funnel
-from groundset.export.record import read_json, read_record
 from groundset.export.stats import exported_figures, iter_samples
-from groundset.generate.dpo_pairs import make_pairs, read_pairs
+from groundset.registry import SCHEMAS
+from groundset.review.apply import ReviewApplied, add_review_columns, review_card_section, review_for_export
 from groundset.workdir import Workdir
 
 __all__ = ["ExportResult", "NothingKeptError", "export", "export_rows", "output_dir"]
@@ -34,16 +34,6 @@ __all__ = ["ExportResult", "NothingKeptError", "export", "export_rows", "output_
 
 class NothingKeptError(GroundsetError):
     """The gate rejected every evaluated sample: the pipeline worked, but there is no row to export."""
-
-_SCHEMA_TASK_HINT = {
-    "qa": "qa, multihop or rag",
-    "ragas": "qa, multihop or rag",
-    "dpo": "qa, multihop or rag",
-    "conversation": "conversation",
-    "textbook": "textbook",
-    "sft": "any",
-}
-
 
 @dataclass
 class ExportResult:
@@ -70,13 +60,26 @@ def output_dir(config: Config, workdir: Workdir) -> Path:
     return Path(ex.out) if ex.out else workdir.export_dir / ex.schema_
 
 
-def export_rows(config: Config, workdir: Workdir, *, llm=None, judge=None) -> SchemaRows:
-    """Rows of the configured schema from the workdir's kept (and, for dpo, rejected) samples.
+def export_rows(config: Config, workdir: Workdir, review: ReviewApplied | None = None, *, llm=None,
+                judge=None) -> SchemaRows:
+    """Rows of the configured schema from the workdir's kept (and, for dpo, rejected) samples, as the review leaves
+    them (people's rejections dropped, their edits applied, ``review`` columns: groundset.review.apply).
 
     dpo with ``[export] dpo_pairs = "generate"`` first makes (or resumes) the ungrounded answers with ``llm`` /
     ``judge`` (loaded from the config when None; see ``groundset.generate.dpo_pairs``)."""
+    review = review_for_export(workdir) if review is None else review
+    built = _schema_rows(config, workdir, review, llm=llm, judge=judge)
+    add_review_columns(built.rows, built.columns, review)
+    built.skipped.update(review.skipped)
+    return built
+
+
+def _schema_rows(config: Config, workdir: Workdir, review: ReviewApplied, *, llm=None, judge=None) -> SchemaRows:
     ex = config.export
-    kept = list(iter_samples(workdir.kept))
+    kept = review.samples
+    if not kept and review.skipped.get("rejected_by_reviewer"):
+        raise NothingKeptError(f"reviewers rejected all {review.skipped['rejected_by_reviewer']} samples the gate kept: "
+                               "nothing to export; review more samples or generate more (`groundset review`)")
     if not kept:
         if not (workdir.kept.exists() or workdir.rejected.exists()):
             raise GroundsetError(f"no kept samples in {workdir.kept}: run `groundset evaluate` (or `groundset run`) first")
@@ -91,20 +94,10 @@ def export_rows(config: Config, workdir: Workdir, *, llm=None, judge=None) -> Sc
             f"no sample reached the evaluate stage: generate accepted none (see {workdir.samples_dir}/*.rejects.jsonl "
             "for why, or `groundset report`); use a stronger [llm] spec or raise [generate] max_attempts_factor"
         )
-    if ex.schema_ == "dpo":
-        generated = None
-        if ex.dpo_pairs == "generate":
-            make_pairs(config, workdir, kept, llm=llm, judge=judge)
-            generated = read_pairs(workdir)
-        return build_pairs(
-            kept,
-            list(iter_samples(workdir.rejected)),
-            reject_reasons=ex.dpo_reject_reasons,
-            include_context=ex.include_context,
-            system_prompt=ex.system_prompt,
-            closed_book_system_prompt=ex.closed_book_system_prompt,
-            generated=generated,
-        )
+    spec = SCHEMAS.get(ex.schema_)
+    if spec.build is not None:
+        rejected = list(iter_samples(workdir.rejected)) if spec.needs_rejected else []
+        return spec.build(kept, rejected, ex, config=config, workdir=workdir, llm=llm, judge=judge)
     return build_rows(ex.schema_, kept, include_context=ex.include_context, system_prompt=ex.system_prompt,
                       closed_book_system_prompt=ex.closed_book_system_prompt)
 
@@ -114,14 +107,13 @@ def export(config: Config, workdir: Workdir, *, push: bool = True, llm=None, jud
 
     ``llm`` / ``judge``: used by the dpo mode only (see ``export_rows``)."""
     ex = config.export
-    built = export_rows(config, workdir, llm=llm, judge=judge)
+    review = review_for_export(workdir)
+    built = export_rows(config, workdir, review, llm=llm, judge=judge)
     if not built.rows:
         why = ", ".join(f"{k} {v}" for k, v in built.skipped.most_common()) or "no samples"
-        hint = (
-            "DPO needs an ungrounded answer the gate finds unsupported (`[export] dpo_pairs = \"generate\"`), or a "
-            "kept and a gate-rejected answer to the same question, or a gate-trimmed answer"
-            if ex.schema_ == "dpo"
-            else f"the {ex.schema_} schema takes {_SCHEMA_TASK_HINT[ex.schema_]} samples: add that task to "
+        spec = SCHEMAS.get(ex.schema_)
+        hint = spec.empty_hint or (
+            f"the {ex.schema_} schema takes {spec.takes()} samples: add that task to "
             "[generate] tasks or choose another --schema"
         )
         raise GroundsetError(f"schema {ex.schema_}: no rows to export ({why}); {hint}")
@@ -152,6 +144,7 @@ def export(config: Config, workdir: Workdir, *, push: bool = True, llm=None, jud
         configs_yaml=hf.data_files_yaml(ex.format, list(splits)),
         dataset_info=hf.dataset_info_yaml(built.columns),
         out=result.out,
+        extra_sections=[review_card_section(review, built.rows)],
     )
     card = render_card(inputs)
     extra = {LICENSE_FILE: text} if (text := licence_file(inputs)) else {}

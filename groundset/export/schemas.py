@@ -21,9 +21,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
+from groundset.export.spec import Schema, any_sample
+from groundset.generate.task import task_shape
 from groundset.records import Citation, Sample
+from groundset.registry import SCHEMAS
 
 __all__ = [
     "COLUMNS",
@@ -39,10 +42,8 @@ __all__ = [
     "grounded_contexts",
     "provenance",
     "score_columns",
-    "QA_TASKS",
+    "question_answer",
 ]
-
-QA_TASKS = ("qa", "multihop", "rag")
 
 # Column types in a small neutral notation; groundset.export.hf turns them into datasets.Features.
 MESSAGES = "messages"  # list of {"role": string, "content": string}
@@ -304,17 +305,22 @@ def textbook_row(sample: Sample) -> dict[str, Any]:
     }
 
 
+def question_answer(s: Sample) -> str | None:
+    """Fits the qa, ragas and dpo schemas: a sample of a question-answer task with both fields."""
+    return None if task_shape(s.task) == "qa" and s.question and s.answer else "not_a_question_answer_sample"
+
+
+def _conversation(s: Sample) -> str | None:
+    return None if s.turns else "not_a_conversation_sample"
+
+
+def _passage(s: Sample) -> str | None:
+    return None if s.passage else "not_a_textbook_sample"
+
+
 def _fits(schema: str, s: Sample) -> str | None:
     """None when ``s`` can become a row of ``schema``, else the reason it cannot."""
-    if schema in ("qa", "ragas", "dpo"):
-        return None if s.task in QA_TASKS and s.question and s.answer else "not_a_question_answer_sample"
-    if schema == "conversation":
-        return None if s.turns else "not_a_conversation_sample"
-    if schema == "textbook":
-        return None if s.passage else "not_a_textbook_sample"
-    if schema == "sft":
-        return None if (s.turns or s.passage or (s.question and s.answer)) else "empty_sample"
-    raise ValueError(f"unknown schema {schema!r}")
+    return SCHEMAS.get(schema).fits(s)
 
 
 @dataclass
@@ -345,26 +351,32 @@ def build_rows(
 
     Extra score columns (``score_<name>``) are added for every non-adherence score any exported sample has.
     """
-    makers: dict[str, Callable[[Sample], dict[str, Any]]] = {
-        "qa": qa_row,
-        "sft": lambda s: sft_row(s, include_context, system_prompt, closed_book_system_prompt),
-        "ragas": ragas_row,
-        "conversation": lambda s: conversation_row(s, include_context, system_prompt, closed_book_system_prompt),
-        "textbook": textbook_row,
-    }
-    if schema not in makers:
+    spec = SCHEMAS.get(schema)
+    if spec.row is None:
         raise ValueError(f"build_rows does not make {schema!r} rows")
     out = SchemaRows(schema=schema)
     for s in kept:
-        reason = _fits(schema, s)
+        reason = spec.fits(s)
         if reason:
             out.skip(s, reason)
             continue
         out.samples.append(s)
     extra = score_columns(out.samples)
     for s in out.samples:
-        row = makers[schema](s)
+        row = spec.row(s, include_context=include_context, system_prompt=system_prompt,
+                       closed_book_system_prompt=closed_book_system_prompt)
         row.update({c: _float(s.evaluation.scores.get(c.removeprefix("score_"))) for c in extra})
         out.rows.append(row)
-    out.columns = {**COLUMNS[schema], **{c: "float64" for c in extra}}
+    out.columns = {**spec.columns, **{c: "float64" for c in extra}}
     return out
+
+
+SCHEMAS.register("qa", Schema(columns=COLUMNS["qa"], row=lambda s, **_: qa_row(s), fits=question_answer,
+                              shapes=("qa",), task_categories=("question-answering",)), order=10)
+SCHEMAS.register("sft", Schema(columns=COLUMNS["sft"], fits=any_sample, row=sft_row), order=20)
+SCHEMAS.register("ragas", Schema(columns=COLUMNS["ragas"], row=lambda s, **_: ragas_row(s), fits=question_answer,
+                                 shapes=("qa",), task_categories=("question-answering",)), order=40)
+SCHEMAS.register("conversation", Schema(columns=COLUMNS["conversation"], row=conversation_row,
+                                        fits=_conversation, shapes=("conversation",)), order=50)
+SCHEMAS.register("textbook", Schema(columns=COLUMNS["textbook"], row=lambda s, **_: textbook_row(s), fits=_passage,
+                                    shapes=("passage",)), order=60)

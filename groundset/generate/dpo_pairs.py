@@ -33,10 +33,9 @@ from groundset.records import Sample, content_hash
 from groundset.workdir import Workdir, read_jsonl
 
 __all__ = ["DpoPair", "PairsResult", "METHODS", "pairs_path", "pair_key", "closed_book_request",
-           "changed_fact_request", "parse_answer", "read_pairs", "make_pairs", "QA_TASKS"]
+           "changed_fact_request", "parse_answer", "read_pairs", "make_pairs"]
 
 METHODS = ("closed_book", "changed_fact")
-QA_TASKS = ("qa", "multihop", "rag")
 BATCH = 32
 ANSWER_SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}
 
@@ -186,7 +185,9 @@ def make_pairs(config, workdir: Workdir, kept: list[Sample], *, llm=None, judge=
     """
     result = PairsResult(path=pairs_path(workdir))
     done = read_pairs(workdir)
-    todo = [s for s in kept if s.task in QA_TASKS and s.question and s.answer and pair_key(s) not in done]
+    from groundset.generate.task import task_shape
+
+    todo = [s for s in kept if task_shape(s.task) == "qa" and s.question and s.answer and pair_key(s) not in done]
     result.resumed = sum(1 for s in kept if pair_key(s) in done)
     if not todo:
         return result

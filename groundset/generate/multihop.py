@@ -28,7 +28,9 @@ from groundset.generate.config import MultihopConfig
 from groundset.generate.corpus import Corpus
 from groundset.generate.prompts import MULTIHOP_DEMO, dumps, is_demo_copy, multihop_schema, quote, render
 from groundset.llm.base import ChatRequest, ChatResult
+from groundset.generate.task import Task
 from groundset.records import Chunk, Sample
+from groundset.registry import TASKS
 
 __all__ = ["find_partners", "build_requests", "parse", "job"]
 
@@ -120,3 +122,15 @@ def job(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set[str] 
     if isinstance(sample, Sample):
         sample.attributes["partner_scores"] = [round(s, 4) for _, s in partners]
     return sample
+
+
+def estimate(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set[str] | None = None) -> list[ChatRequest]:
+    """The dry run's requests: the real one when the seed has partners (none: a no_partner reject, no call)."""
+    partners = find_partners(attempt.seeds[0], corpus, cfg, usable)
+    return build_requests(attempt, [attempt.seeds[0], *(c for c, _ in partners)]) if partners else []
+
+
+TASKS.register("multihop", Task(config=MultihopConfig, job=job, estimate=estimate,
+                                chunks_per_call=lambda cfg: 1 + cfg.partners,
+                                description="a question that needs the seed chunk and partners from elsewhere"),
+               order=20)
