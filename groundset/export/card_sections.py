@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from groundset.export.record import backend_of
 from groundset.export.stats import text_histogram, usage_totals
 
 if TYPE_CHECKING:
@@ -73,14 +74,18 @@ def _value(v: Any) -> str:
 
 def made_section(c: CardInputs) -> str:
     r = c.record
-    models = ", ".join(f"`{m}` ({n} samples)" if n else f"`{m}`" for m, n in r.generator_models.most_common())
-    backends = ", ".join(f"`{b}`" for b in r.backends)
+    exported = c.figures.models  # generator model -> exported rows
+    models = ", ".join(f"`{m}` ({n} row{'s' * (n != 1)})" for m, n in exported.most_common())
+    backends = ", ".join(f"`{b}`" for b in sorted({backend_of(m) for m in exported}))
+    others = [m for m in r.generator_models if m not in exported]
     requested = ", ".join(f"{t} × {n}" for t, n in r.tasks_requested.items()) or NOT_RECORDED
     lines = [
         f"- Embeddings / retrieval: `{r.embed_model or NOT_RECORDED}`"
         + (f", chunks of ≤ {r.chunk_tokens} tokens (overlap {r.chunk_overlap})" if r.chunk_tokens else "")
         + (f", collection `{r.collection}`" if r.collection else "") + " (from `ingest/report.json`).",
-        f"- Generator: {models or NOT_RECORDED}; backend {backends or NOT_RECORDED} (from the samples' own records).",
+        f"- Generator of the exported rows: {models or NOT_RECORDED}; backend {backends or NOT_RECORDED} (from the "
+        "samples' own records)" + (f"; other samples of the run: {', '.join(f'`{m}`' for m in others)}." if others
+                                   else "."),
         f"- Tasks requested by the last generate run: {requested}; tasks in this export: "
         f"{', '.join(f'{t} ({n} row{chr(115) * (n != 1)})' for t, n in c.exported_by_task.most_common()) or 'none'}.",
     ]

@@ -105,7 +105,10 @@ def build_funnel(workdir: Workdir, exported: Counter, not_exported: dict[str, Co
     funnel = Funnel()
     tasks = set(exported) | set(not_exported)
     if workdir.samples_dir.is_dir():
-        tasks |= {p.name.removesuffix(".rejects.jsonl").removesuffix(".jsonl") for p in workdir.samples_dir.glob("*.jsonl")}
+        from groundset.registry import TASKS
+
+        names = {p.name.removesuffix(".rejects.jsonl").removesuffix(".jsonl") for p in workdir.samples_dir.glob("*.jsonl")}
+        tasks |= {n for n in names if n in TASKS}  # other files in samples/ are not a task's journal
 
     def task_of(name: str) -> TaskFunnel:
         return funnel.tasks.setdefault(name, TaskFunnel(name))

@@ -73,8 +73,10 @@ def _generation_params(workdir: Workdir) -> tuple[Counter, dict[str, dict[str, A
     sampling: dict[str, dict[str, Any]] = {}
     if not workdir.samples_dir.is_dir():
         return models, sampling
+    from groundset.registry import TASKS
+
     for path in sorted(workdir.samples_dir.glob("*.jsonl")):
-        if path.name.endswith(".rejects.jsonl"):
+        if path.name.endswith(".rejects.jsonl") or path.stem not in TASKS:
             continue
         seen: dict[str, set] = {}
         for obj in read_jsonl(path):

@@ -41,7 +41,8 @@ def test_card_is_written_from_what_the_run_recorded(tmp_path):
     assert "kept when adherence ≥ 0" in card and "≥ 0.6" not in card
     assert '"sanity": false' not in card and "sanity = false" in card and "sanity = true" not in card
     assert "qa × 20, multihop × 5, conversation × 3, textbook × 2, rag × 4" in card
-    assert "backend `openai`" in card and "`local`" not in card
+    assert "Generator of the exported rows: `openai:Qwen/Qwen2.5-7B-Instruct` (9 rows); backend `openai`" in card
+    assert "`local`" not in card
     assert "`sentence-transformers/all-MiniLM-L6-v2`" in card and "`default`, chunks" not in card
     assert "Sampling of `qa`: temperature 0.7" in card
 
