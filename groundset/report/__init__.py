@@ -17,10 +17,11 @@ def write_report(config, workdir, *, dataset: str | None = None) -> Path:
     import os
     import tempfile
 
+    from groundset.export.record import read_record
     from groundset.export.stats import collect
     from groundset.report.html import render_report
 
-    page = render_report(config, collect(workdir), dataset=dataset)
+    page = render_report(config, collect(workdir), dataset=dataset, record=read_record(workdir))
     path = workdir.report_html
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
