@@ -137,7 +137,10 @@ def read_pairs(workdir: Workdir) -> dict[str, DpoPair]:
 
 
 def _append(path: Path, records: list[DpoPair]) -> None:
+    from groundset.generate.journal import repair_tail
+
     path.parent.mkdir(parents=True, exist_ok=True)
+    repair_tail(path)  # a killed run's half line is cut off, not glued to the next record
     with path.open("a", encoding="utf-8") as f:
         for r in records:
             f.write(r.model_dump_json() + "\n")

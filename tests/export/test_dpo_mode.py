@@ -125,3 +125,15 @@ def test_with_the_real_default_judge(tmp_path):
     built = export_rows(_cfg(tmp_path), wd, llm=llm)
     assert len(built.rows) == 1 and built.rows[0]["rejected_judge"] == "default"
     assert built.rows[0]["rejected_adherence"] < 0.6
+
+
+def test_a_torn_last_line_is_redone_not_glued(wd, tmp_path):
+    llm = FakeLLM(default=reply('{"answer": "It was invented in 1850 by Napoleon."}'))
+    export_rows(_cfg(tmp_path), wd, llm=llm, judge=WordJudge())
+    path = pairs_path(wd)
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-1]) + lines[-1][:40])  # killed while writing the last record
+    again = FakeLLM(default=reply('{"answer": "It was invented in 1850 by Napoleon."}'))
+    built = export_rows(_cfg(tmp_path), wd, llm=again, judge=WordJudge())
+    assert len(again.history) == 1 and len(built.rows) == 8
+    assert [json.loads(x)["key"] for x in path.read_text().splitlines()] == [json.loads(x)["key"] for x in lines]
