@@ -28,7 +28,7 @@ unconfirmed answer.
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from typing import Any
 
 from groundset.export.schemas import (
