@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from groundset.config import Config
 from groundset.errors import GroundsetError
 from groundset.registry import JUDGES, TASKS
-from groundset.run import STAGES, _corpus_files, stage_is_current
+from groundset.stages import STAGE_NAMES as STAGES
+from groundset.stages import corpus_files as _corpus_files
+from groundset.stages import is_current as stage_is_current
 from groundset.workdir import Workdir, read_jsonl
 
 __all__ = ["PlanRow", "plan"]

@@ -64,6 +64,7 @@ def command(ctx: click.Context, judge: str | None, threshold: float | None, deco
         return
     app: AppContext = ctx.find_object(AppContext)
     from groundset.evaluate.runner import evaluate
+    from groundset.stages import record
 
     config = app.config(evaluate__judge=judge, evaluate__rating=rating, evaluate__dedup=dedup, llm__spec=llm_spec)
     if decontaminate:
@@ -72,6 +73,7 @@ def command(ctx: click.Context, judge: str | None, threshold: float | None, deco
         config.evaluate.thresholds = {**config.evaluate.thresholds, config.evaluate.judge: threshold}
     workdir = app.workspace()
     result = evaluate(config, workdir, progress=not no_progress)
+    record("evaluate", config, workdir, result)
     _print_summary(result, workdir)
     if not result.complete:
         raise SystemExit(EXIT_PARTIAL)
@@ -85,18 +87,23 @@ def command(ctx: click.Context, judge: str | None, threshold: float | None, deco
 @click.option("--all-reasons", is_flag=True, help="--from-review: every rejection is a label, not only grounding ones.")
 @click.option("--edited-as", type=click.Choice(["skip", "accepted", "rejected"]), default="skip", show_default=True,
               help="--from-review: what an edited sample counts as.")
+@click.option("--unweighted", is_flag=True,
+              help="--from-review: figures of the reviewed rows as they are, not weighted back to the evaluated set.")
 @click.option("--judge", type=JUDGES, default=None, help="Judge to calibrate [default: [evaluate] judge].")
 @click.option("--split", default=None, help="Use only rows whose 'split' field has this value (e.g. test).")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--llm", "llm_spec", default=None, metavar="SPEC", help="LLM for the llm judge.")
 @pass_app
 def calibrate_command(app: AppContext, labelled: Path | None, from_review: bool, all_reasons: bool, edited_as: str,
-                      judge: str | None, split: str | None, as_json: bool, llm_spec: str | None) -> None:
+                      unweighted: bool, judge: str | None, split: str | None, as_json: bool,
+                      llm_spec: str | None) -> None:
     """Report precision, recall, F1, balanced accuracy and AUC of a judge on labelled data, and the threshold that
     maximises balanced accuracy (set it with [evaluate] thresholds = { JUDGE = VALUE }).
 
     'Positive' means supported: precision = share of kept responses that are supported, recall = share of
     supported responses kept; 'unsupported caught' = share of unsupported responses rejected.
+
+    With --from-review the labels are the verdicts of `groundset review` on the stored scores, with 95% intervals.
     """
     from groundset.evaluate.calibrate import calibrate, read_labelled
     from groundset.evaluate.judges import load_judge
@@ -108,7 +115,8 @@ def calibrate_command(app: AppContext, labelled: Path | None, from_review: bool,
         from groundset.commands.review import echo_calibration
         from groundset.review.calibrate import calibrate_from_workdir
 
-        out = calibrate_from_workdir(app.workspace(), config, all_reasons=all_reasons, edited_as=edited_as)
+        out = calibrate_from_workdir(app.workspace(), config, all_reasons=all_reasons, edited_as=edited_as,
+                                     weighting="none" if unweighted else "strata")
         return click.echo(json.dumps(out, indent=2)) if as_json else echo_calibration(out)
     rows = read_labelled(labelled)
     if split is not None:

@@ -51,10 +51,13 @@ def command(app: AppContext, fmt, schema, out, seed, repo_id, private, dpo_pairs
       groundset export --schema dpo --dpo-pairs gate      # no LLM call: the gate's own rejects only
     """
     from groundset.export.runner import export
+    from groundset.stages import record
 
     config = app.config(
         export__format=fmt, export__schema=schema, export__out=str(out) if out else None, export__seed=seed,
         export__push_to_hub=repo_id, export__private=private, export__dpo_pairs=dpo_pairs,
     )
-    result = export(config, app.workspace())
+    workdir = app.workspace()
+    result = export(config, workdir)
+    record("export", config, workdir, result)
     echo_result(result)

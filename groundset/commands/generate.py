@@ -71,6 +71,7 @@ def command(app: AppContext, tasks: tuple[str, ...], n: int | None, llm_spec: st
       groundset generate --dry-run
     """
     from groundset.generate.runner import generate
+    from groundset.stages import record
 
     tasks_override = None
     if tasks or n is not None:
@@ -79,7 +80,10 @@ def command(app: AppContext, tasks: tuple[str, ...], n: int | None, llm_spec: st
         tasks_override = {t: (n if n is not None else base.get(t, 20)) for t in names}
     config = app.config(generate__tasks=tasks_override, llm__spec=llm_spec, llm__base_url=base_url,
                         generate__seed=seed)
-    result = generate(config, app.workspace(), dry_run=dry_run, progress=not no_progress)
+    workdir = app.workspace()
+    result = generate(config, workdir, dry_run=dry_run, progress=not no_progress)
+    if not dry_run:
+        record("generate", config, workdir, result)
     _print_summary(result)
     if not dry_run and not result.complete:
         raise SystemExit(EXIT_PARTIAL)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from groundset.cli import AppContext, pass_app
+from groundset.cli import AppContext, RegistryChoice, pass_app
 
 __all__ = ["command", "echo_calibration"]
 
@@ -16,7 +16,8 @@ __all__ = ["command", "echo_calibration"]
               help="Address to bind. Anything but the loopback exposes your samples to the network.")
 @click.option("--sample", "sample", type=click.IntRange(min=0), default=100, show_default=True,
               help="Samples to queue, stratified by gate verdict and score band (0: all of them).")
-@click.option("--task", "tasks", multiple=True, metavar="TASK", help="Review only this task (repeatable).")
+@click.option("--task", "tasks", multiple=True, type=RegistryChoice("groundset.registry:TASKS"),
+              help="Review only this task (repeatable).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the order within a stratum.")
 @click.option("--log/--no-log", "log", default=False, help="Print every request.")
 @pass_app
@@ -68,6 +69,9 @@ def echo_calibration(out: dict) -> None:
     click.echo(f"judge {name}: {out['rows']} reviewed rows ({best['supported']} supported, {best['unsupported']} "
                f"not) from {out['verdicts']} verdicts; not used: {excluded}")
     click.echo(f"AUC {best['auc']} (95% CI {_ci(best['ci95']['auc'])})")
+    if out["weighting"] == "strata":
+        click.echo(f"figures weighted back from the stratified review queue to all evaluated samples (effective "
+                   f"rows {out['effective_rows']}; --unweighted: the reviewed rows as they are)")
     click.echo(f"{'threshold':>22} {'precision':>17} {'recall':>17} {'F1':>17} {'unsup.caught':>17} {'bal.acc':>17}")
     for label, m in (("configured", conf), ("best (bal. accuracy)", best)):
         cells = " ".join(f"{_cell(m[k], m['ci95'][k]):>17}"

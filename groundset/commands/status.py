@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import click
@@ -54,6 +55,11 @@ def gather(config, workdir) -> dict[str, Any]:
     out["samples"] = samples
     if workdir.kept.exists() or workdir.rejected.exists():
         out["evaluated"] = {"kept": _lines(workdir.kept), "rejected": _lines(workdir.rejected)}
+    from groundset.review.apply import load_verdicts
+
+    decisions = Counter(v.decision for v in load_verdicts(workdir).values())
+    if decisions:
+        out["reviewed"] = dict(decisions)
     return out
 
 
@@ -81,6 +87,8 @@ def _print(info: dict[str, Any]) -> None:
     ev = info.get("evaluated")
     if ev:
         t.add_row("evaluated", f"{ev['kept']} kept, {ev['rejected']} rejected")
+    if info.get("reviewed"):
+        t.add_row("reviewed", ", ".join(f"{n} {d}" for d, n in sorted(info["reviewed"].items())) + " (groundset review)")
     t.add_row("stages done", ", ".join(info["stages"]) or "none")
     console.print(t)
 

@@ -2,7 +2,7 @@
 
 ```toml
 [evaluate]
-judge = "default"                 # default (offline) | nli | llm | ragas
+judge = "auto"                    # auto | default (offline) | verifier | nli | llm | ragas
 thresholds = { default = 0.5 }    # per judge; unnamed judges keep their defaults
 decontaminate = ["benchmarks/mmlu.jsonl"]
 rating = false
@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from groundset.evaluate.config_judges import JudgeLLMConfig, VerifierConfig
 
 __all__ = ["EvaluateConfig", "default_thresholds"]
 
@@ -40,7 +42,8 @@ class EvaluateConfig(BaseModel):
 
     # --- grounding judge -----------------------------------------------------------------------------------------
     judge: str = Field(
-        "default", description="default (offline, MiniLM + lexical + fact checks) | nli | llm | ragas",
+        "auto", description="auto (a configured or cached verifier model, else llm when [llm] is an openai: / vllm: "
+        "model, else default) | default (offline, MiniLM + lexical + fact checks) | verifier | nli | llm | ragas",
         json_schema_extra={"registry": "JUDGES"},
     )
     thresholds: dict[str, float] = Field(
@@ -89,7 +92,15 @@ class EvaluateConfig(BaseModel):
 
     # llm judge
     llm_polls: int = Field(1, gt=0, le=10, description="llm judge: verdicts per sample (ChainPoll); support = share of 'yes'")
-    llm_max_tokens: int = Field(1024, gt=0, description="llm judge: output tokens per verdict")
+    llm_max_tokens: int = Field(256, gt=0, description="llm judge: output tokens per claim's verdict (label + quote)")
+    llm_top_logprobs: int = Field(
+        5, ge=0, le=20, description="llm judge: alternatives per token asked for; P(supported) is read from them "
+        "where the backend returns logprobs (0: the label alone)",
+    )
+    llm: JudgeLLMConfig = Field(default_factory=JudgeLLMConfig, description="llm judge: a dedicated judge model")
+
+    # verifier judge
+    verifier: VerifierConfig = Field(default_factory=VerifierConfig, description="verifier judge: the model")
 
     # ragas judge
     ragas_model: str | None = Field(None, description="ragas judge: model name (default: the [llm] openai: model)")
@@ -116,6 +127,8 @@ class EvaluateConfig(BaseModel):
     rating: bool = Field(False, description="LLM quality rating 1-5 (self-curation rubric), kept as a column")
     min_rating: int = Field(3, ge=1, le=5, description="samples rated below this are rejected (rating = true)")
     rating_max_tokens: int = Field(256, gt=0)
+
+    _auto_reason: str | None = PrivateAttr(None)  # set when judge "auto" was resolved (judges/auto.py)
 
     @field_validator("thresholds", mode="before")
     @classmethod

@@ -98,8 +98,9 @@ def check(sample: Sample, copy_ratio: float = 0.9) -> list[str]:
             return ["empty"]
         if sample.question and normalise(sample.question) == normalise(sample.answer or ""):
             reasons.append("question_equals_answer")
-    gen_finish = str(sample.generation.get("finish_reason", "")).lower()
-    if gen_finish == "length" or any(_truncated(t) for t in texts):
+    gen = sample.generation
+    cut = gen.finish_reason == "length" and not gen.salvaged  # salvaged: cut back to its last full sentence
+    if cut or any(_truncated(t) for t in texts):
         reasons.append("truncated")
     if any(_copied(t, chunks, copy_ratio) for t in texts):
         reasons.append("copied_context")

@@ -50,11 +50,14 @@ def licence_warning(c: CardInputs) -> str:
 
 
 def loading_section(c: CardInputs) -> str:
-    where = c.repo_id or str(c.out or ".")
-    if c.fmt == "hf" and not c.repo_id:
-        code = f'from datasets import load_from_disk\n\nds = load_from_disk("{where}")'
+    local = str(c.out or ".")
+    if c.repo_id:
+        code = (f'from datasets import load_dataset\n\nds = load_dataset("{c.repo_id}")'
+                + (f'  # or, from the export folder: load_dataset("{local}")' if c.fmt == "parquet" else ""))
+    elif c.fmt == "hf":
+        code = f'from datasets import load_from_disk\n\nds = load_from_disk("{local}")'
     else:
-        code = f'from datasets import load_dataset\n\nds = load_dataset("{where}")'
+        code = f'from datasets import load_dataset\n\nds = load_dataset("{local}")'
     first = next(iter(c.split_rows), "train")
     return f"```python\n{code}\nprint(ds)\nprint(ds[\"{first}\"][0])\n```"
 

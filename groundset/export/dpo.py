@@ -102,12 +102,12 @@ def build_pairs(
             rej = {"text": r.answer, "id": r.id, "reasons": list(r.evaluation.reasons),
                    "adherence": r.evaluation.scores.get("adherence"), "method": "gate_rejected_twin",
                    "unsupported": list(r.evaluation.unsupported), "judge": r.evaluation.details.get("judge", ""),
-                   "model": str(r.generation.get("model", ""))}
+                   "model": str(r.generation.model or "")}
         elif (original := _gate_trimmed_original(s)) is not None:
             rej = {"text": original, "id": f"{s.id}:untrimmed", "reasons": ["unsupported_sentences_trimmed"],
                    "adherence": s.evaluation.details.get("original_adherence"), "method": "gate_trimmed",
                    "unsupported": list(s.evaluation.unsupported), "judge": s.evaluation.details.get("judge", ""),
-                   "model": str(s.generation.get("model", ""))}
+                   "model": str(s.generation.model or "")}
         else:
             out.skip(s, made.reason if made is not None and made.reason else "no_rejected_answer")
             continue

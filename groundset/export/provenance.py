@@ -26,7 +26,7 @@ PROVENANCE: dict[str, str] = {
     "grounded_document_ids": "list<string>",  # the documents the answer is grounded in: what splits group by
     "document_ids": "list<string>",  # every document shown to the generator (distractors, retrieved turns too)
     "chunk_ids": "list<string>",
-    "sources": "list<string>",
+    "sources": "list<string>",  # path or URL; a PDF chunk's with the page it starts on: "manual.pdf#page=37"
     "generator_model": "string",
     "adherence": "float64",
     "unsupported": "list<string>",
@@ -49,12 +49,10 @@ def grounded_chunk_ids(sample: Sample) -> list[str]:
     Distractors and chunks merely retrieved for a turn are not grounding: they must not tie documents together when
     splitting, nor count as a ragas reference.
     """
-    a = sample.attributes
     shown = [c.chunk_id for c in sample.contexts]
-    if sample.task == "rag" and a.get("gold_chunk_ids"):
-        ids = list(a["gold_chunk_ids"])
-    elif a.get("cited_chunk_ids"):
-        ids = list(a["cited_chunk_ids"])
+    reference = sample.attrs().reference_chunk_ids()  # rag: the gold chunk; multihop: the contributing chunks
+    if reference is not None:
+        ids = list(reference)
     elif sample.turns is not None:
         ids = [cid for t in sample.turns if t.role == "assistant" for cid in t.chunk_ids]
     else:
@@ -77,14 +75,19 @@ def provenance(sample: Sample, extra_scores: list[str] = ()) -> dict[str, Any]:
         "grounded_document_ids": _unique(c.document_id for c in grounded_contexts(sample)),
         "document_ids": _unique(c.document_id for c in sample.contexts),
         "chunk_ids": _unique(c.chunk_id for c in sample.contexts),
-        "sources": _unique(c.source for c in sample.contexts),
-        "generator_model": str(sample.generation.get("model", "")),
+        "sources": _unique(_located(c) for c in sample.contexts),
+        "generator_model": str(sample.generation.model or ""),
         "adherence": _float(ev.scores.get("adherence")),
         "unsupported": list(ev.unsupported),
     }
     for col in extra_scores:
         row[col] = _float(ev.scores.get(col.removeprefix("score_")))
     return row
+
+
+def _located(c: Citation) -> str:
+    """The source of a cited chunk, with the page it starts on as a PDF open parameter (RFC 8118 ``#page=``)."""
+    return f"{c.source}#page={c.page}" if c.page is not None else c.source
 
 
 def _float(v: Any) -> float | None:

@@ -11,6 +11,7 @@ with no rows raises an error that says why and what to change, instead of writin
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,16 +147,27 @@ def export(config: Config, workdir: Workdir, *, push: bool = True, llm=None, jud
         out=result.out,
         extra_sections=[review_card_section(review, built.rows)],
     )
+    if push and ex.push_to_hub:
+        inputs.repo_id = ex.push_to_hub  # the card's loading snippet names the repo (and the local folder)
     card = render_card(inputs)
     extra = {LICENSE_FILE: text} if (text := licence_file(inputs)) else {}
-    result.files = publish(
-        result.out, lambda folder: hf.write_dataset(splits, built.columns, ex.format, folder, card, extra)
-    )
+    datasets = hf.to_datasets(splits, built.columns)  # rows → Arrow once, for every layout written below
+    result.files = publish(result.out, lambda folder: hf.write_dataset(
+        splits, built.columns, ex.format, folder, card, extra, datasets=datasets))
     if push and ex.push_to_hub:
-        inputs.fmt = "parquet"
-        inputs.repo_id = ex.push_to_hub
-        inputs.configs_yaml = hf.data_files_yaml("parquet", list(splits))
-        result.pushed = hf.push_folder(
-            splits, built.columns, render_card(inputs), ex.push_to_hub, private=ex.private, extra_files=extra
-        )
+        result.pushed = _push(splits, built.columns, datasets, inputs, result.out, ex, extra)
     return result
+
+
+def _push(splits, columns, datasets, inputs: CardInputs, out: Path, ex, extra: dict[str, str]) -> str:
+    """The Hub takes the parquet layout: a parquet export is pushed as written (one write, one card); another format
+    gets a parquet copy of the same tables, with the card of that layout, staged in a temporary directory."""
+    if ex.format == "parquet":
+        return hf.push_folder(out, ex.push_to_hub, private=ex.private)
+    inputs.fmt = "parquet"
+    inputs.configs_yaml = hf.data_files_yaml("parquet", list(splits))
+    with tempfile.TemporaryDirectory(prefix="groundset-push-") as tmp:
+        folder = Path(tmp) / "dataset"
+        folder.mkdir()
+        hf.write_dataset(splits, columns, "parquet", folder, render_card(inputs), extra, datasets=datasets)
+        return hf.push_folder(folder, ex.push_to_hub, private=ex.private)

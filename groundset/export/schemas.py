@@ -143,10 +143,11 @@ def qa_row(sample: Sample) -> dict[str, Any]:
 
 def textbook_topic(sample: Sample) -> str:
     """The topic a passage is about (the planner's topic label), not the whole instruction."""
-    topic = sample.attributes.get("topic")
+    a = sample.attrs()
+    topic = getattr(a, "topic", None)
     if isinstance(topic, str) and topic.strip():
         return topic.strip()
-    return sample.attributes.get("title") or (sample.contexts[0].title if sample.contexts else "") or ""
+    return getattr(a, "title", None) or (sample.contexts[0].title if sample.contexts else "") or ""
 
 
 def textbook_prompt(sample: Sample) -> str:
@@ -181,7 +182,7 @@ def ragas_row(sample: Sample) -> dict[str, Any]:
     ``reference_contexts`` (+ ids) are only the chunks the answer is grounded in. Replace ``response`` and
     ``retrieved_*`` with your own RAG system's outputs to evaluate that system instead.
     """
-    a = sample.attributes
+    a = sample.attrs()
     reference = grounded_contexts(sample)
     return {
         "user_input": sample.question,
@@ -191,9 +192,9 @@ def ragas_row(sample: Sample) -> dict[str, Any]:
         "retrieved_contexts": [c.text for c in sample.contexts],
         "retrieved_context_ids": [c.chunk_id for c in sample.contexts],
         "response": sample.answer,
-        "persona_name": _opt_str(a.get("persona") or a.get("audience")),
-        "query_style": _opt_str(a.get("style") or a.get("question_kind") or a.get("kind")),
-        "query_length": _opt_str(a.get("length")),
+        "persona_name": None,  # no groundset task samples a persona or a query length
+        "query_style": a.question_kind(),
+        "query_length": None,
         "synthesizer_name": f"groundset:{sample.task}",
         **provenance(sample),
     }
@@ -230,14 +231,14 @@ def _system_message(sample: Sample, include_context: bool, system_prompt: str, c
 
 def textbook_row(sample: Sample) -> dict[str, Any]:
     """textbook schema: the passage as ``text``, its topic, the instruction that produced it, the chunks."""
-    a = sample.attributes
+    a = sample.attrs()
     return {
         "text": sample.passage,
         "topic": textbook_topic(sample),
         "instruction": textbook_prompt(sample),
-        "audience": _opt_str(a.get("audience")),
-        "format": _opt_str(a.get("format")),
-        "title": _opt_str(a.get("title")),
+        "audience": _opt_str(getattr(a, "audience", None)),
+        "format": _opt_str(getattr(a, "format", None)),
+        "title": _opt_str(getattr(a, "title", None)),
         "contexts": [c.text for c in sample.contexts],
         **provenance(sample),
     }

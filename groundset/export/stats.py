@@ -156,7 +156,7 @@ class _Accumulator:
         st = self.st
         st.kept += 1
         st.kept_by_task[s.task] += 1
-        st.models[str(s.generation.get("model", "unknown"))] += 1
+        st.models[str(s.generation.model or "unknown")] += 1
         self.lengths[s.task].append(sample_length(s))
         for c in s.contexts:
             st.used_documents.add(c.document_id)

@@ -39,10 +39,24 @@ from groundset.generate.prompts import (
 from groundset.llm.base import ChatRequest, ChatResult
 from groundset.generate.seeds import _rng
 from groundset.generate.task import Task
-from groundset.records import Chunk, Turn
+from groundset.records import Attributes, Chunk, Turn
 from groundset.registry import TASKS
 
-__all__ = ["transcript", "question_request", "answer_request", "parse_question", "parse_answer", "retrieve", "job"]
+__all__ = ["ConversationAttributes", "transcript", "question_request", "answer_request", "parse_question", "parse_answer", "retrieve", "job"]
+
+
+
+class ConversationAttributes(Attributes):
+    """conversation: the sampled controls and the chunk ids shown for each turn."""
+
+    asker: str
+    answerer: str
+    emotion: str
+    structure: str
+    scenario: str
+    knowledge: str
+    retrieved: list[list[str]]
+
 
 _DEMO_Q1 = CONVERSATION_DEMO["first_question"]["question"]
 _DEMO_A1 = CONVERSATION_DEMO["first_answer"]["answer"]
@@ -185,7 +199,7 @@ def controls(task: str, cfg: ConversationConfig, seed: int, index: int) -> dict:
     }
 
 
-TASKS.register("conversation", Task(config=ConversationConfig, job=job, estimate=estimate, shape="conversation",
+TASKS.register("conversation", Task(config=ConversationConfig, job=job, estimate=estimate, shape="conversation", attributes=ConversationAttributes,
                                     controls=controls, calls_per_attempt=lambda cfg: 2 * cfg.turns,
                                     chunks_per_call=lambda cfg: cfg.context_chunks,
                                     description="a multi-turn dialogue, retrieval at every turn"), order=30)

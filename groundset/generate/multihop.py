@@ -29,10 +29,22 @@ from groundset.generate.corpus import Corpus
 from groundset.generate.prompts import MULTIHOP_DEMO, dumps, is_demo_copy, multihop_schema, quote, render
 from groundset.llm.base import ChatRequest, ChatResult
 from groundset.generate.task import Task
-from groundset.records import Chunk, Sample
+from groundset.records import Attributes, Chunk, Sample
 from groundset.registry import TASKS
 
-__all__ = ["find_partners", "build_requests", "parse", "job"]
+__all__ = ["MultihopAttributes", "find_partners", "build_requests", "parse", "job"]
+
+
+class MultihopAttributes(Attributes):
+    """multihop: the chunks that each contribute to the answer, the answer with its [C1] marks, partner scores."""
+
+    cited_chunk_ids: list[str]
+    hops: int
+    answer_with_citations: str
+    partner_scores: list[float] = []
+
+    def reference_chunk_ids(self) -> list[str] | None:
+        return list(self.cited_chunk_ids)
 
 _MARK = re.compile(r"\[\s*(C\d+)\s*\]", re.I)
 
@@ -130,7 +142,7 @@ def estimate(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set[
     return build_requests(attempt, [attempt.seeds[0], *(c for c, _ in partners)]) if partners else []
 
 
-TASKS.register("multihop", Task(config=MultihopConfig, job=job, estimate=estimate,
+TASKS.register("multihop", Task(config=MultihopConfig, job=job, estimate=estimate, attributes=MultihopAttributes,
                                 chunks_per_call=lambda cfg: 1 + cfg.partners,
                                 description="a question that needs the seed chunk and partners from elsewhere"),
                order=20)

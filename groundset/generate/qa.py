@@ -35,10 +35,19 @@ from groundset.generate.config import QAConfig
 from groundset.generate.seeds import _rng
 from groundset.generate.task import Task
 from groundset.llm.base import ChatRequest, ChatResult
-from groundset.records import Sample
+from groundset.records import Attributes, Sample
 from groundset.registry import TASKS
 
-__all__ = ["build_requests", "parse", "parse_pair", "job", "estimate", "kind_controls"]
+__all__ = ["QAAttributes", "build_requests", "parse", "parse_pair", "job", "estimate", "kind_controls"]
+
+
+class QAAttributes(Attributes):
+    """qa: the sampled question kind."""
+
+    kind: str
+
+    def question_kind(self) -> str | None:
+        return self.kind
 
 
 def build_requests(attempt: Attempt) -> list[ChatRequest]:
@@ -96,5 +105,5 @@ def kind_controls(task: str, cfg, seed: int, index: int) -> dict:
     return {"kind": rng.choices(kinds, weights=[cfg.kinds[k] for k in kinds])[0]}
 
 
-TASKS.register("qa", Task(config=QAConfig, job=job, estimate=estimate, controls=kind_controls,
+TASKS.register("qa", Task(config=QAConfig, job=job, estimate=estimate, controls=kind_controls, attributes=QAAttributes,
                           description="a standalone question and its answer from one chunk"), order=10)

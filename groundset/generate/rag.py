@@ -27,7 +27,22 @@ from groundset.generate.task import Task
 from groundset.records import Chunk, Sample
 from groundset.registry import TASKS
 
-__all__ = ["build_requests", "pick_distractors", "assemble", "job"]
+__all__ = ["RagAttributes", "build_requests", "pick_distractors", "assemble", "job"]
+
+
+class RagAttributes(qa.QAAttributes):
+    """rag: where the gold chunk landed in the shuffled contexts, the distractors and their retrieval scores."""
+
+    gold_positions: list[int]
+    gold_chunk_ids: list[str]
+    distractor_chunk_ids: list[str]
+    distractor_scores: list[float]
+
+    def reference_chunk_ids(self) -> list[str] | None:
+        return list(self.gold_chunk_ids)
+
+    def distractor_ids(self) -> list[str]:
+        return list(self.distractor_chunk_ids)
 
 
 def build_requests(attempt: Attempt) -> list[ChatRequest]:
@@ -97,6 +112,6 @@ def job(attempt: Attempt, corpus: Corpus, cfg: RagConfig, usable: set[str] | Non
 
 
 TASKS.register("rag", Task(config=RagConfig, job=job, estimate=qa.estimate, controls=qa.kind_controls,
-                           chunks_per_call=lambda cfg: 1 + cfg.distractors,
+                           attributes=RagAttributes, chunks_per_call=lambda cfg: 1 + cfg.distractors,
                            description="question, answer and a shuffled context of the gold chunk + hard negatives"),
                order=50)

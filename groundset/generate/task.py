@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Literal
 
+from groundset.records import Attributes
+
 if TYPE_CHECKING:
     from groundset.generate.base import Attempt, Job
     from groundset.generate.config import TaskParams
@@ -54,7 +56,9 @@ class Task:
     - ``estimate(attempt, corpus, cfg, usable) -> list[ChatRequest]``: representative requests for a dry run;
     - ``controls(task, cfg, seed, index) -> dict``: the sampled controls of attempt ``index`` (deterministic);
     - ``units(task, usable chunks, corpus, cfg, seed) -> list``: the seed order (chunks, or ``Topic``s);
-    - ``calls_per_attempt(cfg)`` / ``chunks_per_call(cfg)``: for the plan's call and token estimates.
+    - ``calls_per_attempt(cfg)`` / ``chunks_per_call(cfg)``: for the plan's call and token estimates;
+    - ``attributes``: the model of ``Sample.attributes`` (a ``records.Attributes`` subclass); every sample the task
+      makes is checked against it, and other stages read them through it (``Sample.attrs()``).
     """
 
     config: type[TaskParams]
@@ -66,6 +70,7 @@ class Task:
     unit_name: str = "usable seed chunks"
     calls_per_attempt: Callable[[Any], int] = _one
     chunks_per_call: Callable[[Any], int] = _one
+    attributes: type = Attributes
     description: str = ""
 
 

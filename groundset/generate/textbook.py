@@ -32,10 +32,20 @@ from groundset.llm.base import ChatRequest, ChatResult
 from groundset.generate.seeds import _rng
 from groundset.generate.task import Task
 from groundset.generate.topics import Topic, build_topics, topic_order
-from groundset.records import Chunk, Sample
+from groundset.records import Attributes, Chunk, Sample
 from groundset.registry import TASKS
 
-__all__ = ["ground_chunks", "build_requests", "parse", "instruction", "job"]
+__all__ = ["TextbookAttributes", "ground_chunks", "build_requests", "parse", "instruction", "job"]
+
+
+class TextbookAttributes(Attributes):
+    """textbook: the topic (label and heading path), the grid cell and the passage's own title."""
+
+    topic: str
+    topic_path: list[str]
+    audience: str
+    format: str
+    title: str
 
 
 def ground_chunks(attempt: Attempt, corpus: Corpus, cfg: TextbookConfig) -> list[Chunk]:
@@ -126,7 +136,7 @@ def controls(task: str, cfg: TextbookConfig, seed: int, index: int) -> dict:
     return {"audience": audience, "format": fmt}
 
 
-TASKS.register("textbook", Task(config=TextbookConfig, job=job, estimate=estimate, shape="passage",
+TASKS.register("textbook", Task(config=TextbookConfig, job=job, estimate=estimate, shape="passage", attributes=TextbookAttributes,
                                 controls=controls, units=units, unit_name="topics",
                                 chunks_per_call=lambda cfg: cfg.context_chunks,
                                 description="a passage on a topic of the corpus for an audience, in a format"),

@@ -27,6 +27,22 @@ class IngestConfig(_Section):
     chunk_overlap: int = Field(32, ge=0, description="overlap between consecutive chunks, in tokens")
     min_chunk_tokens: int = Field(16, ge=0, description="chunks shorter than this are dropped (counted)")
     strip_gutenberg: bool = Field(True, description="remove Project Gutenberg header and licence")
+    max_file_mb: float = Field(
+        128, gt=0,
+        description="files larger than this many MB (Wikipedia dumps excepted: they stream) fail with reason "
+        "too_large before anything is read; .txt/.md over 16 MB are streamed, other formats are parsed whole and need "
+        "several times their size in memory",
+    )
+    max_file_chunks: int = Field(
+        50_000, gt=0,
+        description="a file (a dump included) stops at this many chunks with reason too_many_chunks; what came "
+        "before is stored (embedded Qdrant keeps every point in memory: ~2 KB each)",
+    )
+    reader_memory_mb: int | None = Field(
+        1536, gt=0,
+        description="memory limit (RLIMIT_DATA) of each reader process: a file that needs more fails with reason "
+        "out_of_memory instead of taking the run down (unset: no limit)",
+    )
     workers: int | None = Field(
         None, ge=0,
         description="processes reading files while the main process embeds; 0 reads in a thread; unset: 1 process "

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from groundset.records import Sample
-from groundset.review.calibrate import wilson
+from groundset.review.stats import wilson
 from groundset.review.items import text_hash
 from groundset.review.journal import Verdict, VerdictJournal
 from groundset.workdir import Workdir, read_jsonl

@@ -145,5 +145,5 @@ def view(s: Sample, thresholds: dict[str, float]) -> dict[str, Any]:
         "not_checked": list(ev.details.get("not_checked") or []),
         "judge_error": ev.details.get("judge_error"),
         "text_hash": text_hash(s),
-        "model": s.generation.get("model"),
+        "model": s.generation.model,
     }

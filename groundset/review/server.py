@@ -96,7 +96,13 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             length = -1
         if not 0 < length <= MAX_BODY:
-            self.close_connection = True  # the body (if any) stays unread: this connection cannot be reused
+            if MAX_BODY < length <= 8 * MAX_BODY:  # read it away, so that the client gets to read the answer
+                while length > 0:
+                    chunk = self.rfile.read(min(65536, length))
+                    if not chunk:
+                        break
+                    length -= len(chunk)
+            self.close_connection = True
             return self._error(HTTPStatus.BAD_REQUEST, f"a verdict is a JSON body of 1 to {MAX_BODY} bytes")
         body = self.rfile.read(length)  # read before any answer, so that a kept-alive connection stays in step
         if not self._host_ok():

@@ -17,6 +17,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
 
+def visibility_asked(body: dict) -> bool | None:
+    """True / False when a create or settings request asks for private / public, None when it asks nothing:
+    huggingface_hub ≥ 1.x sends ``"visibility": "private"``, older versions ``"private": true``."""
+    if body.get("visibility") in ("private", "public"):
+        return body["visibility"] == "private"
+    return body.get("private") if isinstance(body.get("private"), bool) else None
+
+
 class FakeHub:
     def __init__(self, existing_files: list[str] = (), status: int = 200, repos: dict[str, bool] | None = None,
                  settings_status: int = 200, org_private_default: bool = False):
@@ -54,15 +62,16 @@ class FakeHub:
                     url = f"{base}/datasets/{repo}"
                     if repo in hub.repos:
                         return self._reply(409, {"error": "You already created this dataset repo", "url": url})
-                    hub.repos[repo] = {"private": True, "public": False}.get(p.get("visibility"), hub.org_private_default)
+                    asked = visibility_asked(p)
+                    hub.repos[repo] = hub.org_private_default if asked is None else asked
                     return self._reply(200, {"url": url})
                 if path.startswith("/api/datasets/") and path.endswith("/settings") and self.command == "PUT":
                     repo = path.removeprefix("/api/datasets/").removesuffix("/settings")
                     if hub.settings_status != 200:
                         return self._reply(hub.settings_status, {"error": "not allowed"})
-                    visibility = json.loads(raw).get("visibility")
-                    if visibility in ("private", "public"):
-                        hub.repos[repo] = visibility == "private"
+                    asked = visibility_asked(json.loads(raw))
+                    if asked is not None:
+                        hub.repos[repo] = asked
                     return self._reply(200, {})
                 if path.startswith("/api/datasets/") and path.count("/") == 4 and self.command == "GET":
                     repo = path.removeprefix("/api/datasets/")

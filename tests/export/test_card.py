@@ -18,8 +18,8 @@ def _front_matter(text: str) -> dict:
 def _workdir(tmp_path, **kw):
     kept = [qa(i, f"d{i % 3}") for i in range(9)] + [conversation("d5"), textbook("d4")]
     for s in kept:
-        s.generation.update(model="openai:Qwen/Qwen2.5-7B-Instruct", prompt_tokens=100, completion_tokens=20,
-                            params={"temperature": 0.7})
+        s.generation = s.generation.model_copy(update=dict(model="openai:Qwen/Qwen2.5-7B-Instruct", prompt_tokens=100, completion_tokens=20,
+                            params={"temperature": 0.7}))
     kept[-1].evaluation.scores["adherence"] = 0.123  # a textbook score the qa card must not plot
     rejected = [qa(i, "d1", kept=False, reasons=["unsupported"]) for i in range(3)] + [
         qa(9, "d2", kept=False, reasons=["near_duplicate"])

@@ -15,7 +15,7 @@ from groundset.cli import cli
 from groundset.config import load_config
 from groundset.export.hf import PushError
 from groundset.export.runner import export
-from tests.export.fake_hub import FakeHub
+from tests.export.fake_hub import FakeHub, visibility_asked
 from tests.export.fixtures import filled_workdir, qa
 
 TOKEN = "hf_testtoken_ABCDEFGHIJKLMNOP"
@@ -43,7 +43,9 @@ def test_push_creates_repo_and_commits_parquet_and_card(tmp_path, monkeypatch, o
         )
         assert result.exit_code == 0, result.output
     create = next(r for r in hub.requests if r["path"] == "/api/repos/create")
-    assert json.loads(create["body"]) == {"name": "grounded", "organization": "me", "visibility": "private", "type": "dataset"}
+    body = json.loads(create["body"])
+    assert visibility_asked(body) is True and (body["name"], body["organization"], body["type"]) == (
+        "grounded", "me", "dataset")
     assert all(r["headers"].get("authorization") == f"Bearer {TOKEN}" for r in hub.requests)
     ops = hub.commit_ops()
     assert ops[0]["key"] == "header"
@@ -102,7 +104,7 @@ def test_private_makes_an_existing_public_repo_private_before_uploading(tmp_path
     commit = paths.index(("POST", "/api/datasets/me/grounded/commit/main"))
     assert settings < commit
     put = hub.requests[settings]
-    assert json.loads(put["body"]) == {"visibility": "private"}
+    assert visibility_asked(json.loads(put["body"])) is True
 
 
 def test_private_refuses_when_the_repo_cannot_be_made_private(tmp_path, monkeypatch, online):
@@ -130,7 +132,7 @@ def test_no_flag_sends_no_visibility_so_the_namespace_default_holds(tmp_path, mo
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
         assert _push(wd).exit_code == 0
     create = next(r for r in hub.requests if r["path"] == "/api/repos/create")
-    assert "visibility" not in json.loads(create["body"])
+    assert visibility_asked(json.loads(create["body"])) is None
     assert hub.repos["me/grounded"] is True
 
 
@@ -140,3 +142,30 @@ def test_public_never_publishes_an_existing_private_repo(tmp_path, monkeypatch, 
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
         assert _push(wd, "--public").exit_code == 0
     assert hub.repos["me/grounded"] is True and not any(m == "PUT" for m, _ in _paths(hub))
+
+
+@pytest.mark.parametrize("fmt,writes", [("parquet", 1), ("jsonl", 2)])
+def test_a_push_writes_the_dataset_once_per_layout_and_converts_rows_once(tmp_path, monkeypatch, online, fmt, writes):
+    """A parquet export is pushed as written: one write, one card. Another format adds only the parquet copy the
+    Hub needs, from the same Arrow tables."""
+    from groundset.export import hf, runner
+
+    calls = {"write": 0, "card": 0, "convert": 0}
+
+    def count(name, fn):
+        def wrapped(*a, **k):
+            calls[name] += 1
+            return fn(*a, **k)
+        return wrapped
+
+    monkeypatch.setattr(hf, "write_dataset", count("write", hf.write_dataset))
+    monkeypatch.setattr(runner, "render_card", count("card", runner.render_card))
+    monkeypatch.setattr(hf, "_dataset", count("convert", hf._dataset))
+    wd = filled_workdir(tmp_path / "w", _kept())
+    with FakeHub() as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        result = export(load_config(None, {"export.format": fmt, "export.push_to_hub": "me/grounded"}), wd)
+    assert result.pushed
+    assert calls == {"write": writes, "card": writes, "convert": len(result.split_rows)}
+    files = {op["value"]["path"] for op in hub.commit_ops() if op["key"] == "file"}
+    assert files == {"README.md", "LICENSE.md", *(f"data/{s}-00000-of-00001.parquet" for s in result.split_rows)}

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from groundset.export.schemas import COLUMNS, build_rows, conversation_row, qa_row, ragas_row, sft_row, textbook_row
-from tests.export.fixtures import cite, conversation, multihop, qa, textbook
+from tests.export.fixtures import conversation, multihop, qa, rag, textbook
 
 
 def test_qa_row_has_question_answer_contexts_and_provenance():
@@ -50,12 +50,15 @@ def test_ragas_row_uses_singleturnsample_columns():
 
 
 def test_ragas_rag_sample_separates_reference_from_retrieved():
-    s = qa(2, "d1", task="rag")
-    s.contexts.append(cite("d9", 5, "A distractor."))
-    s.attributes["gold_chunk_ids"] = ["d1-c2"]
-    row = ragas_row(s)
+    row = ragas_row(rag(2, "d1", ["d9"]))
     assert row["reference_context_ids"] == ["d1-c2"]
-    assert row["retrieved_context_ids"] == ["d1-c2", "d9-c5"]
+    assert row["retrieved_context_ids"] == ["d9-c92", "d1-c2"]
+
+
+def test_ragas_multihop_references_the_contributing_chunks_and_retrieves_what_was_shown():
+    row = ragas_row(multihop("d1", "d4"))
+    assert row["reference_context_ids"] == ["d1-c0", "d4-c0"] and row["retrieved_context_ids"] == ["d1-c0", "d4-c0"]
+    assert row["persona_name"] is None and row["query_length"] is None  # no task samples them
 
 
 def test_conversation_and_textbook_rows():

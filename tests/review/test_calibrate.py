@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from groundset.cli import cli
 from groundset.errors import GroundsetError
 from groundset.evaluate.calibrate import best_threshold, metrics
-from groundset.review.calibrate import bootstrap, calibrate_from_review, review_rows, wilson
+from groundset.review.calibrate import calibrate_from_review, review_rows
+from groundset.review.stats import bootstrap, fit_threshold, inclusion_weights, weighted_metrics, wilson
 from groundset.review.items import load_evaluated, text_hash
 from groundset.review.journal import Verdict, VerdictJournal
 from groundset.review.apply import verdicts_path
@@ -63,7 +64,7 @@ def _reviewed(n_pos=12, n_neg=8):
 
 def test_figures_are_those_of_labelled_calibration_with_intervals():
     samples, verdicts = _reviewed()
-    out = calibrate_from_review(verdicts, samples, THRESHOLDS, "default", rounds=200)
+    out = calibrate_from_review(verdicts, samples, THRESHOLDS, "default", weighting="none", rounds=200)
     scores = [samples[i].evaluation.scores["adherence"] for i in verdicts]
     labels = [int(verdicts[i].decision == "accepted") for i in verdicts]
     for key in ("precision", "recall", "f1", "unsupported_caught", "balanced_accuracy", "auc", "threshold"):
@@ -83,9 +84,10 @@ def test_figures_are_those_of_labelled_calibration_with_intervals():
 def test_bootstrap_is_deterministic_and_wider_with_fewer_reviews():
     scores = [0.1, 0.3, 0.45, 0.5, 0.7, 0.65, 0.8, 0.9, 0.95, 0.4]
     labels = [0, 0, 1, 0, 1, 0, 1, 1, 1, 0]
-    assert bootstrap(scores, labels, 0.6, rounds=100, seed=1) == bootstrap(scores, labels, 0.6, rounds=100, seed=1)
-    small = bootstrap(scores, labels, 0.6, rounds=300)["balanced_accuracy"]
-    large = bootstrap(scores * 8, labels * 8, 0.6, rounds=300)["balanced_accuracy"]
+    assert bootstrap(scores, labels, None, 0.6, rounds=100, seed=1) == bootstrap(scores, labels, None, 0.6, rounds=100,
+                                                                                 seed=1)
+    small = bootstrap(scores, labels, None, 0.6, rounds=300)["balanced_accuracy"]
+    large = bootstrap(scores * 8, labels * 8, None, 0.6, rounds=300)["balanced_accuracy"]
     assert large[1] - large[0] < small[1] - small[0]
 
 
@@ -116,3 +118,45 @@ def test_cli_calibrate_from_review(tmp_path):
     r = run(cli, ["--workdir", str(empty.root), "evaluate", "calibrate", "--from-review"])
     assert r.exit_code == 1 and "groundset review" in r.output
     assert load_evaluated(empty).samples  # the workdir itself was fine
+
+
+def test_equal_weights_give_exactly_the_figures_of_labelled_calibration():
+    import random
+
+    rng = random.Random(5)
+    for _ in range(20):
+        scores = [round(rng.random(), 2) for _ in range(40)]
+        labels = [int(rng.random() < x) for x in scores]
+        if 0 < sum(labels) < len(labels):
+            assert fit_threshold(scores, labels) == best_threshold(scores, labels)
+            t = best_threshold(scores, labels)
+            assert weighted_metrics(scores, labels, None, t) == metrics(scores, labels, t)
+
+
+def test_inclusion_weights_undo_the_oversampling_of_rare_strata():
+    # population: 90 kept samples, 10 rejected; reviewed: 5 of each → a kept row stands for 18, a rejected one for 2
+    w = inclusion_weights(["k"] * 5 + ["r"] * 5, {"k": 90, "r": 10})
+    assert w[0] / w[-1] == 9 and abs(sum(w) - 10) < 1e-9
+    # weighted, the supported share estimates the population's, not the reviewed sample's
+    labels = [1] * 5 + [0] * 5
+    scores = [0.9] * 5 + [0.2] * 5
+    m = weighted_metrics(scores, labels, w, 0.5)
+    assert m["precision"] == 1.0 and m["supported"] == 5  # counts stay those of the reviewed rows
+
+
+def test_weighting_changes_the_fit_towards_the_population():
+    # strata: kept 0.6-0.8 (1000 in the population), rejected 0.4-0.6 (10, rare), rejected 0.0-0.2 (1000); the
+    # queue reviews 4 of each, so the rare stratum's supported rows weigh as much as the big ones' unweighted
+    a = [qa(i, 0.7 if i < 2 else 0.65, True) for i in range(1000)]
+    b = [qa(2000 + i, 0.5, False) for i in range(10)]
+    c = [qa(3000 + i, 0.1, False) for i in range(1000)]
+    samples = {s.id: s for s in a + b + c}
+    verdicts = {s.id: v(s, "accepted") for s in a[:2] + b[:4]}
+    verdicts |= {s.id: v(s, "rejected", reason="unsupported") for s in a[2:4] + c[:4]}
+    weighted = calibrate_from_review(verdicts, samples, THRESHOLDS, "default", rounds=50)
+    plain = calibrate_from_review(verdicts, samples, THRESHOLDS, "default", weighting="none", rounds=50)
+    assert plain["rows"] == weighted["rows"] == 12
+    assert plain["at_best"]["threshold"] == 0.3  # keeps the rare 0.5s, and so every 0.65 of the big stratum
+    assert weighted["at_best"]["threshold"] == 0.675  # the population's cut: between the 0.65s and the 0.7s
+    assert weighted["at_best"]["balanced_accuracy"] == 0.9902
+    assert weighted["effective_rows"] < plain["effective_rows"] == 12

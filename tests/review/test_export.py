@@ -102,3 +102,13 @@ def test_reviewers_rejecting_everything_says_so(tmp_path):
         j.append(v(s, "rejected", reason="not_useful"))
     with pytest.raises(NothingKeptError, match="reviewers rejected all 2 samples"):
         export(load_config(None, {"export.out": str(tmp_path / "o")}), wd)
+
+
+def test_a_new_verdict_makes_run_export_again(reviewed):
+    from groundset.run import input_signature
+
+    wd, kept = reviewed
+    cfg = load_config(None, {})
+    before = input_signature("export", cfg, wd)
+    VerdictJournal(verdicts_path(wd)).append(v(kept[5], "rejected", reason="unsupported"))
+    assert input_signature("export", cfg, wd) != before

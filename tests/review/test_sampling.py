@@ -51,3 +51,12 @@ def test_n_larger_than_the_pool_and_empty_pool():
     pool = _pool()
     assert len(stratified_order(pool, n=10_000)) == len(pool)
     assert stratified_order([], n=5) == []
+
+
+def test_power_sets_the_shares_of_the_strata():
+    pool = [qa(i, 0.95, True) for i in range(100)] + [qa(900 + i, 0.1, False) for i in range(25)]
+    def rejected_in(order):
+        return sum(i.startswith("qa-9") for i in order)
+    assert rejected_in(stratified_order(pool, n=20, power=0.0)) == 10  # equal shares
+    assert rejected_in(stratified_order(pool, n=20, power=0.5)) == 7  # sqrt: 5 / (10 + 5) of 20, rounded
+    assert rejected_in(stratified_order(pool, n=20, power=1.0)) == 4  # proportional: 25 / 125 of 20
