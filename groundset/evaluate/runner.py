@@ -44,8 +44,15 @@ def _judge_spec(cfg: Any):
     return JUDGES.get(cfg.judge)
 
 
+def _resolved(config: Config) -> Config:
+    from groundset.evaluate.judges.auto import resolve
+
+    return resolve(config)
+
+
 def stage_fingerprint(config: Config) -> str:
     """What the stage's output depends on in the config (the LLM only when a judge or the rating uses it)."""
+    config = _resolved(config)  # judge "auto": what it stands for now (a newly cached verifier model changes it)
     sections = ["evaluate", "embed"]
     if _judge_spec(config.evaluate).uses_llm(config.evaluate) or config.evaluate.rating:
         sections.append("llm")
@@ -155,9 +162,10 @@ def _batches(items: list, size: int) -> Iterable[list]:
 
 def evaluate_samples(
     samples: list[Sample], config: Config, llm: Any = None, *, embedder: Any = None,
-    tick: Callable[[str, int, int], None] = lambda step, done, total: None,
+    tick: Callable[[str, int, int], None] = lambda step, done, total: None, workdir: Workdir | None = None,
 ) -> dict[str, Any]:
     """Run every filter over ``samples`` in place (their ``evaluation`` is replaced); return counters and timings."""
+    config = _resolved(config)
     cfg = config.evaluate
     info: dict[str, Any] = {"seconds": {}, "judge_errors": 0, "rating_errors": 0}
     for s in samples:
@@ -184,7 +192,7 @@ def evaluate_samples(
     info["seconds"]["decontaminate"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    judge = load_judge(cfg, embed_cfg=config.embed, llm=llm, llm_cfg=config.llm, embedder=embedder)
+    judge = load_judge(cfg, embed_cfg=config.embed, llm=llm, llm_cfg=config.llm, embedder=embedder, workdir=workdir)
     info["judge"] = judge.describe()
     todo = [s for s in samples if not s.evaluation.reasons]
     done = 0
@@ -198,6 +206,8 @@ def evaluate_samples(
         if callable(getattr(judge, "close", None)):  # the ragas judge's event loop
             judge.close()
     info["judge"] = judge.describe()
+    if cfg._auto_reason:
+        info["judge"]["chosen_by"] = f"auto: {cfg._auto_reason}"
     info["judged"] = len(todo)
     info["seconds"]["judge"] = time.perf_counter() - t
 
@@ -281,6 +291,7 @@ def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: boo
     ``llm`` serves the llm judge and the rating; when None and one of them is configured, ``[llm]`` is loaded.
     """
     start = time.perf_counter()
+    config = _resolved(config)
     cfg = config.evaluate
     samples, input_stats = read_samples(workdir)
     if llm is None and (_judge_spec(cfg).needs_llm or cfg.rating):
@@ -289,7 +300,7 @@ def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: boo
         llm = load_llm(config.llm, workdir, stage="evaluate")
     tick, stop = _ticker(progress)
     try:
-        info = evaluate_samples(samples, config, llm, tick=tick)
+        info = evaluate_samples(samples, config, llm, tick=tick, workdir=workdir)
     finally:
         stop()
     seconds = time.perf_counter() - start

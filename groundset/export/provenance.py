@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 from groundset.records import Citation, Sample
 
-__all__ = ["PROVENANCE", "grounded_chunk_ids", "grounded_contexts", "provenance", "score_columns"]
+__all__ = ["PROVENANCE", "grounded_chunk_ids", "grounded_contexts", "provenance", "safe_attrs", "score_columns"]
 
 PROVENANCE: dict[str, str] = {
     "id": "string",
@@ -50,7 +50,7 @@ def grounded_chunk_ids(sample: Sample) -> list[str]:
     splitting, nor count as a ragas reference.
     """
     shown = [c.chunk_id for c in sample.contexts]
-    reference = sample.attrs().reference_chunk_ids()  # rag: the gold chunk; multihop: the contributing chunks
+    reference = _reference_ids(sample)  # rag: the gold chunk; multihop: the contributing chunks
     if reference is not None:
         ids = list(reference)
     elif sample.turns is not None:
@@ -59,6 +59,21 @@ def grounded_chunk_ids(sample: Sample) -> list[str]:
         ids = shown
     ids = _unique(i for i in ids if i in set(shown)) or shown
     return ids
+
+
+def safe_attrs(sample: Sample) -> Any:
+    """``sample.attrs()``, or None for attributes the task's model does not accept (an old or hand-made record)."""
+    from pydantic import ValidationError
+
+    try:
+        return sample.attrs()
+    except ValidationError:
+        return None
+
+
+def _reference_ids(sample: Sample) -> list[str] | None:
+    a = safe_attrs(sample)
+    return None if a is None else a.reference_chunk_ids()  # None: every context grounds the answer
 
 
 def grounded_contexts(sample: Sample) -> list[Citation]:

@@ -29,6 +29,7 @@ from groundset.export.provenance import (
     grounded_chunk_ids,
     grounded_contexts,
     provenance,
+    safe_attrs,
     score_columns,
 )
 from groundset.export.spec import Schema, any_sample
@@ -143,7 +144,7 @@ def qa_row(sample: Sample) -> dict[str, Any]:
 
 def textbook_topic(sample: Sample) -> str:
     """The topic a passage is about (the planner's topic label), not the whole instruction."""
-    a = sample.attrs()
+    a = safe_attrs(sample)
     topic = getattr(a, "topic", None)
     if isinstance(topic, str) and topic.strip():
         return topic.strip()
@@ -231,7 +232,7 @@ def _system_message(sample: Sample, include_context: bool, system_prompt: str, c
 
 def textbook_row(sample: Sample) -> dict[str, Any]:
     """textbook schema: the passage as ``text``, its topic, the instruction that produced it, the chunks."""
-    a = sample.attrs()
+    a = safe_attrs(sample)
     return {
         "text": sample.passage,
         "topic": textbook_topic(sample),

@@ -181,6 +181,29 @@ def _round(llm, judge, method: str, samples: list[Sample], pending: dict[str, Dp
     return [s for s in samples if pending[s.id].status != "pair"]
 
 
+def gate_config(config, workdir: Workdir):
+    """The ``[evaluate]`` config of the gate that kept the samples: the judge and threshold ``evaluated/summary.json``
+    recorded (so the rejected answer faces the same gate as the chosen one), else ``[evaluate]`` with ``auto``
+    resolved the way the evaluate stage resolves it."""
+    from groundset.evaluate.judges.auto import resolve
+
+    try:
+        recorded = json.loads(workdir.evaluate_summary.read_text(encoding="utf-8")).get("judge") or {}
+    except (OSError, ValueError, AttributeError):
+        recorded = {}
+    ev = resolve(config).evaluate
+    name = recorded.get("name") if isinstance(recorded, dict) else None
+    if not name or name == ev.judge and recorded.get("threshold") is None:
+        return ev
+    update: dict[str, Any] = {"judge": name}
+    if recorded.get("threshold") is not None:
+        update["thresholds"] = {**ev.thresholds, name: float(recorded["threshold"])}
+    try:
+        return ev.model_copy(update=update, deep=True)
+    except ValueError:
+        return ev
+
+
 def make_pairs(config, workdir: Workdir, kept: list[Sample], *, llm=None, judge=None) -> PairsResult:
     """Make (or resume) the ungrounded answer of every kept question-answer sample in ``kept``.
 
@@ -201,7 +224,8 @@ def make_pairs(config, workdir: Workdir, kept: list[Sample], *, llm=None, judge=
     if judge is None:
         from groundset.evaluate.judges import load_judge
 
-        judge = load_judge(config.evaluate, embed_cfg=config.embed, llm=llm, llm_cfg=config.llm)
+        ev = gate_config(config, workdir)
+        judge = load_judge(ev, embed_cfg=config.embed, llm=llm, llm_cfg=config.llm)
     for i in range(0, len(todo), BATCH):
         batch = todo[i : i + BATCH]
         pending = {s.id: DpoPair(key=pair_key(s), chosen_id=s.id, task=s.task, status="no_pair",

@@ -137,3 +137,11 @@ def test_a_torn_last_line_is_redone_not_glued(wd, tmp_path):
     built = export_rows(_cfg(tmp_path), wd, llm=again, judge=WordJudge())
     assert len(again.history) == 1 and len(built.rows) == 8
     assert [json.loads(x)["key"] for x in path.read_text().splitlines()] == [json.loads(x)["key"] for x in lines]
+
+
+def test_the_gate_is_the_one_the_evaluate_stage_recorded(tmp_path):
+    from groundset.generate.dpo_pairs import gate_config
+
+    wd = filled_workdir(tmp_path / "w", [qa(1, "d1")], evaluate={"judge": {"name": "default", "threshold": 0.35}})
+    ev = gate_config(load_config(None, {"evaluate.judge": "llm"}), wd)
+    assert ev.judge == "default" and ev.thresholds["default"] == 0.35
