@@ -14,11 +14,12 @@ __all__ = ["write_report"]
 
 def write_report(config, workdir, *, dataset: str | None = None) -> Path:
     """Collect the workdir's numbers, render the self-contained page, write it atomically; returns its path."""
+    from groundset.export.record import read_record
     from groundset.export.stats import collect
     from groundset.report.html import render_report
     from groundset.workdir import atomic_writer
 
-    page = render_report(config, collect(workdir), dataset=dataset)
+    page = render_report(config, collect(workdir), dataset=dataset, record=read_record(workdir))
     path = workdir.report_html
     with atomic_writer(path, mode=0o644) as f:  # a report is meant to be shared, not owner-only
         f.write(page)
