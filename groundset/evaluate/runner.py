@@ -16,8 +16,6 @@ judge is fast; LLM replies come from the cache).
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,9 +29,9 @@ from groundset.errors import GroundsetError
 from groundset.evaluate import sanity
 from groundset.evaluate.judges import JudgeInput, load_judge
 from groundset.evaluate.summary import build_summary
-from groundset.evaluate.trim import trim_text
+from groundset.evaluate.trim import still_answers, trailing_cut, trim_text
 from groundset.records import Evaluation, Sample
-from groundset.workdir import Workdir, read_jsonl, write_json_atomic
+from groundset.workdir import Workdir, atomic_writer, read_jsonl, write_json_atomic
 
 __all__ = ["evaluate", "EvaluateResult", "stage_fingerprint", "read_samples", "evaluate_samples"]
 
@@ -120,6 +118,8 @@ def _apply_verdict(s: Sample, v: Any, judge: Any, cfg: Any) -> bool:
             ev.reasons.append("judge_error")
         return True
     ev.details["claims"] = [c.as_dict() for c in v.claims]
+    if v.decision:
+        ev.details["decision"] = v.decision
     if v.skipped:
         ev.details["not_checked"] = v.skipped
     if v.adherence is None:
@@ -137,20 +137,25 @@ def _apply_verdict(s: Sample, v: Any, judge: Any, cfg: Any) -> bool:
 
 
 def _trim(s: Sample, v: Any, threshold: float, min_keep: float) -> bool:
-    """Remove the unsupported sentences of an answer / passage when enough supported ones remain."""
+    """Remove the trailing unsupported sentences of an answer / passage when the supported beginning passes alone
+    and still answers the question (``trim.trailing_cut``, ``trim.still_answers``)."""
     field_name = "answer" if s.answer is not None and s.turns is None else "passage" if s.passage is not None else None
-    kept = [c for c in v.claims if c.support >= threshold]
-    if field_name is None or not kept or len(kept) < min_keep * len(v.claims):
+    k = trailing_cut([c.support for c in v.claims], threshold, v.prefix_adherence, min_keep)
+    if field_name is None or k is None:
+        return False
+    kept, removed = v.claims[:k], v.claims[k:]
+    if not still_answers(s.question, [c.text for c in kept], [c.text for c in removed]):
         return False
     original = getattr(s, field_name)
-    trimmed = trim_text(original, [c.text for c in v.claims if c.support < threshold])
+    trimmed = trim_text(original, [c.text for c in removed])
     if not trimmed:
         return False
     setattr(s, field_name, trimmed)
     ev = s.evaluation
     ev.details.update({f"original_{field_name}": original, "original_adherence": ev.scores["adherence"],
-                       "trimmed": ev.unsupported})
-    ev.scores["adherence"] = round(min(c.support for c in kept), 4)
+                       "trimmed": [c.text for c in removed],
+                       "trim": {"reason": "trimmed", "removed": [c.as_dict() for c in removed], "kept_sentences": k}})
+    ev.scores["adherence"] = round(v.prefix_adherence[k - 1] if v.prefix_adherence else min(c.support for c in kept), 4)
     ev.unsupported = []
     return True
 
@@ -270,12 +275,9 @@ def evaluate_samples(
 
 
 def _write_jsonl_atomic(path: Path, samples: Iterable[Sample]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
+    with atomic_writer(path) as f:
         for s in samples:
             f.write(s.model_dump_json() + "\n")
-    os.replace(tmp, path)
 
 
 def _ticker(progress: bool) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
