@@ -1,114 +1,144 @@
-"""Tokens/s of the local backend (bundled SmolLM2-135M on CPU) at batch 1 and 8, with and without JSON constraints,
-and the share of schema-valid JSON replies to real question-writing prompts.
+"""Speed of the local backend (bundled SmolLM2-135M on CPU) beside its bounds, and what prefix KV reuse buys.
 
-    .venv/bin/python benchmarks/llm_local.py [--n 16] [--max-tokens 96] [--batches 1,8] [--prompts PATH]
+    .venv/bin/python benchmarks/llm_local.py [--batches 1,8,32] [--prompt-tokens 256] [--steps 16] [--threads N]
+                                             [--requests 16] [--skip-kernels] [--skip-chat]
 
-Prompts: "write one question and its answer as JSON" over the first N distinct SQuAD contexts of
-../shared/corpus/qa/squad_v2_dev_subset.jsonl (or a built-in paragraph repeated when that file is absent).
-Every request carries the flat schema {"question": str, "answer": str}. "valid" counts replies that parse and
-validate WITHOUT the repair attempt (raw backend output), so it measures the decoder itself. Greedy decoding.
-Tokens/s = generated tokens / wall seconds of the generate calls (model load and tokenizer tables excluded);
-tokens_per_cpu_s divides by process CPU time instead (steadier on a shared machine; compare at --threads 1).
+1. Kernels (model forward only, no constraint, no sampling): prefill tokens/s of B prompts of ``--prompt-tokens``
+   tokens each, and decode tokens/s of B rows (``--steps`` single-token steps on the KV cache), for each B. Beside
+   them, the bounds: prefill — achieved GFLOP/s (2 × parameters × tokens per second, attention left out) against
+   nothing better than the cores' own peak; decode — tokens/s if every step only had to read the weights once at
+   the memory bandwidth measured here (a 512 MiB numpy copy): B × bandwidth / weight bytes.
+2. Chat (the real backend: chat template, JSON-constrained decoding, per-row sampling): ``--requests`` backtranslate
+   requests built from the bundled demo corpus, once with the shared prompt prefix computed once per batch and once
+   without (``min_prefix`` out of reach); wall and CPU seconds, prompt tokens the prefix pass saved, valid JSON.
+
+Figures depend on the CPU and on what else runs: compare rows of one run, prefer the CPU-seconds columns on a
+shared machine, and set ``--threads`` to the cores that are really free.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
 
-from groundset.llm.base import ChatRequest
-from groundset.llm.config import LLMConfig
-from groundset.llm.local import LocalLLM
-from groundset.llm.structured import parse_structured
-
-SQUAD = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "qa" / "squad_v2_dev_subset.jsonl"
-SCHEMA = {
-    "type": "object",
-    "properties": {"question": {"type": "string"}, "answer": {"type": "string"}},
-    "required": ["question", "answer"],
-    "additionalProperties": False,
-}
-SYSTEM = 'You write quiz questions. Reply with only a JSON object: {"question": "...", "answer": "..."}.'
-TASK = "Write one question that the text answers, and its answer, as JSON."
-THREADS: int | None = None
-FALLBACK = (
-    "The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France. It is named after the "
-    "engineer Gustave Eiffel, whose company designed and built the tower from 1887 to 1889."
-)
+import numpy as np
 
 
-def contexts(n: int, path: Path) -> list[str]:
-    if not path.exists():
-        return [FALLBACK] * n
-    seen: dict[str, None] = {}
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            seen.setdefault(json.loads(line)["context"], None)
-            if len(seen) >= n:
-                break
-    return list(seen)
+def bandwidth_gb_s(mib: int = 512, rounds: int = 3) -> float:
+    a = np.ones(mib * 2**20 // 8)
+    b = np.empty_like(a)
+    best = 0.0
+    for _ in range(rounds):
+        t = time.perf_counter()
+        np.copyto(b, a)
+        best = max(best, 2 * a.nbytes / (time.perf_counter() - t) / 1e9)  # read + write
+    return best
 
 
-def requests(texts: list[str], max_tokens: int) -> list[ChatRequest]:
-    return [
-        ChatRequest(
-            messages=[
-                {"role": "system", "content": SYSTEM},
-                {"role": "user", "content": f"Text:\n{t}\n\n{TASK}"},
-            ],
-            temperature=0.0, max_tokens=max_tokens, seed=i, json_schema=SCHEMA,
-        )
-        for i, t in enumerate(texts)
-    ]
+def kernels(lm, batches: list[int], prompt_tokens: int, steps: int) -> None:
+    import torch
+    from transformers import DynamicCache
+
+    from groundset.llm.local_loop import _cache_kw
+
+    kw = _cache_kw(lm)
+    params = sum(p.numel() for p in lm.parameters())
+    weight_bytes = sum(p.numel() * p.element_size() for p in lm.parameters())
+    bw = bandwidth_gb_s()
+    print(f"model: {params / 1e6:.1f} M parameters, {weight_bytes / 2**20:.0f} MiB of weights; memory bandwidth "
+          f"(numpy copy) {bw:.1f} GB/s; torch threads {torch.get_num_threads()}")
+    print(f"{'batch':>5} {'prefill tok/s':>14} {'GFLOP/s':>8} {'decode tok/s':>13} {'decode bound':>13} {'share':>6}")
+    vocab = lm.config.vocab_size
+    for b in batches:
+        ids = torch.randint(100, vocab - 1, (b, prompt_tokens))
+        with torch.inference_mode():
+            t = time.perf_counter()
+            out = lm(input_ids=ids, use_cache=True, logits_to_keep=1, **{kw: DynamicCache()})
+            pre = time.perf_counter() - t
+            cache = getattr(out, kw, None) or out.past_key_values
+            nxt = torch.argmax(out.logits[:, -1], -1)[:, None]
+            t = time.perf_counter()
+            for _ in range(steps):
+                out = lm(input_ids=nxt, use_cache=True, logits_to_keep=1, **{kw: cache})
+                cache = getattr(out, kw, None) or out.past_key_values
+                nxt = torch.argmax(out.logits[:, -1], -1)[:, None]
+            dec = time.perf_counter() - t
+        pre_tps, dec_tps = b * prompt_tokens / pre, b * steps / dec
+        bound = b * bw * 1e9 / weight_bytes
+        print(f"{b:>5} {pre_tps:>14.0f} {2 * params * pre_tps / 1e9:>8.1f} {dec_tps:>13.1f} {bound:>13.0f} "
+              f"{dec_tps / bound:>6.0%}")
 
 
-def run(batch: int, constrained: bool, reqs: list[ChatRequest]) -> dict:
-    llm = LocalLLM(LLMConfig(batch_size=batch, local_constrained=constrained, local_threads=THREADS))
-    llm._ensure()
-    t0 = time.perf_counter()
-    if constrained:
-        llm._tokenizer_data()
-    setup = time.perf_counter() - t0
-    t0, c0 = time.perf_counter(), time.process_time()
-    results = llm.chat(reqs)
-    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-    tokens = sum(r.completion_tokens for r in results)
-    reasons: dict[str, int] = {}
-    valid = 0
-    for r in results:
-        parsed = parse_structured(r.text, SCHEMA, r.finish_reason)
-        if parsed.ok:
-            valid += 1
-        else:
-            reasons[parsed.reason] = reasons.get(parsed.reason, 0) + 1
-    return {
-        "batch": batch, "constrained": constrained, "requests": len(reqs), "tokens": tokens,
-        "seconds": round(seconds, 1), "tokens_per_s": round(tokens / seconds, 1),
-        "tokens_per_cpu_s": round(tokens / cpu, 1), "valid": valid,
-        "failures": reasons, "setup_s": round(setup, 1), "example": results[0].text[:160],
-    }
+def demo_requests(n: int):
+    """``n`` backtranslate requests over paragraphs of the bundled tutorial (``<p>`` text, tags stripped)."""
+    import html
+    import re
+    from pathlib import Path
+
+    from groundset.generate import backtranslate
+    from groundset.generate.base import Attempt
+    from groundset.generate.passages import pick_passage
+    from groundset.records import Chunk
+
+    root = Path(__file__).resolve().parents[1] / "groundset" / "demo" / "python-tutorial"
+    texts: list[str] = []
+    for path in sorted(root.glob("*.html")):
+        for para in re.findall(r"<p>(.*?)</p>", path.read_text(encoding="utf-8"), re.S):
+            text = " ".join(html.unescape(re.sub(r"<[^>]+>", "", para)).split())
+            if pick_passage(text):
+                texts.append(text)
+    texts = texts[:: max(1, len(texts) // n)][:n]
+    reqs = []
+    for i, text in enumerate(texts):
+        c = Chunk(id=f"c{i}", document_id="d", source="s", title="Python tutorial", text=text, section=["S"], index=i,
+                  n_tokens=64)
+        a = Attempt(task="backtranslate", index=i, seeds=(c,), controls={"style": ["question", "how-to"][i % 2]},
+                    sampling={"temperature": 0.0, "top_p": 1.0, "max_tokens": 48}, id=f"a{i}", request_seed=i)
+        reqs += backtranslate.build_requests(a, backtranslate.passage_of(a))
+    return reqs
+
+
+def chat(llm, requests) -> None:
+    import groundset.llm.local_loop as loop
+    from groundset.llm.structured import parse_structured
+
+    original = loop.decode
+    for label, min_prefix in (("prefix reused", 16), ("no reuse", 10**9)):
+        loop.decode = lambda *a, _m=min_prefix, **k: original(*a, **{**k, "min_prefix": _m})
+        llm.stats["prefix_tokens_reused"] = 0
+        t, c = time.perf_counter(), time.process_time()
+        results = llm.chat(requests)
+        wall, cpu = time.perf_counter() - t, time.process_time() - c
+        valid = sum(parse_structured(r.text, q.json_schema, r.finish_reason).error is None
+                    for r, q in zip(results, requests))
+        prompt = sum(r.prompt_tokens for r in results)
+        gen = sum(r.completion_tokens for r in results)
+        print(f"{label:<14} {len(requests)} requests: wall {wall:6.1f} s, CPU {cpu:6.1f} s, prompt tokens {prompt} "
+              f"(prefix pass saved {llm.stats['prefix_tokens_reused']}), generated {gen}, valid JSON {valid}/"
+              f"{len(requests)}")
+    loop.decode = original
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--n", type=int, default=16, help="number of prompts")
-    ap.add_argument("--max-tokens", type=int, default=96)
-    ap.add_argument("--batches", default="1,8")
-    ap.add_argument("--modes", default="off,on", help="constrained decoding off,on")
-    ap.add_argument("--prompts", type=Path, default=SQUAD)
-    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads ([llm] local_threads)")
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--batches", default="1,8,32")
+    ap.add_argument("--prompt-tokens", type=int, default=256)
+    ap.add_argument("--steps", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--requests", type=int, default=16)
+    ap.add_argument("--skip-kernels", action="store_true")
+    ap.add_argument("--skip-chat", action="store_true")
     args = ap.parse_args()
-    global THREADS
-    THREADS = args.threads
-    reqs = requests(contexts(args.n, args.prompts), args.max_tokens)
-    t0 = time.perf_counter()
-    LocalLLM(LLMConfig(local_threads=args.threads))._ensure()
-    print(f"model load: {time.perf_counter() - t0:.1f} s")
-    for batch in [int(b) for b in args.batches.split(",")]:
-        for mode in args.modes.split(","):
-            print(json.dumps(run(batch, mode == "on", reqs)), flush=True)
+    from groundset.llm.config import LLMConfig
+    from groundset.llm.local import LocalLLM
+
+    llm = LocalLLM(LLMConfig(batch_size=args.requests, local_threads=args.threads))
+    llm._ensure()
+    if not args.skip_kernels:
+        kernels(llm._lm, [int(b) for b in args.batches.split(",")], args.prompt_tokens, args.steps)
+    if not args.skip_chat:
+        llm._tokenizer_data()
+        chat(llm, demo_requests(args.requests))
 
 
 if __name__ == "__main__":
