@@ -166,3 +166,45 @@ def calibrate_command(app: AppContext, labelled: Path | None, from_review: bool,
                    f"weights = {{ {weights} }}")
     click.echo(f"to use it: --set 'evaluate.thresholds={{{name}={out['at_best']['threshold']}}}' or in groundset.toml "
                f"[evaluate] thresholds = {{ {name} = {out['at_best']['threshold']} }}")
+
+
+@command.command("retrieval")
+@click.option("--embed-model", default=None, metavar="MODEL",
+              help="Score this embedding model (name or local path) instead of the collection's own vectors.")
+@click.option("--beir", "beir_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Where the BEIR files go (or are read from with --no-export) [default: WORKDIR/export/beir].")
+@click.option("--no-export", is_flag=True, help="Score the BEIR files already in --beir; do not rewrite them.")
+@click.option("--k", "ks", default="1,5,10", show_default=True, help="Cut-offs of recall@k (comma-separated).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@pass_app
+def retrieval_command(app: AppContext, embed_model: str | None, beir_dir: Path | None, no_export: bool, ks: str,
+                      as_json: bool) -> None:
+    """Retrieval benchmark from the generated questions: write BEIR files (corpus.jsonl, queries.jsonl,
+    qrels/test.tsv) from the kept samples, then report recall@k, MRR and nDCG@10 of the collection's retriever,
+    or of another embedding model with --embed-model.
+
+    \b
+    Examples:
+      groundset evaluate retrieval
+      groundset evaluate retrieval --embed-model /models/bge-small-en-v1.5
+    """
+    from groundset.errors import GroundsetError
+    from groundset.evaluate.retrieval import evaluate_retrieval, export_beir
+
+    config, workdir = app.config(), app.workspace()
+    folder = beir_dir or workdir.export_dir / "beir"
+    try:
+        cuts = tuple(int(k) for k in ks.split(",") if k.strip())
+    except ValueError:
+        raise click.UsageError(f"--k {ks!r}: give whole numbers separated by commas, e.g. 1,5,10") from None
+    try:
+        if not no_export:
+            export_beir(config, workdir, folder)
+        out = evaluate_retrieval(config, workdir, folder, embed_model=embed_model, ks=cuts)
+    except GroundsetError as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(out, indent=2))
+        return
+    click.echo(f"retriever: {out['retriever']}; {out['queries']} queries; BEIR files in {folder}")
+    click.echo("  ".join(f"{k} {v}" for k, v in out.items() if k not in ("retriever", "queries")))
