@@ -12,6 +12,8 @@ demonstration is rejected with that reason; so is an answer saying the document 
 
 from __future__ import annotations
 
+from pydantic import model_serializer
+
 from groundset.generate.base import Attempt, Job, chat, new_sample, quote_chunks, request
 from groundset.generate.checks import (
     Reject,
@@ -50,6 +52,12 @@ class QAAttributes(Attributes):
     span_kind: str | None = None  # term | identifier | number | entity | definition
     answer_start: int | None = None  # answer == contexts[0].text[answer_start:answer_end]
     answer_end: int | None = None
+
+    @model_serializer(mode="wrap")
+    def _only_what_is_set(self, handler):
+        """A model-mode sample dumps as before (``{"kind": …}``); answer-first fields only when set."""
+        out = handler(self)
+        return {k: v for k, v in out.items() if v is not None and not (k == "mode" and v == "model")}
 
     def question_kind(self) -> str | None:
         return self.kind
