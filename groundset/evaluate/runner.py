@@ -160,6 +160,11 @@ def _trim(s: Sample, v: Any, threshold: float, min_keep: float) -> bool:
     return True
 
 
+def _verbatim(s: Sample) -> bool:
+    """An answer taken verbatim from its first cited chunk (``answer_origin == "corpus"``, checked, not trusted)."""
+    return s.answer_origin == "corpus" and bool(s.answer) and bool(s.contexts) and s.answer in s.contexts[0].text
+
+
 def _batches(items: list, size: int) -> Iterable[list]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -210,7 +215,12 @@ def evaluate_samples(
     t = time.perf_counter()
     judge = load_judge(cfg, embed_cfg=config.embed, llm=llm, llm_cfg=config.llm, embedder=embedder, workdir=workdir)
     info["judge"] = judge.describe()
-    todo = [s for s in samples if not s.evaluation.reasons]
+    verbatim = [s for s in samples if not s.evaluation.reasons and _verbatim(s)]
+    for s in verbatim:  # the answer is the corpus's own text: nothing for a judge to doubt (the question is checked
+        s.evaluation.scores["adherence"] = 1.0  # by sanity and the round trip)
+        s.evaluation.details["judge"] = "verbatim"
+    info["verbatim"] = len(verbatim)
+    todo = [s for s in samples if not s.evaluation.reasons and not _verbatim(s)]
     done = 0
     try:
         for batch in _batches(todo, cfg.batch_size):

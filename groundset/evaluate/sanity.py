@@ -75,9 +75,15 @@ def _repetitive(text: str) -> bool:
 
 
 def _qa_reasons(sample: Sample, chunks: list[str]) -> list[str]:
-    """off_topic_question / degenerate_answer, with their explanation written to ``details["sanity"]``."""
-    found = {"off_topic_question": off_topic(sample.question, chunks, sample.answer or ""),
-             "degenerate_answer": degenerate(sample.question, sample.answer or "")}
+    """off_topic_question / degenerate_answer, with their explanation written to ``details["sanity"]``.
+
+    The question may name what the sources are about (their titles and section headings: "… in Python" for a
+    Python tutorial); an answer that is the corpus's own text (``answer_origin == "corpus"``) is not judged
+    degenerate — a person wrote it."""
+    about = [t for c in sample.contexts for t in (c.title, " ".join(c.section)) if t]
+    found = {"off_topic_question": off_topic(sample.question, chunks + about, sample.answer or ""),
+             "degenerate_answer": "" if sample.answer_origin == "corpus" else degenerate(sample.question,
+                                                                                         sample.answer or "")}
     found = {k: v for k, v in found.items() if v}
     if found:
         sample.evaluation.details.setdefault("sanity", {}).update(found)

@@ -17,6 +17,7 @@ only if it retrieves its own chunk, and the judge has nothing to doubt in the an
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
@@ -66,6 +67,12 @@ DEMO = {
     "why": "Why did Rhine ports such as Duisburg grow into trading centres?",
     "imperative": "Explain how the Rhine differs from the Danube in where it flows.",
 }
+
+
+# a small model's favourite question ("What is the difference between X and Y?") needs a passage that compares
+_COMPARE_Q = re.compile(r"\b(?:difference|differences|differ|compare[sd]?|comparison|versus|vs\.?)\b", re.I)
+_COMPARE_P = re.compile(r"\b(?:differ\w*|unlike|whereas|compared?|than|instead of|rather than|versus|vs\.?|similar\w*)\b",
+                        re.I)
 
 
 class BacktranslateConfig(TaskParams):
@@ -151,7 +158,7 @@ def parse(results: list[ChatResult], attempt: Attempt, passage: Passage) -> Samp
         return obj
     question = clean_field(obj["question"])
     style = attempt.controls.get("style", "question")
-    if style != "imperative" and "?" in question[:-1]:  # a small model goes on after its question: keep the question
+    if "?" in question[:-1]:  # a small model goes on after its question: keep the (first) question
         question = question[: question.index("?") + 1]
     reason = _problem(question, style)
     if reason:
@@ -162,6 +169,8 @@ def parse(results: list[ChatResult], attempt: Attempt, passage: Passage) -> Samp
         return Reject("copied_demo", result.text)
     if off_topic([question], passage.text, 1):
         return Reject("off_topic", result.text, f"question={question!r}")
+    if _COMPARE_Q.search(question) and not _COMPARE_P.search(passage.text):
+        return Reject("comparison_not_in_passage", result.text, f"question={question!r}")
     attrs = BacktranslateAttributes(style=style, passage_start=passage.start, passage_end=passage.end,
                                     passage_sentences=passage.sentences, section=list(seed.section))
     return new_sample(attempt, [seed], bool(obj.get("_salvaged")), question=question, answer=passage.text,

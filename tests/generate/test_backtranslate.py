@@ -90,12 +90,20 @@ def test_parse_keeps_the_passage_verbatim_as_a_corpus_answer():
     ('{"question": "Where do barges on the Rhine carry coal?"}', "copied_demo"),
     ('{"question": "What is the capital of France today?"}', "off_topic"),
     ('{"question": "Explain what the venv module does."}', "not_a_question"),
+    ('{"question": "What is the difference between venv and Python?"}', "comparison_not_in_passage"),
     ("no json at all", "invalid_json"),
 ])
 def test_bad_questions_are_rejected_with_their_reason(reply, reason):
     a = attempt(chunk())
     out = backtranslate.parse([ChatResult(text=reply)], a, backtranslate.passage_of(a))
     assert isinstance(out, Reject) and out.reason == reason
+
+
+def test_a_second_question_is_cut_off():
+    a = attempt(chunk())
+    out = backtranslate.parse([ChatResult(text='{"question": "Which module manages virtual environments? And why '
+                                                'is Python great?"}')], a, backtranslate.passage_of(a))
+    assert out.question == "Which module manages virtual environments?"
 
 
 def test_imperative_style_needs_no_question_mark():
