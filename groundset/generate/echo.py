@@ -38,7 +38,7 @@ def echo_reply(request: ChatRequest) -> str:
     text = docs[0][1] if docs else "Python code runs in an interpreter that reads statements."
     subject = " ".join(re.findall(r"[A-Za-z]+", text)[:4])
     if props == {"question", "answer"}:
-        return json.dumps({"question": f"What should a programmer know about {subject}?",
+        return json.dumps({"question": f"What is said about {subject}?",  # only words of the document
                            "answer": _first_sentence(text)})
     if props == {"question", "answer", "cited"}:
         parts = [f"{_first_sentence(t)} [{lab}]" for lab, t in docs[:2]]
