@@ -97,7 +97,7 @@ def _usage_section(c: CardInputs) -> str:
     llm = c.config.llm
     if not totals:
         return "No LLM usage was recorded (`usage.json` is missing)."
-    cols = [k for k in ("requests", "calls", "cache_hits", "prompt_tokens", "completion_tokens", "wall_s")
+    cols = [k for k in ("requests", "calls", "retries", "cache_hits", "prompt_tokens", "completion_tokens", "wall_s")
             if k in totals["total"]]
     rows = [[stage, *(_fmt_num(info.get(k, 0)) for k in cols)] for stage, info in totals.items()]
     models = {s: u.get("model") for s, u in c.stats.usage.items() if isinstance(u, dict) and u.get("model")}

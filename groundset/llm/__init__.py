@@ -8,7 +8,8 @@ True
 
 ``load_llm(cfg, workdir, stage)`` reads the spec string — ``local[:MODEL]`` (default; transformers on CPU, the
 bundled SmolLM2), ``openai:MODEL`` (any OpenAI-compatible server at ``cfg.base_url``), ``vllm:MODEL`` (offline
-vLLM, the ``vllm`` extra) or ``fake`` (schema-valid placeholder replies) — and wraps the backend with the SQLite
+vLLM, the ``vllm`` extra) or ``fake`` (extractive replies grounded in each prompt's documents, which pass generate's
+checks and the gate: ``fake_replies``) — and wraps the backend with the SQLite
 response cache, JSON-schema validation with one repair attempt, and usage accounting (see ``managed``).
 Heavy libraries are imported only when their backend is used.
 """
@@ -20,7 +21,7 @@ from typing import Any
 
 from groundset.llm.base import LLM, ChatRequest, ChatResult
 from groundset.llm.config import LLMConfig
-from groundset.llm.fake import FakeLLM, schema_example
+from groundset.llm.fake import FakeLLM
 from groundset.llm.managed import ManagedLLM, wrap
 from groundset.llm.usage import Usage
 
@@ -45,13 +46,9 @@ def make_backend(cfg: LLMConfig) -> Any:
         from groundset.llm.vllm_backend import VLLMBackend
 
         return VLLMBackend(cfg)
-    return FakeLLM(default=_fake_reply, name="fake")
+    from groundset.llm.fake_replies import grounded_reply
 
-
-def _fake_reply(request: ChatRequest) -> str:
-    if request.json_schema is not None:
-        return json.dumps(schema_example(request.json_schema))
-    return "This is a placeholder reply from the fake backend."
+    return FakeLLM(default=grounded_reply, name="fake")
 
 
 def load_llm(cfg: LLMConfig, workdir=None, stage: str = "generate") -> LLM:

@@ -32,7 +32,8 @@ def test_card_is_written_from_the_run(tmp_path):
     assert "rejected: unsupported | 3" in card and "rejected: near_duplicate | 1" in card
     assert "not exported: not_a_question_answer_sample | 1" in card
     assert "failed attempts: invalid_json 1" in card
-    assert "| generate | 32 | 30 | 2 | 9,000 | 3,000 | 12.5 |" in card and "generate: `tiny-model`" in card
+    assert "| stage | requests | calls | retries | cache_hits |" in card  # retries after 429 / 5xx / timeouts
+    assert "| generate | 32 | 30 | 4 | 2 | 9,000 | 3,000 | 12.5 |" in card and "generate: `tiny-model`" in card
     assert "Estimated cost: 0.0150" in card
     assert "`adherence`, kept (10)" in card and "█" in card
     assert "tiny-model" in card and "judge = " in card
