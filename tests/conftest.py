@@ -27,6 +27,9 @@ def _isolated(tmp_path, monkeypatch):
     monkeypatch.delenv("GROUNDSET_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)
     yield
+    from groundset.llm.engines import close_engines
+
+    close_engines()  # LLM engines are shared per process: none outlives its test
 
 
 @pytest.fixture

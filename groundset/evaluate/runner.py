@@ -277,15 +277,18 @@ def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: boo
     start = time.perf_counter()
     cfg = config.evaluate
     samples, input_stats = read_samples(workdir)
+    loaded = None
     if llm is None and (cfg.judge == "llm" or cfg.rating):
         from groundset.llm import load_llm
 
-        llm = load_llm(config.llm, workdir, stage="evaluate")
+        llm = loaded = load_llm(config.llm, workdir, stage="evaluate")  # the engine generate used, if any
     tick, stop = _ticker(progress)
     try:
         info = evaluate_samples(samples, config, llm, tick=tick)
     finally:
         stop()
+        if loaded is not None:
+            loaded.close()
     seconds = time.perf_counter() - start
     _write_jsonl_atomic(workdir.kept, (s for s in samples if s.evaluation.kept))
     _write_jsonl_atomic(workdir.rejected, (s for s in samples if not s.evaluation.kept))

@@ -224,14 +224,19 @@ def generate(config: Config, workdir: Workdir, llm: LLM | None = None, *, dry_ru
             for plan in plans:
                 result.tasks[plan.task] = _dry_run(plan, TaskLog(workdir, plan.task), corpus, config)
         else:
+            loaded = None
             if llm is None and plans:
                 from groundset.llm import load_llm
 
-                llm = load_llm(config.llm, workdir, "generate")
+                llm = loaded = load_llm(config.llm, workdir, "generate")  # the process's shared engine
             result.model = getattr(llm, "name", "")
-            with TaskProgress(enabled=progress) as bar:
-                for report in _run_tasks(plans, workdir, llm, corpus, config, bar):
-                    result.tasks[report.task] = report
+            try:
+                with TaskProgress(enabled=progress) as bar:
+                    for report in _run_tasks(plans, workdir, llm, corpus, config, bar):
+                        result.tasks[report.task] = report
+            finally:
+                if loaded is not None:
+                    loaded.close()  # its cache connection; the engine stays for evaluate
     result.seconds = time.perf_counter() - t0
     if not dry_run:
         write_json_atomic(workdir.generate_summary, result.to_dict())

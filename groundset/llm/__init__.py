@@ -27,8 +27,15 @@ from groundset.llm.usage import Usage
 
 __all__ = [
     "LLM", "ChatRequest", "ChatResult", "FakeLLM", "LLMConfig", "ManagedLLM", "Usage",
-    "load_llm", "make_backend", "wrap", "estimate_tokens",
+    "load_llm", "make_backend", "wrap", "estimate_tokens", "close_engines",
 ]
+
+
+def close_engines() -> None:
+    """Close the backends ``load_llm`` shared in this process (see ``engines``)."""
+    from groundset.llm.engines import close_engines as close
+
+    close()
 
 
 def make_backend(cfg: LLMConfig) -> Any:
@@ -51,9 +58,17 @@ def make_backend(cfg: LLMConfig) -> Any:
     return FakeLLM(default=grounded_reply, name="fake")
 
 
-def load_llm(cfg: LLMConfig, workdir=None, stage: str = "generate") -> LLM:
+def load_llm(cfg: LLMConfig, workdir=None, stage: str = "generate", *, shared: bool = True) -> LLM:
     """The LLM that generators and judges use: ``cfg.spec``'s backend with cache (when ``cfg.cache`` and a
-    ``workdir`` is given), structured-output repair and usage saved to ``workdir.usage`` under ``stage``."""
+    ``workdir`` is given), structured-output repair and usage saved to ``workdir.usage`` under ``stage``.
+
+    The backend is the process's shared one for ``cfg`` (``engines.shared_backend``): generate and evaluate in one
+    process use ONE engine, closed by ``close_engines()``; closing the returned LLM closes only its cache.
+    ``shared=False`` builds a private backend, closed with the LLM."""
+    if shared:
+        from groundset.llm.engines import shared_backend
+
+        return ManagedLLM(shared_backend(cfg), cfg, workdir=workdir, stage=stage, owns_backend=False)
     return wrap(make_backend(cfg), cfg, workdir=workdir, stage=stage)
 
 

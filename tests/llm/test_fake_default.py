@@ -49,3 +49,34 @@ def test_unknown_schemas_still_get_a_valid_instance():
     res = load_llm(LLMConfig(spec="fake")).chat([ChatRequest(messages=[{"role": "user", "content": "x"}],
                                                              json_schema=schema)])[0]
     assert res.parsed == {"n": 0}
+
+
+def test_generate_and_evaluate_share_one_engine_closed_at_the_end(tmp_path, monkeypatch):
+    import groundset.llm as llm_pkg
+    from groundset.llm.engines import close_engines
+    from groundset.llm.fake import FakeLLM
+
+    built = []
+
+    class Engine(FakeLLM):
+        closed = False
+
+        def close(self):
+            self.closed = True
+
+    def make_backend(cfg):
+        built.append(Engine(default=grounded_reply, name="fake"))
+        return built[-1]
+
+    monkeypatch.setattr(llm_pkg, "make_backend", make_backend)
+    monkeypatch.setattr("groundset.embed.load_embedder", lambda cfg: BowEmbedder())
+    config = load_config(None, {"generate.tasks": {"qa": 2}, "llm.spec": "fake", "evaluate.judge": "llm",
+                                "evaluate.rating": "true"})
+    wd = Workdir(tmp_path / "w").ensure()
+    fill_store(config, wd)
+    assert generate(config, wd, progress=False).complete
+    assert evaluate(config, wd, progress=False).total == 2
+    assert len(built) == 1 and len(built[0].history) >= 2 + 2 + 2  # generate, judge and rating on one engine
+    assert not built[0].closed  # the stages close only their own caches
+    close_engines()
+    assert built[0].closed
