@@ -287,7 +287,7 @@ def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: boo
         info = evaluate_samples(samples, config, llm, tick=tick)
     finally:
         stop()
-        if loaded is not None:
+        if callable(getattr(loaded, "close", None)):
             loaded.close()
     seconds = time.perf_counter() - start
     _write_jsonl_atomic(workdir.kept, (s for s in samples if s.evaluation.kept))

@@ -235,7 +235,7 @@ def generate(config: Config, workdir: Workdir, llm: LLM | None = None, *, dry_ru
                     for report in _run_tasks(plans, workdir, llm, corpus, config, bar):
                         result.tasks[report.task] = report
             finally:
-                if loaded is not None:
+                if callable(getattr(loaded, "close", None)):
                     loaded.close()  # its cache connection; the engine stays for evaluate
     result.seconds = time.perf_counter() - t0
     if not dry_run:
