@@ -17,23 +17,44 @@ groundset-work/
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, TextIO
 
-__all__ = ["Workdir", "write_json_atomic", "read_jsonl"]
+__all__ = ["Workdir", "atomic_writer", "write_json_atomic", "read_jsonl"]
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path, *, mode: int | None = None) -> Iterator[TextIO]:
+    """A text file whose content replaces ``path`` when the block ends: a kill or an error at any moment leaves
+    either the old file or the new one, never half of one (and no temporary file after an error). ``mode``: file
+    permissions to set (the temporary file is created owner-only).
+
+    >>> with atomic_writer(Path(tmp) / "kept.jsonl") as f:      # doctest: +SKIP
+    ...     f.write(line)
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            yield f
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON so that a kill at any moment leaves either the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
+    with atomic_writer(path) as f:
         json.dump(data, f, indent=2, ensure_ascii=False, default=str)
         f.write("\n")
-    os.replace(tmp, path)
 
 
 def read_jsonl(path: Path) -> Iterator[dict]:
@@ -131,16 +152,17 @@ class Workdir:
             return {}
         return json.loads(self.state_file.read_text(encoding="utf-8"))
 
-    def mark_done(self, stage: str, fingerprint: str, **info: Any) -> None:
-        """Record that ``stage`` completed with a config ``fingerprint`` (so a changed config re-runs it)."""
+    def write_state(self, stage: str, entry: dict[str, Any] | None) -> None:
+        """Set (or, with None, remove) ``stage``'s entry. Called by ``groundset.stages.record`` only: the one
+        writer of the run state."""
         state = self.state()
-        state[stage] = {"fingerprint": fingerprint, **info}
+        if entry is None and stage not in state:
+            return
+        if entry is None:
+            state.pop(stage)
+        else:
+            state[stage] = entry
         write_json_atomic(self.state_file, state)
 
     def is_done(self, stage: str, fingerprint: str) -> bool:
         return self.state().get(stage, {}).get("fingerprint") == fingerprint
-
-    def clear_done(self, stage: str) -> None:
-        state = self.state()
-        if state.pop(stage, None) is not None:
-            write_json_atomic(self.state_file, state)

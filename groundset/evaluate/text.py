@@ -16,9 +16,9 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from nltk.stem.porter import PorterStemmer  # pure Python, needs no NLTK data download
 
-__all__ = ["Segment", "split_claims", "split_sentences", "words", "content_words", "stem", "normalise", "STOPWORDS", "META_WORDS"]
+__all__ = ["Segment", "split_claims", "split_sentences", "words", "content_words", "stem", "normalise", "STOPWORDS", "META_WORDS",
+           "question_stems"]
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are aren't as at be because been before being below
@@ -46,7 +46,6 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•+]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)])\s+")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 _BOUNDARY = re.compile(r"([.!?…]+)([\"'”’)\]]*)(\s+)(?=[\"'“‘(\[]?[A-Z0-9À-Ý`*_])")
-_PORTER = PorterStemmer()
 _WORD = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*", re.UNICODE)
 
 
@@ -147,7 +146,16 @@ def stem(word: str) -> str:
         w = w[:-2]
     if len(w) <= 3 or not w.isalpha():
         return w
-    return _PORTER.stem(w)
+    return _porter().stem(w)
+
+
+@lru_cache(maxsize=1)
+def _porter():
+    """NLTK's Porter stemmer (pure Python, needs no NLTK data download), imported on first use: nltk takes seconds
+    to import, and reading the judge registry (config validation, CLI choices) must not pay for it."""
+    from nltk.stem.porter import PorterStemmer
+
+    return PorterStemmer()
 
 
 def content_words(text: str) -> list[str]:
@@ -155,3 +163,19 @@ def content_words(text: str) -> list[str]:
     return [
         stem(w) for w in words(text) if w not in STOPWORDS and w not in META_WORDS and not (len(w) == 1 and w.isalpha())
     ]
+
+
+# words of a question that ask rather than say what it is about
+_QUESTION_WORDS = """what which who whom whose when where why how many much kind type example difference differ between
+mean meaning purpose describe explain list name give tell way ways do does did can could should would role happen
+happened use used main""".split()
+
+
+@lru_cache(maxsize=1)
+def _question_stems() -> frozenset[str]:
+    return frozenset(stem(w) for w in _QUESTION_WORDS)  # on first use: stemming imports nltk
+
+
+def question_stems(question: str | None) -> set[str]:
+    """Content stems of a question that say what it is about: 'How many ships had Rollo?' → {'ship', 'rollo'}."""
+    return {w for w in content_words(question or "") if w not in _question_stems()}

@@ -20,13 +20,15 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
-from typing import Callable
+from typing import Callable, Iterator
 
 from groundset.ingest.quality import looks_boilerplate, text_key
+from groundset.ingest.text import split_long
 from groundset.records import Block, Chunk, Document
 
 __all__ = ["Chunker", "split_sentences"]
 
+WINDOW_CHARS = 32_000  # a section is split in runs of blocks of at most this many characters (bounded memory)
 _ABBREV = {"e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "st", "fig", "no", "vol", "cf", "al", "approx", "ch", "sec"}
 _SENT_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
 
@@ -95,12 +97,31 @@ class Chunker:
         for i, (section, bl) in enumerate(groups):
             bl = carry + bl
             last = i == len(groups) - 1
-            if not last and self.count_tokens("\n\n".join(b.text for b in bl)) < self.min_tokens:
+            chars = sum(len(b.text) for b in bl)
+            if not last and chars < 40 * self.min_tokens and self.count_tokens("\n\n".join(b.text for b in bl)) < self.min_tokens:
                 carry = bl
                 continue
             merged.append((section, bl))
             carry = []
         return merged
+
+    @staticmethod
+    def _windows(blocks: list[Block]) -> Iterator[list[Block]]:
+        """A section's blocks in runs of at most ``WINDOW_CHARS`` characters (a longer block is cut first), so that
+        splitting works on bounded text whatever the size of a section."""
+        run: list[Block] = []
+        size = 0
+        for b in blocks:
+            pieces = [b] if len(b.text) <= WINDOW_CHARS else [
+                b.model_copy(update={"text": t.strip()}) for t in split_long(b.text, WINDOW_CHARS) if t.strip()]
+            for piece in pieces:
+                if run and size + len(piece.text) > WINDOW_CHARS:
+                    yield run
+                    run, size = [], 0
+                run.append(piece)
+                size += len(piece.text) + 2
+        if run:
+            yield run
 
     # --- splitting ---------------------------------------------------------------------------------------------
     def _fit(self, text: str) -> list[str]:
@@ -124,7 +145,8 @@ class Chunker:
             parts.append(b.text)
             pos += len(b.text) + 2
         text = "\n\n".join(parts)
-        pieces = [text.strip()] if self.count_tokens(text) <= self.size else self._splitter.split_text(text)
+        fits = len(text) <= self.size * 12 and self.count_tokens(text) <= self.size  # no tokenizer pass on long text
+        pieces = [text.strip()] if fits else self._splitter.split_text(text)
         out: list[tuple[str, int | None]] = []
         cursor = 0
         for piece in pieces:
@@ -142,7 +164,7 @@ class Chunker:
         chunks: list[Chunk] = []
         seen: set[str] = set()
         for section, blocks in self._sections(doc.blocks):
-            for text, page in self._split_section(blocks):
+            for text, page in (piece for run in self._windows(blocks) for piece in self._split_section(run)):
                 n = self.count_tokens(text)
                 if n < self.min_tokens:
                     dropped["tiny"] += 1

@@ -3,7 +3,7 @@
 Removed: script / style / forms / search boxes, navigation bars and sidebars (``<nav>``, ARIA roles, the usual
 class names such as Sphinx's ``sphinxsidebar`` and ``related``), "¶" permalink anchors, "Previous topic / Next topic"
 and "This Page / Show Source" boxes, link lists (a table of contents is navigation, not content), page footers and
-Project Gutenberg boilerplate. Kept: the main content element (``role=main``, ``<main>``, ``<article>``, ...) when
+Project Gutenberg boilerplate; container tags nested deeper than ``MAX_DEPTH`` (their text stays). Kept: the main content element (``role=main``, ``<main>``, ``<article>``, ...) when
 the page has one, else the body.
 
 >>> page = clean_html('''<html><head><title>Intro — Docs</title><script>x=1</script></head><body>
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import lxml.html
 from lxml import etree
 
-__all__ = ["CleanHtml", "clean_html"]
+__all__ = ["CleanHtml", "clean_html", "flatten_deep"]
 
 _JUNK_TAGS = {
     "script", "style", "noscript", "template", "svg", "canvas", "iframe", "object", "embed", "form", "input",
@@ -106,10 +106,52 @@ def _title(doc: etree._Element, main: etree._Element) -> str | None:
     return None
 
 
+_TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)\b[^>]*?(/?)>")
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track",
+         "wbr", "p", "li", "option", "td", "th", "tr", "dt", "dd"}  # void, or often left unclosed: never counted
+MAX_DEPTH = 128  # libxml2 stops at 256 levels and drops everything below: deeper tags are removed first
+
+
+def flatten_deep(html: str, max_depth: int = MAX_DEPTH) -> tuple[str, int]:
+    """(html with the tags nested deeper than ``max_depth`` removed, their text kept; how many were removed).
+
+    >>> flatten_deep("<div>" * 3 + "deep text" + "</div>" * 3, 1)
+    ('<div>deep text</div>', 2)
+    """
+    if html.count("<") < 2 * max_depth:
+        return html, 0
+    out: list[str] = []
+    stack: list[tuple[str, bool]] = []  # (tag, kept)
+    depth = dropped = pos = 0
+    for m in _TAG.finditer(html):
+        closing, tag, selfclosing = m.group(1), m.group(2).lower(), m.group(3)
+        keep = True
+        if tag not in _VOID and not selfclosing:
+            if not closing:
+                keep = depth < max_depth
+                stack.append((tag, keep))
+                depth += keep
+            else:
+                while stack and stack[-1][0] != tag and any(t == tag for t, _ in stack):
+                    depth -= stack.pop()[1]  # an element left open inside this one
+                if stack and stack[-1][0] == tag:
+                    keep = stack.pop()[1]
+                    depth -= keep
+        if not keep:
+            out.append(html[pos : m.start()])
+            pos = m.end()
+            dropped += 1
+    out.append(html[pos:])
+    return "".join(out), dropped // 2
+
+
 def clean_html(html: str) -> CleanHtml:
     """HTML text -> :class:`CleanHtml` with boilerplate removed. Never raises on broken markup (lxml repairs it)."""
     removed: Counter = Counter()
     html = _XML_DECL.sub("", html, count=1)
+    html, deep = flatten_deep(html)
+    if deep:
+        removed["nesting_too_deep"] += deep
     if not html.strip():
         return CleanHtml("", None, removed)
     try:

@@ -195,6 +195,8 @@ def _run(fn: Any, **kwargs: Any) -> list[Part]:
     install_offline_nlp()
     try:
         elements = fn(languages=_LANGS, **kwargs)
+    except MemoryError:
+        raise  # the caller reports out_of_memory, not a broken file
     except Exception as exc:  # unstructured raises anything from ValueError to pdfminer's own errors
         raise PartitionError(f"{type(exc).__name__}: {exc}") from exc
     return _to_parts(elements)

@@ -39,6 +39,32 @@ PROCESS_BYTES = 1 << 20  # unset [ingest] workers: read in a process from this m
 _DONE = object()
 
 
+def _failure(e: BaseException, cfg: Any) -> tuple[str, str]:
+    """(reason, detail) of an exception that stopped reading one file."""
+    if isinstance(e, InputError):
+        return e.reason, e.detail
+    if isinstance(e, MemoryError):
+        return "out_of_memory", ("reading it ran out of memory (a reader process may use [ingest] reader_memory_mb = "
+                                 f"{cfg.reader_memory_mb}); split the file, raise that limit, or lower "
+                                 "[ingest] max_file_mb to skip such files")
+    return "error", f"{type(e).__name__}: {e}"[:500]
+
+
+def _limit_process_memory(megabytes: int | None) -> None:
+    """Reader-process initializer: cap the address space so that a file needing too much memory raises MemoryError
+    in that process (reported as ``out_of_memory``) instead of waking the kernel's OOM killer."""
+    if not megabytes:
+        return
+    try:
+        import resource
+
+        limit = int(megabytes) << 20
+        _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+    except (ImportError, ValueError, OSError):  # not on Linux / not permitted: no limit
+        pass
+
+
 def _read_file(path: Path, cfg: Any) -> tuple[list[Document], tuple[str, str] | None, float]:
     """Every Document of one file, the failure that stopped reading (reason, detail) or None, and the seconds.
 
@@ -51,29 +77,49 @@ def _read_file(path: Path, cfg: Any) -> tuple[list[Document], tuple[str, str] | 
     failure = None
     try:
         docs.extend(read_path(path, cfg))
-    except InputError as e:
-        failure = (e.reason, e.detail)
-    except Exception as e:  # noqa: BLE001 - a reader bug on one file must not stop the run
-        failure = ("error", f"{type(e).__name__}: {e}"[:500])
+    except Exception as e:  # noqa: BLE001 - a reader bug (or MemoryError) on one file must not stop the run
+        docs = docs if isinstance(e, InputError) else []
+        failure = _failure(e, cfg)
     return docs, failure, time.perf_counter() - t0
 
 
+class _ChunkCap:
+    """``[ingest] max_file_chunks``: counts one file's chunks and says when to stop reading it."""
+
+    def __init__(self, limit: int):
+        self.limit, self.n = limit, 0
+
+    def take(self, chunks: list[Chunk]) -> tuple[list[Chunk], tuple[str, str] | None]:
+        """The chunks still within the limit, and the failure once it is reached."""
+        room = self.limit - self.n
+        self.n += len(chunks)
+        if len(chunks) <= room:
+            return chunks, None
+        return chunks[: max(room, 0)], ("too_many_chunks", (
+            f"stopped at [ingest] max_file_chunks = {self.limit}: the chunks before are stored, the rest of the file "
+            "is not read; raise the limit (embedded Qdrant keeps every point in memory) or split the file"))
+
+
 def _stream_file(path: Path, config: Config, chunker: Chunker, out: "queue.Queue[Any]", stop: threading.Event):
-    """Read one file in this thread, Document by Document (constant memory for Wikipedia dumps)."""
+    """Read one file in this thread, Document by Document (constant memory for dumps and large text files)."""
     from groundset.ingest.readers import read_path
 
     t0 = time.perf_counter()
+    cap = _ChunkCap(config.ingest.max_file_chunks)
     try:
         for doc in read_path(path, config.ingest):
             chunks, dropped = chunker.chunk(doc)
-            out.put(("doc", str(path), doc, chunks, dropped, time.perf_counter() - t0))
+            chunks, over = cap.take(chunks)
+            if chunks or not over:
+                out.put(("doc", str(path), doc, chunks, dropped, time.perf_counter() - t0))
             t0 = time.perf_counter()
+            if over:
+                out.put(("failed", str(path), *over))
+                break
             if stop.is_set():
                 break
-    except InputError as e:
-        out.put(("failed", str(path), e.reason, e.detail))
-    except Exception as e:  # noqa: BLE001 - a reader bug on one file must not stop the run
-        out.put(("failed", str(path), "error", f"{type(e).__name__}: {e}"[:500]))
+    except Exception as e:  # noqa: BLE001 - a reader bug (or MemoryError) on one file must not stop the run
+        out.put(("failed", str(path), *_failure(e, config.ingest)))
     out.put(("file", str(path), time.perf_counter() - t0))
 
 
@@ -102,7 +148,8 @@ def _pooled(files: list[Path], workers: int, config: Config, chunker: Chunker, o
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_limit_process_memory, initargs=(config.ingest.reader_memory_mb,))
     running: deque = deque()
     todo = list(files)
     try:
@@ -120,9 +167,15 @@ def _pooled(files: list[Path], workers: int, config: Config, chunker: Chunker, o
                          "processes re-import the script), or set [ingest] workers = 0"))
                 out.put(("file", str(path), 0.0))
                 return [p for p, _ in running] + todo
+            cap = _ChunkCap(config.ingest.max_file_chunks)
             for doc in docs:
                 chunks, dropped = chunker.chunk(doc)
-                out.put(("doc", str(path), doc, chunks, dropped, 0.0))
+                chunks, over = cap.take(chunks)
+                if chunks or not over:
+                    out.put(("doc", str(path), doc, chunks, dropped, 0.0))
+                if over:
+                    failure = over
+                    break
             if failure:
                 out.put(("failed", str(path), *failure))
             out.put(("file", str(path), secs))
@@ -136,14 +189,14 @@ def _produce(files: list[Path], workers: int, config: Config, chunker: Chunker, 
     """Background thread: read and chunk every file, putting ('doc', path, doc, chunks, dropped, secs),
     ('failed', path, reason, detail) and ('file', path, secs) items on ``out``; ``_DONE`` at the end.
 
-    With ``workers`` > 0, files other than Wikipedia dumps are read in that many processes; dumps are always
-    streamed here (constant memory).
+    With ``workers`` > 0, files other than Wikipedia dumps and large text files are read in that many processes;
+    those are always streamed here, Document by Document (constant memory).
     """
-    from groundset.ingest.readers import file_format
+    from groundset.ingest.readers import streams
 
     try:
-        dumps = [f for f in files if file_format(f) == "wikipedia"]
-        others = [f for f in files if file_format(f) != "wikipedia"]
+        dumps = [f for f in files if streams(f)]
+        others = [f for f in files if not streams(f)]
         if workers > 0 and others:
             others = _pooled(others, workers, config, chunker, out, stop)
         for path in [*others, *dumps]:
@@ -231,6 +284,19 @@ def _items(q: "queue.Queue[Any]") -> Iterator[Any]:
         yield item
 
 
+def _write_report_after_crash(report: ReportBuilder, result: IngestResult, workdir: Workdir, error: BaseException,
+                              started: float, **extra: Any) -> None:
+    """The run is dying: still write ``ingest/report.json`` with every file seen so far (best effort)."""
+    report.notes.append(f"the run stopped early ({type(error).__name__}: {error}"[:300] + "); files not listed "
+                        "were not read")
+    result.seconds = time.perf_counter() - started
+    result.dropped = dict(report.dropped)
+    try:
+        report.write(workdir.ingest_report, result, interrupted=True, **extra)
+    except Exception:  # noqa: BLE001 - the original error matters more than a failed report
+        pass
+
+
 def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool = True) -> IngestResult:
     """Ingest ``paths`` (files, directories, Wikipedia dumps) into the collection ``config.store.collection``.
 
@@ -238,7 +304,7 @@ def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool =
     usable. Raises only for errors that concern the whole run (embedding model, store); a bad file is reported.
     """
     from groundset.embed import load_embedder
-    from groundset.ingest.readers import SKIPPED, discover, file_format
+    from groundset.ingest.readers import Skipped, discover, streams
     from groundset.store import open_store
 
     started = time.perf_counter()
@@ -254,8 +320,8 @@ def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool =
         report.notes.append(f"[ingest] chunk_tokens {cfg.chunk_tokens} is above what {embedder.name} reads "
                             f"({chunker.limit} tokens of text); used {chunker.limit}")
     for e in errors:
-        if e.reason == SKIPPED:
-            report.skipped(e.source, e.detail)
+        if isinstance(e, Skipped):
+            report.skipped(e.source, e.detail, e.reason)
             result.skipped.append((e.source, e.reason, e.detail))
         else:
             report.failed(e.source, e.reason, e.detail)
@@ -267,7 +333,7 @@ def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool =
         chunks_task = bar.add_task("chunks", total=0, note="embedded")
         q: queue.Queue[Any] = queue.Queue(maxsize=64)
         stop = threading.Event()
-        workers = reader_processes([f for f in files if file_format(f) != "wikipedia"], cfg.workers)
+        workers = reader_processes([f for f in files if not streams(f)], cfg.workers)
         producer = threading.Thread(target=_produce, args=(files, workers, config, chunker, q, stop), daemon=True,
                                     name="groundset-read")
         writer = _Writer(store, embedder, config.embed.batch_size, lambda n: bar.advance(chunks_task, n),
@@ -304,9 +370,10 @@ def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool =
             writer.reading = lambda: False  # everything is read: the encoder may use every core
             writer.flush()
             writer.release()
-        except BaseException:
+        except BaseException as e:
             writer.release()
             stop.set()
+            _write_report_after_crash(report, result, workdir, e, started, paths=[str(p) for p in paths])
             deadline = time.monotonic() + 10
             while producer.is_alive() and time.monotonic() < deadline:  # unblock it so it sees the stop flag
                 try:
@@ -328,8 +395,4 @@ def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool =
         from rich.console import Console
 
         Console(stderr=True).print(summary_table(data))
-    if result.exit_code != 1:
-        workdir.mark_done("ingest", config.fingerprint("ingest", "embed", "store"),
-                          paths=[str(p) for p in paths], documents=result.documents, chunks=result.chunks,
-                          failed=len(result.failed))
-    return result
+    return result  # the caller records the stage (groundset.stages.record), ingest itself writes no run state

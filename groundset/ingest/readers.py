@@ -12,8 +12,15 @@
 |  holding a MediaWiki dump) |                                                                         |
 
 A file that cannot be read raises :class:`groundset.errors.InputError` with one of these reasons: ``not_found``,
-``empty_file``, ``unsupported_format``, ``binary_junk``, ``corrupt_pdf``, ``unreadable_encoding``,
-``truncated_bz2``, ``malformed_xml``, ``no_text`` (nothing left after cleaning), ``partition_failed``.
+``dangling_link``, ``symlink_loop``, ``not_a_regular_file``, ``permission_denied`` (see discover.py),
+``empty_file``, ``too_large`` (over ``[ingest] max_file_mb``), ``zip_bomb`` (a .docx / .epub that expands past
+it, more than 100x), ``unsupported_format``, ``binary_junk``,
+``corrupt_pdf``, ``encrypted_pdf``, ``unreadable_encoding``, ``truncated_bz2``, ``corrupt_bz2``, ``malformed_xml``,
+``no_text`` (nothing left after cleaning), ``partition_failed``.
+
+Memory stays bounded: .txt / .md files from ``STREAM_BYTES`` on are decoded piece by piece and become one Document
+per segment (``path#part-0001``, ...); every paragraph is cut to ``MAX_BLOCK_CHARS`` before unstructured sees it;
+any other file over ``[ingest] max_file_mb`` fails with ``too_large`` before it is opened.
 
 >>> docs = list(read_path(Path("notes.md"), IngestConfig()))   # doctest: +SKIP
 >>> docs[0].title, docs[0].blocks[0].section                   # doctest: +SKIP
@@ -22,12 +29,11 @@ A file that cannot be read raises :class:`groundset.errors.InputError` with one 
 
 from __future__ import annotations
 
-import fnmatch
 import re
 import zipfile
 from collections import Counter
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 from lxml import etree
 
@@ -37,95 +43,29 @@ from groundset.ingest.clean_blocks import blocks_from_layout, blocks_from_markup
 from groundset.ingest.clean_html import clean_html
 from groundset.ingest.clean_pdf import clean_pdf_parts
 from groundset.ingest.config import IngestConfig
-from groundset.ingest.text import GUTENBERG_END, GUTENBERG_START, decode_bytes, decode_html_bytes, looks_binary
-from groundset.ingest.text import strip_gutenberg
+from groundset.ingest.discover import SKIPPED, SUPPORTED_SUFFIXES, Skipped, check_entry, discover, file_format
+from groundset.ingest.encoding import iter_decoded
+from groundset.ingest.text import GUTENBERG_END, GUTENBERG_START, decode_html_bytes, decode_text, looks_binary
+from groundset.ingest.text import cap_paragraphs, strip_gutenberg
 from groundset.records import Block, Document
 
-__all__ = ["discover", "read_path", "file_format", "SUPPORTED_SUFFIXES", "SKIPPED"]
+__all__ = ["discover", "read_path", "file_format", "streams", "Skipped", "SUPPORTED_SUFFIXES", "SKIPPED"]
 
-SUPPORTED_SUFFIXES = {
-    ".pdf": "pdf",
-    ".html": "html",
-    ".htm": "html",
-    ".xhtml": "html",
-    ".epub": "epub",
-    ".docx": "docx",
-    ".md": "markdown",
-    ".markdown": "markdown",
-    ".txt": "text",
-    ".text": "text",
-    ".xml": "wikipedia",
-    ".bz2": "wikipedia",
-}
+STREAM_BYTES = 16 << 20  # .txt / .md files from this size on are read piece by piece, one Document per segment
+SEGMENT_CHARS = 4 << 20  # characters of one Document of a streamed file
+MAX_BLOCK_CHARS = 20_000  # a paragraph longer than this is cut (at sentence ends) before unstructured sees it
+PARTITION_CHARS = 1 << 20  # characters unstructured partitions at a time
 
 
-SKIPPED = "skipped"  # InputError.reason of an unsupported file found inside a directory: listed, not a failure
-
-
-def file_format(path: Path) -> str | None:
-    """The reader a file goes to, from its suffix ('pdf', 'html', ...), or None when unsupported."""
-    return SUPPORTED_SUFFIXES.get(path.suffix.lower())
-
-
-def _matches(rel: str, name: str, patterns: Iterable[str]) -> bool:
-    for pat in patterns:
-        if fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(name, pat):
-            return True
-        if pat.startswith("**/") and fnmatch.fnmatch(rel, pat[3:]):
-            return True
-    return False
-
-
-def discover(
-    paths: list[Path], include: Iterable[str] = (), exclude: Iterable[str] = ()
-) -> tuple[list[Path], list[InputError]]:
-    """Files and directories -> (files to read, errors), deterministic and without duplicates.
-
-    Directories are walked recursively in sorted order, skipping hidden files and directories (``.git``).
-    ``include`` / ``exclude`` are glob patterns matched against the path relative to the directory given and
-    against the file name (``*.html``, ``drafts/*``, ``**/index.html``); a file given by name is kept even when it
-    does not match ``include`` but ``exclude`` still applies. A path that does not exist comes back as
-    ``InputError(reason="not_found")``. A file of an unsupported type comes back as an error too, never silently
-    dropped: ``reason="unsupported_format"`` when it was named on its own (the user asked for it: a failure), and
-    ``reason="skipped"`` when it was met while walking a directory (a ``.css`` or ``.png`` beside the documents:
-    listed in the report, not a failure).
-    """
-    include, exclude = tuple(include), tuple(exclude)
-    files: list[Path] = []
-    errors: list[InputError] = []
-    seen: set[Path] = set()
-
-    def add(path: Path, rel: str, explicit: bool) -> None:
-        key = path.resolve()
-        if key in seen:
-            return
-        if exclude and _matches(rel, path.name, exclude):
-            return
-        if include and not explicit and not _matches(rel, path.name, include):
-            return
-        seen.add(key)
-        if file_format(path) is None:
-            errors.append(
-                InputError(str(path), "unsupported_format" if explicit else SKIPPED,
-                           f"'{path.suffix or path.name}' files are not read; supported: "
-                           + " ".join(sorted(SUPPORTED_SUFFIXES)) + " (use [ingest] exclude to skip them quietly)")
-            )
-        else:
-            files.append(path)
-
-    for given in paths:
-        given = Path(given)
-        if given.is_dir():
-            for path in sorted(given.rglob("*")):
-                rel = path.relative_to(given)
-                if any(part.startswith(".") for part in rel.parts) or not path.is_file():
-                    continue
-                add(path, rel.as_posix(), explicit=False)
-        elif given.is_file():
-            add(given, given.name, explicit=True)
-        else:
-            errors.append(InputError(str(given), "not_found", "no such file or directory; check the path"))
-    return files, errors
+def streams(path: Path) -> bool:
+    """True for a file read in constant memory, Document by Document: Wikipedia dumps, large .txt / .md files."""
+    fmt = file_format(path)
+    if fmt == "wikipedia":
+        return True
+    try:
+        return fmt in ("text", "markdown") and path.stat().st_size >= STREAM_BYTES
+    except OSError:
+        return False
 
 
 def read_path(path: Path, cfg: IngestConfig) -> Iterator[Document]:
@@ -136,22 +76,33 @@ def read_path(path: Path, cfg: IngestConfig) -> Iterator[Document]:
     """
     path = Path(path)
     source = str(path)
-    if not path.exists():
-        raise InputError(source, "not_found", "no such file; check the path")
+    problem = check_entry(path)
+    if problem is not None:
+        raise problem
     if path.is_dir():
         raise InputError(source, "unsupported_format", "a directory: pass it to discover() to read its files")
     fmt = file_format(path)
     if fmt is None:
         raise InputError(source, "unsupported_format", f"'{path.suffix or path.name}' files are not read")
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise InputError(source, "empty_file", "the file is empty; remove it or add content")
     if fmt == "wikipedia":
         from groundset.ingest.wikipedia import read_dump
 
         yield from read_dump(path)
         return
-    if fmt in ("epub", "docx") and not zipfile.is_zipfile(path):
-        raise _not_a_container(path, fmt)
+    if size > cfg.max_file_mb * 1e6:
+        raise InputError(source, "too_large", f"{size / 1e6:,.1f} MB is over [ingest] max_file_mb = {cfg.max_file_mb:g}; "
+                         "raise the limit or split the file (files other than .txt / .md are parsed whole and need "
+                         "several times their size in memory)")
+    if streams(path):
+        yield from _read_segments(path, cfg, fmt)
+        return
+    if fmt in ("epub", "docx"):
+        if not zipfile.is_zipfile(path):
+            raise _not_a_container(path, fmt)
+        _check_expanded_size(path, cfg)
     reader = {"pdf": _read_pdf, "html": _read_html, "epub": _read_epub, "docx": _read_docx,
               "markdown": _read_markdown, "text": _read_text}[fmt]
     try:
@@ -165,6 +116,23 @@ def read_path(path: Path, cfg: IngestConfig) -> Iterator[Document]:
         hint = " (a scanned PDF has no text layer: try [ingest] pdf_strategy = \"ocr_only\")" if fmt == "pdf" else ""
         raise InputError(source, "no_text", f"nothing readable was left after cleaning{hint}")
     yield Document.make(source, title or path.stem, blocks, format=fmt, **metadata)
+
+
+def _check_expanded_size(path: Path, cfg: IngestConfig) -> None:
+    """A .docx / .epub is a zip: what it expands to must fit ``[ingest] max_file_mb`` too (zip bombs)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise InputError(str(path), "partition_failed", f"a damaged zip container ({e})"[:300]) from e
+    expanded = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if expanded > cfg.max_file_mb * 1e6:
+        bomb = expanded / packed > 100
+        raise InputError(str(path), "zip_bomb" if bomb else "too_large",
+                         f"it expands to {expanded / 1e6:,.0f} MB ({expanded / packed:,.0f}x its size), over [ingest] "
+                         f"max_file_mb = {cfg.max_file_mb:g}" + ("; a zip bomb or a damaged file" if bomb else
+                                                                  "; raise the limit or split the file"))
 
 
 def _head(path: Path, n: int = 8192) -> bytes:
@@ -226,11 +194,19 @@ def _pdf_info(path: Path) -> dict[str, Any]:
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = pypdf.PdfReader(str(path), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):  # an owner password alone does not stop reading
+            raise InputError(str(path), "encrypted_pdf", "the PDF is protected by a password: decrypt it first, e.g. "
+                             "`qpdf --decrypt --password=PASSWORD in.pdf out.pdf`, and ingest the copy")
         pages = len(reader.pages)
         meta = reader.metadata or {}
         title = str(meta.get("/Title") or "").strip()
         author = str(meta.get("/Author") or "").strip()
+    except InputError:
+        raise
     except Exception as e:  # pypdf raises PdfReadError, ValueError, KeyError... on broken files
+        if type(e).__name__ in ("FileNotDecryptedError", "DependencyError"):  # e.g. AES without `cryptography`
+            raise InputError(str(path), "encrypted_pdf", f"the PDF is encrypted and cannot be opened ({e}): decrypt it "
+                             "first, e.g. `qpdf --decrypt in.pdf out.pdf`") from e
         raise InputError(str(path), "corrupt_pdf", f"the PDF cannot be parsed ({type(e).__name__}: {e})"[:300]) from e
     if pages == 0:
         raise InputError(str(path), "corrupt_pdf", "the PDF has no pages")
@@ -264,28 +240,87 @@ def _read_html(path: Path, cfg: IngestConfig) -> _Read:
     return title, blocks_from_markup(parts), {"encoding": encoding, "dropped": _dropped(removed, dropped)}
 
 
+def _partition_in_pieces(partition, text: str) -> list[up.Part]:
+    """unstructured needs ~80x the text's size in memory while it partitions: feed it ``PARTITION_CHARS`` at a time
+    (cut at paragraph breaks), paragraphs capped at ``MAX_BLOCK_CHARS``."""
+    parts: list[up.Part] = []
+    for piece in _segments(iter([text]), PARTITION_CHARS):
+        parts.extend(partition(cap_paragraphs(piece, MAX_BLOCK_CHARS)))
+    return parts
+
+
+def _markdown_blocks(text: str) -> list[Block]:
+    return blocks_from_markup(_partition_in_pieces(up.partition_markdown, text))
+
+
+def _text_blocks(text: str) -> list[Block]:
+    return blocks_from_layout(_partition_in_pieces(up.partition_text, text))
+
+
 def _read_markdown(path: Path, cfg: IngestConfig) -> _Read:
-    text, encoding = decode_bytes(path.read_bytes(), str(path))
+    text, encoding, notes = decode_text(path.read_bytes(), str(path))
     title = None
     front = re.match(r"\A---\n(.*?)\n---\n", text, re.S)
     if front:
         text = text[front.end() :]
         m = re.search(r"^title:\s*[\"']?(.+?)[\"']?\s*$", front.group(1), re.M)
         title = m.group(1) if m else None
-    blocks = blocks_from_markup(up.partition_markdown(text))
-    return title or _first_heading(blocks), blocks, {"encoding": encoding}
+    blocks = _markdown_blocks(text)
+    return title or _first_heading(blocks), blocks, _encoding_meta(encoding, notes)
+
+
+def _encoding_meta(encoding: str, notes: list[str]) -> dict[str, Any]:
+    return {"encoding": encoding, **({"notes": notes} if notes else {})}
 
 
 def _read_text(path: Path, cfg: IngestConfig) -> _Read:
-    text, encoding = decode_bytes(path.read_bytes(), str(path))
+    text, encoding, notes = decode_text(path.read_bytes(), str(path))
     fields: dict[str, str] = {}
     if cfg.strip_gutenberg:
         text, fields = strip_gutenberg(text)
-    meta: dict[str, Any] = {"encoding": encoding}
+    meta = _encoding_meta(encoding, notes)
     if fields:
         meta["gutenberg"] = True
         meta.update({k: v for k, v in fields.items() if k in ("author", "language")})
-    return fields.get("title"), blocks_from_layout(up.partition_text(text)), meta
+    return fields.get("title"), _text_blocks(text), meta
+
+
+def _segments(pieces: Iterator[str], chars: int = SEGMENT_CHARS) -> Iterator[str]:
+    """Text pieces -> segments of about ``chars`` characters, cut at a paragraph break where there is one."""
+    buf: list[str] = []
+    size = 0
+    for piece in pieces:
+        buf.append(piece)
+        size += len(piece)
+        while size >= chars:
+            text = "".join(buf)
+            cut = text.rfind("\n\n", chars // 2, chars)
+            cut = chars if cut < 0 else cut + 2
+            yield text[:cut]
+            buf, size = [text[cut:]], len(text) - cut
+    if size:
+        yield "".join(buf)
+
+
+def _read_segments(path: Path, cfg: IngestConfig, fmt: str) -> Iterator[Document]:
+    """A large .txt / .md file, in constant memory: one Document per segment of ``SEGMENT_CHARS`` characters,
+    with source ``f"{path}#part-0001"``; headings are found within each segment. Gutenberg boilerplate is not
+    stripped here (no Gutenberg book comes near ``STREAM_BYTES``)."""
+    encoding, notes, pieces = iter_decoded(path)
+    blocks_of = _markdown_blocks if fmt == "markdown" else _text_blocks
+    produced = 0
+    for k, segment in enumerate(_segments(pieces), 1):
+        blocks, empty = drop_empty_headings(blocks_of(segment))
+        if not blocks:
+            continue
+        meta = _encoding_meta(encoding, notes)
+        if empty:
+            meta["dropped"] = {"empty_heading": empty}
+        produced += 1
+        yield Document.make(f"{path}#part-{k:04d}", f"{path.stem} (part {k})", blocks, format=fmt, segment=k,
+                            streamed=True, **meta)
+    if not produced:
+        raise InputError(str(path), "no_text", "nothing readable was left after cleaning")
 
 
 def _read_docx(path: Path, cfg: IngestConfig) -> _Read:

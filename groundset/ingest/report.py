@@ -2,7 +2,8 @@
 
 The report (``ingest/report.json``)::
 
-    {"files": [{"path": "docs/a.pdf", "status": "ok", "documents": 1, "chunks": 40, "new": 40, "dropped": {...}},
+    {"files": [{"path": "docs/a.pdf", "status": "ok", "documents": 1, "chunks": 40, "new": 40, "dropped": {...},
+                "notes": ["not UTF-8: decoded as cp1252 (guessed ...)"]},          # only when there is one
                {"path": "docs/bad.pdf", "status": "failed", "reason": "corrupt_pdf", "detail": "..."},
                {"path": "docs/logo.png", "status": "skipped", "reason": "skipped", "detail": "'.png' files are not read"}],
      "documents": [{"id": "...", "source": "docs/a.pdf", "title": "...", "chunks": 40, "language": "en"}],
@@ -91,9 +92,9 @@ class ReportBuilder:
         entry = self.file(path)
         entry.update(status="failed", reason=reason, detail=detail)
 
-    def skipped(self, path: str, detail: str) -> None:
+    def skipped(self, path: str, detail: str, reason: str = "skipped") -> None:
         entry = self.file(path)
-        entry.update(status="skipped", reason="skipped", detail=detail)
+        entry.update(status="skipped", reason=reason, detail=detail)
 
     def document(self, path: str, doc: Document, chunks: list[Chunk], dropped: Counter[str], new: int) -> None:
         """Record one chunked document of file ``path``; ``new`` of its chunks were not in the store yet."""
@@ -104,6 +105,9 @@ class ReportBuilder:
         for reason, n in dropped.items():
             entry["dropped"][reason] = entry["dropped"].get(reason, 0) + n
         self.dropped.update(dropped)
+        for note in doc.metadata.get("notes") or []:
+            if note not in entry.setdefault("notes", []):
+                entry["notes"].append(note)
         for reason, n in (doc.metadata.get("dropped") or {}).items():
             if isinstance(n, int):
                 entry["cleaned"][reason] = entry["cleaned"].get(reason, 0) + n

@@ -23,6 +23,7 @@ from groundset.llm.base import LLM, ChatRequest, ChatResult
 from groundset.llm.config import LLMConfig
 from groundset.llm.fake import FakeLLM
 from groundset.llm.managed import ManagedLLM, wrap
+from groundset.llm.spec import split_spec
 from groundset.llm.usage import Usage
 
 __all__ = [
@@ -39,23 +40,10 @@ def close_engines() -> None:
 
 
 def make_backend(cfg: LLMConfig) -> Any:
-    """The raw backend named by ``cfg.spec`` (no cache, no repair, no accounting)."""
-    kind = cfg.spec.partition(":")[0]
-    if kind == "local":
-        from groundset.llm.local import LocalLLM
+    """The raw backend named by ``cfg.spec`` (no cache, no repair, no accounting), from ``registry.BACKENDS``."""
+    from groundset.registry import BACKENDS
 
-        return LocalLLM(cfg)
-    if kind == "openai":
-        from groundset.llm.openai_compat import OpenAICompatLLM
-
-        return OpenAICompatLLM(cfg)
-    if kind == "vllm":
-        from groundset.llm.vllm_backend import VLLMBackend
-
-        return VLLMBackend(cfg)
-    from groundset.llm.fake_replies import grounded_reply
-
-    return FakeLLM(default=grounded_reply, name="fake")
+    return BACKENDS.get(split_spec(cfg.spec)[0]).load(cfg)
 
 
 def load_llm(cfg: LLMConfig, workdir=None, stage: str = "generate", *, shared: bool = True) -> LLM:

@@ -9,8 +9,9 @@
 
 - Generator requests (documents between ``<document>`` tags): extractive, schema-valid replies built from the
   quoted documents (``groundset.generate.echo``), which pass generate's checks.
-- The llm judge's verification requests: a verdict per statement, supported when nearly all its content words are
-  in the sources (extractive answers are; invented ones are not).
+- The llm judge's verification requests (one statement, or a numbered list): supported when nearly all of a
+  statement's content words are in the sources (extractive answers are; invented ones are not), with the source
+  sentence that shares most words as the quote.
 - The rating request (and any other plain-text request): a one-line review ending in ``Score: 4``.
 - Any other schema: a minimal instance of it (``schema_example``).
 
@@ -48,14 +49,30 @@ def _verdicts(prompt: str) -> str:
     return json.dumps({"verdicts": verdicts})
 
 
+def _claim_verdict(prompt: str) -> str:
+    sources, _, rest = prompt.partition("STATEMENT:")
+    claim = rest.strip().split("\n\n")[0].strip()
+    words = _content_words(claim)
+    have = _content_words(sources)
+    share = len(words & have) / len(words) if words else 1.0
+    body = re.sub(r"^\s*SOURCES:\s*", "", sources)
+    sentences = [x.strip() for x in re.split(r"(?<=[.!?])\s+|\n+", body) if x.strip()]
+    sentences = [re.sub(r"^\[\d+\]\s*", "", x) for x in sentences]
+    quote = max(sentences, key=lambda x: len(_content_words(x) & words), default="") if share >= 0.8 else ""
+    return json.dumps({"quote": quote, "verdict": "supported" if share >= 0.8 else "unsupported"})
+
+
 def grounded_reply(request: ChatRequest) -> str:
     """The fake backend's reply to ``request`` (see the module docstring)."""
     schema = request.json_schema
     prompt = request.messages[-1].get("content", "") if request.messages else ""
     if schema is None:
         return "The answer is clear, complete and taken from the sources.\nScore: 4"
-    if set(schema.get("properties") or {}) == {"verdicts"}:
+    props = set(schema.get("properties") or {})
+    if props == {"verdicts"}:
         return _verdicts(prompt)
+    if props == {"quote", "verdict"}:
+        return _claim_verdict(prompt)
     from groundset.generate.echo import echo_reply  # the generators' prompt formats live with the generators
 
     text = echo_reply(request)

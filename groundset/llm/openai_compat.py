@@ -39,6 +39,8 @@ from groundset.errors import BackendError
 from groundset.llm.base import ChatRequest, ChatResult
 from groundset.llm.config import LLMConfig
 from groundset.llm.openai_body import Dialect, names_format
+from groundset.llm.spec import BackendSpec
+from groundset.registry import BACKENDS
 
 __all__ = ["OpenAICompatLLM"]
 
@@ -241,3 +243,7 @@ def _logprobs(choice: dict[str, Any]) -> list[dict[str, Any]] | None:
 
 def _approx_tokens(messages: list[dict[str, str]]) -> int:
     return sum(len(m.get("content") or "") for m in messages) // 4 + 4 * len(messages)
+
+
+BACKENDS.register("openai", BackendSpec(load=OpenAICompatLLM, usage="openai:MODEL", needs_model=True, served=True,
+                                        description="any OpenAI-compatible server at [llm] base_url"), order=20)

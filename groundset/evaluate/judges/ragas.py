@@ -23,6 +23,8 @@ from typing import Any
 from groundset.errors import BackendError, MissingExtraError
 from groundset.evaluate.config import EvaluateConfig
 from groundset.evaluate.judges.base import Judge, Prepared
+from groundset.evaluate.judges.spec import JudgeSpec
+from groundset.registry import JUDGES
 
 __all__ = ["RagasJudge", "build_metric"]
 
@@ -37,8 +39,11 @@ def build_metric(cfg: EvaluateConfig, llm_cfg: Any) -> Any:
     except ImportError:
         raise MissingExtraError("ragas", "ragas", "the ragas judge") from None
     spec = getattr(llm_cfg, "spec", "") or ""
+    from groundset.registry import BACKENDS
+
     kind, _, model = spec.partition(":")
-    if kind not in ("openai", "vllm") or not (llm_cfg.base_url or kind == "openai"):
+    served = kind in BACKENDS and BACKENDS.get(kind).served
+    if not served or not (llm_cfg.base_url or kind == "openai"):
         raise BackendError(
             "the ragas judge needs an OpenAI-compatible endpoint: set [llm] spec = 'openai:MODEL' (and base_url for "
             "a local server such as `vllm serve`), or use [evaluate] judge = 'llm' with any backend"
@@ -101,3 +106,11 @@ class RagasJudge(Judge):
             else:
                 out.append(([value] * len(p.claims), ["ragas faithfulness of the whole response"] * len(p.claims)))
         return out
+
+
+def _load(cfg: EvaluateConfig, *, llm_cfg: Any = None, **_: Any) -> RagasJudge:
+    return RagasJudge(cfg, llm_cfg=llm_cfg, concurrency=getattr(llm_cfg, "concurrency", 8))
+
+
+JUDGES.register("ragas", JudgeSpec(load=_load, threshold=0.8, llm_calls=lambda cfg: 3,
+                                   description="ragas faithfulness through the [llm] openai: endpoint"), order=40)
