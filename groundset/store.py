@@ -11,9 +11,9 @@ is switched to WAL mode (see ``Store._tune_local``): 50x faster upserts.
 
 A server collection is bulk-loaded as Qdrant documents it: it is created with ``hnsw_config.m = 0`` (no graph
 while points stream in), points go up in batches of ``SERVER_BATCH`` over ``SERVER_STREAMS`` parallel requests,
-and closing the store after loading sets ``m = 16`` so the server builds the graph once. A reader (generate) that
-finds ``m = 0`` (a load that was cut off) switches the graph on, and every reader of a server waits until the
-collection is green (optimizations done) before searching. The embedded store is unchanged.
+and closing the store after loading sets ``m = 16`` so the server builds the graph once. ``Store.ready()`` (called
+by generate before it searches) switches the graph on when it finds ``m = 0`` (a load that was cut off) and waits
+until the collection is green (optimizations done). The embedded store is unchanged.
 
 Each point's payload is the chunk without its id: document_id, source, title, section, page, index, text, n_tokens.
 The collection's metadata records the embedding model, so vectors of two different models never get mixed.
@@ -85,8 +85,6 @@ def open_store(cfg: StoreConfig, workdir: Workdir, dim: int | None = None, *, mo
     store = Store(client, cfg.collection, local=not cfg.url, where=where)
     try:
         store._prepare(dim, model)
-        if dim is None and not store.local:
-            store.ready()
     except BaseException:
         store.close()
         raise

@@ -137,3 +137,30 @@ def test_embedded_store_is_unchanged():
     assert store.ready() == "green"
     store.close()
     assert "update_collection" not in rec.names()
+
+
+def test_generate_waits_for_the_store_to_be_ready(tmp_path, monkeypatch):
+    import contextlib
+
+    from groundset.config import load_config
+    from groundset.generate.runner import generate
+    from groundset.workdir import Workdir
+    from tests.generate.fakes import MemoryStore, echo_llm, make_chunks
+
+    calls = []
+
+    class ServerStore(MemoryStore):
+        def ready(self):
+            calls.append("ready")
+            return "green"
+
+    @contextlib.contextmanager
+    def open_store(cfg, workdir, dim=None, **kw):
+        yield ServerStore(make_chunks())
+
+    monkeypatch.setattr("groundset.store.open_store", open_store)
+    config = load_config(None, {"generate.tasks": {"qa": 1}})
+    assert generate(config, Workdir(tmp_path / "w"), echo_llm(), progress=False).complete
+    assert calls == ["ready"]
+    generate(config, Workdir(tmp_path / "w2"), echo_llm(), dry_run=True, progress=False)
+    assert calls == ["ready"]  # a dry run searches nothing

@@ -219,6 +219,8 @@ def generate(config: Config, workdir: Workdir, llm: LLM | None = None, *, dry_ru
                 f"collection {config.store.collection!r} holds no chunks: run `groundset ingest PATH` first "
                 "(or point [store] collection / url at the ingested corpus)"
             )
+        if wanted and not dry_run and callable(getattr(store, "ready", None)):
+            store.ready()  # a Qdrant server: the graph is built and the collection green before we search
         corpus = Corpus(store, encode=_encoder(config, store))
         usable = usable_seeds(corpus.chunks(), config.generate.min_seed_tokens) if wanted else ([], None)
         plans = [TaskPlan(t, config, corpus, usable) for t in wanted]
