@@ -13,9 +13,11 @@ fail get ONE repair request (all repairs of the batch in one more call); usage i
 ``stage``. Every success is stored in the cache as soon as it arrives: a backend whose ``chat`` takes
 ``on_result`` (the OpenAI-compatible one) reports each request as it finishes, so a killed run loses at most the
 requests in flight. ``chat(requests, on_result=f)`` passes the same news on: ``f(i, result)`` once per request, as
-soon as its final result is known (cache hits first), so the caller can journal its own records too. Nothing raises for a single request: a failure is a ``ChatResult`` whose
-``error`` starts with its reason. Only ``BackendError``/``MissingExtraError`` (the backend cannot work at all)
-propagate.
+soon as its final result is known (cache hits first), so the caller can journal its own records too; an exception
+raised by ``f`` is re-raised after the batch (every reply journalled), never taken for a backend failure.
+
+Nothing raises for a single request: a failure is a ``ChatResult`` whose ``error`` starts with its reason. Only
+``BackendError``/``MissingExtraError`` (the backend cannot work at all) propagate.
 """
 
 from __future__ import annotations
@@ -72,17 +74,27 @@ class ManagedLLM:
         results: list[ChatResult | None] = [None] * len(requests)
         keys = self._keys(requests)
         cached = self._cache_get(keys)
-        todo = []
+        todo, hits = [], []
         for i, (req, key) in enumerate(zip(requests, keys)):
             hit = cached.get(key)
             res = self._from_cache(req, hit) if hit is not None else None
             if res is not None:
                 results[i] = res
                 self.usage.cache_hits += 1
-                if on_result is not None:
-                    on_result(i, res)
+                hits.append(i)
             else:
                 todo.append(i)
+        caller_error: list[Exception] = []  # raised by on_result: re-raised as it is, never a backend error
+
+        def tell(i: int, res: ChatResult) -> None:
+            if on_result is not None and not caller_error:
+                try:
+                    on_result(i, res)
+                except Exception as e:  # noqa: BLE001 - the replies still get journalled; raised at the end
+                    caller_error.append(e)
+
+        for i in hits:
+            tell(i, results[i])  # type: ignore[arg-type]
         if todo:
             told: set[int] = set()
 
@@ -94,8 +106,7 @@ class ManagedLLM:
                 if checked.ok:
                     self._cache_put([(keys[i], self.name, _to_cache(checked))])
                 told.add(i)
-                if on_result is not None:
-                    on_result(i, checked)
+                tell(i, checked)
 
             fresh = self._call([requests[i] for i in todo], arrived)
             finished = self._finish([requests[i] for i in todo], fresh)
@@ -103,15 +114,16 @@ class ManagedLLM:
                 results[i] = res
             late = [i for i in todo if i not in told]
             self._cache_put([(keys[i], self.name, _to_cache(results[i])) for i in late if results[i].ok])
-            if on_result is not None:
-                for i in late:
-                    on_result(i, results[i])
+            for i in late:
+                tell(i, results[i])
         for res in results:
             if res is not None and not res.ok:
                 self.usage.add_failure(reason_of(res.error) or "error")
         self.usage.requests += len(requests)
         self.usage.wall_s += time.perf_counter() - t0
         self.save_usage()
+        if caller_error:
+            raise caller_error[0]
         return results  # type: ignore[return-value]
 
     # --- steps ---------------------------------------------------------------------------------------------------

@@ -167,3 +167,21 @@ def test_estimate_tokens_needs_no_model():
     prompt, completion = estimate_tokens(reqs)
     assert completion == 150
     assert 110 < prompt < 200
+
+
+def test_results_are_reported_as_they_arrive_and_a_callers_error_is_not_a_backend_error(tmp_path):
+    from groundset.llm.cache import ResponseCache
+
+    wd = Workdir(tmp_path)
+    llm = wrap(FakeLLM(default=lambda r: GOOD), LLMConfig(spec="fake"), wd)
+    seen = []
+
+    def on_result(i, res):
+        seen.append((i, len(ResponseCache(wd.llm_cache))))  # the reply is in the cache before the caller hears of it
+        if i == 1:
+            raise KeyError("a bug in the caller")
+
+    with pytest.raises(KeyError, match="a bug in the caller"):
+        llm.chat([_req("a"), _req("b"), _req("c")], on_result=on_result)
+    assert seen == [(0, 1), (1, 2)]
+    assert len(ResponseCache(wd.llm_cache)) == 3 and llm.usage.failures == {}  # the other replies are journalled
