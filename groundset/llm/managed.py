@@ -42,6 +42,7 @@ __all__ = ["ManagedLLM", "wrap"]
 
 log = logging.getLogger(__name__)
 _PARSE_REASONS = {"invalid_json", "schema_mismatch", "truncated"}
+_SAVE_EVERY_S = 1.0  # usage.json is brought up to date at least this often while replies stream in
 
 
 class ManagedLLM:
@@ -56,6 +57,7 @@ class ManagedLLM:
         self.workdir = workdir
         self.usage = Usage(model=self.name)
         self._saved = Usage(model=self.name)
+        self._saved_at = time.monotonic()
         self.cache: ResponseCache | None = None
         self._lock = threading.Lock()
         if cfg.cache and workdir is not None:
@@ -157,15 +159,20 @@ class ManagedLLM:
               arrived: Callable[[int, ChatResult], None] | None = None) -> list[ChatResult]:
         """One backend call; results are accounted. An unexpected exception fails these requests only.
         ``arrived(i, result)`` is called once per request: as it arrives when the backend streams, else after."""
-        seen: set[int] = set()
+        got: dict[int, ChatResult] = {}
 
-        def each(i: int, res: ChatResult) -> None:
-            seen.add(i)
+        def each(i: int, res: ChatResult) -> None:  # accounted and journalled the moment it arrives
+            got[i] = res
+            self.usage.add_call(res.prompt_tokens, res.completion_tokens, self.cfg.price_prompt_per_m,
+                                self.cfg.price_completion_per_m)
+            self.usage.retries += int(res.meta.get("retries") or 0)
             if arrived is not None:
                 arrived(i, res)
+            if time.monotonic() - self._saved_at >= _SAVE_EVERY_S:
+                self.save_usage()
 
         try:
-            if arrived is not None and _streams(self.backend):
+            if _streams(self.backend):
                 out = list(self.backend.chat(requests, on_result=each))
             else:
                 out = list(self.backend.chat(requests))
@@ -173,14 +180,12 @@ class ManagedLLM:
                 raise RuntimeError(f"backend returned {len(out)} results for {len(requests)} requests")
         except (BackendError, MissingExtraError):  # the backend cannot work at all: the caller must know
             raise
-        except Exception as e:  # noqa: BLE001 - a backend bug must not lose the batch
+        except Exception as e:  # noqa: BLE001 - a backend bug must not lose the batch (nor what already arrived)
             log.warning("LLM backend %s failed on a batch: %s", self.name, e)
-            out = [ChatResult(error=f"backend_error: {type(e).__name__}: {e}", finish_reason="error") for _ in requests]
+            failed = ChatResult(error=f"backend_error: {type(e).__name__}: {e}", finish_reason="error")
+            out = [got.get(i) or replace(failed, meta={}) for i in range(len(requests))]
         for i, res in enumerate(out):
-            self.usage.add_call(res.prompt_tokens, res.completion_tokens, self.cfg.price_prompt_per_m,
-                                self.cfg.price_completion_per_m)
-            self.usage.retries += int(res.meta.get("retries") or 0)
-            if i not in seen:
+            if i not in got:
                 each(i, res)
         return out
 
@@ -239,6 +244,7 @@ class ManagedLLM:
             log.warning("could not write %s: %s", self.workdir.usage, e)
             return
         self._saved = Usage.from_dict(self.usage.to_dict())
+        self._saved_at = time.monotonic()
 
     def close(self) -> None:
         """Close the cache, and the backend's connections when this object owns it (not a shared engine)."""
