@@ -285,7 +285,7 @@ def _read_text(path: Path, cfg: IngestConfig) -> _Read:
     return fields.get("title"), _text_blocks(text), meta
 
 
-def _segments(pieces: Iterator[str], chars: int = SEGMENT_CHARS) -> Iterator[str]:
+def _segments(pieces: Iterator[str], chars: int) -> Iterator[str]:
     """Text pieces -> segments of about ``chars`` characters, cut at a paragraph break where there is one."""
     buf: list[str] = []
     size = 0
@@ -309,7 +309,7 @@ def _read_segments(path: Path, cfg: IngestConfig, fmt: str) -> Iterator[Document
     encoding, notes, pieces = iter_decoded(path)
     blocks_of = _markdown_blocks if fmt == "markdown" else _text_blocks
     produced = 0
-    for k, segment in enumerate(_segments(pieces), 1):
+    for k, segment in enumerate(_segments(pieces, SEGMENT_CHARS), 1):
         blocks, empty = drop_empty_headings(blocks_of(segment))
         if not blocks:
             continue
