@@ -37,7 +37,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 import numpy as np  # noqa: E402
 
 from groundset.config import load_config  # noqa: E402
-from groundset.embed import default_model_path, load_embedder  # noqa: E402
+from groundset.embed import AMX_ENV, cpu_has_bf16_matrix_units, default_model_path, load_embedder  # noqa: E402
 from groundset.workdir import Workdir  # noqa: E402
 
 
@@ -140,6 +140,19 @@ def cosine_to_fp32(texts: list[str], vectors: np.ndarray) -> np.ndarray:
     return (ref * vectors).sum(axis=1)
 
 
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (figures are only true for the CPU they were measured on)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
@@ -155,6 +168,8 @@ def main() -> None:
     if args.workers is not None:
         overrides["ingest.workers"] = str(args.workers)
     embedder = load_embedder(load_config(None, overrides).embed)
+    print(f"cpu: {cpu_model()}; AMX bf16 {'yes' if cpu_has_bf16_matrix_units() else 'no'}"
+          f" (force a branch with {AMX_ENV}=1 or 0)")
     print(f"corpus {args.corpus} ({', '.join(p.name for p in paths)}); ours: {type(embedder).__name__}"
           f"{' int8' if getattr(embedder, 'quantized', False) else ''}{' ' + embedder.precision if hasattr(embedder, 'precision') else ''}, batch {args.batch_size}; cores {os.cpu_count()}")
     peer_model = None if args.no_peer else peer_setup()

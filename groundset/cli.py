@@ -18,7 +18,7 @@ import click
 
 from groundset.errors import GroundsetError
 
-__all__ = ["main", "cli", "AppContext", "EXIT_PARTIAL", "pass_app"]
+__all__ = ["main", "cli", "AppContext", "EXIT_PARTIAL", "pass_app", "RegistryChoice"]
 
 EXIT_PARTIAL = 3
 
@@ -32,7 +32,29 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("groundset.commands.report", "Write the HTML report of the run."),
     "run": ("groundset.commands.run", "Run ingest → generate → evaluate → export, resuming where it stopped."),
     "status": ("groundset.commands.status", "Show what the workdir holds."),
+    "review": ("groundset.commands.review", "Review samples in the browser: accept, reject or edit them."),
 }
+
+
+class RegistryChoice(click.Choice):
+    """A click choice of the names in a registry, read when click needs them (help, parsing), not at import.
+
+    >>> RegistryChoice("groundset.registry:TASKS").choices[:2]
+    ('qa', 'multihop')
+    """
+
+    def __init__(self, registry: str):
+        self._registry = registry
+        super().__init__((), case_sensitive=True)
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        module, _, name = self._registry.partition(":")
+        return tuple(getattr(importlib.import_module(module), name).names())
+
+    @choices.setter
+    def choices(self, value) -> None:  # click.Choice.__init__ assigns it
+        pass
 
 
 def _quiet_third_parties() -> None:

@@ -28,7 +28,8 @@ from groundset.errors import BackendError, MissingExtraError
 from groundset.ingest.config import EmbedConfig
 
 __all__ = ["Embedder", "load_embedder", "default_model_path", "resolve_backend", "resolve_precision", "DEFAULT_NAME",
-           "MIN_COSINE", "PROBES"]
+           "MIN_COSINE", "PROBES", "AMX_ENV",
+           "cpu_has_bf16_matrix_units"]
 
 DEFAULT_NAME = "sentence-transformers/all-MiniLM-L6-v2"  # what [embed] model = 'default' is
 MIN_COSINE = 0.99  # a reduced-precision model must match fp32 at least this well on every probe sentence
@@ -227,10 +228,20 @@ def _cached(model: str, device: str, batch_size: int, max_tokens: int | None, ba
     return SentenceTransformerEmbedder(model, device, batch_size, max_tokens, precision)
 
 
-@lru_cache(maxsize=1)
+AMX_ENV = "GROUNDSET_CPU_AMX"  # "1" / "0" overrides the CPU detection (benchmarks and tests force each branch)
+
+
 def cpu_has_bf16_matrix_units() -> bool:
-    """Whether the CPU has Intel AMX bf16 tiles: from /proc/cpuinfo on Linux (no torch import), else from PyTorch's
-    own check; False when neither can tell."""
+    """Whether the CPU has Intel AMX bf16 tiles: ``$GROUNDSET_CPU_AMX`` ("1" / "0") when set, else from
+    /proc/cpuinfo on Linux (no torch import), else from PyTorch's own check; False when none can tell."""
+    forced = os.environ.get(AMX_ENV, "").strip()
+    if forced in ("0", "1"):
+        return forced == "1"
+    return _detected_amx()
+
+
+@lru_cache(maxsize=1)
+def _detected_amx() -> bool:
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
             for line in f:

@@ -35,9 +35,6 @@ EXPORT_VERSION = 2  # bump when the export or quantization recipe changes (inval
 FP32_BELOW = 48  # texts shorter than this many tokens (incl. special ones) skip the int8 model
 
 
-_EXPORTED: dict[str, Path] = {}  # model key -> folder holding its finished export, in this process
-
-
 def cache_dir() -> Path:
     """Where exported models are kept: ``$GROUNDSET_CACHE``, else ``$XDG_CACHE_HOME/groundset``, else
     ``~/.cache/groundset``."""
@@ -192,9 +189,6 @@ class OnnxEmbedder:
         """The cached ONNX file to run (exported / quantized now if missing) and whether it is int8."""
         name = f"{self.model_dir.name}-{_model_key(self.model_dir)}"
         folder = cache_dir() / "onnx" / name
-        earlier = _EXPORTED.get(name)
-        if not (folder / "model.onnx").exists() and earlier is not None and (earlier / "model.onnx").exists():
-            folder = earlier  # exported earlier in this process under another cache dir (tests isolate caches)
         fp32, int8, verdict = folder / "model.onnx", folder / "model.int8.onnx", folder / "int8-check.json"
         if not fp32.exists():
             folder.mkdir(parents=True, exist_ok=True)
@@ -206,7 +200,6 @@ class OnnxEmbedder:
                     raise BackendError(f"the ONNX export of {self.name} does not match PyTorch (cosine {worst:.4f}); "
                                        "set [embed] backend = 'sentence-transformers'")
                 os.replace(Path(tmp) / "model.onnx", fp32)
-        _EXPORTED[name] = folder
         if not quantize:
             return fp32, False
         if not verdict.exists():

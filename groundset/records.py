@@ -18,7 +18,7 @@ import json
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
     "Block",
@@ -26,15 +26,13 @@ __all__ = [
     "Chunk",
     "Citation",
     "Turn",
+    "Attributes",
+    "Generation",
     "Evaluation",
     "Sample",
-    "TaskName",
     "content_hash",
     "stable_uuid",
 ]
-
-TaskName = Literal["qa", "multihop", "conversation", "textbook", "rag"]
-
 
 def content_hash(*parts: Any) -> str:
     """sha256 hex digest of the parts (strings as-is, anything else as canonical JSON)."""
@@ -106,13 +104,17 @@ class Chunk(_Record):
 
 
 class Citation(_Record):
-    """A chunk a sample was generated from (or retrieved for it), carried with its text."""
+    """A chunk a sample was generated from (or retrieved for it), carried with its text and where it sits: the
+    document's section path, the PDF page it starts on (None when the format has no pages) and its position in the
+    document, so that a reviewer can be pointed to "page 37"."""
 
     chunk_id: str
     document_id: str
     source: str
     title: str = ""
     section: list[str] = Field(default_factory=list)
+    page: int | None = None  # of the chunk's first block, when the document has pages (PDF)
+    index: int | None = None  # Chunk.index: position within the document
     text: str
 
     @classmethod
@@ -123,6 +125,8 @@ class Citation(_Record):
             source=chunk.source,
             title=chunk.title,
             section=chunk.section,
+            page=chunk.page,
+            index=chunk.index,
             text=chunk.text,
         )
 
@@ -133,6 +137,41 @@ class Turn(_Record):
     role: Literal["system", "user", "assistant"]
     content: str
     chunk_ids: list[str] = Field(default_factory=list)
+
+
+class Attributes(_Record):
+    """Task-specific attributes of a sample; each task declares its own subclass (``Task.attributes``), so a key
+    that one stage writes and another reads is a field both import, never a string each side spells on its own.
+
+    Other stages read them through these methods only, which a task overrides when it has the information:
+    """
+
+    def reference_chunk_ids(self) -> list[str] | None:
+        """Chunk ids of the contexts that ground the answer (rag: the gold chunk, not the distractors); None: all."""
+        return None
+
+    def distractor_ids(self) -> list[str]:
+        """Chunk ids of contexts put there to mislead (rag's hard negatives); empty for most tasks."""
+        return []
+
+    def question_kind(self) -> str | None:
+        """The sampled kind of question (factual, definition…), when the task samples one."""
+        return None
+
+
+class Generation(_Record):
+    """How a sample was generated; written by the generate stage, read by evaluate, export and the card."""
+
+    model: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)  # temperature, top_p, max_tokens
+    seed_chunk_ids: list[str] = Field(default_factory=list)
+    attempt: int | None = None
+    request_seed: int | None = None
+    calls: int | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    finish_reason: Literal["stop", "length"] | None = None  # "length": a call of this sample hit max_tokens
+    salvaged: str | None = None  # "truncated": an output cut at max_tokens, kept up to its last full sentence
 
 
 class Evaluation(_Record):
@@ -154,20 +193,35 @@ class Sample(_Record):
     """
 
     id: str
-    task: TaskName
+    task: str  # a name of groundset.registry.TASKS
     question: str | None = None
     answer: str | None = None
     turns: list[Turn] | None = None
     passage: str | None = None
     contexts: list[Citation] = Field(default_factory=list)
-    attributes: dict[str, Any] = Field(default_factory=dict)
-    generation: dict[str, Any] = Field(default_factory=dict)  # model, params, tokens, seed chunk ids
+    attributes: dict[str, Any] = Field(default_factory=dict)  # the task's Attributes model, dumped (see attrs())
+    generation: Generation = Field(default_factory=Generation)
     evaluation: Evaluation = Field(default_factory=Evaluation)
+
+    @field_validator("task")
+    @classmethod
+    def _registered_task(cls, v: str) -> str:
+        from groundset.registry import TASKS
+
+        if v not in TASKS:
+            raise ValueError(TASKS.unknown_message(v))
+        return v
 
     @staticmethod
     def make_id(task: str, seed_chunk_ids: list[str], params: dict[str, Any], index: int) -> str:
         """Deterministic id from task, seed chunk ids, generation parameters and sample index."""
         return content_hash(task, sorted(seed_chunk_ids), params, index)[:24]
+
+    def attrs(self) -> Attributes:
+        """``attributes`` read through the task's own model (``Task.attributes`` in groundset.registry.TASKS)."""
+        from groundset.registry import TASKS
+
+        return TASKS.get(self.task).attributes.model_validate(self.attributes)
 
     def claims_text(self) -> list[str]:
         """The generated texts a grounding judge must check: the answer, each assistant turn, or the passage."""

@@ -6,7 +6,7 @@
 
 A stage is skipped when the workdir records it as done with the current config fingerprint AND the same inputs
 (the corpus files' sizes and mtimes for ingest, the stored documents for generate, the sample files for evaluate,
-the kept / rejected files for export). So editing a document re-ingests it, new samples get evaluated, and nothing
+the kept / rejected files and the review verdicts for export). So editing a document re-ingests it, new samples get evaluated, and nothing
 else is redone. A run killed anywhere starts again where it stopped: every stage is resumable on its own (append-only
 sample files, response cache), and a stage is marked done only after it finished.
 """
@@ -20,12 +20,15 @@ from typing import Any, Callable
 
 from groundset.config import Config
 from groundset.errors import GroundsetError
-from groundset.records import content_hash
+from groundset.stages import STAGE_NAMES, record
+from groundset.stages import fingerprint as stage_fingerprint  # what makes a stage current: groundset.stages
+from groundset.stages import inputs as input_signature
+from groundset.stages import is_current as stage_is_current
 from groundset.workdir import Workdir, read_jsonl
 
 __all__ = ["run", "RunResult", "StageOutcome", "STAGES", "stage_fingerprint", "input_signature", "stage_is_current"]
 
-STAGES = ("ingest", "generate", "evaluate", "export")
+STAGES = STAGE_NAMES
 Echo = Callable[[str], None]
 
 
@@ -55,87 +58,6 @@ class RunResult:
         return 3 if any(s.status == "partial" for s in self.stages) else 0
 
 
-# --- what makes a stage current ----------------------------------------------------------------------------------
-def stage_fingerprint(stage: str, config: Config) -> str:
-    """The config fingerprint a stage's output depends on (the one the stage itself marks done with)."""
-    if stage == "ingest":
-        return config.fingerprint("ingest", "embed", "store")
-    if stage == "generate":
-        from groundset.generate.runner import stage_fingerprint as fp
-
-        return fp(config)
-    if stage == "evaluate":
-        try:
-            from groundset.evaluate.runner import stage_fingerprint as fp  # type: ignore[attr-defined]
-
-            return fp(config)
-        except (ImportError, AttributeError):
-            return config.fingerprint("evaluate", "llm", "embed")
-    if stage == "export":
-        return config.fingerprint("export")
-    raise ValueError(f"unknown stage {stage!r}")
-
-
-def _stat(paths: list[Path]) -> list[tuple[str, int, int]]:
-    out = []
-    for p in sorted(paths):
-        try:
-            st = p.stat()
-        except OSError:
-            continue
-        out.append((str(p), st.st_size, st.st_mtime_ns))
-    return out
-
-
-def _corpus_files(config: Config) -> list[Path]:
-    from groundset.ingest.readers import discover
-
-    files, _ = discover([Path(p) for p in config.ingest.paths], include=config.ingest.include,
-                        exclude=config.ingest.exclude)
-    return files
-
-
-def input_signature(stage: str, config: Config, workdir: Workdir) -> str:
-    """A hash of what ``stage`` reads: changes when its inputs change, whatever the config says."""
-    if stage == "ingest":  # the corpus files, and whether the embedded store still exists
-        embedded_gone = config.store.url is None and not workdir.qdrant_dir.exists()
-        return content_hash(_stat(_corpus_files(config)), embedded_gone)[:16]
-    if stage == "generate":
-        report = _read_json(workdir.ingest_report)
-        docs = sorted((d.get("id"), d.get("chunks")) for d in report.get("documents", []))
-        return content_hash(docs, config.store.collection, config.store.url or "")[:16]
-    if stage == "evaluate":
-        files = list(workdir.samples_dir.glob("*.jsonl")) if workdir.samples_dir.exists() else []
-        return content_hash(_stat(files))[:16]
-    if stage == "export":
-        return content_hash(_stat([workdir.kept, workdir.rejected]))[:16]
-    raise ValueError(f"unknown stage {stage!r}")
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    import json
-
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def stage_is_current(stage: str, config: Config, workdir: Workdir) -> bool:
-    """True when ``stage`` finished with this config and these inputs (so ``run`` can skip it)."""
-    entry = workdir.state().get(stage, {})
-    return (
-        entry.get("fingerprint") == stage_fingerprint(stage, config)
-        and entry.get("inputs") == input_signature(stage, config, workdir)
-    )
-
-
-def _mark(stage: str, config: Config, workdir: Workdir, **info: Any) -> None:
-    previous = {k: v for k, v in workdir.state().get(stage, {}).items() if k not in ("fingerprint", "inputs")}
-    workdir.mark_done(stage, stage_fingerprint(stage, config), **{**previous, **info},
-                      inputs=input_signature(stage, config, workdir))
-
-
 # --- the stages ----------------------------------------------------------------------------------------------------
 def _ingest(config: Config, workdir: Workdir, progress: bool) -> StageOutcome:
     from groundset.ingest.pipeline import ingest
@@ -147,9 +69,8 @@ def _ingest(config: Config, workdir: Workdir, progress: bool) -> StageOutcome:
     result = ingest([Path(p) for p in config.ingest.paths], config, workdir, progress=progress)
     summary = (f"{result.documents} documents, {result.chunks} chunks ({result.chunks_new} new), "
                f"{len(result.failed)} files failed" + (f", {len(result.skipped)} skipped" if result.skipped else ""))
-    if result.exit_code == 1:
+    if not record("ingest", config, workdir, result):
         return StageOutcome("ingest", "failed", summary + " — nothing usable; see " + str(workdir.ingest_report))
-    _mark("ingest", config, workdir)
     return StageOutcome("ingest", "partial" if result.exit_code == 3 else "done", summary)
 
 
@@ -159,8 +80,7 @@ def _generate(config: Config, workdir: Workdir, llm: Any, progress: bool) -> Sta
     result = generate(config, workdir, llm, progress=progress)
     parts = [f"{t.task} {t.accepted}/{t.requested}" for t in result.tasks.values()]
     summary = f"{', '.join(parts)} accepted; {result.llm_calls} LLM calls, {result.tokens:,} tokens"
-    if result.complete:
-        _mark("generate", config, workdir)
+    if record("generate", config, workdir, result):
         return StageOutcome("generate", "done", summary)
     notes = "; ".join(f"{t.task}: {t.note}" for t in result.tasks.values() if t.note and not t.complete)
     return StageOutcome("generate", "partial", summary + (f" — {notes}" if notes else ""))
@@ -173,9 +93,8 @@ def _evaluate(config: Config, workdir: Workdir, llm: Any, progress: bool) -> Sta
     kept = sum(1 for _ in read_jsonl(workdir.kept))
     rejected = sum(1 for _ in read_jsonl(workdir.rejected))
     summary = f"{kept} kept, {rejected} rejected"
-    if getattr(result, "complete", True) is False:
+    if not record("evaluate", config, workdir, result):
         return StageOutcome("evaluate", "partial", summary)
-    _mark("evaluate", config, workdir)
     return StageOutcome("evaluate", "done", summary)
 
 
@@ -188,7 +107,7 @@ def _export(config: Config, workdir: Workdir) -> tuple[StageOutcome, Path]:
     summary = f"{result.rows} rows ({splits}) as {result.fmt}/{result.schema}" + (
         f"; {skipped} samples not in this schema" if skipped else "") + (f"; pushed {result.pushed}" if result.pushed else "") + (
         f"; empty split(s) {', '.join(result.empty_splits)}: too few documents" if result.empty_splits else "")
-    _mark("export", config, workdir, out=str(result.out), rows=result.rows)
+    record("export", config, workdir, result)
     return StageOutcome("export", "done", summary), result.out
 
 

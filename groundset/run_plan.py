@@ -16,7 +16,10 @@ from dataclasses import dataclass
 
 from groundset.config import Config
 from groundset.errors import GroundsetError
-from groundset.run import STAGES, _corpus_files, stage_is_current
+from groundset.registry import JUDGES, TASKS
+from groundset.stages import STAGE_NAMES as STAGES
+from groundset.stages import corpus_files as _corpus_files
+from groundset.stages import is_current as stage_is_current
 from groundset.workdir import Workdir, read_jsonl
 
 __all__ = ["PlanRow", "plan"]
@@ -58,8 +61,7 @@ def _ingest_row(config: Config, workdir: Workdir, current: bool) -> PlanRow:
 
 
 def _chunks_per_call(task: str, cfg) -> int:
-    return {"qa": 1, "multihop": 1 + getattr(cfg, "partners", 1), "rag": 1 + getattr(cfg, "distractors", 3),
-            "conversation": getattr(cfg, "context_chunks", 2), "textbook": getattr(cfg, "context_chunks", 3)}.get(task, 1)
+    return TASKS.get(task).chunks_per_call(cfg)
 
 
 def _rough_generate(config: Config) -> tuple[int, int, int, int]:
@@ -109,11 +111,12 @@ def _evaluate_row(config: Config, workdir: Workdir, current: bool) -> PlanRow:
         return PlanRow("evaluate", "up to date", note=f"{sum(1 for _ in read_jsonl(workdir.kept))} kept")
     ev = config.evaluate
     n = sum(n for n in config.generate.tasks.values() if n > 0)
-    judge = getattr(ev, "judge", "default")
-    per_sample = {"llm": getattr(ev, "llm_polls", 1), "ragas": 3}.get(judge, 0) + (1 if getattr(ev, "rating", False) else 0)
+    judge = ev.judge
+    judge_calls = JUDGES.get(judge).llm_calls(ev)
+    per_sample = judge_calls + (1 if ev.rating else 0)
     calls = n * per_sample
     tokens = calls * (PROMPT_OVERHEAD + 2 * config.ingest.chunk_tokens)
-    where = "local judge model, no LLM calls" if judge in ("default", "nli") else f"{judge} judge via [llm]"
+    where = "local judge model, no LLM calls" if not judge_calls else f"{judge} judge via [llm]"
     return PlanRow("evaluate", "to run", llm_calls=f"≈{calls}" if calls else "0", tokens=f"≈{tokens:,}" if calls else "0",
                    note=f"up to {n} samples; {where}" + ("; plus a rating call per sample" if getattr(ev, "rating", False) else ""))
 

@@ -155,16 +155,17 @@ class Workdir:
             return {}
         return json.loads(self.state_file.read_text(encoding="utf-8"))
 
-    def mark_done(self, stage: str, fingerprint: str, **info: Any) -> None:
-        """Record that ``stage`` completed with a config ``fingerprint`` (so a changed config re-runs it)."""
+    def write_state(self, stage: str, entry: dict[str, Any] | None) -> None:
+        """Set (or, with None, remove) ``stage``'s entry. Called by ``groundset.stages.record`` only: the one
+        writer of the run state."""
         state = self.state()
-        state[stage] = {"fingerprint": fingerprint, **info}
+        if entry is None and stage not in state:
+            return
+        if entry is None:
+            state.pop(stage)
+        else:
+            state[stage] = entry
         write_json_atomic(self.state_file, state)
 
     def is_done(self, stage: str, fingerprint: str) -> bool:
         return self.state().get(stage, {}).get("fingerprint") == fingerprint
-
-    def clear_done(self, stage: str) -> None:
-        state = self.state()
-        if state.pop(stage, None) is not None:
-            write_json_atomic(self.state_file, state)

@@ -161,3 +161,41 @@ def test_bf16_matches_fp32_and_a_failed_check_stays_fp32(monkeypatch):
     fallback = em.SentenceTransformerEmbedder("default", precision="bf16")
     assert fallback.precision == "fp32" and fallback.bf16_min_cosine < 1.01
     assert np.allclose(fallback.encode(texts), ref, atol=1e-6)
+
+
+def test_amx_override_forces_each_branch_whatever_the_cpu(monkeypatch):
+    """GROUNDSET_CPU_AMX decides the 'auto' branch on any machine: 1 → PyTorch bf16, 0 → ONNX int8."""
+    import groundset.embed as em
+    from groundset.embed_onnx import OnnxEmbedder
+
+    monkeypatch.setattr(em, "_detected_amx", lambda: pytest.fail("a forced choice must not read the CPU"))
+    monkeypatch.setenv(em.AMX_ENV, "1")
+    amx = load_embedder(EmbedConfig())
+    assert isinstance(amx, em.SentenceTransformerEmbedder) and amx.precision == "bf16"
+    monkeypatch.setenv(em.AMX_ENV, "0")
+    plain = load_embedder(EmbedConfig())
+    assert isinstance(plain, OnnxEmbedder) and plain.quantized
+    texts = ["The with statement closes files promptly.", "Qdrant stores vectors with a payload."]
+    assert (amx.encode(texts) * plain.encode(texts)).sum(axis=1).min() >= 0.98
+
+
+def test_amx_detection_reads_the_cpu_when_not_forced(monkeypatch):
+    import groundset.embed as em
+
+    monkeypatch.delenv(em.AMX_ENV, raising=False)
+    monkeypatch.setattr(em, "_detected_amx", lambda: True)
+    assert em.cpu_has_bf16_matrix_units() is True
+    monkeypatch.setenv(em.AMX_ENV, "not-a-flag")  # anything but 0/1 means "detect"
+    monkeypatch.setattr(em, "_detected_amx", lambda: False)
+    assert em.cpu_has_bf16_matrix_units() is False
+
+
+def test_onnx_export_goes_to_the_cache_dir_in_use(tmp_path, monkeypatch):
+    """Two cache dirs in one process each get their own export (no process-wide memo points elsewhere)."""
+    from groundset.embed import DEFAULT_NAME, default_model_path
+    from groundset.embed_onnx import OnnxEmbedder
+
+    for name in ("first", "second"):
+        monkeypatch.setenv("GROUNDSET_CACHE", str(tmp_path / name))
+        emb = OnnxEmbedder(default_model_path(), DEFAULT_NAME, quantize=False)
+        assert emb.model_file.is_relative_to(tmp_path / name) and emb.model_file.exists()

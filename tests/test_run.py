@@ -192,3 +192,17 @@ def test_gate_keeping_nothing_is_partial_not_a_crash(project):
     assert statuses["export"] == "partial" and "all 4 evaluated samples were rejected" in result.stages[-1].summary
     assert result.exit_code == 3 and result.error is None and result.dataset is None
     assert '<mark class="unsupported">It was designed in 1850' in Path(result.report).read_text()
+
+
+def test_a_standalone_ingest_is_current_for_the_next_run(project, monkeypatch):
+    """`groundset ingest` records the stage as `groundset run` does (inputs key included): run re-parses nothing."""
+    root, cfg_path = project
+    wd = Workdir(root / "work")
+    r = CliRunner().invoke(cli, ["--workdir", str(wd.root), "--config", str(cfg_path), "ingest", "--quiet"])
+    assert r.exit_code == 0, r.output
+    config = load_config(cfg_path)
+    assert set(wd.state()["ingest"]) >= {"fingerprint", "inputs", "documents", "chunks"}
+    assert stage_is_current("ingest", config, wd)
+    monkeypatch.setattr("groundset.ingest.pipeline.ingest", lambda *a, **k: pytest.fail("re-ingested"))
+    result = run(config, wd, Killer(), progress=False)
+    assert [s.status for s in result.stages][:1] == ["skipped"]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from groundset.cli import EXIT_PARTIAL, AppContext, pass_app
+from groundset.cli import EXIT_PARTIAL, AppContext, RegistryChoice, pass_app
 
-JUDGES = ("default", "nli", "llm", "ragas")
+JUDGES = RegistryChoice("groundset.registry:JUDGES")
 
 
 def _print_summary(result, workdir) -> None:
@@ -36,7 +36,7 @@ def _print_summary(result, workdir) -> None:
 
 
 @click.group("evaluate", invoke_without_command=True)
-@click.option("--judge", type=click.Choice(JUDGES), default=None, help="Grounding judge [default: [evaluate] judge].")
+@click.option("--judge", type=JUDGES, default=None, help="Grounding judge [default: [evaluate] judge].")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None,
               help="Adherence threshold of the chosen judge [default: [evaluate] thresholds].")
 @click.option("--decontaminate", "decontaminate", multiple=True, type=click.Path(exists=True),
@@ -64,6 +64,7 @@ def command(ctx: click.Context, judge: str | None, threshold: float | None, deco
         return
     app: AppContext = ctx.find_object(AppContext)
     from groundset.evaluate.runner import evaluate
+    from groundset.stages import record
 
     config = app.config(evaluate__judge=judge, evaluate__rating=rating, evaluate__dedup=dedup, llm__spec=llm_spec)
     if decontaminate:
@@ -72,38 +73,60 @@ def command(ctx: click.Context, judge: str | None, threshold: float | None, deco
         config.evaluate.thresholds = {**config.evaluate.thresholds, config.evaluate.judge: threshold}
     workdir = app.workspace()
     result = evaluate(config, workdir, progress=not no_progress)
+    record("evaluate", config, workdir, result)
     _print_summary(result, workdir)
     if not result.complete:
         raise SystemExit(EXIT_PARTIAL)
 
 
 @command.command("calibrate")
-@click.option("--labelled", "labelled", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--labelled", "labelled", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="JSONL rows with context (string or list), response and label (1 supported / 0 not).")
-@click.option("--judge", type=click.Choice(JUDGES), default=None, help="Judge to calibrate [default: [evaluate] judge].")
+@click.option("--from-review", "from_review", is_flag=True,
+              help="Fit on the verdicts of `groundset review` instead (see groundset/review/calibrate.py).")
+@click.option("--all-reasons", is_flag=True, help="--from-review: every rejection is a label, not only grounding ones.")
+@click.option("--edited-as", type=click.Choice(["skip", "accepted", "rejected"]), default="skip", show_default=True,
+              help="--from-review: what an edited sample counts as.")
+@click.option("--unweighted", is_flag=True,
+              help="--from-review: figures of the reviewed rows as they are, not weighted back to the evaluated set.")
+@click.option("--judge", type=JUDGES, default=None, help="Judge to calibrate [default: [evaluate] judge].")
 @click.option("--split", default=None, help="Use only rows whose 'split' field has this value (e.g. test).")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--llm", "llm_spec", default=None, metavar="SPEC", help="LLM for the llm judge.")
 @pass_app
-def calibrate_command(app: AppContext, labelled: Path, judge: str | None, split: str | None, as_json: bool,
+def calibrate_command(app: AppContext, labelled: Path | None, from_review: bool, all_reasons: bool, edited_as: str,
+                      unweighted: bool, judge: str | None, split: str | None, as_json: bool,
                       llm_spec: str | None) -> None:
     """Report precision, recall, F1, balanced accuracy and AUC of a judge on labelled data, and the threshold that
     maximises balanced accuracy (set it with [evaluate] thresholds = { JUDGE = VALUE }).
 
     'Positive' means supported: precision = share of kept responses that are supported, recall = share of
     supported responses kept; 'unsupported caught' = share of unsupported responses rejected.
+
+    With --from-review the labels are the verdicts of `groundset review` on the stored scores, with 95% intervals.
     """
     from groundset.evaluate.calibrate import calibrate, read_labelled
     from groundset.evaluate.judges import load_judge
 
     config = app.config(evaluate__judge=judge, llm__spec=llm_spec)
+    if from_review == (labelled is not None):
+        raise click.UsageError("give --labelled FILE or --from-review (one of them)")
+    if from_review:
+        from groundset.commands.review import echo_calibration
+        from groundset.review.calibrate import calibrate_from_workdir
+
+        out = calibrate_from_workdir(app.workspace(), config, all_reasons=all_reasons, edited_as=edited_as,
+                                     weighting="none" if unweighted else "strata")
+        return click.echo(json.dumps(out, indent=2)) if as_json else echo_calibration(out)
     rows = read_labelled(labelled)
     if split is not None:
         rows = [r for r in rows if r.get("split") == split]
         if not rows:
             raise click.ClickException(f"no rows with split = {split!r} in {labelled}")
     llm = None
-    if config.evaluate.judge == "llm":
+    from groundset.registry import JUDGES
+
+    if JUDGES.get(config.evaluate.judge).needs_llm:
         from groundset.llm import load_llm
 
         llm = load_llm(config.llm, app.workspace(), stage="evaluate")

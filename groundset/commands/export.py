@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from groundset.cli import AppContext, pass_app
-from groundset.export.config import FORMATS, SCHEMAS
+from groundset.cli import AppContext, RegistryChoice, pass_app
+from groundset.export.config import FORMATS
 
 __all__ = ["command", "echo_result"]
 
@@ -28,7 +28,7 @@ def echo_result(result) -> None:
 
 @click.command("export")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="hf (save_to_disk), jsonl or parquet.")
-@click.option("--schema", type=click.Choice(SCHEMAS), default=None, help="Row layout of the dataset.")
+@click.option("--schema", type=RegistryChoice("groundset.registry:SCHEMAS"), default=None, help="Row layout of the dataset.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output directory [default: WORKDIR/export/SCHEMA].")
 @click.option("--seed", type=int, default=None, help="Seed of the split by document.")
@@ -45,10 +45,13 @@ def command(app: AppContext, fmt, schema, out, seed, repo_id, private) -> None:
       groundset export --schema dpo --push-to-hub me/my-dataset --private
     """
     from groundset.export.runner import export
+    from groundset.stages import record
 
     config = app.config(
         export__format=fmt, export__schema=schema, export__out=str(out) if out else None, export__seed=seed,
         export__push_to_hub=repo_id, export__private=private,
     )
-    result = export(config, app.workspace())
+    workdir = app.workspace()
+    result = export(config, workdir)
+    record("export", config, workdir, result)
     echo_result(result)

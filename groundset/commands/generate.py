@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import click
 
-from groundset.cli import EXIT_PARTIAL, AppContext, pass_app
-
-TASK_NAMES = ("qa", "multihop", "conversation", "textbook", "rag")
+from groundset.cli import EXIT_PARTIAL, AppContext, RegistryChoice, pass_app
 
 
 def _print_summary(result) -> None:
@@ -48,7 +46,7 @@ def _print_summary(result) -> None:
 
 
 @click.command("generate")
-@click.option("--task", "-t", "tasks", multiple=True, type=click.Choice(TASK_NAMES),
+@click.option("--task", "-t", "tasks", multiple=True, type=RegistryChoice("groundset.registry:TASKS"),
               help="Task to generate (repeatable) [default: the tasks of [generate] tasks].")
 @click.option("--n", "-n", "n", type=click.IntRange(min=0), default=None,
               help="Accepted samples wanted per task [default: from [generate] tasks, else 20].")
@@ -73,6 +71,7 @@ def command(app: AppContext, tasks: tuple[str, ...], n: int | None, llm_spec: st
       groundset generate --dry-run
     """
     from groundset.generate.runner import generate
+    from groundset.stages import record
 
     tasks_override = None
     if tasks or n is not None:
@@ -81,7 +80,10 @@ def command(app: AppContext, tasks: tuple[str, ...], n: int | None, llm_spec: st
         tasks_override = {t: (n if n is not None else base.get(t, 20)) for t in names}
     config = app.config(generate__tasks=tasks_override, llm__spec=llm_spec, llm__base_url=base_url,
                         generate__seed=seed)
-    result = generate(config, app.workspace(), dry_run=dry_run, progress=not no_progress)
+    workdir = app.workspace()
+    result = generate(config, workdir, dry_run=dry_run, progress=not no_progress)
+    if not dry_run:
+        record("generate", config, workdir, result)
     _print_summary(result)
     if not dry_run and not result.complete:
         raise SystemExit(EXIT_PARTIAL)

@@ -33,8 +33,10 @@ def command(app, paths: tuple[Path, ...], collection, qdrant_url, include, exclu
     """
     from groundset.cli import EXIT_PARTIAL
     from groundset.ingest.pipeline import ingest
+    from groundset.stages import record
 
     config = app.config(
+        ingest__paths=[str(p) for p in paths] or None,  # what was ingested is what the state records
         store__collection=collection,
         store__url=qdrant_url,
         ingest__include=list(include) or None,
@@ -47,6 +49,7 @@ def command(app, paths: tuple[Path, ...], collection, qdrant_url, include, exclu
         raise click.UsageError("give at least one PATH, or set [ingest] paths in groundset.toml")
     workdir = app.workspace()
     result = ingest(targets, config, workdir, progress=not quiet)
+    record("ingest", config, workdir, result)
     code = result.exit_code
     if code == 1:
         readable = result.files - len(result.skipped)

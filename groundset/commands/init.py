@@ -72,6 +72,11 @@ def _constraints(info: FieldInfo) -> str:
                 notes.append(f"{sym} {getattr(m, attr)}")
     if typing.get_origin(info.annotation) is typing.Literal:
         notes.append("one of: " + ", ".join(map(str, typing.get_args(info.annotation))))
+    registry = (info.json_schema_extra or {}).get("registry") if isinstance(info.json_schema_extra, dict) else None
+    if registry:  # a name of groundset.registry: the choices are what is registered
+        from groundset import registry as registries
+
+        notes.append("one of: " + ", ".join(getattr(registries, registry).names()))
     return ", ".join(notes)
 
 
@@ -100,6 +105,8 @@ def _render_model(model: type[BaseModel], table: str, out: list[str]) -> None:
         else:
             out.append(f"{_key(key)} = {toml_value(default)}")
     out.append("")
+    sections = getattr(model, "task_sections", None)  # [generate]: one sub-table per registered task
+    nested += list(sections().items()) if sections else []
     for key, sub in nested:
         _render_model(sub, f"{table}.{key}", out)
 

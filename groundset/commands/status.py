@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import click
 
 from groundset.cli import pass_app
-
-TASKS = ("qa", "multihop", "conversation", "textbook", "rag")
-
 
 def _lines(path) -> int:
     if not path.exists():
@@ -22,6 +20,7 @@ def _lines(path) -> int:
 def gather(config, workdir) -> dict[str, Any]:
     """A dict of what ``workdir`` holds: {workdir, stages, store, collections, ingest, samples, evaluated}."""
     from groundset.errors import StoreError
+    from groundset.registry import TASKS
     from groundset.store import open_store
 
     out: dict[str, Any] = {"workdir": str(workdir.root), "stages": sorted(workdir.state())}
@@ -48,13 +47,19 @@ def gather(config, workdir) -> dict[str, Any]:
         }
     samples = {}
     found = {p.name.split(".")[0] for p in workdir.samples_dir.glob("*.jsonl")} if workdir.samples_dir.exists() else set()
-    for task in [*TASKS, *sorted(found - set(TASKS))]:
+    names = TASKS.names()
+    for task in [*names, *sorted(found - set(names))]:
         gen, rej = _lines(workdir.samples(task)), _lines(workdir.rejects(task))
         if gen or rej:
             samples[task] = {"generated": gen, "rejected": rej}
     out["samples"] = samples
     if workdir.kept.exists() or workdir.rejected.exists():
         out["evaluated"] = {"kept": _lines(workdir.kept), "rejected": _lines(workdir.rejected)}
+    from groundset.review.apply import load_verdicts
+
+    decisions = Counter(v.decision for v in load_verdicts(workdir).values())
+    if decisions:
+        out["reviewed"] = dict(decisions)
     return out
 
 
@@ -82,6 +87,8 @@ def _print(info: dict[str, Any]) -> None:
     ev = info.get("evaluated")
     if ev:
         t.add_row("evaluated", f"{ev['kept']} kept, {ev['rejected']} rejected")
+    if info.get("reviewed"):
+        t.add_row("reviewed", ", ".join(f"{n} {d}" for d, n in sorted(info["reviewed"].items())) + " (groundset review)")
     t.add_row("stages done", ", ".join(info["stages"]) or "none")
     console.print(t)
 

@@ -2,7 +2,7 @@
 
 ```toml
 [evaluate]
-judge = "default"                 # default (offline) | nli | llm | ragas
+judge = "auto"                    # auto | default (offline) | verifier | nli | llm | ragas
 thresholds = { default = 0.5 }    # per judge; unnamed judges keep their defaults
 decontaminate = ["benchmarks/mmlu.jsonl"]
 rating = false
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-__all__ = ["EvaluateConfig", "JUDGES", "DEFAULT_THRESHOLDS"]
+from groundset.evaluate.config_judges import JudgeLLMConfig, VerifierConfig
 
-JUDGES = ("default", "nli", "llm", "ragas")
+__all__ = ["EvaluateConfig", "default_thresholds"]
 
 # Adherence below the threshold rejects a sample ("unsupported"). The default judge's 0.6 comes from the dev split of
 # the SQuAD-derived labelled set (benchmarks/gate.py): balanced accuracy is flat from 0.55 to 0.8 (0.924-0.938) and
@@ -25,7 +25,14 @@ JUDGES = ("default", "nli", "llm", "ragas")
 # are rule-made and light; real ones score lower, so the default is the middle of the plateau, not its edge.
 # Calibrate on labelled data of your own with `groundset evaluate calibrate --labelled FILE.jsonl`.
 # nli / llm: 0.5 is the natural cut of a probability / vote share; ragas: share of supported statements.
-DEFAULT_THRESHOLDS: dict[str, float] = {"default": 0.6, "nli": 0.5, "llm": 0.5, "ragas": 0.8}
+# Each judge registers its default threshold with itself (groundset.registry.JUDGES).
+
+
+def default_thresholds() -> dict[str, float]:
+    """Judge name -> its registered default threshold."""
+    from groundset.registry import JUDGES
+
+    return {name: spec.threshold for name, spec in JUDGES.items()}
 
 
 class EvaluateConfig(BaseModel):
@@ -34,11 +41,13 @@ class EvaluateConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     # --- grounding judge -----------------------------------------------------------------------------------------
-    judge: Literal["default", "nli", "llm", "ragas"] = Field(
-        "default", description="default (offline, MiniLM + lexical + fact checks) | nli | llm | ragas"
+    judge: str = Field(
+        "auto", description="auto (a configured or cached verifier model, else llm when [llm] is an openai: / vllm: "
+        "model, else default) | default (offline, MiniLM + lexical + fact checks) | verifier | nli | llm | ragas",
+        json_schema_extra={"registry": "JUDGES"},
     )
     thresholds: dict[str, float] = Field(
-        default_factory=lambda: dict(DEFAULT_THRESHOLDS),
+        default_factory=default_thresholds,
         description="adherence threshold per judge, each in [0, 1]; a sample below it is rejected as unsupported",
     )
     aggregate: Literal["min", "mean"] = Field(
@@ -83,7 +92,15 @@ class EvaluateConfig(BaseModel):
 
     # llm judge
     llm_polls: int = Field(1, gt=0, le=10, description="llm judge: verdicts per sample (ChainPoll); support = share of 'yes'")
-    llm_max_tokens: int = Field(1024, gt=0, description="llm judge: output tokens per verdict")
+    llm_max_tokens: int = Field(256, gt=0, description="llm judge: output tokens per claim's verdict (label + quote)")
+    llm_top_logprobs: int = Field(
+        5, ge=0, le=20, description="llm judge: alternatives per token asked for; P(supported) is read from them "
+        "where the backend returns logprobs (0: the label alone)",
+    )
+    llm: JudgeLLMConfig = Field(default_factory=JudgeLLMConfig, description="llm judge: a dedicated judge model")
+
+    # verifier judge
+    verifier: VerifierConfig = Field(default_factory=VerifierConfig, description="verifier judge: the model")
 
     # ragas judge
     ragas_model: str | None = Field(None, description="ragas judge: model name (default: the [llm] openai: model)")
@@ -111,15 +128,27 @@ class EvaluateConfig(BaseModel):
     min_rating: int = Field(3, ge=1, le=5, description="samples rated below this are rejected (rating = true)")
     rating_max_tokens: int = Field(256, gt=0)
 
+    _auto_reason: str | None = PrivateAttr(None)  # set when judge "auto" was resolved (judges/auto.py)
+
     @field_validator("thresholds", mode="before")
     @classmethod
     def _merge_thresholds(cls, v: Any) -> Any:
         if not isinstance(v, dict):
             return v
-        unknown = sorted(set(v) - set(JUDGES))
+        defaults = default_thresholds()
+        unknown = sorted(set(v) - set(defaults))
         if unknown:
-            raise ValueError(f"unknown judge(s) {unknown}: thresholds are per judge, one of {', '.join(JUDGES)}")
-        return {**DEFAULT_THRESHOLDS, **v}
+            raise ValueError(f"unknown judge(s) {unknown}: thresholds are per judge, one of {', '.join(defaults)}")
+        return {**defaults, **v}
+
+    @field_validator("judge")
+    @classmethod
+    def _registered_judge(cls, v: str) -> str:
+        from groundset.registry import JUDGES
+
+        if v not in JUDGES:
+            raise ValueError(JUDGES.unknown_message(v))
+        return v
 
     @field_validator("thresholds")
     @classmethod

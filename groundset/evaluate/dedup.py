@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from groundset.evaluate.text import normalise, split_sentences
+from groundset.generate.task import task_shape
 from groundset.records import Sample
 
 __all__ = ["find_duplicates", "sample_keys"]
@@ -139,14 +140,14 @@ def find_duplicates(
                 exact[h] = i
         questions = [k[0] for k in keys]
         answers = [k[1] for k in keys]
-        if task != "textbook":
+        if task_shape(task) != "passage":  # a passage has no question of its own
             q_idx = [i for i in idx if len(questions[i].split()) >= 3]
             for a, b, sim in _minhash_pairs(questions, q_idx, "char", minhash_threshold, num_perm):
                 uf.join(a, b, "near_duplicate", sim)
         a_idx = [i for i in idx if len(answers[i].split()) >= 8]
         for a, b, sim in _minhash_pairs(answers, a_idx, "word", minhash_threshold, num_perm):
             uf.join(a, b, "near_duplicate", sim)
-        if embedder is not None and embedding_threshold is not None and task != "textbook":
+        if embedder is not None and embedding_threshold is not None and task_shape(task) != "passage":
             texts = {i: _semantic_text(samples[i]) for i in idx}
             for a, b, sim in _embedding_pairs(texts, idx, embedder, embedding_threshold):
                 uf.join(a, b, "semantic_duplicate", sim)

@@ -38,10 +38,16 @@ from groundset.workdir import Workdir, read_jsonl, write_json_atomic
 __all__ = ["evaluate", "EvaluateResult", "stage_fingerprint", "read_samples", "evaluate_samples"]
 
 
+def _judge_spec(cfg: Any):
+    from groundset.registry import JUDGES
+
+    return JUDGES.get(cfg.judge)
+
+
 def stage_fingerprint(config: Config) -> str:
     """What the stage's output depends on in the config (the LLM only when a judge or the rating uses it)."""
     sections = ["evaluate", "embed"]
-    if config.evaluate.judge in ("llm", "ragas") or config.evaluate.rating:
+    if _judge_spec(config.evaluate).uses_llm(config.evaluate) or config.evaluate.rating:
         sections.append("llm")
     return config.fingerprint(*sections)
 
@@ -182,11 +188,15 @@ def evaluate_samples(
     info["judge"] = judge.describe()
     todo = [s for s in samples if not s.evaluation.reasons]
     done = 0
-    for batch in _batches(todo, cfg.batch_size):
-        for s, v in zip(batch, judge.score([_judge_input(s) for s in batch])):
-            info["judge_errors"] += _apply_verdict(s, v, judge, cfg)
-        done += len(batch)
-        tick("judge", done, len(todo))
+    try:
+        for batch in _batches(todo, cfg.batch_size):
+            for s, v in zip(batch, judge.score([_judge_input(s) for s in batch])):
+                info["judge_errors"] += _apply_verdict(s, v, judge, cfg)
+            done += len(batch)
+            tick("judge", done, len(todo))
+    finally:
+        if callable(getattr(judge, "close", None)):  # the ragas judge's event loop
+            judge.close()
     info["judge"] = judge.describe()
     info["judged"] = len(todo)
     info["seconds"]["judge"] = time.perf_counter() - t
@@ -273,7 +283,7 @@ def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: boo
     start = time.perf_counter()
     cfg = config.evaluate
     samples, input_stats = read_samples(workdir)
-    if llm is None and (cfg.judge == "llm" or cfg.rating):
+    if llm is None and (_judge_spec(cfg).needs_llm or cfg.rating):
         from groundset.llm import load_llm
 
         llm = load_llm(config.llm, workdir, stage="evaluate")

@@ -18,12 +18,12 @@ from __future__ import annotations
 import re
 
 from groundset.evaluate.text import normalise, split_claims
+from groundset.generate.task import task_shape
 from groundset.records import Sample
 
 __all__ = ["check", "REASONS"]
 
 REASONS = ("empty", "truncated", "question_equals_answer", "copied_context", "repeated_turns", "repetitive")
-_QA_TASKS = ("qa", "multihop", "rag")
 
 
 _NOT_PROSE = re.compile(r"^\s*(?:[-*•+|#>]|\d{1,3}[.)]\s|```)")
@@ -90,16 +90,17 @@ def check(sample: Sample, copy_ratio: float = 0.9) -> list[str]:
             if prev[0] == "user" and cur[0] == "assistant" and prev[1] == cur[1]:
                 reasons.append("question_equals_answer")
                 break
-    elif sample.passage is not None or sample.task == "textbook":
+    elif sample.passage is not None or task_shape(sample.task) == "passage":
         if not (sample.passage or "").strip():
             return ["empty"]
     else:
-        if not (sample.answer or "").strip() or (sample.task in _QA_TASKS and not (sample.question or "").strip()):
+        if not (sample.answer or "").strip() or (task_shape(sample.task) == "qa" and not (sample.question or "").strip()):
             return ["empty"]
         if sample.question and normalise(sample.question) == normalise(sample.answer or ""):
             reasons.append("question_equals_answer")
-    gen_finish = str(sample.generation.get("finish_reason", "")).lower()
-    if gen_finish == "length" or any(_truncated(t) for t in texts):
+    gen = sample.generation
+    cut = gen.finish_reason == "length" and not gen.salvaged  # salvaged: cut back to its last full sentence
+    if cut or any(_truncated(t) for t in texts):
         reasons.append("truncated")
     if any(_copied(t, chunks, copy_ratio) for t in texts):
         reasons.append("copied_context")

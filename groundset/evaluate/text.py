@@ -16,7 +16,6 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from nltk.stem.porter import PorterStemmer  # pure Python, needs no NLTK data download
 
 __all__ = ["Segment", "split_claims", "split_sentences", "words", "content_words", "stem", "normalise", "STOPWORDS", "META_WORDS"]
 
@@ -46,7 +45,6 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•+]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)])\s+")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 _BOUNDARY = re.compile(r"([.!?…]+)([\"'”’)\]]*)(\s+)(?=[\"'“‘(\[]?[A-Z0-9À-Ý`*_])")
-_PORTER = PorterStemmer()
 _WORD = re.compile(r"[^\W_]+(?:['’.\-][^\W_]+)*", re.UNICODE)
 
 
@@ -147,7 +145,16 @@ def stem(word: str) -> str:
         w = w[:-2]
     if len(w) <= 3 or not w.isalpha():
         return w
-    return _PORTER.stem(w)
+    return _porter().stem(w)
+
+
+@lru_cache(maxsize=1)
+def _porter():
+    """NLTK's Porter stemmer (pure Python, needs no NLTK data download), imported on first use: nltk takes seconds
+    to import, and reading the judge registry (config validation, CLI choices) must not pay for it."""
+    from nltk.stem.porter import PorterStemmer
+
+    return PorterStemmer()
 
 
 def content_words(text: str) -> list[str]:

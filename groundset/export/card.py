@@ -19,18 +19,9 @@ import yaml
 
 from groundset.config import Config
 from groundset.export.stats import RunStats, text_histogram, usage_totals
+from groundset.registry import SCHEMAS
 
 __all__ = ["CardInputs", "render_card", "card_metadata"]
-
-_TASK_CATEGORIES = {
-    "qa": ["question-answering"],
-    "ragas": ["question-answering"],
-    "dpo": ["text-generation"],
-    "sft": ["text-generation"],
-    "conversation": ["text-generation"],
-    "textbook": ["text-generation"],
-}
-
 
 @dataclass
 class CardInputs:
@@ -46,6 +37,7 @@ class CardInputs:
     columns: dict[str, str] = field(default_factory=dict)
     configs_yaml: list[dict[str, Any]] | None = None
     dataset_info: dict[str, Any] | None = None
+    extra_sections: list[str] = field(default_factory=list)  # markdown sections of other stages (human review)
 
 
 def _size_category(n: int) -> str:
@@ -63,7 +55,7 @@ def card_metadata(c: CardInputs) -> dict[str, Any]:
         "language": list(ex.language),
         "pretty_name": ex.pretty_name or _title(c),
         "tags": list(dict.fromkeys([*ex.tags, f"groundset-{c.schema}"])),
-        "task_categories": _TASK_CATEGORIES.get(c.schema, ["text-generation"]),
+        "task_categories": list(SCHEMAS.get(c.schema).task_categories),
         "size_categories": [_size_category(sum(c.split_rows.values()))],
     }
     if c.configs_yaml:
@@ -251,7 +243,7 @@ chunks used: {cov['chunks_used']} of {cov['chunks_total'] or '?'} ({_pct(cov['ch
 ## Columns
 
 {columns}
-
+{"".join(chr(10) + section + chr(10) for section in c.extra_sections)}
 ## Intended use
 
 Fine-tuning or evaluating models and retrieval-augmented systems on the content of this corpus: grounded question

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["ExportConfig", "SCHEMAS", "FORMATS", "SPLIT_NAMES"]
+__all__ = ["ExportConfig", "FORMATS", "SPLIT_NAMES"]
 
-SCHEMAS = ("qa", "sft", "dpo", "ragas", "conversation", "textbook")
 FORMATS = ("hf", "jsonl", "parquet")
 SPLIT_NAMES = ("train", "validation", "test")
 
@@ -24,7 +23,6 @@ class ExportConfig(BaseModel):
     schema_: str = Field(
         "qa",
         alias="schema",
-        pattern="^(qa|sft|dpo|ragas|conversation|textbook)$",
         description="qa | sft | dpo | ragas | conversation | textbook",
     )
     out: str | None = Field(None, description="output directory (unset: <workdir>/export/<schema>)")
@@ -67,6 +65,15 @@ class ExportConfig(BaseModel):
         total = sum(v.values())
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"split shares must add up to 1 (they add up to {total:g})")
+        return v
+
+    @field_validator("schema_")
+    @classmethod
+    def _registered_schema(cls, v: str) -> str:
+        from groundset.registry import SCHEMAS
+
+        if v not in SCHEMAS:
+            raise ValueError(SCHEMAS.unknown_message(v))
         return v
 
     @field_validator("push_to_hub")

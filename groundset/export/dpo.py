@@ -26,8 +26,18 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
-from groundset.export.schemas import COLUMNS, SchemaRows, _fits, _float, _prompt_messages, provenance, score_columns
+from groundset.export.schemas import (
+    COLUMNS,
+    SchemaRows,
+    _float,
+    _prompt_messages,
+    provenance,
+    question_answer,
+    score_columns,
+)
+from groundset.export.spec import Schema
 from groundset.records import Sample
+from groundset.registry import SCHEMAS
 
 __all__ = ["build_pairs", "normalise_question"]
 
@@ -67,7 +77,7 @@ def build_pairs(
     out = SchemaRows(schema="dpo")
     pairs: list[tuple[Sample, str, Sample | None]] = []
     for s in sorted(kept, key=lambda s: s.id):
-        reason = _fits("dpo", s)
+        reason = question_answer(s)
         if reason:
             out.skipped[reason] += 1
             continue
@@ -100,3 +110,14 @@ def build_pairs(
         out.rows.append(row)
     out.columns = {**COLUMNS["dpo"], **{c: "float64" for c in extra}}
     return out
+
+
+def _build(kept: list[Sample], rejected: list[Sample], ex: Any) -> SchemaRows:
+    return build_pairs(kept, rejected, reject_reasons=ex.dpo_reject_reasons, include_context=ex.include_context,
+                       system_prompt=ex.system_prompt)
+
+
+SCHEMAS.register("dpo", Schema(
+    columns=COLUMNS["dpo"], fits=question_answer, shapes=("qa",), build=_build, needs_rejected=True,
+    empty_hint="DPO needs a kept and a gate-rejected answer to the same question, or a gate-trimmed answer",
+), order=30)

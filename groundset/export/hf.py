@@ -9,21 +9,22 @@ out/                          format = hf              format = parquet         
   dataset_dict.json, train/…  save_to_disk layout      data/train-00000-of-00001.parquet    data/train.jsonl
 ```
 
-The Hub always receives the parquet layout (what the Hub's viewer and ``load_dataset(repo_id)`` read best), staged in
-a temporary directory: ``create_repo`` (exist_ok), ``list_repo_files``, then one ``create_commit``. The token comes from ``HF_TOKEN``
+The Hub always receives the parquet layout (what the Hub's viewer and ``load_dataset(repo_id)`` read best): a parquet
+export folder as written, else a parquet copy of the same tables (the runner stages it): ``create_repo`` (exist_ok),
+``list_repo_files``, then one ``create_commit``. The token comes from ``HF_TOKEN``
 or the user's saved login (``huggingface_hub`` looks both up itself); groundset never reads, prints or writes it.
 """
 
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from groundset.errors import GroundsetError
 
-__all__ = ["to_features", "dataset_info_yaml", "data_files_yaml", "write_dataset", "push_folder", "read_back", "PushError"]
+__all__ = ["to_features", "to_datasets", "dataset_info_yaml", "data_files_yaml", "write_dataset", "push_folder",
+           "read_back", "PushError"]
 
 
 class PushError(GroundsetError):
@@ -55,10 +56,27 @@ def _dataset(rows: list[dict[str, Any]], columns: dict[str, str]):
     return Dataset.from_dict(data, features=features)
 
 
+def to_datasets(splits: dict[str, list[dict[str, Any]]], columns: dict[str, str]) -> dict[str, Any]:
+    """Split name → ``datasets.Dataset`` of its rows: built once, written to as many layouts as needed."""
+    return {name: _dataset(rows, columns) for name, rows in splits.items()}
+
+
+def _yaml_type(spec: str) -> dict[str, Any]:
+    """The YAML form the Hub's dataset cards use for one column type of our notation."""
+    if spec == "messages":
+        return {"list": [{"name": "role", "dtype": "string"}, {"name": "content", "dtype": "string"}]}
+    if spec.startswith("list<") and spec.endswith(">"):
+        inner = _yaml_type(spec[5:-1])
+        return {"list": inner["dtype"] if list(inner) == ["dtype"] else inner}
+    return {"dtype": spec}
+
+
 def dataset_info_yaml(columns: dict[str, str]) -> dict[str, Any]:
     """The ``dataset_info`` block of the card's YAML header: the features, so that ``load_dataset(dir)`` of a jsonl
-    export gets the same types back (JSON alone cannot tell an all-null string column from a null one)."""
-    return {"features": to_features(columns)._to_yaml_list()}
+    export gets the same types back (JSON alone cannot tell an all-null string column from a null one). Written
+    from our column notation, not from a private ``datasets`` helper (tests/export check it reads back as
+    ``to_features(columns)``)."""
+    return {"features": [{"name": name, **_yaml_type(spec)} for name, spec in columns.items()]}
 
 
 def data_files_yaml(fmt: str, splits: list[str]) -> list[dict[str, Any]] | None:
@@ -70,13 +88,17 @@ def data_files_yaml(fmt: str, splits: list[str]) -> list[dict[str, Any]] | None:
 
 
 def write_dataset(
-    splits: dict[str, list[dict[str, Any]]], columns: dict[str, str], fmt: str, out: Path, card: str
+    splits: dict[str, list[dict[str, Any]]], columns: dict[str, str], fmt: str, out: Path, card: str,
+    *, datasets: dict[str, Any] | None = None,
 ) -> list[Path]:
     """Write ``splits`` (name → rows) in ``fmt`` under ``out`` with ``card`` as README.md; returns files written.
 
+    ``datasets``: the splits already built by ``to_datasets`` (so a second layout does not convert them again).
     ``out`` is replaced as a whole (a previous export there is removed first) so that no stale split lingers.
     """
     from datasets import DatasetDict
+
+    built = datasets if datasets is not None else to_datasets(splits, columns)
 
     if out.exists():
         if not (out / "README.md").exists() and any(out.iterdir()):
@@ -85,12 +107,11 @@ def write_dataset(
     out.mkdir(parents=True)
     written: list[Path] = []
     if fmt == "hf":
-        DatasetDict({name: _dataset(rows, columns) for name, rows in splits.items()}).save_to_disk(str(out))
+        DatasetDict(built).save_to_disk(str(out))
         written.append(out / "dataset_dict.json")
     elif fmt in ("parquet", "jsonl"):
         (out / "data").mkdir()
-        for name, rows in splits.items():
-            ds = _dataset(rows, columns)
+        for name, ds in built.items():
             if fmt == "parquet":
                 path = out / "data" / f"{name}-00000-of-00001.parquet"
                 ds.to_parquet(str(path))
@@ -105,19 +126,13 @@ def write_dataset(
     return written
 
 
-def push_folder(
-    splits: dict[str, list[dict[str, Any]]],
-    columns: dict[str, str],
-    card: str,
-    repo_id: str,
-    *,
-    private: bool,
-) -> str:
-    """Create the dataset repo (if needed) and commit the parquet layout with ``card``; returns the commit URL.
+def push_folder(folder: Path, repo_id: str, *, private: bool) -> str:
+    """Create the dataset repo (if needed) and commit ``folder``, a parquet layout written by ``write_dataset``
+    (its README.md card carrying the parquet ``configs`` block); returns the commit URL.
 
     One commit adds README.md and ``data/<split>-*.parquet`` and deletes any other ``data/`` file already in the repo,
-    so a re-push replaces the splits instead of mixing old and new ones. ``card`` must carry the parquet ``configs``
-    block (see ``data_files_yaml``). The endpoint is ``HF_ENDPOINT`` (read now) or the public Hub.
+    so a re-push replaces the splits instead of mixing old and new ones. The endpoint is ``HF_ENDPOINT`` (read now)
+    or the public Hub.
     """
     import os
 
@@ -125,36 +140,33 @@ def push_folder(
     from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError, OfflineModeIsEnabled
 
     api = HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None)
-    with tempfile.TemporaryDirectory(prefix="groundset-push-") as tmp:
-        folder = Path(tmp) / "dataset"
-        write_dataset(splits, columns, "parquet", folder, card)
-        local = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-        try:
-            api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-            remote = api.list_repo_files(repo_id, repo_type="dataset")
-            stale = [f for f in remote if f.startswith("data/") and f not in local]
-            ops = [CommitOperationDelete(path_in_repo=f) for f in stale]
-            ops += [CommitOperationAdd(path_in_repo=f, path_or_fileobj=str(folder / f)) for f in local]
-            info = api.create_commit(
-                repo_id, ops, repo_type="dataset", commit_message="Upload dataset generated with groundset"
-            )
-        except LocalTokenNotFoundError:
-            raise PushError("no Hugging Face token: set HF_TOKEN or run `hf auth login`, then push again") from None
-        except OfflineModeIsEnabled:
-            raise PushError("HF_HUB_OFFLINE is set: unset it to push to the Hub") from None
-        except HfHubHTTPError as e:
-            status = getattr(getattr(e, "response", None), "status_code", None)
-            hint = {
-                401: "the token was refused: check HF_TOKEN / `hf auth login`",
-                403: "the token may not write to this namespace: use a write token for it",
-                404: "the namespace does not exist or the token cannot see it",
-            }.get(status, "see the Hub's message")
-            raise PushError(f"push to {repo_id} failed (HTTP {status}): {hint}") from None
-        except _transport_errors() as e:  # connection refused, DNS, timeouts
-            raise PushError(
-                f"push to {repo_id} failed: cannot reach {api.endpoint} ({type(e).__name__}); check the network or "
-                "HF_ENDPOINT, then run `groundset export --push-to-hub` again"
-            ) from None
+    local = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    try:
+        api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        remote = api.list_repo_files(repo_id, repo_type="dataset")
+        stale = [f for f in remote if f.startswith("data/") and f not in local]
+        ops = [CommitOperationDelete(path_in_repo=f) for f in stale]
+        ops += [CommitOperationAdd(path_in_repo=f, path_or_fileobj=str(folder / f)) for f in local]
+        info = api.create_commit(
+            repo_id, ops, repo_type="dataset", commit_message="Upload dataset generated with groundset"
+        )
+    except LocalTokenNotFoundError:
+        raise PushError("no Hugging Face token: set HF_TOKEN or run `hf auth login`, then push again") from None
+    except OfflineModeIsEnabled:
+        raise PushError("HF_HUB_OFFLINE is set: unset it to push to the Hub") from None
+    except HfHubHTTPError as e:
+        status = getattr(getattr(e, "response", None), "status_code", None)
+        hint = {
+            401: "the token was refused: check HF_TOKEN / `hf auth login`",
+            403: "the token may not write to this namespace: use a write token for it",
+            404: "the namespace does not exist or the token cannot see it",
+        }.get(status, "see the Hub's message")
+        raise PushError(f"push to {repo_id} failed (HTTP {status}): {hint}") from None
+    except _transport_errors() as e:  # connection refused, DNS, timeouts
+        raise PushError(
+            f"push to {repo_id} failed: cannot reach {api.endpoint} ({type(e).__name__}); check the network or "
+            "HF_ENDPOINT, then run `groundset export --push-to-hub` again"
+        ) from None
     return str(info.commit_url)
 
 

@@ -11,6 +11,7 @@ with no rows raises an error that says why and what to change, instead of writin
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +20,11 @@ from groundset.config import Config
 from groundset.errors import GroundsetError
 from groundset.export import hf
 from groundset.export.card import CardInputs, render_card
-from groundset.export.dpo import build_pairs
 from groundset.export.schemas import SchemaRows, build_rows
 from groundset.export.splits import split_by_document
 from groundset.export.stats import collect, iter_samples
+from groundset.registry import SCHEMAS
+from groundset.review.apply import ReviewApplied, add_review_columns, review_card_section, review_for_export
 from groundset.workdir import Workdir
 
 __all__ = ["ExportResult", "NothingKeptError", "export", "export_rows", "output_dir"]
@@ -30,16 +32,6 @@ __all__ = ["ExportResult", "NothingKeptError", "export", "export_rows", "output_
 
 class NothingKeptError(GroundsetError):
     """The gate rejected every evaluated sample: the pipeline worked, but there is no row to export."""
-
-_SCHEMA_TASK_HINT = {
-    "qa": "qa, multihop or rag",
-    "ragas": "qa, multihop or rag",
-    "dpo": "qa, multihop or rag",
-    "conversation": "conversation",
-    "textbook": "textbook",
-    "sft": "any",
-}
-
 
 @dataclass
 class ExportResult:
@@ -66,10 +58,22 @@ def output_dir(config: Config, workdir: Workdir) -> Path:
     return Path(ex.out) if ex.out else workdir.export_dir / ex.schema_
 
 
-def export_rows(config: Config, workdir: Workdir) -> SchemaRows:
-    """Rows of the configured schema from the workdir's kept (and, for dpo, rejected) samples."""
+def export_rows(config: Config, workdir: Workdir, review: ReviewApplied | None = None) -> SchemaRows:
+    """Rows of the configured schema from the workdir's kept (and, for dpo, rejected) samples, as the review leaves
+    them (people's rejections dropped, their edits applied, ``review`` columns: groundset.review.apply)."""
+    review = review_for_export(workdir) if review is None else review
+    built = _schema_rows(config, workdir, review)
+    add_review_columns(built.rows, built.columns, review)
+    built.skipped.update(review.skipped)
+    return built
+
+
+def _schema_rows(config: Config, workdir: Workdir, review: ReviewApplied) -> SchemaRows:
     ex = config.export
-    kept = list(iter_samples(workdir.kept))
+    kept = review.samples
+    if not kept and review.skipped.get("rejected_by_reviewer"):
+        raise NothingKeptError(f"reviewers rejected all {review.skipped['rejected_by_reviewer']} samples the gate kept: "
+                               "nothing to export; review more samples or generate more (`groundset review`)")
     if not kept:
         if not (workdir.kept.exists() or workdir.rejected.exists()):
             raise GroundsetError(f"no kept samples in {workdir.kept}: run `groundset evaluate` (or `groundset run`) first")
@@ -84,27 +88,22 @@ def export_rows(config: Config, workdir: Workdir) -> SchemaRows:
             f"no sample reached the evaluate stage: generate accepted none (see {workdir.samples_dir}/*.rejects.jsonl "
             "for why, or `groundset report`); use a stronger [llm] spec or raise [generate] max_attempts_factor"
         )
-    if ex.schema_ == "dpo":
-        return build_pairs(
-            kept,
-            list(iter_samples(workdir.rejected)),
-            reject_reasons=ex.dpo_reject_reasons,
-            include_context=ex.include_context,
-            system_prompt=ex.system_prompt,
-        )
+    spec = SCHEMAS.get(ex.schema_)
+    if spec.build is not None:
+        return spec.build(kept, list(iter_samples(workdir.rejected)) if spec.needs_rejected else [], ex)
     return build_rows(ex.schema_, kept, include_context=ex.include_context, system_prompt=ex.system_prompt)
 
 
 def export(config: Config, workdir: Workdir, *, push: bool = True) -> ExportResult:
     """Write the dataset of ``config.export`` from ``workdir``; push it when ``[export] push_to_hub`` is set."""
     ex = config.export
-    built = export_rows(config, workdir)
+    review = review_for_export(workdir)
+    built = export_rows(config, workdir, review)
     if not built.rows:
         why = ", ".join(f"{k} {v}" for k, v in built.skipped.most_common()) or "no samples"
-        hint = (
-            "DPO needs a kept and a gate-rejected answer to the same question, or a gate-trimmed answer"
-            if ex.schema_ == "dpo"
-            else f"the {ex.schema_} schema takes {_SCHEMA_TASK_HINT[ex.schema_]} samples: add that task to "
+        spec = SCHEMAS.get(ex.schema_)
+        hint = spec.empty_hint or (
+            f"the {ex.schema_} schema takes {spec.takes()} samples: add that task to "
             "[generate] tasks or choose another --schema"
         )
         raise GroundsetError(f"schema {ex.schema_}: no rows to export ({why}); {hint}")
@@ -129,12 +128,23 @@ def export(config: Config, workdir: Workdir, *, push: bool = True) -> ExportResu
         columns=built.columns,
         configs_yaml=hf.data_files_yaml(ex.format, list(splits)),
         dataset_info=hf.dataset_info_yaml(built.columns),
+        extra_sections=[review_card_section(review, built.rows)],
     )
-    result.files = hf.write_dataset(splits, built.columns, ex.format, result.out, render_card(inputs))
+    datasets = hf.to_datasets(splits, built.columns)  # rows → Arrow once, for every layout written below
+    result.files = hf.write_dataset(splits, built.columns, ex.format, result.out, render_card(inputs), datasets=datasets)
     if push and ex.push_to_hub:
-        inputs.fmt = "parquet"
-        inputs.configs_yaml = hf.data_files_yaml("parquet", list(splits))
-        result.pushed = hf.push_folder(
-            splits, built.columns, render_card(inputs), ex.push_to_hub, private=ex.private
-        )
+        result.pushed = _push(splits, built.columns, datasets, inputs, result.out, ex)
     return result
+
+
+def _push(splits, columns, datasets, inputs: CardInputs, out: Path, ex) -> str:
+    """The Hub takes the parquet layout: a parquet export is pushed as written (one write, one card); another format
+    gets a parquet copy of the same tables, with the card of that layout, staged in a temporary directory."""
+    if ex.format == "parquet":
+        return hf.push_folder(out, ex.push_to_hub, private=ex.private)
+    inputs.fmt = "parquet"
+    inputs.configs_yaml = hf.data_files_yaml("parquet", list(splits))
+    with tempfile.TemporaryDirectory(prefix="groundset-push-") as tmp:
+        folder = Path(tmp) / "dataset"
+        hf.write_dataset(splits, columns, "parquet", folder, render_card(inputs), datasets=datasets)
+        return hf.push_folder(folder, ex.push_to_hub, private=ex.private)

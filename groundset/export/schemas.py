@@ -21,9 +21,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
+from groundset.export.spec import Schema, any_sample
+from groundset.generate.task import task_shape
 from groundset.records import Citation, Sample
+from groundset.registry import SCHEMAS
 
 __all__ = [
     "COLUMNS",
@@ -37,10 +40,8 @@ __all__ = [
     "format_context",
     "provenance",
     "score_columns",
-    "QA_TASKS",
+    "question_answer",
 ]
-
-QA_TASKS = ("qa", "multihop", "rag")
 
 # Column types in a small neutral notation; groundset.export.hf turns them into datasets.Features.
 MESSAGES = "messages"  # list of {"role": string, "content": string}
@@ -49,7 +50,7 @@ PROVENANCE: dict[str, str] = {
     "task": "string",
     "document_ids": "list<string>",
     "chunk_ids": "list<string>",
-    "sources": "list<string>",
+    "sources": "list<string>",  # path or URL; a PDF chunk's with the page it starts on: "manual.pdf#page=37"
     "generator_model": "string",
     "adherence": "float64",
     "unsupported": "list<string>",
@@ -114,14 +115,19 @@ def provenance(sample: Sample, extra_scores: list[str] = ()) -> dict[str, Any]:
         "task": sample.task,
         "document_ids": _unique(c.document_id for c in sample.contexts),
         "chunk_ids": _unique(c.chunk_id for c in sample.contexts),
-        "sources": _unique(c.source for c in sample.contexts),
-        "generator_model": str(sample.generation.get("model", "")),
+        "sources": _unique(_located(c) for c in sample.contexts),
+        "generator_model": str(sample.generation.model or ""),
         "adherence": _float(ev.scores.get("adherence")),
         "unsupported": list(ev.unsupported),
     }
     for col in extra_scores:
         row[col] = _float(ev.scores.get(col.removeprefix("score_")))
     return row
+
+
+def _located(c: Citation) -> str:
+    """The source of a cited chunk, with the page it starts on as a PDF open parameter (RFC 8118 ``#page=``)."""
+    return f"{c.source}#page={c.page}" if c.page is not None else c.source
 
 
 def _float(v: Any) -> float | None:
@@ -182,14 +188,16 @@ def sft_row(sample: Sample, include_context: bool = True, system_prompt: str = "
 def ragas_row(sample: Sample) -> dict[str, Any]:
     """ragas schema: the columns of ``ragas.SingleTurnSample`` (0.4): reference = the grounded answer.
 
-    ``response`` and ``retrieved_contexts`` are for the RAG system under test to fill; for ``rag`` samples, whose
-    contexts mix cited chunks and distractors, ``retrieved_contexts`` holds all of them and ``reference_contexts``
-    only the cited ones.
+    ``response`` and ``retrieved_contexts`` are for the RAG system under test to fill; for samples whose contexts
+    mix grounding chunks and distractors (rag), ``retrieved_contexts`` holds all of them and ``reference_contexts``
+    only the grounding ones (``Attributes.reference_chunk_ids``: rag's gold chunk, multihop's contributing chunks).
+    No groundset task samples a persona or a query length: those two ragas columns stay empty.
     """
-    a = sample.attributes
-    cited = set(a.get("cited_chunk_ids") or [c.chunk_id for c in sample.contexts])
+    a = sample.attrs()
+    ref_ids = a.reference_chunk_ids()
+    cited = set(ref_ids) if ref_ids is not None else {c.chunk_id for c in sample.contexts}
     reference = [c for c in sample.contexts if c.chunk_id in cited]
-    retrieved = sample.contexts if sample.task == "rag" else None
+    retrieved = sample.contexts if a.distractor_ids() else None
     return {
         "user_input": sample.question,
         "reference": sample.answer,
@@ -198,16 +206,12 @@ def ragas_row(sample: Sample) -> dict[str, Any]:
         "retrieved_contexts": None if retrieved is None else [c.text for c in retrieved],
         "retrieved_context_ids": None if retrieved is None else [c.chunk_id for c in retrieved],
         "response": None,
-        "persona_name": _opt_str(a.get("persona") or a.get("audience")),
-        "query_style": _opt_str(a.get("style") or a.get("question_kind") or a.get("kind")),
-        "query_length": _opt_str(a.get("length")),
+        "persona_name": None,
+        "query_style": a.question_kind(),
+        "query_length": None,
         "synthesizer_name": f"groundset:{sample.task}",
         **provenance(sample),
     }
-
-
-def _opt_str(v: Any) -> str | None:
-    return None if v is None else str(v)
 
 
 def conversation_row(sample: Sample) -> dict[str, Any]:
@@ -231,17 +235,22 @@ def textbook_row(sample: Sample) -> dict[str, Any]:
     }
 
 
+def question_answer(s: Sample) -> str | None:
+    """Fits the qa, ragas and dpo schemas: a sample of a question-answer task with both fields."""
+    return None if task_shape(s.task) == "qa" and s.question and s.answer else "not_a_question_answer_sample"
+
+
+def _conversation(s: Sample) -> str | None:
+    return None if s.turns else "not_a_conversation_sample"
+
+
+def _passage(s: Sample) -> str | None:
+    return None if s.passage else "not_a_textbook_sample"
+
+
 def _fits(schema: str, s: Sample) -> str | None:
     """None when ``s`` can become a row of ``schema``, else the reason it cannot."""
-    if schema in ("qa", "ragas", "dpo"):
-        return None if s.task in QA_TASKS and s.question and s.answer else "not_a_question_answer_sample"
-    if schema == "conversation":
-        return None if s.turns else "not_a_conversation_sample"
-    if schema == "textbook":
-        return None if s.passage else "not_a_textbook_sample"
-    if schema == "sft":
-        return None if (s.turns or s.passage or (s.question and s.answer)) else "empty_sample"
-    raise ValueError(f"unknown schema {schema!r}")
+    return SCHEMAS.get(schema).fits(s)
 
 
 @dataclass
@@ -266,26 +275,31 @@ def build_rows(
 
     Extra score columns (``score_<name>``) are added for every non-adherence score any exported sample has.
     """
-    makers: dict[str, Callable[[Sample], dict[str, Any]]] = {
-        "qa": qa_row,
-        "sft": lambda s: sft_row(s, include_context, system_prompt),
-        "ragas": ragas_row,
-        "conversation": conversation_row,
-        "textbook": textbook_row,
-    }
-    if schema not in makers:
+    spec = SCHEMAS.get(schema)
+    if spec.row is None:
         raise ValueError(f"build_rows does not make {schema!r} rows")
     out = SchemaRows(schema=schema)
     for s in kept:
-        reason = _fits(schema, s)
+        reason = spec.fits(s)
         if reason:
             out.skipped[reason] += 1
             continue
         out.samples.append(s)
     extra = score_columns(out.samples)
     for s in out.samples:
-        row = makers[schema](s)
+        row = spec.row(s, include_context=include_context, system_prompt=system_prompt)
         row.update({c: _float(s.evaluation.scores.get(c.removeprefix("score_"))) for c in extra})
         out.rows.append(row)
-    out.columns = {**COLUMNS[schema], **{c: "float64" for c in extra}}
+    out.columns = {**spec.columns, **{c: "float64" for c in extra}}
     return out
+
+
+SCHEMAS.register("qa", Schema(columns=COLUMNS["qa"], row=lambda s, **_: qa_row(s), fits=question_answer,
+                              shapes=("qa",), task_categories=("question-answering",)), order=10)
+SCHEMAS.register("sft", Schema(columns=COLUMNS["sft"], fits=any_sample, row=sft_row), order=20)
+SCHEMAS.register("ragas", Schema(columns=COLUMNS["ragas"], row=lambda s, **_: ragas_row(s), fits=question_answer,
+                                 shapes=("qa",), task_categories=("question-answering",)), order=40)
+SCHEMAS.register("conversation", Schema(columns=COLUMNS["conversation"], row=lambda s, **_: conversation_row(s),
+                                        fits=_conversation, shapes=("conversation",)), order=50)
+SCHEMAS.register("textbook", Schema(columns=COLUMNS["textbook"], row=lambda s, **_: textbook_row(s), fits=_passage,
+                                    shapes=("passage",)), order=60)

@@ -127,7 +127,7 @@ def collect(workdir: Workdir, tasks: list[str] | None = None) -> RunStats:
     for s in iter_samples(workdir.kept):
         st.kept += 1
         st.kept_by_task[s.task] += 1
-        st.models[str(s.generation.get("model", "unknown"))] += 1
+        st.models[str(s.generation.model or "unknown")] += 1
         lengths[s.task].append(sample_length(s))
         for c in s.contexts:
             st.used_documents.add(c.document_id)

@@ -19,7 +19,7 @@ from typing import Any, Generator
 from groundset.generate.checks import Reject
 from groundset.generate.prompts import SYSTEM, quote
 from groundset.llm.base import ChatRequest, ChatResult
-from groundset.records import Chunk, Citation, Sample
+from groundset.records import Chunk, Citation, Generation, Sample
 
 __all__ = ["Attempt", "Job", "request", "chat", "quote_chunks", "new_sample", "Reject"]
 
@@ -90,14 +90,14 @@ def new_sample(attempt: Attempt, contexts: list[Chunk], salvaged: bool = False, 
         task=attempt.task,
         contexts=[Citation.of(c) for c in contexts],
         attributes=attributes,
-        generation={
-            "params": dict(attempt.sampling),
-            "seed_chunk_ids": attempt.seed_ids,
-            "attempt": attempt.index,
-            "request_seed": attempt.request_seed,
-        },
+        generation=Generation(
+            params=dict(attempt.sampling),
+            seed_chunk_ids=attempt.seed_ids,
+            attempt=attempt.index,
+            request_seed=attempt.request_seed,
+            salvaged="truncated" if salvaged else None,
+        ),
         **fields,
     )
-    if salvaged:
-        sample.generation["salvaged"] = "truncated"
+    sample.attrs()  # the task's attribute model checks what was written (a typo fails here, not at export)
     return sample

@@ -20,11 +20,10 @@ Every key has a default; a changed task section changes the sample ids of that t
 
 from __future__ import annotations
 
-from typing import get_args
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-from groundset.records import TaskName
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails
 
 __all__ = [
     "GenerateConfig",
@@ -34,11 +33,9 @@ __all__ = [
     "ConversationConfig",
     "TextbookConfig",
     "RagConfig",
-    "TASKS",
     "QUESTION_KINDS",
 ]
 
-TASKS: tuple[str, ...] = get_args(TaskName)
 QUESTION_KINDS = ("factual", "definition", "explanation", "procedural", "comparison")
 
 
@@ -201,8 +198,18 @@ class RagConfig(TaskParams):
         return _check_weights(v)
 
 
+def _prefixed(err: ValidationError, key: str) -> list[InitErrorDetails]:
+    """The errors of a task sub-table, located under its key (``[generate] qa.temperature``)."""
+    return [
+        {"type": e["type"], "loc": (key, *e["loc"]), "input": e.get("input"), "ctx": e.get("ctx", {})}
+        for e in err.errors(include_url=False)
+    ]
+
+
 class GenerateConfig(_Section):
     """What to generate and how much; one sub-table per task."""
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
 
     tasks: dict[str, int] = Field(default_factory=lambda: {"qa": 20}, description="task name -> accepted samples wanted")
     seed: int = Field(0, description="random seed for seed-chunk sampling and sampling parameters")
@@ -217,18 +224,38 @@ class GenerateConfig(_Section):
         None, ge=1, description="absolute cap on attempts per task (overrides max_attempts_factor; cost control)"
     )
     batch_size: int = Field(16, ge=1, le=4096, description="attempts per task sent to the LLM together (all tasks share each call; written per batch)")
-    qa: QAConfig = Field(default_factory=QAConfig)
-    multihop: MultihopConfig = Field(default_factory=MultihopConfig)
-    conversation: ConversationConfig = Field(default_factory=ConversationConfig)
-    textbook: TextbookConfig = Field(default_factory=TextbookConfig)
-    rag: RagConfig = Field(default_factory=RagConfig)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _task_sections(cls, data: Any, handler: Any) -> "GenerateConfig":
+        """Every registered task gets its sub-table, validated by the task's own config model; other keys fail."""
+        from groundset.registry import TASKS
+
+        if isinstance(data, dict):
+            data, errors = dict(data), []
+            for key in [k for k in data if k not in cls.model_fields]:
+                if key not in TASKS:
+                    errors.append({"type": "extra_forbidden", "loc": (key,), "input": data[key]})
+            for name, spec in TASKS.items():
+                value = data.get(name, {})
+                if isinstance(value, spec.config):
+                    continue
+                try:
+                    data[name] = spec.config.model_validate(value)
+                except ValidationError as e:
+                    errors += _prefixed(e, name)
+            if errors:
+                raise ValidationError.from_exception_data(cls.__name__, errors)
+        return handler(data)
 
     @field_validator("tasks")
     @classmethod
     def _known_tasks(cls, v: dict[str, int]) -> dict[str, int]:
+        from groundset.registry import TASKS
+
         for name, n in v.items():
             if name not in TASKS:
-                raise ValueError(f"unknown task {name!r}: use {', '.join(TASKS)}")
+                raise ValueError(TASKS.unknown_message(name))
             if not isinstance(n, int) or n < 0:
                 raise ValueError(f"tasks.{name} must be a whole number >= 0 (got {n!r})")
         return v
@@ -236,3 +263,10 @@ class GenerateConfig(_Section):
     def task(self, name: str) -> TaskParams:
         """The sub-section of task ``name``."""
         return getattr(self, name)
+
+    @classmethod
+    def task_sections(cls) -> dict[str, type[TaskParams]]:
+        """Sub-table name -> config model, one per registered task (for ``groundset init``)."""
+        from groundset.registry import TASKS
+
+        return {name: spec.config for name, spec in TASKS.items()}

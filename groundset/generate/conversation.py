@@ -37,9 +37,26 @@ from groundset.generate.prompts import (
     turn_question_schema,
 )
 from groundset.llm.base import ChatRequest, ChatResult
-from groundset.records import Chunk, Turn
+from groundset.generate.seeds import _rng
+from groundset.generate.task import Task
+from groundset.records import Attributes, Chunk, Turn
+from groundset.registry import TASKS
 
-__all__ = ["transcript", "question_request", "answer_request", "parse_question", "parse_answer", "retrieve", "job"]
+__all__ = ["ConversationAttributes", "transcript", "question_request", "answer_request", "parse_question", "parse_answer", "retrieve", "job"]
+
+
+
+class ConversationAttributes(Attributes):
+    """conversation: the sampled controls and the chunk ids shown for each turn."""
+
+    asker: str
+    answerer: str
+    emotion: str
+    structure: str
+    scenario: str
+    knowledge: str
+    retrieved: list[list[str]]
+
 
 _DEMO_Q1 = CONVERSATION_DEMO["first_question"]["question"]
 _DEMO_A1 = CONVERSATION_DEMO["first_answer"]["answer"]
@@ -132,7 +149,7 @@ def retrieve(question: str, turn: int, seed: Chunk, corpus: Corpus, cfg: Convers
     return [c for c, _ in corpus.search_text(question, limit=cfg.context_chunks)]
 
 
-def job(attempt: Attempt, corpus: Corpus, cfg: ConversationConfig) -> Job:
+def job(attempt: Attempt, corpus: Corpus, cfg: ConversationConfig, usable: set[str] | None = None) -> Job:
     seed = attempt.seeds[0]
     turns: list[Turn] = []
     shown: dict[str, Chunk] = {}
@@ -154,3 +171,35 @@ def job(attempt: Attempt, corpus: Corpus, cfg: ConversationConfig) -> Job:
         for c in chunks:
             shown.setdefault(c.id, c)
     return new_sample(attempt, list(shown.values()), turns=turns, attributes={"retrieved": retrieved})
+
+
+def estimate(attempt: Attempt, corpus: Corpus, cfg: ConversationConfig, usable: set[str] | None = None) -> list[ChatRequest]:
+    """Representative requests for a dry run: later turns use filler messages of typical length (no LLM call)."""
+    requests, turns = [], []
+    question, answer = "word " * 20, "word " * 60
+    for _ in range(cfg.turns):
+        requests.append(question_request(attempt, turns))
+        turns.append(Turn(role="user", content=question))
+        requests.append(answer_request(attempt, turns, list(attempt.seeds[:1]) * cfg.context_chunks))
+        turns.append(Turn(role="assistant", content=answer))
+    return requests
+
+
+def controls(task: str, cfg: ConversationConfig, seed: int, index: int) -> dict:
+    """Roles, emotion, structure, scenario and knowledge level of conversation ``index``."""
+    rng = _rng(seed, task, "controls", index)
+    asker, answerer = rng.choice(cfg.roles)
+    return {
+        "asker": asker,
+        "answerer": answerer,
+        "emotion": rng.choice(cfg.emotions),
+        "structure": rng.choice(cfg.structures),
+        "scenario": rng.choice(cfg.scenarios),
+        "knowledge": rng.choice(cfg.knowledge_levels),
+    }
+
+
+TASKS.register("conversation", Task(config=ConversationConfig, job=job, estimate=estimate, shape="conversation", attributes=ConversationAttributes,
+                                    controls=controls, calls_per_attempt=lambda cfg: 2 * cfg.turns,
+                                    chunks_per_call=lambda cfg: cfg.context_chunks,
+                                    description="a multi-turn dialogue, retrieval at every turn"), order=30)

@@ -10,31 +10,20 @@ from __future__ import annotations
 from typing import Any
 
 from groundset.errors import BackendError
-from groundset.generate import conversation, multihop, qa, rag, textbook
 from groundset.generate.base import Attempt, Job
 from groundset.generate.checks import Reject
 from groundset.generate.corpus import Corpus
 from groundset.generate.journal import JobStats
 from groundset.llm.base import LLM, ChatRequest
-from groundset.records import Sample, Turn
+from groundset.records import Sample
+from groundset.registry import TASKS
 
 __all__ = ["make_job", "run_jobs", "estimate_requests"]
 
 
 def make_job(attempt: Attempt, corpus: Corpus, gen: Any, usable: set[str] | None = None) -> Job:
     """The job generator of ``attempt`` (``gen`` = the [generate] config)."""
-    cfg = gen.task(attempt.task)
-    if attempt.task == "qa":
-        return qa.job(attempt)
-    if attempt.task == "rag":
-        return rag.job(attempt, corpus, cfg)
-    if attempt.task == "multihop":
-        return multihop.job(attempt, corpus, cfg, usable)
-    if attempt.task == "conversation":
-        return conversation.job(attempt, corpus, cfg)
-    if attempt.task == "textbook":
-        return textbook.job(attempt, corpus, cfg)
-    raise ValueError(f"unknown task {attempt.task!r}")
+    return TASKS.get(attempt.task).job(attempt, corpus, gen.task(attempt.task), usable)
 
 
 def run_jobs(jobs: list[Job], llm: LLM) -> list[tuple[Sample | Reject, JobStats]]:
@@ -72,21 +61,4 @@ def run_jobs(jobs: list[Job], llm: LLM) -> list[tuple[Sample | Reject, JobStats]
 
 def estimate_requests(attempt: Attempt, corpus: Corpus, gen: Any, usable: set[str] | None = None) -> list[ChatRequest]:
     """Representative requests of one attempt for a dry run (no LLM call; later conversation turns use fillers)."""
-    cfg = gen.task(attempt.task)
-    task = attempt.task
-    if task in ("qa", "rag"):
-        return qa.build_requests(attempt)
-    if task == "multihop":
-        partners = multihop.find_partners(attempt.seeds[0], corpus, cfg, usable)
-        return multihop.build_requests(attempt, [attempt.seeds[0], *(c for c, _ in partners)]) if partners else []
-    if task == "textbook":
-        return textbook.build_requests(attempt, textbook.ground_chunks(attempt, corpus, cfg))
-    requests, turns = [], []
-    question, answer = "word " * 20, "word " * 60
-    for t in range(cfg.turns):
-        requests.append(conversation.question_request(attempt, turns))
-        turns.append(Turn(role="user", content=question))
-        chunks = list(attempt.seeds[:1]) * cfg.context_chunks
-        requests.append(conversation.answer_request(attempt, turns, chunks))
-        turns.append(Turn(role="assistant", content=answer))
-    return requests
+    return TASKS.get(attempt.task).estimate(attempt, corpus, gen.task(attempt.task), usable)

@@ -37,9 +37,11 @@ class JobStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: int = 0
+    hit_max_tokens: bool = False  # a call stopped at max_tokens (finish_reason "length")
 
     def add(self, results) -> None:
         for r in results:
+            self.hit_max_tokens |= r.finish_reason == "length"
             self.calls += 1 + bool(r.meta.get("repaired"))  # a JSON repair (backend layer) is one more call
             self.prompt_tokens += r.prompt_tokens
             self.completion_tokens += r.completion_tokens

@@ -28,9 +28,23 @@ from groundset.generate.config import MultihopConfig
 from groundset.generate.corpus import Corpus
 from groundset.generate.prompts import MULTIHOP_DEMO, dumps, is_demo_copy, multihop_schema, quote, render
 from groundset.llm.base import ChatRequest, ChatResult
-from groundset.records import Chunk, Sample
+from groundset.generate.task import Task
+from groundset.records import Attributes, Chunk, Sample
+from groundset.registry import TASKS
 
-__all__ = ["find_partners", "build_requests", "parse", "job"]
+__all__ = ["MultihopAttributes", "find_partners", "build_requests", "parse", "job"]
+
+
+class MultihopAttributes(Attributes):
+    """multihop: the chunks that each contribute to the answer, the answer with its [C1] marks, partner scores."""
+
+    cited_chunk_ids: list[str]
+    hops: int
+    answer_with_citations: str
+    partner_scores: list[float] = []
+
+    def reference_chunk_ids(self) -> list[str] | None:
+        return list(self.cited_chunk_ids)
 
 _MARK = re.compile(r"\[\s*(C\d+)\s*\]", re.I)
 
@@ -120,3 +134,15 @@ def job(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set[str] 
     if isinstance(sample, Sample):
         sample.attributes["partner_scores"] = [round(s, 4) for _, s in partners]
     return sample
+
+
+def estimate(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set[str] | None = None) -> list[ChatRequest]:
+    """The dry run's requests: the real one when the seed has partners (none: a no_partner reject, no call)."""
+    partners = find_partners(attempt.seeds[0], corpus, cfg, usable)
+    return build_requests(attempt, [attempt.seeds[0], *(c for c, _ in partners)]) if partners else []
+
+
+TASKS.register("multihop", Task(config=MultihopConfig, job=job, estimate=estimate, attributes=MultihopAttributes,
+                                chunks_per_call=lambda cfg: 1 + cfg.partners,
+                                description="a question that needs the seed chunk and partners from elsewhere"),
+               order=20)

@@ -16,23 +16,23 @@ there. Attempts are capped at ``ceil(n × max_attempts_factor) + 2`` (or ``max_a
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import Counter
 from typing import Any
 
 from groundset.generate.base import Attempt
 from groundset.generate.corpus import Corpus
-from groundset.generate.seeds import _rng, diverse_order, usable_seeds
-from groundset.generate.topics import Topic, build_topics, topic_order
+from groundset.generate.seeds import usable_seeds
+from groundset.generate.topics import Topic
 from groundset.records import Chunk, Sample, content_hash
+from groundset.registry import TASKS
 
 __all__ = ["TaskPlan", "calls_per_attempt"]
 
 
 def calls_per_attempt(task: str, cfg: Any) -> int:
     """LLM calls one attempt makes when every step succeeds."""
-    return 2 * cfg.turns if task == "conversation" else 1
+    return TASKS.get(task).calls_per_attempt(cfg)
 
 
 class TaskPlan:
@@ -41,21 +41,14 @@ class TaskPlan:
     def __init__(self, task: str, config: Any, corpus: Corpus, usable: tuple[list[Chunk], Counter] | None = None):
         gen = config.generate
         self.task = task
+        self.spec = TASKS.get(task)
         self.cfg = gen.task(task)
         self.n = gen.tasks.get(task, 0)
         self.seed = gen.seed
         self.corpus = corpus
         chunks, self.skipped = usable if usable is not None else usable_seeds(corpus.chunks(), gen.min_seed_tokens)
         self.usable_ids = {c.id for c in chunks}
-        self.units: list[Chunk] | list[Topic]
-        if task == "textbook":
-            self.units = topic_order(build_topics(chunks, self.cfg.chunks_per_topic), gen.seed)
-            grid = list(itertools.product(self.cfg.audiences, self.cfg.formats))
-            _rng(gen.seed, task, "grid").shuffle(grid)
-            self.grid = grid
-        else:
-            vectors = corpus.vectors([c.id for c in chunks]) if chunks else None
-            self.units = diverse_order(chunks, vectors, gen.seed, task)
+        self.units: list[Chunk] | list[Topic] = self.spec.units(task, chunks, corpus, self.cfg, gen.seed)
         cap = math.ceil(self.n * gen.max_attempts_factor) + 2 if self.n else 0
         if gen.max_attempts is not None:
             cap = min(cap, gen.max_attempts)
@@ -63,33 +56,12 @@ class TaskPlan:
         self.reuse = gen.reuse_chunks
         self.base_params = {"llm": config.llm.spec, "seed": gen.seed, "config": self.cfg.model_dump(mode="json")}
 
-    def _controls(self, j: int) -> dict[str, Any]:
-        rng = _rng(self.seed, self.task, "controls", j)
-        cfg = self.cfg
-        if self.task in ("qa", "rag"):
-            kinds = sorted(cfg.kinds)
-            return {"kind": rng.choices(kinds, weights=[cfg.kinds[k] for k in kinds])[0]}
-        if self.task == "conversation":
-            asker, answerer = rng.choice(cfg.roles)
-            return {
-                "asker": asker,
-                "answerer": answerer,
-                "emotion": rng.choice(cfg.emotions),
-                "structure": rng.choice(cfg.structures),
-                "scenario": rng.choice(cfg.scenarios),
-                "knowledge": rng.choice(cfg.knowledge_levels),
-            }
-        if self.task == "textbook":
-            audience, fmt = self.grid[j % len(self.grid)]
-            return {"audience": audience, "format": fmt}
-        return {}
-
     def attempt(self, j: int) -> Attempt:
         """Attempt ``j`` (0 ≤ j < max_attempts)."""
         unit = self.units[j % len(self.units)]
         topic = unit if isinstance(unit, Topic) else None
         seeds = tuple(self.corpus.get(i) for i in topic.chunk_ids) if topic else (unit,)
-        controls = self._controls(j)
+        controls = self.spec.controls(self.task, self.cfg, self.seed, j)
         if topic is not None:
             controls = {"topic": topic.label, **controls}
         params = {**self.base_params, "controls": controls}
@@ -108,7 +80,7 @@ class TaskPlan:
 
     def short_reason(self) -> str:
         """Why the plan cannot reach ``n`` on its own (empty when it may)."""
-        what = "topics" if self.task == "textbook" else "usable seed chunks"
+        what = self.spec.unit_name
         if not self.units:
             skipped = ", ".join(f"{k}: {v}" for k, v in sorted(self.skipped.items())) or "none stored"
             return f"no {what} (skipped {skipped}); ingest more documents or lower [generate] min_seed_tokens"

@@ -31,10 +31,23 @@ from groundset.generate.prompts import (
     quote,
     render,
 )
+from groundset.generate.config import QAConfig
+from groundset.generate.seeds import _rng
+from groundset.generate.task import Task
 from groundset.llm.base import ChatRequest, ChatResult
-from groundset.records import Sample
+from groundset.records import Attributes, Sample
+from groundset.registry import TASKS
 
-__all__ = ["build_requests", "parse", "parse_pair", "job"]
+__all__ = ["QAAttributes", "build_requests", "parse", "parse_pair", "job", "estimate", "kind_controls"]
+
+
+class QAAttributes(Attributes):
+    """qa: the sampled question kind."""
+
+    kind: str
+
+    def question_kind(self) -> str | None:
+        return self.kind
 
 
 def build_requests(attempt: Attempt) -> list[ChatRequest]:
@@ -75,6 +88,22 @@ def parse(results: list[ChatResult], attempt: Attempt) -> Sample | Reject:
     return new_sample(attempt, list(attempt.seeds[:1]), salvaged, question=question, answer=answer)
 
 
-def job(attempt: Attempt, corpus=None, cfg=None) -> Job:
+def job(attempt: Attempt, corpus=None, cfg=None, usable=None) -> Job:
     results = yield build_requests(attempt)
     return parse(results, attempt)
+
+
+def estimate(attempt: Attempt, corpus=None, cfg=None, usable=None) -> list[ChatRequest]:
+    """The dry run's requests: the real one."""
+    return build_requests(attempt)
+
+
+def kind_controls(task: str, cfg, seed: int, index: int) -> dict:
+    """A question kind drawn by the ``kinds`` weights (qa, rag)."""
+    rng = _rng(seed, task, "controls", index)
+    kinds = sorted(cfg.kinds)
+    return {"kind": rng.choices(kinds, weights=[cfg.kinds[k] for k in kinds])[0]}
+
+
+TASKS.register("qa", Task(config=QAConfig, job=job, estimate=estimate, controls=kind_controls, attributes=QAAttributes,
+                          description="a standalone question and its answer from one chunk"), order=10)

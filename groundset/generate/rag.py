@@ -23,9 +23,26 @@ from groundset.generate.checks import Reject
 from groundset.generate.config import RagConfig
 from groundset.generate.corpus import Corpus
 from groundset.llm.base import ChatRequest
+from groundset.generate.task import Task
 from groundset.records import Chunk, Sample
+from groundset.registry import TASKS
 
-__all__ = ["build_requests", "pick_distractors", "assemble", "job"]
+__all__ = ["RagAttributes", "build_requests", "pick_distractors", "assemble", "job"]
+
+
+class RagAttributes(qa.QAAttributes):
+    """rag: where the gold chunk landed in the shuffled contexts, the distractors and their retrieval scores."""
+
+    gold_positions: list[int]
+    gold_chunk_ids: list[str]
+    distractor_chunk_ids: list[str]
+    distractor_scores: list[float]
+
+    def reference_chunk_ids(self) -> list[str] | None:
+        return list(self.gold_chunk_ids)
+
+    def distractor_ids(self) -> list[str]:
+        return list(self.distractor_chunk_ids)
 
 
 def build_requests(attempt: Attempt) -> list[ChatRequest]:
@@ -76,7 +93,7 @@ def assemble(attempt: Attempt, question: str, answer: str, distractors: list[tup
     )
 
 
-def job(attempt: Attempt, corpus: Corpus, cfg: RagConfig) -> Job:
+def job(attempt: Attempt, corpus: Corpus, cfg: RagConfig, usable: set[str] | None = None) -> Job:
     results = yield build_requests(attempt)
     pair = qa.parse_pair(results[0], attempt)
     if isinstance(pair, Reject):
@@ -92,3 +109,9 @@ def job(attempt: Attempt, corpus: Corpus, cfg: RagConfig) -> Job:
     if not distractors:
         return Reject("no_distractors", results[0].text, f"{len(hits)} retrieved, none usable as a hard negative")
     return assemble(attempt, question, answer, distractors, salvaged)
+
+
+TASKS.register("rag", Task(config=RagConfig, job=job, estimate=qa.estimate, controls=qa.kind_controls,
+                           attributes=RagAttributes, chunks_per_call=lambda cfg: 1 + cfg.distractors,
+                           description="question, answer and a shuffled context of the gold chunk + hard negatives"),
+               order=50)

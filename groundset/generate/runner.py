@@ -36,7 +36,7 @@ __all__ = ["generate", "GenerateResult", "TaskReport", "stage_fingerprint"]
 
 
 def stage_fingerprint(config: Config) -> str:
-    """What the generate stage's output depends on (for ``workdir.mark_done`` / ``is_done``)."""
+    """What the generate stage's output depends on (see ``groundset.stages``)."""
     return config.fingerprint("generate", "llm", "embed", "store")
 
 
@@ -85,8 +85,10 @@ class _Walker:
         rep = self.report
         for (outcome, stats) in outcomes:
             if not hasattr(outcome, "reason"):
-                outcome.generation.update(model=model, calls=stats.calls, prompt_tokens=stats.prompt_tokens,
-                                          completion_tokens=stats.completion_tokens)
+                g = outcome.generation
+                g.model, g.calls, g.prompt_tokens, g.completion_tokens = (
+                    model, stats.calls, stats.prompt_tokens, stats.completion_tokens)
+                g.finish_reason = "length" if stats.hit_max_tokens else "stop"
         self.log.append([(a, o, s) for a, (o, s) in zip(self.pending, outcomes)], model=model)
         errors = 0
         for outcome, stats in outcomes:
@@ -230,8 +232,4 @@ def generate(config: Config, workdir: Workdir, llm: LLM | None = None, *, dry_ru
     result.seconds = time.perf_counter() - t0
     if not dry_run:
         write_json_atomic(workdir.generate_summary, result.to_dict())
-        if result.complete:
-            workdir.mark_done("generate", stage_fingerprint(config), accepted=result.accepted)
-        else:
-            workdir.clear_done("generate")
-    return result
+    return result  # the caller records the stage (groundset.stages.record)

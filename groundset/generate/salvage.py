@@ -6,7 +6,7 @@
 
 Only the LAST required field may be cut (a field after it would be missing), only string fields, and only at a
 sentence end: what is kept is text the model really wrote, minus the unfinished sentence and repeated sentences.
-Returns None when nothing sound can be kept. Samples built this way carry ``generation["salvaged"] = "truncated"``.
+Returns None when nothing sound can be kept. Samples built this way carry ``generation.salvaged = "truncated"``.
 """
 
 from __future__ import annotations

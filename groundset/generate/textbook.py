@@ -9,6 +9,8 @@ its path, title, audience and format.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from groundset.generate.base import Attempt, Job, chat, new_sample, quote_chunks, request
@@ -27,9 +29,23 @@ from groundset.generate.prompts import (
     textbook_schema,
 )
 from groundset.llm.base import ChatRequest, ChatResult
-from groundset.records import Chunk, Sample
+from groundset.generate.seeds import _rng
+from groundset.generate.task import Task
+from groundset.generate.topics import Topic, build_topics, topic_order
+from groundset.records import Attributes, Chunk, Sample
+from groundset.registry import TASKS
 
-__all__ = ["ground_chunks", "build_requests", "parse", "instruction", "job"]
+__all__ = ["TextbookAttributes", "ground_chunks", "build_requests", "parse", "instruction", "job"]
+
+
+class TextbookAttributes(Attributes):
+    """textbook: the topic (label and heading path), the grid cell and the passage's own title."""
+
+    topic: str
+    topic_path: list[str]
+    audience: str
+    format: str
+    title: str
 
 
 def ground_chunks(attempt: Attempt, corpus: Corpus, cfg: TextbookConfig) -> list[Chunk]:
@@ -96,7 +112,32 @@ def parse(results: list[ChatResult], attempt: Attempt, chunks: list[Chunk], cfg:
     )
 
 
-def job(attempt: Attempt, corpus: Corpus, cfg: TextbookConfig) -> Job:
+def job(attempt: Attempt, corpus: Corpus, cfg: TextbookConfig, usable: set[str] | None = None) -> Job:
     chunks = ground_chunks(attempt, corpus, cfg)
     results = yield build_requests(attempt, chunks)
     return parse(results, attempt, chunks, cfg)
+
+
+def estimate(attempt: Attempt, corpus: Corpus, cfg: TextbookConfig, usable: set[str] | None = None) -> list[ChatRequest]:
+    """The dry run's requests: the real one."""
+    return build_requests(attempt, ground_chunks(attempt, corpus, cfg))
+
+
+def units(task: str, chunks: list[Chunk], corpus: Corpus, cfg: TextbookConfig, seed: int) -> list[Topic]:
+    """The seed order of textbook: topics (titles + headings, split into subtopics), not chunks."""
+    return topic_order(build_topics(chunks, cfg.chunks_per_topic), seed)
+
+
+def controls(task: str, cfg: TextbookConfig, seed: int, index: int) -> dict:
+    """The (audience, format) cell of a seeded order of the grid, cycling."""
+    grid = list(itertools.product(cfg.audiences, cfg.formats))
+    _rng(seed, task, "grid").shuffle(grid)
+    audience, fmt = grid[index % len(grid)]
+    return {"audience": audience, "format": fmt}
+
+
+TASKS.register("textbook", Task(config=TextbookConfig, job=job, estimate=estimate, shape="passage", attributes=TextbookAttributes,
+                                controls=controls, units=units, unit_name="topics",
+                                chunks_per_call=lambda cfg: cfg.context_chunks,
+                                description="a passage on a topic of the corpus for an audience, in a format"),
+               order=40)

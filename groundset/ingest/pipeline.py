@@ -395,8 +395,4 @@ def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool =
         from rich.console import Console
 
         Console(stderr=True).print(summary_table(data))
-    if result.exit_code != 1:
-        workdir.mark_done("ingest", config.fingerprint("ingest", "embed", "store"),
-                          paths=[str(p) for p in paths], documents=result.documents, chunks=result.chunks,
-                          failed=len(result.failed))
-    return result
+    return result  # the caller records the stage (groundset.stages.record), ingest itself writes no run state

@@ -22,6 +22,7 @@ from groundset.llm.base import LLM, ChatRequest, ChatResult
 from groundset.llm.config import LLMConfig
 from groundset.llm.fake import FakeLLM, schema_example
 from groundset.llm.managed import ManagedLLM, wrap
+from groundset.llm.spec import split_spec
 from groundset.llm.usage import Usage
 
 __all__ = [
@@ -31,27 +32,10 @@ __all__ = [
 
 
 def make_backend(cfg: LLMConfig) -> Any:
-    """The raw backend named by ``cfg.spec`` (no cache, no repair, no accounting)."""
-    kind = cfg.spec.partition(":")[0]
-    if kind == "local":
-        from groundset.llm.local import LocalLLM
+    """The raw backend named by ``cfg.spec`` (no cache, no repair, no accounting), from ``registry.BACKENDS``."""
+    from groundset.registry import BACKENDS
 
-        return LocalLLM(cfg)
-    if kind == "openai":
-        from groundset.llm.openai_compat import OpenAICompatLLM
-
-        return OpenAICompatLLM(cfg)
-    if kind == "vllm":
-        from groundset.llm.vllm_backend import VLLMBackend
-
-        return VLLMBackend(cfg)
-    return FakeLLM(default=_fake_reply, name="fake")
-
-
-def _fake_reply(request: ChatRequest) -> str:
-    if request.json_schema is not None:
-        return json.dumps(schema_example(request.json_schema))
-    return "This is a placeholder reply from the fake backend."
+    return BACKENDS.get(split_spec(cfg.spec)[0]).load(cfg)
 
 
 def load_llm(cfg: LLMConfig, workdir=None, stage: str = "generate") -> LLM:

@@ -29,6 +29,7 @@ class ChatRequest:
     stop: list[str] | None = None
     json_schema: dict[str, Any] | None = None
     group: str | None = None  # requests sharing a context (e.g. a seed chunk id): kept adjacent for prefix caching
+    logprobs: int | None = None  # return each output token's log-probability, with this many alternatives (0: none)
 
 
 @dataclass
@@ -42,8 +43,11 @@ class ChatResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False
+    # when the request asked for ``logprobs``: one entry per output token,
+    # {"token": str, "logprob": float, "top": {alternative token: logprob}} (None when the backend gave none)
+    logprobs: list[dict[str, Any]] | None = None
     # details: "repaired" (+ "first_error", "first_text" of the attempt that failed), "constrained" (local),
-    # "attempts" and "response_format" (openai)
+    # "attempts" (tries, retries included) and "response_format" (openai)
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -50,6 +50,8 @@ def request_key(model: str, request: ChatRequest, occurrence: int = 0) -> str:
         "stop": request.stop,
         "json_schema": request.json_schema,
     }
+    if request.logprobs is not None:  # only when asked: keys of earlier caches stay valid
+        payload["logprobs"] = request.logprobs
     if occurrence:
         payload["occurrence"] = occurrence
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -41,9 +41,13 @@ class LLMConfig(BaseModel):
     @field_validator("spec")
     @classmethod
     def _known_kind(cls, v: str) -> str:
-        kind = v.split(":", 1)[0]
-        if kind not in ("local", "openai", "vllm", "fake"):
-            raise ValueError(f"unknown backend {kind!r}: use local[:MODEL], openai:MODEL, vllm:MODEL or fake")
-        if kind in ("openai", "vllm") and not v.partition(":")[2]:
+        from groundset.registry import BACKENDS
+
+        kind, _, model = v.partition(":")
+        if kind not in BACKENDS:
+            usages = [spec.usage for _, spec in BACKENDS.items()]
+            use = ", ".join(usages[:-1]) + f" or {usages[-1]}" if len(usages) > 1 else "".join(usages)
+            raise ValueError(f"unknown backend {kind!r}{BACKENDS.suggest(kind)}: use {use}")
+        if BACKENDS.get(kind).needs_model and not model:
             raise ValueError(f"{kind} needs a model name, e.g. {kind}:Qwen/Qwen2.5-7B-Instruct")
         return v

@@ -19,6 +19,8 @@ from collections import deque
 from typing import Any, Callable, Iterable, Union
 
 from groundset.llm.base import ChatRequest, ChatResult
+from groundset.llm.spec import BackendSpec
+from groundset.registry import BACKENDS
 
 __all__ = ["FakeLLM", "schema_example"]
 
@@ -91,3 +93,16 @@ def schema_example(schema: dict[str, Any]) -> Any:
     text = "example"
     min_len = int(schema.get("minLength", 0))
     return text if len(text) >= min_len else text * (min_len // len(text) + 1)
+
+
+def placeholder_reply(request: ChatRequest) -> str:
+    """The ``fake`` backend's reply: a minimal instance of the request's schema, or a fixed sentence."""
+    import json
+
+    if request.json_schema is not None:
+        return json.dumps(schema_example(request.json_schema))
+    return "This is a placeholder reply from the fake backend."
+
+
+BACKENDS.register("fake", BackendSpec(load=lambda cfg: FakeLLM(default=placeholder_reply, name="fake"), usage="fake",
+                                      description="schema-valid placeholder replies, no model"), order=40)

@@ -26,6 +26,8 @@ from typing import Any
 from groundset.errors import BackendError, MissingExtraError
 from groundset.llm.base import ChatRequest, ChatResult
 from groundset.llm.config import LLMConfig
+from groundset.llm.spec import BackendSpec
+from groundset.registry import BACKENDS
 
 __all__ = ["LocalLLM", "default_model_file", "load_local_model"]
 
@@ -223,3 +225,8 @@ def _eos_ids(tok, lm) -> set[int]:
     eos.add(tok.eos_token_id)
     eos.discard(None)
     return eos
+
+
+BACKENDS.register("local", BackendSpec(load=LocalLLM, usage="local[:MODEL]",
+                                       description="transformers on the CPU; default: the bundled SmolLM2-135M"),
+                  order=10)

@@ -9,21 +9,25 @@
 
 For each batch: cached answers are taken from the cache (counted as hits, no backend call); the rest go to the
 backend in one ``chat`` call; replies to requests with a ``json_schema`` are extracted and validated, and those that
-fail get ONE repair request (all repairs of the batch in one more call); successes are stored in the cache; usage is
-added to ``workdir.usage`` under ``stage``. Nothing raises for a single request: a failure is a ``ChatResult`` whose
+fail get ONE repair request (all repairs of the batch in one more call); usage is added to ``workdir.usage`` under
+``stage``. Every success is stored in the cache as soon as it arrives: a backend whose ``chat`` takes
+``on_result`` (the OpenAI-compatible one) reports each request as it finishes, so a killed run loses at most the
+requests in flight. ``chat(requests, on_result=f)`` passes the same news on: ``f(i, result)`` once per request, as
+soon as its final result is known (cache hits first), so the caller can journal its own records too. Nothing raises for a single request: a failure is a ``ChatResult`` whose
 ``error`` starts with its reason. Only ``BackendError``/``MissingExtraError`` (the backend cannot work at all)
 propagate.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import sqlite3
 import threading
 import time
 from collections import Counter
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
 from groundset.errors import BackendError, MissingExtraError
 from groundset.llm.base import LLM, ChatRequest, ChatResult
@@ -55,13 +59,14 @@ class ManagedLLM:
             self.cache = ResponseCache(workdir.llm_cache)
 
     # --- the LLM interface ---------------------------------------------------------------------------------------
-    def chat(self, requests: list[ChatRequest]) -> list[ChatResult]:
+    def chat(self, requests: list[ChatRequest],
+             on_result: Callable[[int, ChatResult], None] | None = None) -> list[ChatResult]:
         """Results in the order of ``requests``. Calls from several threads are served one batch at a time
         (concurrency lives inside a batch: give ``chat`` many requests at once)."""
         with self._lock:
-            return self._chat(requests)
+            return self._chat(requests, on_result)
 
-    def _chat(self, requests: list[ChatRequest]) -> list[ChatResult]:
+    def _chat(self, requests: list[ChatRequest], on_result: Callable[[int, ChatResult], None] | None) -> list[ChatResult]:
         t0 = time.perf_counter()
         results: list[ChatResult | None] = [None] * len(requests)
         keys = self._keys(requests)
@@ -73,15 +78,33 @@ class ManagedLLM:
             if res is not None:
                 results[i] = res
                 self.usage.cache_hits += 1
+                if on_result is not None:
+                    on_result(i, res)
             else:
                 todo.append(i)
         if todo:
-            fresh = self._call([requests[i] for i in todo])
+            told: set[int] = set()
+
+            def arrived(j: int, res: ChatResult) -> None:  # journal a final result the moment it arrives
+                i = todo[j]
+                checked = self._check(requests[i], res)
+                if reason_of(checked.error) in _PARSE_REASONS:
+                    return  # goes to the repair round; journalled after it
+                if checked.ok:
+                    self._cache_put([(keys[i], self.name, _to_cache(checked))])
+                told.add(i)
+                if on_result is not None:
+                    on_result(i, checked)
+
+            fresh = self._call([requests[i] for i in todo], arrived)
             finished = self._finish([requests[i] for i in todo], fresh)
             for i, res in zip(todo, finished):
                 results[i] = res
-            done = [(i, results[i]) for i in todo]
-            self._cache_put([(keys[i], self.name, _to_cache(res)) for i, res in done if res is not None and res.ok])
+            late = [i for i in todo if i not in told]
+            self._cache_put([(keys[i], self.name, _to_cache(results[i])) for i in late if results[i].ok])
+            if on_result is not None:
+                for i in late:
+                    on_result(i, results[i])
         for res in results:
             if res is not None and not res.ok:
                 self.usage.add_failure(reason_of(res.error) or "error")
@@ -117,10 +140,22 @@ class ManagedLLM:
             seen[base] += 1
         return keys
 
-    def _call(self, requests: list[ChatRequest]) -> list[ChatResult]:
-        """One backend call; results are accounted. An unexpected exception fails these requests only."""
+    def _call(self, requests: list[ChatRequest],
+              arrived: Callable[[int, ChatResult], None] | None = None) -> list[ChatResult]:
+        """One backend call; results are accounted. An unexpected exception fails these requests only.
+        ``arrived(i, result)`` is called once per request: as it arrives when the backend streams, else after."""
+        seen: set[int] = set()
+
+        def each(i: int, res: ChatResult) -> None:
+            seen.add(i)
+            if arrived is not None:
+                arrived(i, res)
+
         try:
-            out = list(self.backend.chat(requests))
+            if arrived is not None and _streams(self.backend):
+                out = list(self.backend.chat(requests, on_result=each))
+            else:
+                out = list(self.backend.chat(requests))
             if len(out) != len(requests):
                 raise RuntimeError(f"backend returned {len(out)} results for {len(requests)} requests")
         except (BackendError, MissingExtraError):  # the backend cannot work at all: the caller must know
@@ -128,9 +163,12 @@ class ManagedLLM:
         except Exception as e:  # noqa: BLE001 - a backend bug must not lose the batch
             log.warning("LLM backend %s failed on a batch: %s", self.name, e)
             out = [ChatResult(error=f"backend_error: {type(e).__name__}: {e}", finish_reason="error") for _ in requests]
-        for res in out:
+        for i, res in enumerate(out):
             self.usage.add_call(res.prompt_tokens, res.completion_tokens, self.cfg.price_prompt_per_m,
                                 self.cfg.price_completion_per_m)
+            self.usage.retries += int(res.meta.get("retries") or 0)
+            if i not in seen:
+                each(i, res)
         return out
 
     def _finish(self, requests: list[ChatRequest], results: list[ChatResult]) -> list[ChatResult]:
@@ -170,6 +208,7 @@ class ManagedLLM:
         res = ChatResult(
             text=hit.get("text", ""), finish_reason=hit.get("finish_reason"), prompt_tokens=hit.get("prompt_tokens", 0),
             completion_tokens=hit.get("completion_tokens", 0), cached=True, meta=dict(hit.get("meta") or {}),
+            logprobs=hit.get("logprobs"),
         )
         res = self._check(req, res)
         return res if res.ok else None  # a stale entry that no longer validates is asked again
@@ -200,10 +239,21 @@ class ManagedLLM:
 
 def _to_cache(res: ChatResult) -> dict[str, Any]:
     meta = {k: v for k, v in res.meta.items() if k not in ("first_text", "first_error")}
-    return {
+    value = {
         "text": res.text, "finish_reason": res.finish_reason, "prompt_tokens": res.prompt_tokens,
         "completion_tokens": res.completion_tokens, "meta": meta,
     }
+    if res.logprobs is not None:
+        value["logprobs"] = res.logprobs
+    return value
+
+
+def _streams(backend: Any) -> bool:
+    """Whether ``backend.chat`` takes ``on_result`` (reports each request as it finishes)."""
+    try:
+        return "on_result" in inspect.signature(backend.chat).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def wrap(backend: Any, cfg: LLMConfig | None = None, workdir=None, stage: str = "generate") -> LLM:

@@ -11,9 +11,15 @@ Transient failures — HTTP 429, 5xx, timeouts, connection errors, an unreadable
 ``ChatResult`` (``http_429``, ``http_500``, ``timeout``, ``connection_error``, ``bad_response``, ``http_400``…).
 401/403 (key refused) and 404 (wrong base_url or model) raise ``BackendError``: no request could succeed.
 
-A request with ``json_schema`` is sent with ``response_format={"type": "json_schema", …}``. If the server answers
-400 to that and accepts ``{"type": "json_object"}`` (or no response_format) instead, that fallback is remembered for
-this backend instance; the schema is then also stated in the prompt.
+A request with ``json_schema`` asks for it in the strongest form the server takes (``json_schema``, TGI's ``json``,
+``json_object``, then the prompt alone); the next form is tried only on a 400/422 that names the response format or
+the schema, and remembered for that schema. OpenAI reasoning models get ``max_completion_tokens`` and no sampling
+parameters (known families at once, others when a 400 asks for it). See ``openai_body``.
+
+``chat(requests, on_result=f)`` calls ``f(i, result)`` in the calling thread as each request finishes (the caller
+journals it at once), before returning the whole list. A request asking for ``logprobs`` sends ``logprobs`` /
+``top_logprobs`` (vLLM, OpenAI, Ollama ≥ 0.12.11) and the answer's token log-probabilities land on
+``ChatResult.logprobs``.
 
 The API key is read from the environment variable named by ``cfg.api_key_env`` and only ever placed in the
 Authorization header: it is scrubbed from every error message and is no part of ``name`` or any cache key.
@@ -21,12 +27,10 @@ Authorization header: it is scrubbed from every error message and is no part of 
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Any, Callable
 
 import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
@@ -34,10 +38,11 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 from groundset.errors import BackendError
 from groundset.llm.base import ChatRequest, ChatResult
 from groundset.llm.config import LLMConfig
+from groundset.llm.openai_body import Dialect, names_format
+from groundset.llm.spec import BackendSpec
+from groundset.registry import BACKENDS
 
 __all__ = ["OpenAICompatLLM"]
-
-_MODES = ("json_schema", "json_object", "none")
 
 
 class _Transient(Exception):
@@ -81,31 +86,43 @@ class OpenAICompatLLM:
         timeout = httpx.Timeout(cfg.timeout_s, connect=min(cfg.timeout_s, 10.0))
         limits = httpx.Limits(max_connections=cfg.concurrency, max_keepalive_connections=cfg.concurrency)
         self._client = httpx.Client(headers=headers, timeout=timeout, limits=limits, transport=transport)
-        self._mode = "json_schema"
-        self._mode_lock = threading.Lock()
+        self.dialect = Dialect(self.model)
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAICompatLLM(model={self.model!r}, base_url={self.base_url!r})"
 
     # --- public ----------------------------------------------------------------------------------------------------
-    def chat(self, requests: list[ChatRequest]) -> list[ChatResult]:
+    def chat(self, requests: list[ChatRequest],
+             on_result: Callable[[int, ChatResult], None] | None = None) -> list[ChatResult]:
         if not requests:
             return []
         workers = min(self.cfg.concurrency, len(requests))
+        results: list[ChatResult | None] = [None] * len(requests)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="groundset-openai") as pool:
-            results = list(pool.map(self._one, requests))
+            futures = {pool.submit(self._one, r): i for i, r in enumerate(requests)}
+            for fut in as_completed(futures):
+                i = futures[fut]
+                results[i] = fut.result()  # _one never raises
+                if on_result is not None and not results[i].meta.get("fatal"):
+                    on_result(i, results[i])
         fatal = [r for r in results if r.meta.get("fatal")]
         if fatal:
             raise BackendError(fatal[0].error or "the server refused the request")
-        return results
+        return results  # type: ignore[return-value]
 
     def close(self) -> None:
         self._client.close()
 
     # --- one request -----------------------------------------------------------------------------------------------
     def _one(self, req: ChatRequest) -> ChatResult:
+        tally = {"posts": 0, "retries": 0}
+        result = self._outcome(req, tally)
+        result.meta["attempts"], result.meta["retries"] = tally["posts"], tally["retries"]
+        return result
+
+    def _outcome(self, req: ChatRequest, tally: dict[str, int]) -> ChatResult:
         try:
-            return self._with_format_fallback(req)
+            return self._with_format_fallback(req, tally)
         except _Transient as e:
             return ChatResult(error=self._scrub(str(e)), finish_reason="error")
         except _Final as e:
@@ -126,59 +143,41 @@ class OpenAICompatLLM:
         except Exception as e:  # noqa: BLE001 - never raise out of a batch
             return ChatResult(error=self._scrub(f"backend_error: {type(e).__name__}: {e}"), finish_reason="error")
 
-    def _with_format_fallback(self, req: ChatRequest) -> ChatResult:
-        if req.json_schema is None:
-            return self._retrying(self._body(req, "none"))
-        mode = self._mode
+    def _with_format_fallback(self, req: ChatRequest, tally: dict[str, int]) -> ChatResult:
+        mode = self.dialect.mode_for(req)
+        adaptations = 0
         while True:
             try:
-                result = self._retrying(self._body(req, mode))
+                result = self._retrying(self.dialect.body(req, mode), tally)
             except _Final as e:
-                nxt = _MODES.index(mode) + 1
-                if e.status != 400 or nxt >= len(_MODES):
+                if adaptations < 3 and self.dialect.adapt(e.status, e.detail):
+                    adaptations += 1  # e.g. max_tokens -> max_completion_tokens: the same request, sent again
+                    continue
+                nxt = self.dialect.refuse(req, mode) if req.json_schema is not None and names_format(
+                    e.status, e.detail) else None
+                if nxt is None:
                     raise
-                mode = _MODES[nxt]  # try the next weaker way to ask for JSON
+                mode = nxt  # the next weaker way to ask for JSON
                 continue
-            if mode != self._mode:
-                with self._mode_lock:
-                    if _MODES.index(mode) > _MODES.index(self._mode):
-                        self._mode = mode  # remember: this server does not take the stronger form
-            result.meta["response_format"] = mode
+            if req.json_schema is not None:
+                result.meta["response_format"] = mode
             return result
 
-    def _body(self, req: ChatRequest, mode: str) -> dict[str, Any]:
-        messages = req.messages
-        if req.json_schema is not None and mode != "json_schema":
-            hint = "Reply with only a JSON object that follows this JSON schema:\n" + json.dumps(req.json_schema)
-            last = messages[-1] if messages else {"role": "system"}
-            if last["role"] == "user":
-                messages = messages[:-1] + [{**last, "content": f"{last['content']}\n\n{hint}"}]
-            else:
-                messages = list(messages) + [{"role": "user", "content": hint}]
-        body: dict[str, Any] = {
-            "model": self.model, "messages": messages, "temperature": req.temperature, "top_p": req.top_p,
-            "max_tokens": req.max_tokens,
-        }
-        if req.seed is not None:
-            body["seed"] = req.seed
-        if req.stop:
-            body["stop"] = req.stop
-        if req.json_schema is not None and mode == "json_schema":
-            body["response_format"] = {
-                "type": "json_schema", "json_schema": {"name": "output", "schema": req.json_schema, "strict": False},
-            }
-        elif req.json_schema is not None and mode == "json_object":
-            body["response_format"] = {"type": "json_object"}
-        return body
+    def _retrying(self, body: dict[str, Any], tally: dict[str, int]) -> ChatResult:
+        """POST ``body``, retrying transient failures; ``tally`` counts the posts and the retries."""
 
-    def _retrying(self, body: dict[str, Any]) -> ChatResult:
+        def post() -> ChatResult:
+            tally["posts"] += 1
+            return self._post(body)
+
+        def count_retry(_state) -> None:
+            tally["retries"] += 1
+
         retrying = Retrying(
             stop=stop_after_attempt(self.cfg.max_retries + 1), wait=self._wait,
-            retry=retry_if_exception_type(_Transient), reraise=True,
+            retry=retry_if_exception_type(_Transient), reraise=True, before_sleep=count_retry,
         )
-        result: ChatResult = retrying(self._post, body)
-        result.meta["attempts"] = retrying.statistics.get("attempt_number", 1)
-        return result
+        return retrying(post)
 
     def _wait(self, retry_state) -> float:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
@@ -211,6 +210,7 @@ class OpenAICompatLLM:
             text=text, finish_reason="length" if finish == "length" else "stop",
             prompt_tokens=int(usage.get("prompt_tokens") or 0) or _approx_tokens(body["messages"]),
             completion_tokens=int(usage.get("completion_tokens") or 0) or max(1, len(text) // 4),
+            logprobs=_logprobs(choice) if body.get("logprobs") else None,
         )
 
     def _scrub(self, text: str) -> str:
@@ -226,5 +226,24 @@ def _snippet(resp: httpx.Response, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + " …"
 
 
+def _logprobs(choice: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """OpenAI's ``choices[0].logprobs.content`` → [{"token", "logprob", "top": {token: logprob}}]."""
+    content = (choice.get("logprobs") or {}).get("content")
+    if not isinstance(content, list):
+        return None
+    out = []
+    for item in content:
+        if not isinstance(item, dict):
+            continue
+        top = {t.get("token", ""): float(t.get("logprob", 0.0)) for t in item.get("top_logprobs") or []
+               if isinstance(t, dict)}
+        out.append({"token": item.get("token", ""), "logprob": float(item.get("logprob", 0.0)), "top": top})
+    return out
+
+
 def _approx_tokens(messages: list[dict[str, str]]) -> int:
     return sum(len(m.get("content") or "") for m in messages) // 4 + 4 * len(messages)
+
+
+BACKENDS.register("openai", BackendSpec(load=OpenAICompatLLM, usage="openai:MODEL", needs_model=True,
+                                        description="any OpenAI-compatible server at [llm] base_url"), order=20)

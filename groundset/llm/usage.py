@@ -1,4 +1,4 @@
-"""Usage accounting per stage: requests, backend calls, cache hits, tokens, failures by reason, seconds, cost.
+"""Usage accounting per stage: requests, backend calls, retries, cache hits, tokens, failures by reason, seconds, cost.
 
 >>> u = Usage(model="openai:gpt-4o-mini")
 >>> u.add_call(prompt_tokens=1200, completion_tokens=300, price_prompt_per_m=0.15, price_completion_per_m=0.6)
@@ -29,6 +29,7 @@ class Usage:
     requests: int = 0  # requests asked by the caller (cache hits included)
     calls: int = 0  # requests sent to the backend (repairs included)
     cache_hits: int = 0
+    retries: int = 0  # requests sent again after a transient failure (429, 5xx, timeout, dropped connection)
     repairs: int = 0  # repair attempts made
     repaired: int = 0  # of which succeeded
     prompt_tokens: int = 0

@@ -23,6 +23,8 @@ from typing import Any
 from groundset.errors import BackendError, MissingExtraError
 from groundset.llm.base import ChatRequest, ChatResult
 from groundset.llm.config import LLMConfig
+from groundset.llm.spec import BackendSpec
+from groundset.registry import BACKENDS
 
 __all__ = ["VLLMBackend", "plan_order"]
 
@@ -125,3 +127,7 @@ def _to_result(out: Any) -> ChatResult:
     if finish not in (None, "stop", "length"):
         result.error, result.finish_reason = f"backend_error: vLLM finish_reason={finish}", "error"
     return result
+
+
+BACKENDS.register("vllm", BackendSpec(load=VLLMBackend, usage="vllm:MODEL", needs_model=True,
+                                      description="offline vLLM batch inference (the vllm extra, a GPU)"), order=30)

@@ -2,12 +2,12 @@ import pytest
 
 from groundset.config import load_config
 from groundset.errors import ConfigError
-from groundset.evaluate.config import DEFAULT_THRESHOLDS, EvaluateConfig
+from groundset.evaluate.config import EvaluateConfig, default_thresholds
 
 
 def test_thresholds_merge_with_the_defaults_and_follow_the_judge():
     cfg = load_config(None, {"evaluate.thresholds": "{nli = 0.7}", "evaluate.judge": "nli"}).evaluate
-    assert cfg.thresholds == {**DEFAULT_THRESHOLDS, "nli": 0.7}
+    assert cfg.thresholds == {**default_thresholds(), "nli": 0.7}
     assert cfg.threshold == 0.7
 
 

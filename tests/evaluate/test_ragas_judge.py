@@ -1,5 +1,6 @@
 """The ragas adapter with a stub metric. The real ragas (extra `ragas`) is not installed here: untested for real."""
 
+import asyncio
 import builtins
 import math
 
@@ -49,3 +50,34 @@ def test_missing_ragas_names_the_extra(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_ragas)
     with pytest.raises(MissingExtraError, match=r"groundset\[ragas\]"):
         build_metric(EvaluateConfig(judge="ragas"), LLMConfig(spec="openai:gpt-4o-mini"))
+
+
+class LoopBoundFaithfulness:
+    """Like ragas over an ``AsyncOpenAI`` client: its httpx pool belongs to the first event loop it ran on, and a
+    call from another loop fails as httpx does once that loop is closed."""
+
+    def __init__(self):
+        self.loop = None
+        self.calls = 0
+
+    async def ascore(self, user_input, response, retrieved_contexts):
+        loop = asyncio.get_running_loop()
+        if self.loop is None:
+            self.loop = loop
+        elif self.loop is not loop:
+            raise RuntimeError("Event loop is closed")
+        self.calls += 1
+        return type("MetricResult", (), {"value": 1.0})()
+
+
+def test_two_batches_share_one_event_loop_and_close_releases_it():
+    metric = LoopBoundFaithfulness()
+    judge = RagasJudge(EvaluateConfig(judge="ragas"), metric=metric)
+    item = JudgeInput(texts=["Rollo led them."], contexts=["Rollo led the Norse."], question="Who led them?")
+    first = judge.score([item, item])
+    second = judge.score([item, item])
+    assert [v.error for v in first + second] == [None] * 4
+    assert [v.adherence for v in second] == [1.0, 1.0] and metric.calls == 4
+    loop = metric.loop
+    judge.close()
+    assert loop.is_closed()

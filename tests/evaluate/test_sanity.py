@@ -33,10 +33,12 @@ def test_sanity_reasons(sample, reasons):
     assert check(sample) == reasons
 
 
-def test_length_finish_reason_means_truncated():
+def test_length_finish_reason_means_truncated_unless_salvaged():
     s = qa("1", "Who led them?", "Rollo.")
-    s.generation["finish_reason"] = "length"
+    s.generation.finish_reason = "length"
     assert check(s) == ["truncated"]
+    s.generation.salvaged = "truncated"  # cut back to its last complete sentence by generate
+    assert check(s) == []
 
 
 def test_a_list_without_a_final_full_stop_is_not_truncated():

@@ -1,10 +1,17 @@
-"""Literal samples and a filled workdir for export and report tests (no model, no other stage needed)."""
+"""Literal samples and a filled workdir for export and report tests (no model, no other stage needed).
+
+Attributes are built through each task's own attribute model, so a fixture cannot carry a key no generator writes
+(tests/generate/test_stage_joints.py checks the same joints on samples the generators make)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from groundset.generate.conversation import ConversationAttributes
+from groundset.generate.multihop import MultihopAttributes
+from groundset.generate.qa import QAAttributes
+from groundset.generate.textbook import TextbookAttributes
 from groundset.records import Citation, Evaluation, Sample, Turn
 from groundset.workdir import Workdir, write_json_atomic
 
@@ -21,7 +28,7 @@ def qa(i: int, doc: str, kept: bool = True, task: str = "qa", question: str | No
     return Sample(
         id=f"{task}-{doc}-{i}{'' if kept else '-r'}", task=task, question=question or f"What is item {i} of {doc}?",
         answer=f"Item {i} of {doc} is a thing." if kept else f"Item {i} was invented in 1850 by Napoleon.",
-        contexts=[cite(doc, i)], attributes={"kind": "factual"}, generation={"model": "tiny-model"},
+        contexts=[cite(doc, i)], attributes=QAAttributes(kind="factual").model_dump(), generation={"model": "tiny-model"},
         evaluation=Evaluation(kept=kept, **ev),
     )
 
@@ -32,6 +39,9 @@ def conversation(doc: str) -> Sample:
         turns=[Turn(role="user", content="What is X?"), Turn(role="assistant", content="X is Y.", chunk_ids=[f"{doc}-c0"]),
                Turn(role="user", content="And Z?"), Turn(role="assistant", content="Z is W.", chunk_ids=[f"{doc}-c1"])],
         contexts=[cite(doc, 0), cite(doc, 1)], generation={"model": "tiny-model"},
+        attributes=ConversationAttributes(asker="student", answerer="teacher", emotion="curious", structure="Q&A session",
+                                          scenario="office hours after a class", knowledge="beginner",
+                                          retrieved=[[f"{doc}-c0"], [f"{doc}-c1"]]).model_dump(),
         evaluation=Evaluation(kept=True, scores={"adherence": 0.8}),
     )
 
@@ -39,7 +49,9 @@ def conversation(doc: str) -> Sample:
 def textbook(doc: str) -> Sample:
     return Sample(
         id=f"tb-{doc}", task="textbook", question="Lists in Python", passage="Lists hold items. They are mutable.",
-        contexts=[cite(doc, 0)], attributes={"audience": "expert"}, generation={"model": "tiny-model"},
+        contexts=[cite(doc, 0)], generation={"model": "tiny-model"},
+        attributes=TextbookAttributes(topic="Lists in Python", topic_path=["Lists"], audience="expert",
+                                      format="tutorial", title="Lists").model_dump(),
         evaluation=Evaluation(kept=True, scores={"adherence": 0.95, "rating": 4.0}),
     )
 
@@ -48,6 +60,8 @@ def multihop(a: str, b: str) -> Sample:
     return Sample(
         id=f"mh-{a}-{b}", task="multihop", question=f"How do {a} and {b} relate?", answer=f"{a} feeds {b}.",
         contexts=[cite(a, 0), cite(b, 0)], generation={"model": "tiny-model"},
+        attributes=MultihopAttributes(cited_chunk_ids=[f"{a}-c0", f"{b}-c0"], hops=2,
+                                      answer_with_citations=f"{a} feeds {b} [C1][C2].").model_dump(),
         evaluation=Evaluation(kept=True, scores={"adherence": 0.7}),
     )
 

@@ -79,3 +79,30 @@ def test_push_unreachable_endpoint(tmp_path, monkeypatch, online):
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: connection refused
     with pytest.raises(PushError, match="cannot reach"):
         export(load_config(None, {"export.push_to_hub": "me/grounded"}), wd)
+
+
+@pytest.mark.parametrize("fmt,writes", [("parquet", 1), ("jsonl", 2)])
+def test_a_push_writes_the_dataset_once_per_layout_and_converts_rows_once(tmp_path, monkeypatch, online, fmt, writes):
+    """A parquet export is pushed as written: one write, one card. Another format adds only the parquet copy the
+    Hub needs, from the same Arrow tables."""
+    from groundset.export import hf, runner
+
+    calls = {"write": 0, "card": 0, "convert": 0}
+
+    def count(name, fn):
+        def wrapped(*a, **k):
+            calls[name] += 1
+            return fn(*a, **k)
+        return wrapped
+
+    monkeypatch.setattr(hf, "write_dataset", count("write", hf.write_dataset))
+    monkeypatch.setattr(runner, "render_card", count("card", runner.render_card))
+    monkeypatch.setattr(hf, "_dataset", count("convert", hf._dataset))
+    wd = filled_workdir(tmp_path / "w", _kept())
+    with FakeHub() as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        result = export(load_config(None, {"export.format": fmt, "export.push_to_hub": "me/grounded"}), wd)
+    assert result.pushed
+    assert calls == {"write": writes, "card": writes, "convert": len(result.split_rows)}
+    files = {op["value"]["path"] for op in hub.commit_ops() if op["key"] == "file"}
+    assert files == {"README.md", *(f"data/{s}-00000-of-00001.parquet" for s in result.split_rows)}

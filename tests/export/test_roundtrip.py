@@ -60,3 +60,21 @@ def test_all_rejected_explains(tmp_path):
     wd = filled_workdir(tmp_path / "w", [], [qa(1, "d1", kept=False, reasons=["unsupported"])])
     with pytest.raises(GroundsetError, match="all 1 evaluated samples were rejected"):
         export(load_config(None), wd)
+
+
+def test_the_card_features_are_written_without_private_datasets_helpers():
+    """Our YAML of the features is what `datasets` itself would write, and reads back as the same Features (this
+    test uses the private helpers on purpose: it fails loudly if their format moves)."""
+    from datasets import Features
+
+    from groundset.export.hf import dataset_info_yaml
+    from groundset.export.spec import Schema
+    from groundset.registry import SCHEMAS
+    from groundset.review.apply import REVIEW_COLUMNS
+
+    for name, spec in SCHEMAS.items():
+        assert isinstance(spec, Schema)
+        columns = {**spec.columns, **REVIEW_COLUMNS, "score_rating": "float64"}
+        ours = dataset_info_yaml(columns)["features"]
+        assert ours == to_features(columns)._to_yaml_list(), name
+        assert Features._from_yaml_list(ours) == to_features(columns), name

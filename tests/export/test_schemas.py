@@ -3,7 +3,7 @@ import json
 import pytest
 
 from groundset.export.schemas import COLUMNS, build_rows, conversation_row, qa_row, ragas_row, sft_row, textbook_row
-from tests.export.fixtures import cite, conversation, multihop, qa, textbook
+from tests.export.fixtures import conversation, multihop, qa, textbook
 
 
 def test_qa_row_has_question_answer_contexts_and_provenance():
@@ -49,13 +49,10 @@ def test_ragas_row_uses_singleturnsample_columns():
     assert row["query_style"] == "factual" and row["synthesizer_name"] == "groundset:qa"
 
 
-def test_ragas_rag_sample_separates_reference_from_retrieved():
-    s = qa(2, "d1", task="rag")
-    s.contexts.append(cite("d9", 5, "A distractor."))
-    s.attributes["cited_chunk_ids"] = ["d1-c2"]
-    row = ragas_row(s)
-    assert row["reference_context_ids"] == ["d1-c2"]
-    assert row["retrieved_context_ids"] == ["d1-c2", "d9-c5"]
+def test_ragas_multihop_references_the_contributing_chunks_and_retrieves_nothing():
+    row = ragas_row(multihop("d1", "d4"))
+    assert row["reference_context_ids"] == ["d1-c0", "d4-c0"] and row["retrieved_contexts"] is None
+    assert row["persona_name"] is None and row["query_length"] is None  # no task samples them
 
 
 def test_conversation_and_textbook_rows():

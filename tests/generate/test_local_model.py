@@ -67,7 +67,7 @@ def test_every_task_with_the_bundled_model(demo_workdir, capsys):
         assert all(r["raw"] or r["reason"] in ("no_partner",) for r in rejects if r["reason"] != "llm_error")
         for s in samples:
             assert s.task == task and s.contexts and {c.chunk_id for c in s.contexts} <= stored
-            assert s.generation["model"] and s.generation["calls"] >= 1
+            assert s.generation.model and s.generation.calls >= 1
         lines.append(f"{task}: {rep.accepted}/{rep.attempts} accepted, {rep.llm_calls} calls, "
                      f"rejects {dict(rep.rejected)}")
     assert result.llm_calls > 0 and result.tokens > 0

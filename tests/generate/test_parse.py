@@ -37,7 +37,7 @@ def test_qa_good_output_becomes_a_sample(attempt_of):
     assert s.question == GOOD_QA["question"] and s.answer == GOOD_QA["answer"]
     assert [c.chunk_id for c in s.contexts] == [a.seeds[0].id]
     assert s.attributes["kind"] == a.controls["kind"]
-    assert s.generation["seed_chunk_ids"] == [a.seeds[0].id]
+    assert s.generation.seed_chunk_ids == [a.seeds[0].id]
 
 
 @pytest.mark.parametrize(
@@ -240,7 +240,7 @@ def test_output_cut_by_max_tokens_keeps_its_complete_sentences(attempt_of, fake_
               'It returns the last item. The list gets shorter. It also')
     s = qa.parse([raw(ramble, finish_reason="length", error="truncated: invalid_json: Unterminated string")], a)
     assert isinstance(s, Sample), s
-    assert s.answer == "It returns the last item. The list gets shorter." and s.generation["salvaged"] == "truncated"
+    assert s.answer == "It returns the last item. The list gets shorter." and s.generation.salvaged == "truncated"
     cut_question = '{"question": "What does the pop method of a list'
     assert qa.parse([raw(cut_question, finish_reason="length")], a).reason == "truncated"
     # the backend's failed repair keeps the first output in meta: salvaged from there

@@ -11,6 +11,7 @@ from groundset.errors import StoreError
 from groundset.generate.runner import generate, stage_fingerprint
 from groundset.llm.fake import FakeLLM
 from groundset.records import Sample
+from groundset.stages import record
 from groundset.workdir import Workdir, read_jsonl
 from tests.generate.fakes import BowEmbedder, echo_llm, echo_reply, fill_store
 
@@ -44,16 +45,16 @@ def test_every_task_end_to_end(workdir):
         got = samples(workdir, task)
         assert len(got) == n and len({s.id for s in got}) == n
         for s in got:
-            assert s.task == task and s.generation["model"] == "fake"
+            assert s.task == task and s.generation.model == "fake"
             assert s.contexts and all(c.chunk_id in chunks and c.text == chunks[c.chunk_id].text for c in s.contexts)
-            assert set(s.generation["seed_chunk_ids"]) <= set(chunks)
+            assert set(s.generation.seed_chunk_ids) <= set(chunks)
     conv = samples(workdir, "conversation")[0]
     assert len(conv.turns) == 4 and all(t.chunk_ids for t in conv.turns if t.role == "assistant")
     assert result.tasks["conversation"].llm_calls == 2 * 2 * 2
     assert result.llm_calls == len(llm.history) and result.tokens > 0
     summary = json.loads(workdir.generate_summary.read_text())
     assert summary["tasks"]["qa"]["accepted"] == 3 and summary["complete"] is True
-    assert workdir.is_done("generate", stage_fingerprint(config))
+    assert record("generate", config, workdir, result) and workdir.is_done("generate", stage_fingerprint(config))
 
 
 def test_seeds_are_spread_and_not_reused(workdir):
@@ -61,7 +62,7 @@ def test_seeds_are_spread_and_not_reused(workdir):
     fill_store(config, workdir)
     generate(config, workdir, echo_llm(), progress=False)
     got = samples(workdir, "qa")
-    seeds = [s.generation["seed_chunk_ids"][0] for s in got]
+    seeds = [s.generation.seed_chunk_ids[0] for s in got]
     assert len(set(seeds)) == len(seeds)  # no chunk twice before the corpus is covered
     first4 = {s.contexts[0].document_id for s in got[:4]}
     assert len(first4) >= 3  # the first seeds come from different documents
@@ -91,6 +92,7 @@ def test_incomplete_run_says_why_and_is_not_marked_done(workdir):
     assert not result.complete and rep.accepted == 0
     assert rep.attempts == rep.max_attempts == 8  # ceil(2 × 3) + 2
     assert "max_attempts_factor" in rep.note
+    assert not record("generate", config, workdir, result)
     assert not workdir.is_done("generate", stage_fingerprint(config))
 
 

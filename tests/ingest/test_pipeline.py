@@ -8,6 +8,7 @@ import pytest
 
 import groundset.embed as embed_mod
 from groundset.config import load_config
+from groundset.stages import record
 from groundset.ingest.pipeline import ingest
 from groundset.store import open_store
 from groundset.workdir import Workdir
@@ -70,7 +71,8 @@ def test_ingest_reingest_and_a_changed_document(tmp_path, embedder):
     report = json.loads(wd.ingest_report.read_text())
     assert {f["status"] for f in report["files"]} == {"ok"}
     assert report["quality"]["tokens"]["over_limit"] == 0 and report["quality"]["languages"] == {"en": 2}
-    assert wd.state()["ingest"]["chunks"] == first.chunks
+    assert "ingest" not in wd.state()  # the library writes no run state; its caller records the stage
+    assert record("ingest", cfg, wd, first) and wd.state()["ingest"]["chunks"] == first.chunks
 
     with open_store(cfg.store, wd) as store:
         guide_ids = store.ids_for_source(str(docs / "guide.md"))
@@ -118,7 +120,7 @@ def test_nothing_usable_is_exit_1_and_not_marked_done(tmp_path, embedder):
     wd = Workdir(tmp_path / "work")
     result = ingest([tmp_path / "empty.txt"], load_config(None), wd, progress=False)
     assert result.exit_code == 1 and result.documents == 0
-    assert "ingest" not in wd.state()
+    assert not record("ingest", load_config(None), wd, result) and "ingest" not in wd.state()
     assert embedder.encoded == 0
 
 

@@ -7,8 +7,13 @@ repeating) and acts by how many times it has seen the tag:
 - ``429`` → 429 with ``Retry-After: 0``; ``500`` → 500; ``404`` → 404; ``bad400`` → 400;
 - ``hang`` → no answer until the server stops (past any client timeout);
 - ``badbody`` → 200 with a body that is not JSON; ``drop`` → the connection is closed without a response;
-- ``no_json_schema`` → 400 when response_format is json_schema, else like ``ok``;
-- ``auth`` → 401 echoing the Authorization header (like servers that quote the key they refused).
+- ``no_json_schema`` → 400 naming response_format unless it is json_object (or absent), else like ``ok``;
+- ``auth`` → 401 echoing the Authorization header (like servers that quote the key they refused);
+- ``tgi`` → text-generation-inference's answers: a ``response_format`` without a ``value`` (OpenAI's ``json_schema``
+  and ``json_object`` forms) gets TGI's real 422 deserialisation error; ``{"type": "json", "value": schema}`` is
+  served; ``tgi_too_long`` → TGI's real 422 input validation error (nothing to do with the format);
+- ``reasoning`` → OpenAI's real 400 bodies for o-series / gpt-5 models: ``max_tokens`` is refused ("Use
+  'max_completion_tokens' instead"), then a temperature other than 1; served once neither is sent.
 """
 
 from __future__ import annotations
@@ -35,7 +40,29 @@ SCRIPTS: dict[str, list[str]] = {
     "bad400": ["bad400"],
     "slow": ["slow"],
     "model-404": ["404"],
+    "tgi": ["tgi"],
+    "tgi-too-long": ["tgi_too_long"],
+    "reasoning": ["reasoning"],
 }
+
+# the bodies real servers send (TGI's axum JSON rejection is plain text)
+TGI_422_FORMAT = (b"Failed to deserialize the JSON body into the target type: response_format: missing field `value` "
+                  b"at line 1 column 168")
+TGI_422_TOO_LONG = json.dumps({
+    "error": "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096. Given: 3900 `inputs` "
+             "tokens and 512 `max_new_tokens`",
+    "error_type": "validation",
+}).encode()
+OPENAI_400_MAX_TOKENS = json.dumps({"error": {
+    "message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' "
+               "instead.",
+    "type": "invalid_request_error", "param": "max_tokens", "code": "unsupported_parameter",
+}}).encode()
+OPENAI_400_TEMPERATURE = json.dumps({"error": {
+    "message": "Unsupported value: 'temperature' does not support 0.7 with this model. Only the default (1) value is "
+               "supported.",
+    "type": "invalid_request_error", "param": "temperature", "code": "unsupported_value",
+}}).encode()
 
 
 class FaultServer:
@@ -105,14 +132,32 @@ class FaultServer:
             return _send(h, 401, json.dumps({"error": f"Incorrect API key: {h.headers.get('Authorization')}"}).encode())
         if action == "badbody":
             return _send(h, 200, b"<html>upstream proxy error")
-        if action == "no_json_schema" and (body.get("response_format") or {}).get("type") == "json_schema":
-            return _send(h, 400, b'{"error": "response_format json_schema is not supported"}')
+        if action == "tgi":
+            fmt = body.get("response_format")
+            if fmt is not None and "value" not in fmt:
+                return _send(h, 422, TGI_422_FORMAT, content_type="text/plain; charset=utf-8")
+        if action == "tgi_too_long":
+            return _send(h, 422, TGI_422_TOO_LONG)
+        if action == "reasoning":
+            if "max_tokens" in body:
+                return _send(h, 400, OPENAI_400_MAX_TOKENS)
+            if body.get("temperature", 1) != 1:
+                return _send(h, 400, OPENAI_400_TEMPERATURE)
+        if action == "no_json_schema" and (body.get("response_format") or {}).get("type") in ("json_schema", "json"):
+            return _send(h, 400, b'{"error": "response_format must be text or json_object"}')
         content = self.reply(body)
         data = {
             "id": "x", "object": "chat.completion", "model": body["model"],
             "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
         }
+        if body.get("logprobs"):  # OpenAI / vLLM shape: one entry per output token
+            k = int(body.get("top_logprobs") or 0)
+            data["choices"][0]["logprobs"] = {"content": [
+                {"token": tok, "logprob": -0.25 * (i + 1), "bytes": list(tok.encode()),
+                 "top_logprobs": [{"token": f"{tok}{j}", "logprob": -0.5 * (j + 1)} for j in range(k)]}
+                for i, tok in enumerate(content.split()[:3])
+            ]}
         _send(h, 200, json.dumps(data).encode())
 
     def __enter__(self) -> "FaultServer":
@@ -125,9 +170,10 @@ class FaultServer:
         self.httpd.server_close()
 
 
-def _send(h: BaseHTTPRequestHandler, status: int, payload: bytes, headers: dict | None = None) -> None:
+def _send(h: BaseHTTPRequestHandler, status: int, payload: bytes, headers: dict | None = None,
+          content_type: str = "application/json") -> None:
     h.send_response(status)
-    h.send_header("Content-Type", "application/json")
+    h.send_header("Content-Type", content_type)
     h.send_header("Content-Length", str(len(payload)))
     for k, v in (headers or {}).items():
         h.send_header(k, v)

@@ -72,10 +72,10 @@ def test_json_schema_400_falls_back_and_is_remembered(server):
     first = backend.chat([_req("no-json-schema")])[0]
     assert first.ok and first.meta["response_format"] == "json_object"
     formats = [(b.get("response_format") or {}).get("type") for b in server.bodies]
-    assert formats == ["json_schema", "json_object"]
+    assert formats == ["json_schema", "json", "json_object"]
     assert "JSON schema" in server.bodies[-1]["messages"][-1]["content"]  # the schema moved into the prompt
     backend.chat([_req("no-json-schema")])
-    assert [(b.get("response_format") or {}).get("type") for b in server.bodies][2:] == ["json_object"]
+    assert [(b.get("response_format") or {}).get("type") for b in server.bodies][3:] == ["json_object"]
 
 
 def test_other_400_is_not_retried_and_does_not_downgrade(server):
@@ -84,7 +84,8 @@ def test_other_400_is_not_retried_and_does_not_downgrade(server):
     assert res.error.startswith("http_400") and "context length" in res.error
     assert server.seen["bad400"] == 1
     backend.chat([_req("bad400")])
-    assert backend._mode == "json_schema"
+    assert backend.dialect.mode_for(_req("ok")) == "json_schema"
+    assert [(b.get("response_format") or {}).get("type") for b in server.bodies] == [None, "json_schema"]
 
 
 def test_wrong_model_or_url_stops_the_run_with_a_hint(server):

@@ -18,24 +18,13 @@ __all__ = ["load_judge", "Judge", "JudgeInput", "Verdict", "ClaimScore"]
 
 def load_judge(cfg: EvaluateConfig, *, embed_cfg: Any = None, llm: Any = None, llm_cfg: Any = None,
                embedder: Any = None, judge: str | None = None) -> Judge:
-    """The judge ``judge`` (default: ``cfg.judge``). ``llm`` is needed by the llm judge; ``llm_cfg`` by ragas."""
+    """The judge ``judge`` (default: ``cfg.judge``) of ``groundset.registry.JUDGES``. ``llm`` is needed by judges
+    that call the [llm] backend (the llm judge); ``llm_cfg`` by ragas."""
+    from groundset.registry import JUDGES, UnknownNameError
+
     name = judge or cfg.judge
-    if name == "default":
-        from groundset.evaluate.judges.default import DefaultJudge
-
-        return DefaultJudge(cfg, embedder=embedder, embed_cfg=embed_cfg)
-    if name == "nli":
-        from groundset.evaluate.judges.nli import NLIJudge
-
-        return NLIJudge(cfg)
-    if name == "llm":
-        if llm is None:
-            raise BackendError("the llm judge needs an LLM backend: configure [llm] spec (or pass llm=...)")
-        from groundset.evaluate.judges.llm import LLMJudge
-
-        return LLMJudge(cfg, llm)
-    if name == "ragas":
-        from groundset.evaluate.judges.ragas import RagasJudge
-
-        return RagasJudge(cfg, llm_cfg=llm_cfg, concurrency=getattr(llm_cfg, "concurrency", 8))
-    raise BackendError(f"unknown judge {name!r}: use default, nli, llm or ragas")
+    try:
+        spec = JUDGES.get(name)
+    except UnknownNameError as e:
+        raise BackendError(str(e)) from None
+    return spec.load(cfg, embed_cfg=embed_cfg, llm=llm, llm_cfg=llm_cfg, embedder=embedder)

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from groundset.evaluate.config import EvaluateConfig
 from groundset.evaluate.judges.base import Judge, Prepared
+from groundset.evaluate.judges.spec import JudgeSpec
 from groundset.evaluate.text import STOPWORDS, content_words, split_claims, stem, words
+from groundset.registry import JUDGES
 
 __all__ = ["DefaultJudge", "NEGATION_CAP"]
 
@@ -42,22 +45,31 @@ _ANTONYM_PAIRS = [
     ("open", "closed"), ("include", "exclude"), ("accept", "reject"), ("import", "export"), ("input", "output"),
     ("mutable", "immutable"), ("synchronous", "asynchronous"), ("always", "never"), ("all", "none"),
 ]
-_ANTONYMS: dict[str, set[str]] = {}
-for _a, _b in _ANTONYM_PAIRS:
-    _ANTONYMS.setdefault(stem(_a), set()).add(stem(_b))
-    _ANTONYMS.setdefault(stem(_b), set()).add(stem(_a))
-
-
 # common verbs and adjectives that carry little of a claim's content; paraphrases swap them freely
-_LIGHT = frozenset(stem(w) for w in """come came go went make made take took get got give gave have has had use used
+_LIGHT_WORDS = """come came go went make made take took get got give gave have has had use used
 become became include includes included show shown know see say find found put keep let seem call called mean
 like many much more most main major several various important different new old large small big good great
-part kind type way thing example number lot well also first""".split())
+part kind type way thing example number lot well also first""".split()
+
+
+@lru_cache(maxsize=1)
+def _antonyms() -> dict[str, set[str]]:
+    """Stem -> stems of its antonyms (built on first use: stemming imports nltk, which the registry must not)."""
+    out: dict[str, set[str]] = {}
+    for a, b in _ANTONYM_PAIRS:
+        out.setdefault(stem(a), set()).add(stem(b))
+        out.setdefault(stem(b), set()).add(stem(a))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _light() -> frozenset[str]:
+    return frozenset(stem(w) for w in _LIGHT_WORDS)
 
 
 def _weight(s: str) -> float:
     """Weight of a content stem in the lexical recall: light words count half."""
-    return 0.5 if s in _LIGHT else 1.0
+    return 0.5 if s in _light() else 1.0
 
 
 def _negated_stems(text: str) -> set[str]:
@@ -238,7 +250,15 @@ class DefaultJudge(Judge):
         claim_all = {stem(w) for w in words(claim)}
         sentence = src.all_stems[at]
         for w in sorted(claim_all - sentence):
-            opposite = _ANTONYMS.get(w, set()) & sentence
+            opposite = _antonyms().get(w, set()) & sentence
             if opposite:
                 return f"antonym: '{w}' where the source says '{sorted(opposite)[0]}'"
         return ""
+
+
+def _load(cfg: EvaluateConfig, *, embedder: Any = None, embed_cfg: Any = None, **_: Any) -> DefaultJudge:
+    return DefaultJudge(cfg, embedder=embedder, embed_cfg=embed_cfg)
+
+
+JUDGES.register("default", JudgeSpec(load=_load, threshold=0.6,
+                                     description="offline: MiniLM similarity + lexical support + fact checks"), order=10)

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from groundset.errors import BackendError
 from groundset.evaluate.config import EvaluateConfig
 from groundset.evaluate.judges.base import Judge, Prepared
+from groundset.evaluate.judges.spec import JudgeSpec
 from groundset.evaluate.prompts import VERIFY_SCHEMA, parse_verdicts, verify_messages
 from groundset.llm.base import LLM, ChatRequest
+from groundset.registry import JUDGES
 
 __all__ = ["LLMJudge"]
 
@@ -66,3 +69,13 @@ class LLMJudge(Judge):
             supports = [sum(v[i] for v in votes) / len(votes) for i in range(len(p.claims))]
             out.append((supports, [f"llm: {len(votes)} poll(s)"] * len(p.claims)))
         return out
+
+
+def _load(cfg: EvaluateConfig, *, llm: LLM | None = None, **_: Any) -> LLMJudge:
+    if llm is None:
+        raise BackendError("the llm judge needs an LLM backend: configure [llm] spec (or pass llm=...)")
+    return LLMJudge(cfg, llm)
+
+
+JUDGES.register("llm", JudgeSpec(load=_load, threshold=0.5, llm_calls=lambda cfg: cfg.llm_polls, needs_llm=True,
+                                 description="the [llm] model verifies each sentence (ChainPoll)"), order=30)

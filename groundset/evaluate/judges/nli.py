@@ -16,6 +16,8 @@ from typing import Any
 from groundset.errors import BackendError, MissingExtraError
 from groundset.evaluate.config import EvaluateConfig
 from groundset.evaluate.judges.base import Judge, Prepared
+from groundset.evaluate.judges.spec import JudgeSpec
+from groundset.registry import JUDGES
 
 __all__ = ["NLIJudge", "supported_index"]
 
@@ -106,3 +108,11 @@ class NLIJudge(Judge):
             n = len(p.contexts or [""])
             result.append([max(next(probs) for _ in range(n)) for _ in p.claims])
         return result
+
+
+def _load(cfg: EvaluateConfig, **_: Any) -> NLIJudge:
+    return NLIJudge(cfg)
+
+
+JUDGES.register("nli", JudgeSpec(load=_load, threshold=0.5,
+                                 description="an NLI / hallucination cross-encoder ([evaluate] nli_model)"), order=20)

@@ -7,6 +7,10 @@ statements. It needs an OpenAI-compatible endpoint: ``[llm] spec = "openai:MODEL
 server works), or ``[evaluate] ragas_model`` to name another model on that endpoint. ragas scores the whole
 response, so every claim of a sample carries the sample's score (our hard fact checks still apply per claim).
 ragas is imported only here, and only when this judge is chosen.
+
+All batches of one judge run on ONE event loop (an ``asyncio.Runner`` kept by the judge, closed by ``close()``):
+the ``AsyncOpenAI`` client's httpx pool is bound to the loop it first ran on, so a fresh ``asyncio.run`` per batch
+made every sample of the second batch fail with "Event loop is closed".
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from typing import Any
 from groundset.errors import BackendError, MissingExtraError
 from groundset.evaluate.config import EvaluateConfig
 from groundset.evaluate.judges.base import Judge, Prepared
+from groundset.evaluate.judges.spec import JudgeSpec
+from groundset.registry import JUDGES
 
 __all__ = ["RagasJudge", "build_metric"]
 
@@ -53,6 +59,18 @@ class RagasJudge(Judge):
         super().__init__(cfg)
         self.metric = metric if metric is not None else build_metric(cfg, llm_cfg)
         self.concurrency = concurrency
+        self._runner: asyncio.Runner | None = None
+
+    def close(self) -> None:
+        """Close the event loop the batches ran on (and the HTTP connections bound to it)."""
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
+
+    def _run(self, coro: Any) -> Any:
+        if self._runner is None:
+            self._runner = asyncio.Runner()
+        return self._runner.run(coro)
 
     def describe(self) -> dict[str, Any]:
         d = super().describe()
@@ -79,9 +97,17 @@ class RagasJudge(Judge):
 
     def _supports(self, items: list[Prepared]) -> list[tuple[list[float], list[str]] | str]:
         out: list[tuple[list[float], list[str]] | str] = []
-        for p, value in zip(items, asyncio.run(self._all(items))):
+        for p, value in zip(items, self._run(self._all(items))):
             if isinstance(value, str):
                 out.append(value)
             else:
                 out.append(([value] * len(p.claims), ["ragas faithfulness of the whole response"] * len(p.claims)))
         return out
+
+
+def _load(cfg: EvaluateConfig, *, llm_cfg: Any = None, **_: Any) -> RagasJudge:
+    return RagasJudge(cfg, llm_cfg=llm_cfg, concurrency=getattr(llm_cfg, "concurrency", 8))
+
+
+JUDGES.register("ragas", JudgeSpec(load=_load, threshold=0.8, llm_calls=lambda cfg: 3,
+                                   description="ragas faithfulness through the [llm] openai: endpoint"), order=40)

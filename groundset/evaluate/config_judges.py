@@ -1,0 +1,79 @@
+"""The sub-tables of ``[evaluate]`` that configure a model-based judge: ``[evaluate.verifier]`` and ``[evaluate.llm]``.
+
+```toml
+[evaluate]
+judge = "auto"                        # a configured or cached verifier, else llm with a real generator, else default
+
+[evaluate.verifier]
+model = "vectara/hallucination_evaluation_model"   # a Hub id (in your HF cache) or a local path
+
+[evaluate.llm]                        # unset keys: those of [llm] (the generator's backend and model)
+spec = "openai:bespokelabs/Bespoke-MiniCheck-7B"
+base_url = "http://localhost:8001/v1"
+```
+No judge module is imported here: ``groundset.evaluate.config`` reads these models on every command.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["VerifierConfig", "JudgeLLMConfig", "merged_llm_config"]
+
+VerifierKind = Literal["auto", "hhem", "minicheck", "minicheck-t5", "nli", "token"]
+
+
+class VerifierConfig(BaseModel):
+    """A fact-checking model scoring each sentence against windows of its cited chunks (judge = "verifier")."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    model: str | None = Field(
+        None, description="Hub id (already in your Hugging Face cache) or local folder of a fact-checking model: "
+        "HHEM-2.1-open, MiniCheck (RoBERTa / DeBERTa / Flan-T5), an MNLI cross-encoder or a LettuceDetect token "
+        "classifier",
+    )
+    kind: VerifierKind = Field(
+        "auto", description="how the model reads its input: hhem | minicheck | minicheck-t5 | nli | token (auto: from "
+        "the model's config and name)",
+    )
+    label: str | None = Field(
+        None, description="nli: the label meaning 'supported'; token: the label meaning 'unsupported' (default: found "
+        "in the model's id2label)",
+    )
+    device: Literal["auto", "cpu", "cuda", "mps"] = Field("auto", description="auto: the GPU when there is one")
+    backend: Literal["auto", "torch", "onnx"] = Field(
+        "auto", description="auto: PyTorch on a GPU, ONNX Runtime int8 on a CPU (exported once, checked against PyTorch)"
+    )
+    max_length: int | None = Field(None, gt=32, description="tokens per model input (default: the model's maximum)")
+    window_overlap: int = Field(
+        64, ge=0, description="tokens shared by neighbouring windows of a long context (a window starts at a sentence)"
+    )
+    batch_size: int = Field(16, gt=0, description="model inputs per forward pass (sorted by length)")
+    trust_remote_code: bool = Field(False, description="allow a model's own code (not needed for the known models)")
+
+
+class JudgeLLMConfig(BaseModel):
+    """A dedicated judge model for judge = "llm"; every unset key is taken from ``[llm]``."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    spec: str | None = Field(None, description="openai:MODEL | vllm:MODEL | local[:MODEL] (unset: [llm] spec)")
+    base_url: str | None = Field(None, description="OpenAI-compatible server of the judge model (unset: [llm] base_url)")
+    api_key_env: str | None = Field(None, description="environment variable with its API key (unset: [llm]'s)")
+    concurrency: int | None = Field(None, gt=0, description="parallel requests (unset: [llm]'s)")
+    timeout_s: float | None = Field(None, gt=0)
+    max_model_len: int | None = Field(None, gt=0, description="vllm backend")
+
+    def is_set(self) -> bool:
+        return any(v is not None for v in self.model_dump().values())
+
+
+def merged_llm_config(llm_cfg: Any, judge_llm: JudgeLLMConfig):
+    """``[llm]`` with the keys ``[evaluate.llm]`` sets replaced (validated again: a bad spec names its key)."""
+    changes = {k: v for k, v in judge_llm.model_dump().items() if v is not None}
+    if not changes:
+        return llm_cfg
+    return type(llm_cfg).model_validate({**llm_cfg.model_dump(), **changes})
