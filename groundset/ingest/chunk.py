@@ -12,7 +12,7 @@ How it works: consecutive blocks with the same section path form one section; a 
 model's tokenizer; a chunk still over ``limit`` (the model's max sequence length minus special tokens) is halved
 until it fits, so no chunk is ever truncated by the model. Boundaries fall between sentences, clauses (a
 punctuation mark followed by whitespace: never inside ``c.rect(0.2*inch`` or ``myfile.xml``) or words; code blocks
-are cut at line ends only, and pieces that fit together are merged again. A chunk's page is the page where it starts. Then chunks
+and tables (one row per line) are cut at line ends only, and pieces that fit together are merged again. A chunk's page is the page where it starts. Then chunks
 are dropped, with a counted reason: ``tiny`` (< ``min_tokens``), ``boilerplate`` (navigation, licence, symbol
 soup) and ``duplicate`` (the same text earlier in the same document).
 """
@@ -31,6 +31,7 @@ from groundset.records import Block, Chunk, Document
 
 __all__ = ["Chunker", "split_sentences"]
 
+LINE_KINDS = ("code", "table")  # blocks split at line ends only: a code line, a table row stays whole
 WINDOW_CHARS = 32_000  # a section is split in runs of blocks of at most this many characters (bounded memory)
 _ABBREV = {"e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "st", "fig", "no", "vol", "cf", "al", "approx", "ch", "sec"}
 # a clause ends at , . ; (or full-width ones) followed by whitespace: never inside "c.rect(0.2*inch" or "a.xml"
@@ -149,7 +150,7 @@ class Chunker:
         if len(text) <= self.size * 12 and self.count_tokens(text) <= self.size:  # no tokenizer pass on long text
             return [(text.strip(), blocks[0].page)]
         out: list[tuple[str, int | None]] = []
-        for is_code, run in itertools.groupby(blocks, key=lambda b: b.kind == "code"):
+        for is_code, run in itertools.groupby(blocks, key=lambda b: b.kind in LINE_KINDS):
             run = list(run)
             if is_code:
                 out.extend((piece, b.page) for b in run for piece in self._split_lines(b.text))
