@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from tests.reliability.bad_inputs import build  # noqa: E402
 
 
-def ingest(workdir: Path, *args: str, real: bool) -> dict:
+def ingest(workdir: Path, *args: str, real: bool, sets: tuple[str, ...] = ()) -> dict:
     """Run ``groundset ingest`` in a child process; its exit status, wall and CPU seconds, peak RSS, report."""
     rss = workdir.parent / f"{workdir.name}.rss.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GROUNDSET_RSS_OUT": str(rss)}
@@ -43,8 +43,9 @@ def ingest(workdir: Path, *args: str, real: bool) -> dict:
         cmd = [sys.executable, "-m", "tests.reliability.run_ingest"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run([*cmd, "--workdir", str(workdir), "ingest", *args, "-q"], capture_output=True, text=True,
-                          env=env, cwd=ROOT)
+    options = [x for kv in sets for x in ("--set", kv)]
+    proc = subprocess.run([*cmd, "--workdir", str(workdir), *options, "ingest", *args, "-q"], capture_output=True,
+                          text=True, env=env, cwd=ROOT)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     peaks = json.loads(rss.read_text()) if rss.exists() else {"self_mb": after.ru_maxrss / 1024, "readers_mb": 0}
@@ -79,10 +80,14 @@ def corpus(tmp: Path, real: bool) -> None:
 
 
 def single_line(path: Path, mb: int) -> None:
-    block = ("alpha beta gamma delta vector payload search " * 20_000).encode()
-    with path.open("wb") as f:
-        for _ in range(max(1, mb * 1_000_000 // len(block))):
-            f.write(block)
+    """``mb`` MB of random words on one line (random, so that the chunker's duplicate filter keeps every chunk)."""
+    import random
+
+    rng = random.Random(0)
+    words = "alpha beta gamma delta vector payload search store index query chunk token embed point".split()
+    with path.open("w", encoding="ascii") as f:
+        for _ in range(max(1, mb)):
+            f.write(" ".join(rng.choices(words, k=160_000)) + " ")  # ~1 MB
 
 
 def main() -> None:
@@ -107,8 +112,8 @@ def main() -> None:
             huge = tmp / "huge" / "one-line.txt"
             huge.parent.mkdir()
             single_line(huge, args.huge_mb)
-            for label, extra in (("default limits", []), ("max_file_mb raised", ["--set", "ingest.max_file_mb=100000"])):
-                r = ingest(tmp / f"w-huge-{len(extra)}", str(huge), *extra, real=args.real_embedder)
+            for label, sets in (("default limits", ()), ("max_file_mb raised", ("ingest.max_file_mb=100000",))):
+                r = ingest(tmp / f"w-huge-{len(sets)}", str(huge), real=args.real_embedder, sets=sets)
                 f = r["report"]["files"][0]
                 print(line(f"{args.huge_mb} MB, {label}", r) + f"\n{'':<34} {f['status']} {f.get('reason') or ''}: "
                       f"{f['chunks']} chunks")

@@ -25,12 +25,14 @@ LONG = pytest.mark.skipif(os.environ.get("GROUNDSET_LONG") != "1", reason="long:
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo") or sys.platform != "linux", reason="Linux only")
 
 
-def run_ingest(workdir: Path, *args: str, timeout: float = 1500) -> tuple[subprocess.CompletedProcess, float]:
+def run_ingest(workdir: Path, *paths: str, sets: tuple[str, ...] = (), timeout: float = 1500
+               ) -> tuple[subprocess.CompletedProcess, float]:
     """(the finished ``groundset ingest``, its peak RSS in MB: the larger of it and its largest reader process)."""
     rss = workdir.parent / f"{workdir.name}.rss.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GROUNDSET_RSS_OUT": str(rss)}
-    proc = subprocess.run([sys.executable, "-m", "tests.reliability.run_ingest", "--workdir", str(workdir), "ingest",
-                           *args, "-q"], capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT)
+    options = [x for kv in sets for x in ("--set", kv)]
+    proc = subprocess.run([sys.executable, "-m", "tests.reliability.run_ingest", "--workdir", str(workdir), *options,
+                           "ingest", *paths, "-q"], capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT)
     peaks = json.loads(rss.read_text())
     return proc, max(peaks["self_mb"], peaks["readers_mb"])
 
@@ -62,16 +64,19 @@ def test_a_1gb_single_line_file_in_bounded_memory(tmp_path):
     streams until [ingest] max_file_chunks, in bounded memory."""
     big = tmp_path / "docs" / "one-line.txt"
     big.parent.mkdir()
-    word_block = ("alpha beta gamma delta vector payload search " * 20_000).encode()
-    with big.open("wb") as f:
-        for _ in range(1_000_000_000 // len(word_block)):
-            f.write(word_block)
+    import random
+
+    rng = random.Random(0)  # random words: the chunker's duplicate filter would drop repeated text
+    words = "alpha beta gamma delta vector payload search store index query chunk token".split()
+    with big.open("w", encoding="ascii") as f:
+        for _ in range(1000):
+            f.write(" ".join(rng.choices(words, k=160_000)) + " ")  # ~1 MB each
     proc, _ = run_ingest(tmp_path / "w1", str(big))
     assert proc.returncode == 1
     entry = json.loads((tmp_path / "w1" / "ingest" / "report.json").read_text())["files"][0]
     assert entry["reason"] == "too_large"
-    proc, peak_mb = run_ingest(tmp_path / "w2", str(big), "--set", "ingest.max_file_mb=2000",
-                               "--set", "ingest.max_file_chunks=20000")
+    proc, peak_mb = run_ingest(tmp_path / "w2", str(big), sets=("ingest.max_file_mb=2000",
+                                                                 "ingest.max_file_chunks=20000"))
     assert proc.returncode == 3, proc.stderr[-3000:]
     entry = json.loads((tmp_path / "w2" / "ingest" / "report.json").read_text())["files"][0]
     assert entry["reason"] == "too_many_chunks" and entry["chunks"] == 20_000
