@@ -98,10 +98,10 @@ def _evaluate(config: Config, workdir: Workdir, llm: Any, progress: bool) -> Sta
     return StageOutcome("evaluate", "done", summary)
 
 
-def _export(config: Config, workdir: Workdir) -> tuple[StageOutcome, Path]:
+def _export(config: Config, workdir: Workdir, llm: Any = None) -> tuple[StageOutcome, Path]:
     from groundset.export.runner import export
 
-    result = export(config, workdir)
+    result = export(config, workdir, llm=llm)  # the dpo mode asks the same LLM for ungrounded answers
     splits = ", ".join(f"{k} {v}" for k, v in result.split_rows.items())
     skipped = sum(result.skipped.values())
     summary = f"{result.rows} rows ({splits}) as {result.fmt}/{result.schema}" + (
@@ -147,7 +147,7 @@ def run(
             elif stage == "evaluate":
                 outcome = _evaluate(config, workdir, llm, progress)
             else:
-                outcome, result.dataset = _export(config, workdir)
+                outcome, result.dataset = _export(config, workdir, llm)
         except GroundsetError as e:
             from groundset.export.runner import NothingKeptError
 

@@ -109,7 +109,9 @@ def _generate_row(config: Config, workdir: Workdir, current: bool) -> PlanRow:
 def _evaluate_row(config: Config, workdir: Workdir, current: bool) -> PlanRow:
     if current:
         return PlanRow("evaluate", "up to date", note=f"{sum(1 for _ in read_jsonl(workdir.kept))} kept")
-    ev = config.evaluate
+    from groundset.evaluate.judges.auto import resolve
+
+    ev = resolve(config).evaluate  # judge "auto": the judge it stands for
     n = sum(n for n in config.generate.tasks.values() if n > 0)
     judge = ev.judge
     judge_calls = JUDGES.get(judge).llm_calls(ev)

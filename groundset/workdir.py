@@ -17,16 +17,17 @@ groundset-work/
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, TextIO
 
 from groundset.errors import GroundsetError
 
-__all__ = ["Workdir", "WorkdirError", "write_json_atomic", "read_jsonl"]
+__all__ = ["Workdir", "WorkdirError", "atomic_writer", "write_json_atomic", "read_jsonl"]
 
 
 class WorkdirError(GroundsetError):
@@ -39,14 +40,34 @@ class WorkdirError(GroundsetError):
                          "directory" + (", or free some space" if error.errno == errno.ENOSPC else ""))
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON so that a kill at any moment leaves either the old file or the new one, never half of one."""
+@contextlib.contextmanager
+def atomic_writer(path: Path, *, mode: int | None = None) -> Iterator[TextIO]:
+    """A text file whose content replaces ``path`` when the block ends: a kill or an error at any moment leaves
+    either the old file or the new one, never half of one (and no temporary file after an error). ``mode``: file
+    permissions to set (the temporary file is created owner-only).
+
+    >>> with atomic_writer(Path(tmp) / "kept.jsonl") as f:      # doctest: +SKIP
+    ...     f.write(line)
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            yield f
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so that a kill at any moment leaves either the old file or the new one, never half of one."""
+    with atomic_writer(path) as f:
         json.dump(data, f, indent=2, ensure_ascii=False, default=str)
         f.write("\n")
-    os.replace(tmp, path)
 
 
 def read_jsonl(path: Path) -> Iterator[dict]:

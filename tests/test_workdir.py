@@ -1,9 +1,11 @@
-"""A workdir that cannot be written (read-only file system, no permission) gives one clear line, never a traceback."""
+"""The workdir's one atomic-write helper (a file is replaced whole or not at all), and a workdir that cannot be
+written (read-only file system, no permission): one clear line, never a traceback."""
 
 from __future__ import annotations
 
 import errno
 import json
+import stat
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,25 @@ from click.testing import CliRunner
 
 import groundset.workdir as workdir_mod
 from groundset.cli import cli
-from groundset.workdir import Workdir, WorkdirError
+from groundset.workdir import Workdir, WorkdirError, atomic_writer, write_json_atomic
+
+
+def test_an_error_inside_the_block_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    path = tmp_path / "out" / "kept.jsonl"
+    write_json_atomic(path, {"a": 1})
+    with pytest.raises(RuntimeError):
+        with atomic_writer(path) as f:
+            f.write("half a li")
+            raise RuntimeError("killed")
+    assert json.loads(path.read_text()) == {"a": 1}
+    assert sorted(p.name for p in path.parent.iterdir()) == ["kept.jsonl"]
+
+
+def test_the_new_content_replaces_the_file_with_the_asked_permissions(tmp_path):
+    path = tmp_path / "report.html"
+    with atomic_writer(path, mode=0o644) as f:
+        f.write("<html></html>")
+    assert path.read_text() == "<html></html>" and stat.S_IMODE(path.stat().st_mode) == 0o644
 
 
 def _read_only(monkeypatch):

@@ -25,6 +25,8 @@ def _print_summary(result, workdir) -> None:
         reasons = ", ".join(f"{k} {v}" for k, v in t["reasons"].items()) or "-"
         table.add_row(task, str(t["total"]), str(t["kept"]), f"{t['rejected']}: {reasons}" if t["rejected"] else "0")
     console.print(table)
+    if s["judge"].get("chosen_by"):
+        console.print(f"judge {s['judge'].get('name')}, chosen by {s['judge']['chosen_by']}")
     adh = s["scores"].get("adherence")
     if adh and adh.get("n"):
         console.print(f"adherence: mean {adh['mean']}, p10 {adh['p10']}, p50 {adh['p50']} over {adh['n']} judged")
@@ -70,6 +72,9 @@ def command(ctx: click.Context, judge: str | None, threshold: float | None, deco
     if decontaminate:
         config.evaluate.decontaminate = [*config.evaluate.decontaminate, *decontaminate]
     if threshold is not None:
+        from groundset.evaluate.judges.auto import resolve
+
+        config = resolve(config)  # --threshold is the threshold of the judge that runs
         config.evaluate.thresholds = {**config.evaluate.thresholds, config.evaluate.judge: threshold}
     workdir = app.workspace()
     result = evaluate(config, workdir, progress=not no_progress)
@@ -108,7 +113,9 @@ def calibrate_command(app: AppContext, labelled: Path | None, from_review: bool,
     from groundset.evaluate.calibrate import calibrate, read_labelled
     from groundset.evaluate.judges import load_judge
 
-    config = app.config(evaluate__judge=judge, llm__spec=llm_spec)
+    from groundset.evaluate.judges.auto import resolve
+
+    config = resolve(app.config(evaluate__judge=judge, llm__spec=llm_spec))
     if from_review == (labelled is not None):
         raise click.UsageError("give --labelled FILE or --from-review (one of them)")
     if from_review:
@@ -130,9 +137,13 @@ def calibrate_command(app: AppContext, labelled: Path | None, from_review: bool,
         from groundset.llm import load_llm
 
         llm = load_llm(config.llm, app.workspace(), stage="evaluate")
-    j = load_judge(config.evaluate, embed_cfg=config.embed, llm=llm, llm_cfg=config.llm)
+    j = load_judge(config.evaluate, embed_cfg=config.embed, llm=llm, llm_cfg=config.llm, workdir=app.workspace())
     out = calibrate(rows, j, batch_size=config.evaluate.batch_size)
     out.pop("scores")
+    if j.name == "combine":  # fit the fusion of the members' scores on the same rows
+        from groundset.evaluate.judges.combine import fit_fusion, member_scores
+
+        out["fusion"] = fit_fusion(member_scores(j, rows, config.evaluate.batch_size), [r["label"] for r in rows])
     if as_json:
         click.echo(json.dumps(out, indent=2))
         return
@@ -148,5 +159,10 @@ def calibrate_command(app: AppContext, labelled: Path | None, from_review: bool,
     for kind, k in out.get("per_kind", {}).items():
         click.echo(f"  {kind:<24} n={k['n']:<5} label={k['label']} kept at configured threshold: "
                    f"{k['kept_at_configured']:.2%}")
+    if "fusion" in out:
+        f = out["fusion"]
+        weights = ", ".join(f"{k} = {v}" for k, v in f["weights"].items())
+        click.echo(f"fusion fitted on these rows: [evaluate.combine] mode = \"fusion\", bias = {f['bias']}, "
+                   f"weights = {{ {weights} }}")
     click.echo(f"to use it: --set 'evaluate.thresholds={{{name}={out['at_best']['threshold']}}}' or in groundset.toml "
                f"[evaluate] thresholds = {{ {name} = {out['at_best']['threshold']} }}")

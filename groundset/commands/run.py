@@ -49,6 +49,11 @@ def command(app: AppContext, config_path: Path | None, dry_run: bool, llm_spec: 
         app.config_path = config_path
     config = app.config(llm__spec=llm_spec)
     workdir = app.workspace()
+    from groundset.evaluate.judges.auto import resolve
+
+    chosen = resolve(config).evaluate
+    if chosen._auto_reason:
+        click.echo(f"evaluate: judge auto → {chosen.judge} ({chosen._auto_reason})", err=True)
     if dry_run:
         from groundset.run_plan import plan
 

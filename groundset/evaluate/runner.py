@@ -16,8 +16,6 @@ judge is fast; LLM replies come from the cache).
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,9 +29,9 @@ from groundset.errors import GroundsetError
 from groundset.evaluate import sanity
 from groundset.evaluate.judges import JudgeInput, load_judge
 from groundset.evaluate.summary import build_summary
-from groundset.evaluate.trim import trim_text
+from groundset.evaluate.trim import still_answers, trailing_cut, trim_text
 from groundset.records import Evaluation, Sample
-from groundset.workdir import Workdir, read_jsonl, write_json_atomic
+from groundset.workdir import Workdir, atomic_writer, read_jsonl, write_json_atomic
 
 __all__ = ["evaluate", "EvaluateResult", "stage_fingerprint", "read_samples", "evaluate_samples"]
 
@@ -44,8 +42,15 @@ def _judge_spec(cfg: Any):
     return JUDGES.get(cfg.judge)
 
 
+def _resolved(config: Config) -> Config:
+    from groundset.evaluate.judges.auto import resolve
+
+    return resolve(config)
+
+
 def stage_fingerprint(config: Config) -> str:
     """What the stage's output depends on in the config (the LLM only when a judge or the rating uses it)."""
+    config = _resolved(config)  # judge "auto": what it stands for now (a newly cached verifier model changes it)
     sections = ["evaluate", "embed"]
     if _judge_spec(config.evaluate).uses_llm(config.evaluate) or config.evaluate.rating:
         sections.append("llm")
@@ -113,6 +118,8 @@ def _apply_verdict(s: Sample, v: Any, judge: Any, cfg: Any) -> bool:
             ev.reasons.append("judge_error")
         return True
     ev.details["claims"] = [c.as_dict() for c in v.claims]
+    if v.decision:
+        ev.details["decision"] = v.decision
     if v.skipped:
         ev.details["not_checked"] = v.skipped
     if v.adherence is None:
@@ -130,20 +137,25 @@ def _apply_verdict(s: Sample, v: Any, judge: Any, cfg: Any) -> bool:
 
 
 def _trim(s: Sample, v: Any, threshold: float, min_keep: float) -> bool:
-    """Remove the unsupported sentences of an answer / passage when enough supported ones remain."""
+    """Remove the trailing unsupported sentences of an answer / passage when the supported beginning passes alone
+    and still answers the question (``trim.trailing_cut``, ``trim.still_answers``)."""
     field_name = "answer" if s.answer is not None and s.turns is None else "passage" if s.passage is not None else None
-    kept = [c for c in v.claims if c.support >= threshold]
-    if field_name is None or not kept or len(kept) < min_keep * len(v.claims):
+    k = trailing_cut([c.support for c in v.claims], threshold, v.prefix_adherence, min_keep)
+    if field_name is None or k is None:
+        return False
+    kept, removed = v.claims[:k], v.claims[k:]
+    if not still_answers(s.question, [c.text for c in kept], [c.text for c in removed]):
         return False
     original = getattr(s, field_name)
-    trimmed = trim_text(original, [c.text for c in v.claims if c.support < threshold])
+    trimmed = trim_text(original, [c.text for c in removed])
     if not trimmed:
         return False
     setattr(s, field_name, trimmed)
     ev = s.evaluation
     ev.details.update({f"original_{field_name}": original, "original_adherence": ev.scores["adherence"],
-                       "trimmed": ev.unsupported})
-    ev.scores["adherence"] = round(min(c.support for c in kept), 4)
+                       "trimmed": [c.text for c in removed],
+                       "trim": {"reason": "trimmed", "removed": [c.as_dict() for c in removed], "kept_sentences": k}})
+    ev.scores["adherence"] = round(v.prefix_adherence[k - 1] if v.prefix_adherence else min(c.support for c in kept), 4)
     ev.unsupported = []
     return True
 
@@ -155,9 +167,10 @@ def _batches(items: list, size: int) -> Iterable[list]:
 
 def evaluate_samples(
     samples: list[Sample], config: Config, llm: Any = None, *, embedder: Any = None,
-    tick: Callable[[str, int, int], None] = lambda step, done, total: None,
+    tick: Callable[[str, int, int], None] = lambda step, done, total: None, workdir: Workdir | None = None,
 ) -> dict[str, Any]:
     """Run every filter over ``samples`` in place (their ``evaluation`` is replaced); return counters and timings."""
+    config = _resolved(config)
     cfg = config.evaluate
     info: dict[str, Any] = {"seconds": {}, "judge_errors": 0, "rating_errors": 0}
     for s in samples:
@@ -184,7 +197,7 @@ def evaluate_samples(
     info["seconds"]["decontaminate"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    judge = load_judge(cfg, embed_cfg=config.embed, llm=llm, llm_cfg=config.llm, embedder=embedder)
+    judge = load_judge(cfg, embed_cfg=config.embed, llm=llm, llm_cfg=config.llm, embedder=embedder, workdir=workdir)
     info["judge"] = judge.describe()
     todo = [s for s in samples if not s.evaluation.reasons]
     done = 0
@@ -198,6 +211,8 @@ def evaluate_samples(
         if callable(getattr(judge, "close", None)):  # the ragas judge's event loop
             judge.close()
     info["judge"] = judge.describe()
+    if cfg._auto_reason:
+        info["judge"]["chosen_by"] = f"auto: {cfg._auto_reason}"
     info["judged"] = len(todo)
     info["seconds"]["judge"] = time.perf_counter() - t
 
@@ -249,12 +264,9 @@ def evaluate_samples(
 
 
 def _write_jsonl_atomic(path: Path, samples: Iterable[Sample]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
+    with atomic_writer(path) as f:
         for s in samples:
             f.write(s.model_dump_json() + "\n")
-    os.replace(tmp, path)
 
 
 def _ticker(progress: bool) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
@@ -281,6 +293,7 @@ def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: boo
     ``llm`` serves the llm judge and the rating; when None and one of them is configured, ``[llm]`` is loaded.
     """
     start = time.perf_counter()
+    config = _resolved(config)
     cfg = config.evaluate
     samples, input_stats = read_samples(workdir)
     if llm is None and (_judge_spec(cfg).needs_llm or cfg.rating):
@@ -289,7 +302,7 @@ def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: boo
         llm = load_llm(config.llm, workdir, stage="evaluate")
     tick, stop = _ticker(progress)
     try:
-        info = evaluate_samples(samples, config, llm, tick=tick)
+        info = evaluate_samples(samples, config, llm, tick=tick, workdir=workdir)
     finally:
         stop()
     seconds = time.perf_counter() - start

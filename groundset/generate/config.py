@@ -254,8 +254,7 @@ class GenerateConfig(_Section):
         from groundset.registry import TASKS
 
         for name, n in v.items():
-            if name not in TASKS:
-                raise ValueError(TASKS.unknown_message(name))
+            TASKS.check(name)
             if not isinstance(n, int) or n < 0:
                 raise ValueError(f"tasks.{name} must be a whole number >= 0 (got {n!r})")
         return v

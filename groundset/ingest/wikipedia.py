@@ -33,7 +33,7 @@ from groundset.ingest.text import clean_text, looks_binary
 from groundset.ingest.wikitables import infobox_text, table_text
 from groundset.records import Block, Document
 
-__all__ = ["read_dump", "wikitext_blocks", "wikitext_parse", "is_mediawiki_dump"]
+__all__ = ["read_dump", "page_documents", "wikitext_blocks", "wikitext_parse", "is_mediawiki_dump"]
 
 SKIP_SECTIONS = {
     "references", "external links", "see also", "further reading", "notes", "bibliography", "sources",
@@ -324,6 +324,37 @@ def is_mediawiki_dump(path: Path) -> bool:
     return b"<mediawiki" in head
 
 
+def page_documents(f, src: str, counts: dict[str, int]) -> Iterator[Document]:
+    """One Document per article ``<page>`` of the XML stream ``f`` (a whole dump, or a part of one wrapped in a root
+    element), cleared page by page. ``counts`` ("seen", "redirect", "namespace", "empty") is updated as pages pass;
+    the source is ``f"{src}#{title}"`` however the dump was split, so the ids do not depend on the split."""
+    for _, page in etree.iterparse(f, events=("end",), tag="{*}page", huge_tree=True):
+        counts["seen"] += 1
+        title = page.findtext("{*}title") or ""
+        ns = (page.findtext("{*}ns") or "0").strip()
+        page_id = page.findtext("{*}id")
+        is_redirect = page.find("{*}redirect") is not None
+        text = page.findtext("{*}revision/{*}text") or ""
+        page.clear()
+        while page.getprevious() is not None:
+            del page.getparent()[0]
+        if ns != "0":
+            counts["namespace"] += 1
+            continue
+        if is_redirect or text.lstrip()[:9].upper() == "#REDIRECT":
+            counts["redirect"] += 1
+            continue
+        blocks, dropped = wikitext_parse(text)
+        if not blocks:
+            counts["empty"] += 1
+            continue
+        skipped = {k: v for k, v in counts.items() if k != "seen"}
+        tables = sum(1 for b in blocks if b.kind == "table")
+        yield Document.make(f"{src}#{title}", title, blocks, format="wikipedia", page_id=page_id,
+                            dump_pages_seen=counts["seen"], dump_skipped=skipped, tables=tables,
+                            dropped=dict(sorted(dropped.items())))
+
+
 def read_dump(path: Path) -> Iterator[Document]:
     """Yield one Document per article of a MediaWiki export. Pages are read and cleared one at a time.
 
@@ -334,8 +365,7 @@ def read_dump(path: Path) -> Iterator[Document]:
     (redirects and non-article namespaces are skipped, not failed).
     """
     src = str(path)
-    seen = 0
-    skipped = {"redirect": 0, "namespace": 0, "empty": 0}
+    counts = {"seen": 0, "redirect": 0, "namespace": 0, "empty": 0}
     with path.open("rb") as f:
         magic = f.read(4096)
     if path.suffix.lower() == ".bz2" and not magic.startswith(b"BZh"):
@@ -348,44 +378,24 @@ def read_dump(path: Path) -> Iterator[Document]:
             head = f.peek(2048)[:2048] if hasattr(f, "peek") else b""
             if head and b"<mediawiki" not in head and b"<page" not in head:
                 raise InputError(src, "unsupported_format", "an XML file that is not a MediaWiki export")
-            for _, page in etree.iterparse(f, events=("end",), tag="{*}page", huge_tree=True):
-                seen += 1
-                title = page.findtext("{*}title") or ""
-                ns = (page.findtext("{*}ns") or "0").strip()
-                page_id = page.findtext("{*}id")
-                is_redirect = page.find("{*}redirect") is not None
-                text = page.findtext("{*}revision/{*}text") or ""
-                page.clear()
-                while page.getprevious() is not None:
-                    del page.getparent()[0]
-                if ns != "0":
-                    skipped["namespace"] += 1
-                    continue
-                if is_redirect or text.lstrip()[:9].upper() == "#REDIRECT":
-                    skipped["redirect"] += 1
-                    continue
-                blocks, dropped = wikitext_parse(text)
-                if not blocks:
-                    skipped["empty"] += 1
-                    continue
-                tables = sum(1 for b in blocks if b.kind == "table")
-                yield Document.make(f"{src}#{title}", title, blocks, format="wikipedia", page_id=page_id,
-                                    dump_pages_seen=seen, dump_skipped=dict(skipped), tables=tables,
-                                    dropped=dict(sorted(dropped.items())))
+            yield from page_documents(f, src, counts)
     except EOFError as e:
+        seen = counts["seen"]
         raise InputError(src, "truncated_bz2", f"the compressed dump ends early after {seen} pages ({e}); "
                          "the articles before the break were kept; re-download the dump") from e
     except OSError as e:
+        seen = counts["seen"]
         if "invalid data" in str(e).lower():
             raise InputError(src, "corrupt_bz2", f"the bzip2 stream is damaged after {seen} pages ({e}); the articles "
                              "before the damage were kept; re-download the dump") from e
         raise InputError(src, "truncated_bz2" if "bz2" in str(e).lower() else "malformed_xml",
                          f"cannot decompress or read it after {seen} pages ({e})") from e
     except etree.XMLSyntaxError as e:
+        seen = counts["seen"]
         if magic.startswith(b"BZh") and not _bz2_complete(path):  # lxml reads a cut stream as cut XML
             raise InputError(src, "truncated_bz2", f"the compressed dump ends early after {seen} pages; the articles "
                              "before the break were kept; re-download the dump") from e
         raise InputError(src, "malformed_xml", f"broken XML after {seen} pages ({e}); "
                          "the articles before the break were kept") from e
-    if seen == 0:
+    if counts["seen"] == 0:
         raise InputError(src, "unsupported_format", "no <page> elements: not a MediaWiki export")

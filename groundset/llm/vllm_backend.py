@@ -129,5 +129,5 @@ def _to_result(out: Any) -> ChatResult:
     return result
 
 
-BACKENDS.register("vllm", BackendSpec(load=VLLMBackend, usage="vllm:MODEL", needs_model=True,
+BACKENDS.register("vllm", BackendSpec(load=VLLMBackend, usage="vllm:MODEL", needs_model=True, served=True,
                                       description="offline vLLM batch inference (the vllm extra, a GPU)"), order=30)

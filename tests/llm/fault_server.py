@@ -68,7 +68,7 @@ OPENAI_400_TEMPERATURE = json.dumps({"error": {
 class FaultServer:
     """``with FaultServer() as srv: srv.base_url`` — records every request body in ``srv.bodies``."""
 
-    def __init__(self, reply=None):
+    def __init__(self, reply=None, logprobs=None):
         self.seen: Counter[str] = Counter()
         self.bodies: list[dict] = []
         self.headers: list[dict] = []
@@ -77,6 +77,9 @@ class FaultServer:
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.reply = reply or (lambda body: json.dumps({"question": "Q?", "answer": "A."}))
+        # logprobs(body, content) -> OpenAI's choices[0].logprobs.content list, for requests asking for logprobs
+        # (None: the default three entries made from the content's words)
+        self.logprobs = logprobs
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -151,7 +154,9 @@ class FaultServer:
             "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
         }
-        if body.get("logprobs"):  # OpenAI / vLLM shape: one entry per output token
+        if body.get("logprobs") and self.logprobs is not None:
+            data["choices"][0]["logprobs"] = {"content": self.logprobs(body, content)}
+        elif body.get("logprobs"):  # OpenAI / vLLM shape: one entry per output token
             k = int(body.get("top_logprobs") or 0)
             data["choices"][0]["logprobs"] = {"content": [
                 {"token": tok, "logprob": -0.25 * (i + 1), "bytes": list(tok.encode()),

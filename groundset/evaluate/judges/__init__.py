@@ -17,9 +17,10 @@ __all__ = ["load_judge", "Judge", "JudgeInput", "Verdict", "ClaimScore"]
 
 
 def load_judge(cfg: EvaluateConfig, *, embed_cfg: Any = None, llm: Any = None, llm_cfg: Any = None,
-               embedder: Any = None, judge: str | None = None) -> Judge:
+               embedder: Any = None, judge: str | None = None, workdir: Any = None) -> Judge:
     """The judge ``judge`` (default: ``cfg.judge``) of ``groundset.registry.JUDGES``. ``llm`` is needed by judges
-    that call the [llm] backend (the llm judge); ``llm_cfg`` by ragas."""
+    that call the [llm] backend (the llm judge); ``llm_cfg`` by ragas and by an [evaluate.llm] judge model, which
+    keeps its cache and usage in ``workdir``. ``auto`` must be resolved first (``judges.auto.resolve``)."""
     from groundset.registry import JUDGES, UnknownNameError
 
     name = judge or cfg.judge
@@ -27,4 +28,5 @@ def load_judge(cfg: EvaluateConfig, *, embed_cfg: Any = None, llm: Any = None, l
         spec = JUDGES.get(name)
     except UnknownNameError as e:
         raise BackendError(str(e)) from None
-    return spec.load(cfg, embed_cfg=embed_cfg, llm=llm, llm_cfg=llm_cfg, embedder=embedder)
+    extra = {"workdir": workdir} if workdir is not None else {}
+    return spec.load(cfg, embed_cfg=embed_cfg, llm=llm, llm_cfg=llm_cfg, embedder=embedder, **extra)
