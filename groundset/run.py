@@ -143,9 +143,19 @@ def run(
 ) -> RunResult:
     """Run every stage that is not current, in order; then write the report. ``echo`` gets one line per stage.
 
-    ``llm``: an LLM object for generate and evaluate (None: each stage loads ``config.llm``). ``force``: stages to
-    run even when current. A stage that fails stops the stages after it; the report is written in any case.
+    ``llm``: an LLM object for generate and evaluate (None: the stages load ``config.llm`` once, one engine shared
+    by both and closed when the run ends). ``force``: stages to run even when current. A stage that fails stops the stages after it; the report is written in any case.
     """
+    try:
+        return _run(config, workdir, llm, progress=progress, echo=echo, force=force)
+    finally:
+        from groundset.llm import close_engines
+
+        close_engines()  # generate and evaluate shared one LLM engine; it ends with the run
+
+
+def _run(config: Config, workdir: Workdir, llm: Any, *, progress: bool, echo: Echo,
+         force: tuple[str, ...]) -> RunResult:
     workdir.ensure()
     result = RunResult()
     stale = False  # once a stage ran, later stages check their inputs anyway; this only shortens the messages

@@ -328,16 +328,19 @@ def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: boo
     config = _resolved(config)
     cfg = config.evaluate
     samples, input_stats = read_samples(workdir)
+    loaded = None
     if llm is None and (_judge_spec(cfg).needs_llm or cfg.rating):
         from groundset.llm import load_llm
 
-        llm = load_llm(config.llm, workdir, stage="evaluate")
+        llm = loaded = load_llm(config.llm, workdir, stage="evaluate")  # the engine generate used, if any
     tick, stop = _ticker(progress)
     try:
         with _retriever(config, workdir) as retrieve:
             info = evaluate_samples(samples, config, llm, tick=tick, workdir=workdir, retrieve=retrieve)
     finally:
         stop()
+        if callable(getattr(loaded, "close", None)):
+            loaded.close()
     if keep_at_most:
         _cap(samples, keep_at_most)
     seconds = time.perf_counter() - start
