@@ -114,7 +114,9 @@ def _print(info: dict[str, Any]) -> None:
 @pass_app
 def command(app, as_json: bool) -> None:
     """Show what the workdir holds: collections with point counts, documents, samples, kept / rejected."""
-    info = gather(app.config(), app.workspace())
+    from groundset.workdir import Workdir
+
+    info = gather(app.config(), Workdir(app.workdir))  # only reads: a read-only or missing workdir is fine
     if as_json:
         click.echo(json.dumps(info, indent=2, ensure_ascii=False))
     else:

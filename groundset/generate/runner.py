@@ -111,6 +111,9 @@ class _Walker:
 
     def finish(self, t0: float) -> TaskReport:
         rep = self.report
+        if not rep.stopped:
+            capped = rep.accepted < self.plan.n and self.j >= self.plan.max_attempts
+            rep.stopped = ("seeds_exhausted" if self.plan.seeds_bound else "max_attempts") if capped else "n"
         rep.other_records = len(self.log.known_ids() - self.visited)
         rep.seconds = time.perf_counter() - t0
         if not rep.complete and not rep.note:
@@ -146,6 +149,7 @@ def _run_tasks(plans: list[TaskPlan], workdir: Workdir, llm: LLM, corpus: Corpus
                 if not w.done:
                     w.report.note = (f"every attempt of the last batch failed in the LLM backend ({llm.name}); fix "
                                      "the backend and run again — those attempts are retried")
+                    w.report.stopped = "backend_failed"
                     w.done = True
                     w.finish(t0)
             break
@@ -201,11 +205,13 @@ def _encoder(config: Config, store: Any):
 
 
 def generate(config: Config, workdir: Workdir, llm: LLM | None = None, *, dry_run: bool = False,
-             progress: bool = True) -> GenerateResult:
+             progress: bool = True, targets: dict[str, int] | None = None) -> GenerateResult:
     """Generate ``config.generate.tasks`` ({task: n}) from the chunks in the store; resumes from the workdir.
 
     ``llm`` None loads ``config.llm`` (with the workdir's response cache). ``dry_run`` plans and estimates LLM
-    calls and tokens without loading or calling a model. Raises StoreError when the store holds no chunks.
+    calls and tokens without loading or calling a model. ``targets`` ({task: accepted}): walk each task's plan
+    until that many are accepted instead of n (the N-kept loop's rounds; the attempt cap still follows n). Raises
+    StoreError when the store holds no chunks.
     """
     from groundset.store import open_store
 
@@ -223,7 +229,7 @@ def generate(config: Config, workdir: Workdir, llm: LLM | None = None, *, dry_ru
             store.ready()  # a Qdrant server: the graph is built and the collection green before we search
         corpus = Corpus(store, encode=_encoder(config, store))
         usable = usable_seeds(corpus.chunks(), config.generate.min_seed_tokens) if wanted else ([], None)
-        plans = [TaskPlan(t, config, corpus, usable) for t in wanted]
+        plans = [TaskPlan(t, config, corpus, usable, (targets or {}).get(t)) for t in wanted]
         if dry_run:
             for plan in plans:
                 result.tasks[plan.task] = _dry_run(plan, TaskLog(workdir, plan.task), corpus, config)
