@@ -170,6 +170,7 @@ def publish(out: Path, build: Callable[[Path], object]) -> list[Path]:
     _clean_leftovers(out)
     folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.{_BUILD}", dir=out.parent))
     try:
+        os.chmod(folder, 0o777 & ~_umask())  # mkdtemp makes it owner-only; an export is as open as a mkdir
         _write_manifest(folder, [], complete=False)  # marks the folder as ours from its first byte
         build(folder)
         files = [f for f in _files(folder) if f not in (MANIFEST, MANIFEST + ".tmp")]
@@ -188,6 +189,12 @@ def publish(out: Path, build: Callable[[Path], object]) -> list[Path]:
     if old is not None:
         remove_export(old) if _manifest(old) is not None else _remove_empty_dirs(old, keep_root=False)
     return [out / f for f in files]
+
+
+def _umask() -> int:
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
 
 
 def _move(src: Path, dst: Path) -> None:

@@ -197,3 +197,12 @@ def test_twenty_kills_at_random_moments_never_leave_a_torn_export(wd, tmp_path):
     left = {p.name: sorted(x.relative_to(p).as_posix() for x in p.rglob("*")) for p in tmp_path.iterdir()
             if p.name not in ("home", "out", "w")}
     assert not left, (left, seen)
+
+
+def test_the_export_folder_gets_the_usual_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        publish(tmp_path / "out", lambda f: (f / "a.txt").write_text("x"))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
