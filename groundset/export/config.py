@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from groundset.registry import Registered
+
 __all__ = ["ExportConfig", "FORMATS", "SPLIT_NAMES"]
 
 FORMATS = ("hf", "jsonl", "parquet")
@@ -20,7 +22,7 @@ class ExportConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
     format: str = Field("hf", pattern="^(hf|jsonl|parquet)$", description="hf (save_to_disk) | jsonl | parquet")
-    schema_: str = Field(
+    schema_: Registered("SCHEMAS") = Field(
         "qa",
         alias="schema",
         description="qa | sft | dpo | ragas | conversation | textbook",
@@ -90,15 +92,6 @@ class ExportConfig(BaseModel):
         total = sum(v.values())
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"split shares must add up to 1 (they add up to {total:g})")
-        return v
-
-    @field_validator("schema_")
-    @classmethod
-    def _registered_schema(cls, v: str) -> str:
-        from groundset.registry import SCHEMAS
-
-        if v not in SCHEMAS:
-            raise ValueError(SCHEMAS.unknown_message(v))
         return v
 
     @field_validator("push_to_hub")
