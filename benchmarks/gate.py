@@ -125,7 +125,7 @@ def main() -> None:
     report: dict = {"cpu_count": os.cpu_count(), "load_average_at_start": os.getloadavg(), "sets": {}}
     from groundset.embed import load_embedder
     from groundset.evaluate.judges.default import DefaultJudge
-    from groundset.ingest.config import EmbedConfig
+    from groundset.embed.config import EmbedConfig
 
     if not args.skip_default:
         t = time.perf_counter()

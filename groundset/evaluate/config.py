@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from groundset.evaluate.config_judges import JudgeLLMConfig, VerifierConfig
+from groundset.evaluate.config_judges import CombineConfig, JudgeLLMConfig, VerifierConfig
+from groundset.registry import Registered
 
 __all__ = ["EvaluateConfig", "default_thresholds"]
 
@@ -40,7 +41,7 @@ class EvaluateConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     # --- grounding judge -----------------------------------------------------------------------------------------
-    judge: str = Field(
+    judge: Registered("JUDGES") = Field(
         "auto", description="auto (a configured or cached verifier model, else llm when [llm] is an openai: / vllm: "
         "model, else default) | default (offline, MiniLM + lexical + fact checks) | verifier | nli | llm | ragas",
         json_schema_extra={"registry": "JUDGES"},
@@ -103,6 +104,7 @@ class EvaluateConfig(BaseModel):
 
     # verifier judge
     verifier: VerifierConfig = Field(default_factory=VerifierConfig, description="verifier judge: the model")
+    combine: CombineConfig = Field(default_factory=CombineConfig, description="combine judge: which judges, how")
 
     # ragas judge
     ragas_model: str | None = Field(None, description="ragas judge: model name (default: the [llm] openai: model)")
@@ -110,6 +112,11 @@ class EvaluateConfig(BaseModel):
     # --- other filters ---------------------------------------------------------------------------------------------
     sanity: bool = Field(True, description="reject empty/truncated answers, question == answer, copied chunks, repeats")
     copy_ratio: float = Field(0.9, gt=0, le=1, description="answer covering this share of a chunk verbatim is copied")
+
+    roundtrip_k: int = Field(
+        5, ge=0, le=1000, description="round-trip filter: a question must retrieve its source chunk(s) in the top k "
+        "of the collection (0: off)"
+    )
 
     dedup: bool = Field(True, description="remove exact and near duplicates across the run (best-scoring one stays)")
     dedup_minhash_threshold: float = Field(0.8, gt=0, le=1, description="MinHash Jaccard of questions / answers")
@@ -142,15 +149,6 @@ class EvaluateConfig(BaseModel):
         if unknown:
             raise ValueError(f"unknown judge(s) {unknown}: thresholds are per judge, one of {', '.join(defaults)}")
         return {**defaults, **v}
-
-    @field_validator("judge")
-    @classmethod
-    def _registered_judge(cls, v: str) -> str:
-        from groundset.registry import JUDGES
-
-        if v not in JUDGES:
-            raise ValueError(JUDGES.unknown_message(v))
-        return v
 
     @field_validator("thresholds")
     @classmethod

@@ -156,10 +156,10 @@ def test_llm_judge_and_rating_with_a_fake_llm(tmp_path):
 
     def reply(request):
         content = request.messages[-1]["content"]
-        if "STATEMENTS" in content:
-            if "1. In 1066." in content:
+        if "STATEMENT:" in content:
+            if "STATEMENT:\nIn 1066." in content:
                 return "garbled"
-            return json.dumps({"verdicts": [{"id": 1, "reasoning": "ok", "supported": True}]})
+            return json.dumps({"quote": "Rollo", "verdict": "supported"})
         return "Short.\nScore: 2" if "Norway" in content else "Fine.\nScore: 5"
 
     config = load_config(None, {"evaluate.judge": "llm", "evaluate.rating": "true", "evaluate.dedup": "false"})
@@ -173,8 +173,8 @@ def test_llm_judge_and_rating_with_a_fake_llm(tmp_path):
 
 
 def test_fingerprint_depends_on_the_llm_only_when_the_gate_uses_it():
-    base, other_llm = {}, {"llm.spec": "openai:some-model"}
-    assert stage_fingerprint(load_config(None, base)) == stage_fingerprint(load_config(None, other_llm))
+    base, other_llm = {"evaluate.judge": "default"}, {"llm.spec": "openai:some-model"}
+    assert stage_fingerprint(load_config(None, base)) == stage_fingerprint(load_config(None, {**base, **other_llm}))
     with_llm = {"evaluate.judge": "llm"}
     assert stage_fingerprint(load_config(None, with_llm)) != stage_fingerprint(load_config(None, {**with_llm, **other_llm}))
 

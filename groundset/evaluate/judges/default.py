@@ -68,7 +68,7 @@ class DefaultJudge(Judge):
     def embedder(self) -> Any:
         if self._embedder is None:
             from groundset.embed import load_embedder
-            from groundset.ingest.config import EmbedConfig
+            from groundset.embed.config import EmbedConfig
 
             self._embedder = load_embedder(self._embed_cfg or EmbedConfig())
         return self._embedder
