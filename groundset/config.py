@@ -1,8 +1,9 @@
 """One configuration object per stage, loaded from one TOML file, overridable key by key.
 
 ``groundset.toml`` has one table per stage (``[ingest]``, ``[embed]``, ``[store]``, ``[llm]``, ``[generate]``,
-``[evaluate]``, ``[export]``). Every key can be overridden on the command line, either by a named flag of a
-command (``--collection``, ``--llm``…) or generically with ``--set SECTION.KEY=VALUE``. Validation happens on load;
+``[evaluate]``, ``[export]``), plus ``[run]`` (the engine: local or Ray). Every key can be overridden on the command
+line, either by a named flag of a command (``--collection``, ``--llm``…) or generically with ``--set
+SECTION.KEY=VALUE``. Validation happens on load;
 an error names the key:
 
 >>> load_config(None, {"ingest.chunk_tokens": "0"})
@@ -20,11 +21,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from groundset.embed.config import EmbedConfig
+from groundset.engines.config import RunConfig
 from groundset.errors import ConfigError
 from groundset.evaluate.config import EvaluateConfig
 from groundset.export.config import ExportConfig
 from groundset.generate.config import GenerateConfig
-from groundset.ingest.config import EmbedConfig, IngestConfig, StoreConfig
+from groundset.ingest.config import IngestConfig, StoreConfig
 from groundset.llm.config import LLMConfig
 
 __all__ = ["Config", "load_config", "DEFAULT_CONFIG_FILE"]
@@ -44,6 +47,7 @@ class Config(BaseModel):
     generate: GenerateConfig = Field(default_factory=GenerateConfig)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
+    run: RunConfig = Field(default_factory=RunConfig)  # where stages run; in no fingerprint (same output)
 
     def fingerprint(self, *sections: str) -> str:
         """A stable hash of the named sections, used to tell whether a stage's output is still current."""

@@ -45,8 +45,9 @@ _PARSE_REASONS = {"invalid_json", "schema_mismatch", "truncated"}
 class ManagedLLM:
     """An ``LLM`` (same ``name`` and ``chat``) around ``backend``. ``usage`` counts this object's calls."""
 
-    def __init__(self, backend: Any, cfg: LLMConfig, workdir=None, stage: str = "generate"):
+    def __init__(self, backend: Any, cfg: LLMConfig, workdir=None, stage: str = "generate", owns_backend: bool = True):
         self.backend = backend
+        self.owns_backend = owns_backend
         self.cfg = cfg
         self.name: str = backend.name
         self.stage = stage
@@ -228,12 +229,12 @@ class ManagedLLM:
         self._saved = Usage.from_dict(self.usage.to_dict())
 
     def close(self) -> None:
-        """Close the cache and the backend's connections (if it has any)."""
+        """Close the cache, and the backend's connections when this object owns it (not a shared engine)."""
         if self.cache is not None:
             self.cache.close()
             self.cache = None
         close = getattr(self.backend, "close", None)
-        if callable(close):
+        if self.owns_backend and callable(close):
             close()
 
 

@@ -156,10 +156,10 @@ def test_usage_is_accounted_per_stage_and_accumulates_in_the_workdir(tmp_path):
     assert json.loads(wd.usage.read_text())["generate"]["model"] == "fake"
 
 
-def test_load_llm_fake_gives_schema_valid_placeholders(tmp_path):
+def test_load_llm_fake_gives_schema_valid_replies(tmp_path):
     llm = load_llm(LLMConfig(spec="fake"), Workdir(tmp_path), stage="generate")
     res = llm.chat([_req(), _req(json_schema=None)])
-    assert res[0].parsed == {"question": "example", "answer": "example"} and res[1].ok
+    assert set(res[0].parsed) == {"question", "answer"} and res[1].ok
 
 
 def test_estimate_tokens_needs_no_model():

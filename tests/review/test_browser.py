@@ -62,7 +62,7 @@ def browser():
 
 
 def _done(page, n: int) -> None:
-    page.wait_for_function(f"document.getElementById('progress').textContent.startsWith('{n} done')", timeout=15000)
+    page.wait_for_function(f"document.getElementById('progress').textContent.startsWith('{n} done')", timeout=30000)
 
 
 def test_keyboard_review_survives_a_killed_server_and_a_racing_tab(browser, tmp_path):

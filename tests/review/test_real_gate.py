@@ -25,7 +25,7 @@ def test_review_view_of_real_gate_output(tmp_path):
         sample("good", "The Normans gave their name to Normandy. They conquered England in 1066."),
         sample("bad", "The Normans came from Norway. They had 900 ships in 1066."),
     ]))
-    evaluate(load_config(None, {"evaluate.dedup": "false"}), wd, progress=False)
+    evaluate(load_config(None, {"evaluate.dedup": "false", "evaluate.judge": "default"}), wd, progress=False)
     session = ReviewSession(wd, load_config(None, {}).evaluate.thresholds)
     bad, good = session.sample("bad"), session.sample("good")
     assert bad["gate"] == "rejected" and good["gate"] == "kept"
