@@ -30,6 +30,7 @@ from groundset.evaluate import sanity
 from groundset.evaluate.judges import JudgeInput, load_judge
 from groundset.evaluate.summary import build_summary
 from groundset.evaluate.trim import still_answers, trailing_cut, trim_text
+from groundset.progress import Finished, Progress, Tick, progress_callback
 from groundset.records import Evaluation, Sample
 from groundset.workdir import Workdir, atomic_writer, read_jsonl, write_json_atomic
 
@@ -280,24 +281,6 @@ def _write_jsonl_atomic(path: Path, samples: Iterable[Sample]) -> None:
             f.write(s.model_dump_json() + "\n")
 
 
-def _ticker(progress: bool) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
-    if not progress:
-        return (lambda step, done, total: None), (lambda: None)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn("evaluate: {task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeRemainingColumn(), transient=True)
-    tasks: dict[str, Any] = {}
-    bar.start()
-
-    def tick(step: str, done: int, total: int) -> None:
-        if step not in tasks:
-            tasks[step] = bar.add_task(step, total=total)
-        bar.update(tasks[step], completed=done)
-
-    return tick, bar.stop
-
-
 def _retriever(config: Config, workdir: Workdir):
     from contextlib import nullcontext
 
@@ -317,12 +300,13 @@ def _cap(samples: list[Sample], keep_at_most: dict[str, int]) -> None:
                 s.evaluation.kept = False
 
 
-def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: bool = True,
+def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: Progress | None = None,
              keep_at_most: dict[str, int] | None = None) -> EvaluateResult:
     """Evaluate every sample of ``workdir``; write ``kept``, ``rejected`` and ``summary.json``.
 
     ``llm`` serves the llm judge and the rating; when None and one of them is configured, ``[llm]`` is loaded.
     ``keep_at_most`` ({task: n}): kept samples beyond n per task are rejected as ``over_n`` (the N-kept loop).
+    ``progress`` (``groundset.progress``) gets the bars "judge" and "rating".
     """
     start = time.perf_counter()
     config = _resolved(config)
@@ -333,12 +317,16 @@ def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: boo
         from groundset.llm import load_llm
 
         llm = loaded = load_llm(config.llm, workdir, stage="evaluate")  # the engine generate used, if any
-    tick, stop = _ticker(progress)
+    emit = progress_callback(progress)
+
+    def tick(step: str, done: int, total: int) -> None:
+        emit(Tick("evaluate", step, done=done, total=total))
+
     try:
         with _retriever(config, workdir) as retrieve:
             info = evaluate_samples(samples, config, llm, tick=tick, workdir=workdir, retrieve=retrieve)
     finally:
-        stop()
+        emit(Finished("evaluate"))
         if callable(getattr(loaded, "close", None)):
             loaded.close()
     if keep_at_most:

@@ -28,7 +28,8 @@ import numpy as np
 from groundset.config import Config
 from groundset.errors import InputError
 from groundset.ingest.chunk import Chunker
-from groundset.ingest.report import IngestResult, ReportBuilder, summary_table
+from groundset.ingest.report import IngestResult, ReportBuilder
+from groundset.progress import Finished, Progress, Tick, progress_callback
 from groundset.records import Chunk, Document
 from groundset.workdir import Workdir
 
@@ -269,16 +270,6 @@ class _Writer:
             self.timings["store"] += time.perf_counter() - t0
 
 
-def _progress(enabled: bool):
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[note]}"),
-        TimeElapsedColumn(), console=Console(stderr=True), disable=not enabled, transient=False,
-    )
-
-
 def _items(q: "queue.Queue[Any]") -> Iterator[Any]:
     while (item := q.get()) is not _DONE:
         yield item
@@ -297,12 +288,23 @@ def _write_report_after_crash(report: ReportBuilder, result: IngestResult, workd
         pass
 
 
-def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool = True) -> IngestResult:
+def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: Progress | None = None) -> IngestResult:
     """Ingest ``paths`` (files, directories, Wikipedia dumps) into the collection ``config.store.collection``.
 
     Writes ``workdir.ingest_report`` and marks the stage done (with the config fingerprint) unless nothing was
     usable. Raises only for errors that concern the whole run (embedding model, store); a bad file is reported.
+    ``progress`` (``groundset.progress``) gets the bars "files" and "chunks" and ``Finished("ingest", report)``.
     """
+    emit = progress_callback(progress)
+    report = None
+    try:
+        result, report = _ingest(paths, config, workdir, emit)
+    finally:
+        emit(Finished("ingest", report))  # the CLI stops the bars (and draws the summary table when there is one)
+    return result  # the caller records the stage (groundset.stages.record), ingest itself writes no run state
+
+
+def _ingest(paths: list[Path], config: Config, workdir: Workdir, emit: Progress) -> tuple[IngestResult, dict[str, Any]]:
     from groundset.embed import load_embedder
     from groundset.ingest.readers import Skipped, discover, streams
     from groundset.store import open_store
@@ -328,15 +330,15 @@ def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool =
             result.failed.append((e.source, e.reason, e.detail))
     result.timings["load"] = time.perf_counter() - t_load
 
-    with open_store(config.store, workdir, dim=embedder.dim, model=embedder.name) as store, _progress(progress) as bar:
-        files_task = bar.add_task("files", total=len(files), note="")
-        chunks_task = bar.add_task("chunks", total=0, note="embedded")
+    with open_store(config.store, workdir, dim=embedder.dim, model=embedder.name) as store:
+        emit(Tick("ingest", "files", done=0, total=len(files), note=""))
+        emit(Tick("ingest", "chunks", done=0, total=0, note="embedded"))
         q: queue.Queue[Any] = queue.Queue(maxsize=64)
         stop = threading.Event()
         workers = reader_processes([f for f in files if not streams(f)], cfg.workers)
         producer = threading.Thread(target=_produce, args=(files, workers, config, chunker, q, stop), daemon=True,
                                     name="groundset-read")
-        writer = _Writer(store, embedder, config.embed.batch_size, lambda n: bar.advance(chunks_task, n),
+        writer = _Writer(store, embedder, config.embed.batch_size, lambda n: emit(Tick("ingest", "chunks", advance=n)),
                          reading=producer.is_alive, readers=workers)
         producer.start()
         try:
@@ -354,8 +356,8 @@ def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool =
                     result.chunks_unchanged += len(chunks) - len(new)
                     result.chunks_deleted += len(stale)
                     report.document(path, doc, chunks, dropped, len(new))
-                    bar.update(chunks_task, total=result.chunks_new)
-                    bar.update(files_task, note=Path(path).name[:40])
+                    emit(Tick("ingest", "chunks", total=result.chunks_new))
+                    emit(Tick("ingest", "files", note=Path(path).name[:40]))
                     writer.add(new, stale)
                 elif kind == "crashed":
                     raise RuntimeError(f"reading files failed: {item[2]}")
@@ -364,7 +366,7 @@ def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool =
                     result.failed.append((path, item[2], item[3]))
                 else:  # a file finished
                     result.timings["read"] = result.timings.get("read", 0.0) + item[2]
-                    bar.advance(files_task)
+                    emit(Tick("ingest", "files", advance=1))
                 if q.empty() and len(writer.pending) >= writer.batch_size:
                     writer.flush()  # the reader is busy (a long PDF): embed what we have rather than wait idle
             writer.reading = lambda: False  # everything is read: the encoder may use every core
@@ -391,8 +393,4 @@ def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool =
         store=config.store.url or str(workdir.qdrant_dir), embed_model=embedder.name,
         chunk_tokens=chunker.size, chunk_overlap=chunker.overlap,
     )
-    if progress:
-        from rich.console import Console
-
-        Console(stderr=True).print(summary_table(data))
-    return result  # the caller records the stage (groundset.stages.record), ingest itself writes no run state
+    return result, data
