@@ -164,3 +164,15 @@ def test_generate_waits_for_the_store_to_be_ready(tmp_path, monkeypatch):
     assert calls == ["ready"]
     generate(config, Workdir(tmp_path / "w2"), echo_llm(), dry_run=True, progress=False)
     assert calls == ["ready"]  # a dry run searches nothing
+
+
+def test_a_load_cut_off_at_m0_resumes_in_bulk_mode_and_is_indexed_at_close():
+    rec = Recorder()
+    rec.inner.create_collection("c", vectors_config=models.VectorParams(size=4, distance=models.Distance.COSINE))
+    rec.m = 0  # an ingest killed before its close
+    store = Store(rec, "c", local=False, where="http://stub:6333")
+    store._prepare(4, None)  # the resumed ingest opens it to write
+    store.upsert(_chunks(10), _vectors(10))
+    assert "update_collection" not in rec.names()
+    store.close()
+    assert rec.calls[-1] == ("update_collection", rec.calls[-1][1]) and rec.m == HNSW_M

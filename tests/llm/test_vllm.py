@@ -146,3 +146,11 @@ def test_missing_extra_names_the_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "vllm", None)
     with pytest.raises(MissingExtraError, match=r"groundset\[vllm\]"):
         load_llm(LLMConfig(spec="vllm:m"))
+
+
+def test_without_a_tokenizer_the_batch_goes_as_it_is(stub_vllm, monkeypatch):
+    backend = VLLMBackend(LLMConfig(spec="vllm:m", max_model_len=12))
+    backend.chat([_req("warm")])
+    monkeypatch.setattr(type(backend._engine), "get_tokenizer", lambda self: (_ for _ in ()).throw(RuntimeError()))
+    results = backend.chat([_req("short"), _req(" ".join(["word"] * 20))])
+    assert all(r.ok for r in results) and len(stub_vllm.calls[-1][0]) == 2  # vLLM itself decides
