@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from groundset.progress import Event, Finished, Tick
+from groundset.progress import Event, Finished
 
 __all__ = ["RichProgress", "summary_table"]
 
