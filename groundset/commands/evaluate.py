@@ -58,7 +58,7 @@ def command(ctx: click.Context, judge: str | None, threshold: float | None, deco
     \b
     Examples:
       groundset evaluate
-      groundset evaluate --judge nli --set evaluate.nli_model=/models/deberta-v3-mnli
+      groundset evaluate --judge nli --set evaluate.nli.model=/models/deberta-v3-mnli
       groundset evaluate --decontaminate mmlu_test.jsonl --threshold 0.6
       groundset evaluate calibrate --labelled my_labels.jsonl
     """

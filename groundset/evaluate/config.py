@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from groundset.evaluate.config_judges import CombineConfig, JudgeLLMConfig, VerifierConfig
+from groundset.config_compat import move_flat_keys
+from groundset.evaluate.config_judges import CombineConfig, JudgeLLMConfig, NLIConfig, VerifierConfig
 from groundset.registry import Registered
 
 __all__ = ["EvaluateConfig", "default_thresholds"]
@@ -26,6 +27,9 @@ __all__ = ["EvaluateConfig", "default_thresholds"]
 # Calibrate on labelled data of your own with `groundset evaluate calibrate --labelled FILE.jsonl`.
 # nli / llm: 0.5 is the natural cut of a probability / vote share; ragas: share of supported statements.
 # Each judge registers its default threshold with itself (groundset.registry.JUDGES).
+
+
+_MOVED = {f"nli_{k}": ("nli", k) for k in ("model", "label", "device", "batch_size", "max_length", "trust_remote_code")}
 
 
 def default_thresholds() -> dict[str, float]:
@@ -84,14 +88,7 @@ class EvaluateConfig(BaseModel):
     )
 
     # nli judge
-    nli_model: str | None = Field(
-        None, description="nli judge: HF sequence-classification model name or local path (NLI or hallucination model)"
-    )
-    nli_label: str | None = Field(None, description="nli judge: label meaning 'supported' (default: found by name)")
-    nli_device: str = Field("cpu", description="nli judge: cpu | cuda | mps")
-    nli_batch_size: int = Field(16, gt=0)
-    nli_max_length: int = Field(512, gt=16, description="nli judge: tokens of premise + claim")
-    nli_trust_remote_code: bool = Field(False, description="nli judge: allow the model's own code (e.g. HHEM)")
+    nli: NLIConfig = Field(default_factory=NLIConfig, description="nli judge: the model")
 
     # llm judge
     llm_polls: int = Field(1, gt=0, le=10, description="llm judge: verdicts per sample (ChainPoll); support = share of 'yes'")
@@ -138,6 +135,11 @@ class EvaluateConfig(BaseModel):
     rating_max_tokens: int = Field(256, gt=0)
 
     _auto_reason: str | None = PrivateAttr(None)  # set when judge "auto" was resolved (judges/auto.py)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_flat_keys(cls, data: Any) -> Any:
+        return move_flat_keys(data, "evaluate", _MOVED)
 
     @field_validator("thresholds", mode="before")
     @classmethod

@@ -1,4 +1,5 @@
-"""The sub-tables of ``[evaluate]`` that configure a model-based judge: ``[evaluate.verifier]`` and ``[evaluate.llm]``.
+"""The sub-tables of ``[evaluate]`` that configure a model-based judge: ``[evaluate.verifier]``, ``[evaluate.nli]``
+and ``[evaluate.llm]``.
 
 ```toml
 [evaluate]
@@ -20,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["VerifierConfig", "JudgeLLMConfig", "CombineConfig", "merged_llm_config"]
+__all__ = ["VerifierConfig", "NLIConfig", "JudgeLLMConfig", "CombineConfig", "merged_llm_config"]
 
 VerifierKind = Literal["auto", "hhem", "minicheck", "minicheck-t5", "nli", "token"]
 
@@ -55,6 +56,21 @@ class VerifierConfig(BaseModel):
     trust_remote_code: bool = Field(False, description="allow a model's own code (not needed for the known models)")
 
 
+class NLIConfig(BaseModel):
+    """judge = "nli": a sequence-classification model (NLI or hallucination cross-encoder) run with transformers."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    model: str | None = Field(
+        None, description="HF sequence-classification model name or local path (NLI or hallucination model)"
+    )
+    label: str | None = Field(None, description="label meaning 'supported' (default: found by name)")
+    device: str = Field("cpu", description="cpu | cuda | mps")
+    batch_size: int = Field(16, gt=0, description="model inputs per forward pass")
+    max_length: int = Field(512, gt=16, description="tokens of premise + claim")
+    trust_remote_code: bool = Field(False, description="allow the model's own code (e.g. HHEM)")
+
+
 class JudgeLLMConfig(BaseModel):
     """A dedicated judge model for judge = "llm"; every unset key is taken from ``[llm]``."""
 
@@ -65,7 +81,7 @@ class JudgeLLMConfig(BaseModel):
     api_key_env: str | None = Field(None, description="environment variable with its API key (unset: [llm]'s)")
     concurrency: int | None = Field(None, gt=0, description="parallel requests (unset: [llm]'s)")
     timeout_s: float | None = Field(None, gt=0)
-    max_model_len: int | None = Field(None, gt=0, description="vllm backend")
+    max_model_len: int | None = Field(None, gt=0, description="vllm backend (unset: [llm.vllm] max_model_len)")
 
     @field_validator("spec")
     @classmethod
@@ -100,4 +116,7 @@ def merged_llm_config(llm_cfg: Any, judge_llm: JudgeLLMConfig):
     changes = {k: v for k, v in judge_llm.model_dump().items() if v is not None}
     if not changes:
         return llm_cfg
-    return type(llm_cfg).model_validate({**llm_cfg.model_dump(), **changes})
+    merged = {**llm_cfg.model_dump(), **changes}
+    if "max_model_len" in changes:  # the judge's engine: [llm.vllm] with its own context length
+        merged["vllm"] = {**merged["vllm"], "max_model_len": merged.pop("max_model_len")}
+    return type(llm_cfg).model_validate(merged)
