@@ -1,4 +1,5 @@
-"""Backend- and judge-specific keys live in sub-tables ([llm.local], [llm.vllm], [evaluate.nli]); the old flat keys
+"""Backend- and judge-specific keys live in sub-tables ([llm.local], [llm.vllm], [evaluate.nli], [evaluate.default],
+[evaluate.ragas]); the old flat keys
 still load to the same config, with a deprecation note that the CLI prints once."""
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ nli_device = "cuda"
 nli_batch_size = 4
 nli_max_length = 256
 nli_trust_remote_code = true
+lexical_sure = 0.7
+semantic_candidates = 4
+ragas_model = "gpt-4o-mini"
 """
 
 NEW = """
@@ -49,6 +53,11 @@ device = "cuda"
 batch_size = 4
 max_length = 256
 trust_remote_code = true
+[evaluate.default]
+lexical_sure = 0.7
+semantic_candidates = 4
+[evaluate.ragas]
+model = "gpt-4o-mini"
 """
 
 
@@ -62,7 +71,7 @@ def test_old_flat_keys_load_as_the_sub_tables(tmp_path):
     assert old == new
     assert old.llm.local.batch_size == 4 and old.llm.vllm.max_model_len == 4096 and old.evaluate.nli.model == "/models/mnli"
     notes = [str(w.message) for w in caught if issubclass(w.category, DeprecationWarning)]
-    assert len(notes) == 12 and "[llm] local_threads is now [llm.local] threads" in notes[1]
+    assert len(notes) == 15 and "[llm] local_threads is now [llm.local] threads" in notes[1]
     assert old.fingerprint("llm", "evaluate") == new.fingerprint("llm", "evaluate")  # same config, same stages
 
 
@@ -100,9 +109,11 @@ def test_init_writes_the_sub_tables_not_the_flat_keys():
     import tomllib
 
     text = render_config_template()
-    for table in ("[llm.local]", "[llm.vllm]", "[evaluate.nli]", "[evaluate.verifier]", "[evaluate.llm]"):
+    for table in ("[llm.local]", "[llm.vllm]", "[evaluate.default]", "[evaluate.nli]", "[evaluate.ragas]",
+                  "[evaluate.verifier]", "[evaluate.llm]"):
         assert table in text
     data = tomllib.loads(text)
     assert data["llm"]["local"]["batch_size"] == 8 and data["llm"]["vllm"]["tensor_parallel_size"] == 1
     assert not {"batch_size", "tensor_parallel_size", "gpu_memory_utilization"} & set(data["llm"])
     assert "local_threads" not in text and "nli_model" not in text and "nli_" not in "".join(data["evaluate"])
+    assert not {"lexical_sure", "ragas_model", "semantic_low"} & set(data["evaluate"])

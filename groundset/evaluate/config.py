@@ -16,7 +16,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from groundset.config_compat import move_flat_keys
-from groundset.evaluate.config_judges import CombineConfig, JudgeLLMConfig, NLIConfig, VerifierConfig
+from groundset.evaluate.config_judges import (
+    CombineConfig,
+    DefaultJudgeConfig,
+    JudgeLLMConfig,
+    NLIConfig,
+    RagasConfig,
+    VerifierConfig,
+)
 from groundset.registry import Registered
 
 __all__ = ["EvaluateConfig", "default_thresholds"]
@@ -29,7 +36,11 @@ __all__ = ["EvaluateConfig", "default_thresholds"]
 # Each judge registers its default threshold with itself (groundset.registry.JUDGES).
 
 
-_MOVED = {f"nli_{k}": ("nli", k) for k in ("model", "label", "device", "batch_size", "max_length", "trust_remote_code")}
+_MOVED = {
+    **{f"nli_{k}": ("nli", k) for k in ("model", "label", "device", "batch_size", "max_length", "trust_remote_code")},
+    **{k: ("default", k) for k in ("lexical_sure", "semantic_low", "semantic_high", "semantic_candidates")},
+    "ragas_model": ("ragas", "model"),
+}
 
 
 def default_thresholds() -> dict[str, float]:
@@ -77,15 +88,7 @@ class EvaluateConfig(BaseModel):
     trim_min_keep: float = Field(0.5, gt=0, le=1, description="trim only when this share of the sentences remains")
 
     # default judge
-    lexical_sure: float = Field(
-        0.8, ge=0, le=1, description="default judge: token recall above which a claim needs no embedding comparison"
-    )
-    semantic_low: float = Field(0.4, ge=-1, le=1, description="unused since the default judge's decision is learned "
-                                "(gate_weights.json); kept so that existing configs load")
-    semantic_high: float = Field(0.85, ge=-1, le=1, description="unused, see semantic_low")
-    semantic_candidates: int = Field(
-        3, gt=0, description="default judge: context sentences (best by token overlap) compared by embedding"
-    )
+    default: DefaultJudgeConfig = Field(default_factory=DefaultJudgeConfig, description="default judge: its knobs")
 
     # nli judge
     nli: NLIConfig = Field(default_factory=NLIConfig, description="nli judge: the model")
@@ -104,7 +107,7 @@ class EvaluateConfig(BaseModel):
     combine: CombineConfig = Field(default_factory=CombineConfig, description="combine judge: which judges, how")
 
     # ragas judge
-    ragas_model: str | None = Field(None, description="ragas judge: model name (default: the [llm] openai: model)")
+    ragas: RagasConfig = Field(default_factory=RagasConfig, description="ragas judge: the model")
 
     # --- other filters ---------------------------------------------------------------------------------------------
     sanity: bool = Field(True, description="reject empty/truncated answers, question == answer, copied chunks, repeats")
@@ -166,12 +169,6 @@ class EvaluateConfig(BaseModel):
         if any(not p.strip() for p in v):
             raise ValueError("empty path in decontaminate")
         return v
-
-    @model_validator(mode="after")
-    def _semantic_range(self) -> "EvaluateConfig":
-        if self.semantic_low >= self.semantic_high:
-            raise ValueError(f"semantic_low ({self.semantic_low}) must be below semantic_high ({self.semantic_high})")
-        return self
 
     @property
     def threshold(self) -> float:

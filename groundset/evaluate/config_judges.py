@@ -1,5 +1,5 @@
-"""The sub-tables of ``[evaluate]`` that configure a model-based judge: ``[evaluate.verifier]``, ``[evaluate.nli]``
-and ``[evaluate.llm]``.
+"""The sub-tables of ``[evaluate]`` that configure one judge: ``[evaluate.default]``, ``[evaluate.verifier]``,
+``[evaluate.nli]``, ``[evaluate.ragas]`` and ``[evaluate.llm]``.
 
 ```toml
 [evaluate]
@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["VerifierConfig", "NLIConfig", "JudgeLLMConfig", "CombineConfig", "merged_llm_config"]
+__all__ = ["DefaultJudgeConfig", "VerifierConfig", "NLIConfig", "RagasConfig", "JudgeLLMConfig", "CombineConfig",
+           "merged_llm_config"]
 
 VerifierKind = Literal["auto", "hhem", "minicheck", "minicheck-t5", "nli", "token"]
 
@@ -54,6 +55,36 @@ class VerifierConfig(BaseModel):
     )
     batch_size: int = Field(16, gt=0, description="model inputs per forward pass (sorted by length)")
     trust_remote_code: bool = Field(False, description="allow a model's own code (not needed for the known models)")
+
+
+class DefaultJudgeConfig(BaseModel):
+    """judge = "default": the offline judge (MiniLM + lexical + fact checks, weights in gate_weights.json)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    lexical_sure: float = Field(
+        0.8, ge=0, le=1, description="token recall above which a claim needs no embedding comparison"
+    )
+    semantic_low: float = Field(0.4, ge=-1, le=1, description="unused since the default judge's decision is learned "
+                                "(gate_weights.json); kept so that existing configs load")
+    semantic_high: float = Field(0.85, ge=-1, le=1, description="unused, see semantic_low")
+    semantic_candidates: int = Field(
+        3, gt=0, description="context sentences (best by token overlap) compared by embedding"
+    )
+
+    @model_validator(mode="after")
+    def _semantic_range(self) -> "DefaultJudgeConfig":
+        if self.semantic_low >= self.semantic_high:
+            raise ValueError(f"semantic_low ({self.semantic_low}) must be below semantic_high ({self.semantic_high})")
+        return self
+
+
+class RagasConfig(BaseModel):
+    """judge = "ragas": the ragas Faithfulness metric on an OpenAI-compatible endpoint."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    model: str | None = Field(None, description="model name (default: the [llm] openai: model)")
 
 
 class NLIConfig(BaseModel):
