@@ -215,10 +215,61 @@ def _accepted(items: list[_Item], i: int, lookahead: int = 12) -> bool:
     return False
 
 
-def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None) -> list[Block]:
+_SQ = re.compile(r"\W+")
+
+
+def _key(text: str) -> str:
+    return _SQ.sub("", text).lower()
+
+
+def _apply_outline(items: list[_Item], outline: list[tuple[int, str]]) -> list[_Item]:
+    """The document's own outline (PDF bookmarks) decides: a line that is an outline entry (or a run of up to three
+    lines that together are one: "Chapter 1" + "Introduction") is a heading of the entry's level, each entry once;
+    a line followed by another entry of the same or a higher level is a list of entries (a table of contents), not
+    a heading; a heading that runs into its paragraph ("2.5 MS Windows systems To install ...") is cut off it; guessed headings
+    not in the outline are dropped unless they are numbered deeper than the outline goes (footnotes, table cells and
+    table-of-contents lines are never promoted)."""
+    wanted: dict[str, int] = {}
+    for level, title in outline:
+        wanted.setdefault(_key(title), level)
+    prefixes = {k[:i] for k in wanted for i in range(1, len(k))}
+    depth = max(level for level, _ in outline)
+    out: list[_Item] = []
+    i = 0
+    while i < len(items):
+        it = items[i]
+        key = _key(it.text)
+        run = [it]
+        while key in prefixes and key not in wanted and len(run) < 3 and i + len(run) < len(items):
+            run.append(items[i + len(run)])
+            key += _key(run[-1].text)
+        after = _key(items[i + len(run)].text) if i + len(run) < len(items) else ""
+        listed = key in wanted and after in wanted and wanted[after] <= wanted[key]  # a list of entries, no body
+        if key in wanted and not listed and len(_words(" ".join(r.text for r in run))) <= 20:
+            title = " ".join(r.text for r in run)
+            out.append(_Item(it.part, title, ("outline", wanted.pop(key))))
+            i += len(run)
+            continue
+        head = next((t for _, t in outline if _key(t) in wanted and it.text.startswith(t + " ")
+                     and len(it.text) > len(t) + 20), None) if it.part.kind in ("text", "title") else None
+        if head is not None:
+            out.append(_Item(it.part, head, ("outline", wanted.pop(_key(head)))))
+            out.append(_Item(it.part, it.text[len(head):].strip()))
+            i += 1
+            continue
+        if it.strength and (it.strength[0] == "weak" or it.strength[1] <= depth):
+            it.strength = None
+        out.append(it)
+        i += 1
+    return out
+
+
+def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None,
+                       outline: list[tuple[int, str]] | None = None) -> list[Block]:
     """Parts with guessed titles (PDF, plain text) -> Blocks whose sections come from accepted headings only.
 
     ``allow_weak``: accept unnumbered headings; default: when the parts have page layout or no strong heading exists.
+    ``outline``: the document's own (level, title) outline, e.g. PDF bookmarks: see :func:`_apply_outline`.
     """
     items = []
     for part in parts:
@@ -241,7 +292,9 @@ def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None) -> lis
         if it.strength and it.strength[0] == "weak":
             if not allow_weak or (layout is not None and not layout.heading_like(it.part)):
                 it.strength = None
-    accepted = [bool(it.strength) and _accepted(items, i) for i, it in enumerate(items)]
+    if outline:
+        items = _apply_outline(items, outline)
+    accepted = [bool(it.strength) and (it.strength[0] == "outline" or _accepted(items, i)) for i, it in enumerate(items)]
 
     blocks: list[Block] = []
     stack: list[tuple[int, str, bool]] = []  # (level, text, numbered)
@@ -263,7 +316,7 @@ def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None) -> lis
                 level = (max(numbered) + 1) if numbered else 1
             while stack and stack[-1][0] >= level:
                 stack.pop()
-            stack.append((level, it.text, kind == "strong"))
+            stack.append((level, it.text, kind in ("strong", "outline")))
             _emit(blocks, "title", it.text, [t for _, t, _ in stack], it.part.page)
         elif it.part.kind == "title" and _loose_line(it.text):
             if loose and loose_page != it.part.page:

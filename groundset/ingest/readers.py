@@ -175,7 +175,7 @@ def _read_pdf(path: Path, cfg: IngestConfig) -> _Read:
         raise InputError(str(path), "corrupt_pdf", f"the PDF cannot be parsed: {e}"[:500]) from e
     parts, restored = _restore_code(path, parts)
     parts, dropped = clean_pdf_parts(parts, up.english_words().__contains__)
-    blocks = blocks_from_layout(parts)
+    blocks = blocks_from_layout(parts, outline=info.get("outline"))
     title = info.get("title") or next((b.text for b in blocks if b.kind == "title"), None)
     meta = {"pages": info.get("pages"), "dropped": _dropped(dropped), "code_blocks": restored}
     if info.get("author"):
@@ -230,6 +230,7 @@ def _pdf_info(path: Path) -> dict[str, Any]:
         meta = reader.metadata or {}
         title = str(meta.get("/Title") or "").strip()
         author = str(meta.get("/Author") or "").strip()
+        outline = _outline(reader)
     except InputError:
         raise
     except Exception as e:  # pypdf raises PdfReadError, ValueError, KeyError... on broken files
@@ -239,7 +240,26 @@ def _pdf_info(path: Path) -> dict[str, Any]:
         raise InputError(str(path), "corrupt_pdf", f"the PDF cannot be parsed ({type(e).__name__}: {e})"[:300]) from e
     if pages == 0:
         raise InputError(str(path), "corrupt_pdf", "the PDF has no pages")
-    return {"pages": pages, "title": None if not title or _JUNK_PDF_TITLE.match(title) else title, "author": author}
+    return {"pages": pages, "title": None if not title or _JUNK_PDF_TITLE.match(title) else title, "author": author,
+            "outline": outline}
+
+
+def _outline(reader) -> list[tuple[int, str]]:
+    """The PDF's bookmarks as (level, title), level 1 outermost; [] when it has none or they cannot be read."""
+    out: list[tuple[int, str]] = []
+
+    def walk(items, level: int) -> None:
+        for it in items:
+            if isinstance(it, list):
+                walk(it, level + 1)
+            elif str(getattr(it, "title", "") or "").strip():
+                out.append((level, " ".join(str(it.title).split())))
+
+    try:
+        walk(reader.outline, 1)
+    except Exception:  # noqa: BLE001 - a broken outline is no outline
+        return []
+    return out if len(out) >= 3 else []
 
 
 def _html_parts(html: str) -> tuple[list[up.Part], str | None, Counter]:
