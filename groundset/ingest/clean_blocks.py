@@ -264,12 +264,66 @@ def _apply_outline(items: list[_Item], outline: list[tuple[int, str]]) -> list[_
     return out
 
 
+def _book_structure(items: list[_Item], dropped: Counter) -> list[_Item]:
+    """Plain-text books: a table of contents (three or more chapter lines with no body between them, and the
+    "Contents" line before them) is dropped and counted; a chapter line without a title followed by a short title
+    line ("CHAPTER IV." / "Down the Rabbit-Hole") becomes one heading."""
+    out: list[_Item] = []
+    i = 0
+    while i < len(items):
+        j = i
+        while j < len(items) and not _is_body(items[j]) and items[j].part.kind != "table":
+            j += 1
+        strong = [k for k in range(i, j) if items[k].strength and items[k].strength[0] == "strong"]
+        if strong and j < len(items) and j - strong[-1] <= 2:
+            strong.pop()  # the heading right before body text (or before its title line) is that text's heading
+        kinds = Counter(_entry_kind(items[k].text) for k in strong)
+        if strong and kinds.most_common(1)[0][1] >= 2:  # "Chapter 1", "Chapter 2" with no text between: contents
+            end = strong[-1] + 1
+            dropped["table_of_contents"] += end - i
+            i = end
+            continue
+        it = items[i]
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        m = _KEYWORD.match(it.text) if it.strength and it.strength[0] == "strong" else None
+        if (m and not m.group(3) and nxt is not None and nxt.strength is None and nxt.part.kind == "title"
+                and _title_line(nxt.text)):
+            out.append(_Item(it.part, f"{it.text} {nxt.text.rstrip('.')}", it.strength))
+            i += 2
+            continue
+        out.append(it)
+        i += 1
+    return out
+
+
+def _entry_kind(text: str) -> str:
+    """'chapter', 'letter', ... for a keyword heading, 'numbered-2' for "2.3 ...": what a contents list repeats."""
+    m = _KEYWORD.match(text)
+    if m:
+        return m.group(1).lower()
+    n = _NUMBERED.match(text)
+    return f"numbered-{n.group(1).count('.') + 1}" if n else "other"
+
+
+def _title_line(text: str) -> bool:
+    """A chapter's title on the line after "CHAPTER IV.": short, no digits, no clause marks, a period only after
+    a word or three ("Loomings.")."""
+    words = _words(text)
+    if not words or len(words) > 8 or any(c.isdigit() for c in text) or any(c in text for c in ";:"):
+        return False
+    if text.endswith(".") and len(words) > 3:
+        return False
+    return heading_strength(text.rstrip(".")) == ("weak", 0)
+
+
 def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None,
-                       outline: list[tuple[int, str]] | None = None) -> list[Block]:
+                       outline: list[tuple[int, str]] | None = None, dropped: Counter | None = None) -> list[Block]:
     """Parts with guessed titles (PDF, plain text) -> Blocks whose sections come from accepted headings only.
 
     ``allow_weak``: accept unnumbered headings; default: when the parts have page layout or no strong heading exists.
     ``outline``: the document's own (level, title) outline, e.g. PDF bookmarks: see :func:`_apply_outline`.
+    Without page layout (plain text) a table of contents is dropped, counted in ``dropped``, and two-line chapter
+    headings are joined (:func:`_book_structure`).
     """
     items = []
     for part in parts:
@@ -286,6 +340,8 @@ def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None,
         items.append(item)
     strong = any(it.strength and it.strength[0] == "strong" for it in items)
     layout = _Layout.of([it.part for it in items])
+    if layout is None and strong:
+        items = _book_structure(items, dropped if dropped is not None else Counter())
     if allow_weak is None:
         allow_weak = layout is not None or not strong
     for it in items:

@@ -302,8 +302,8 @@ def _markdown_blocks(text: str) -> list[Block]:
     return blocks_from_markup(_partition_in_pieces(up.partition_markdown, text))
 
 
-def _text_blocks(text: str) -> list[Block]:
-    return blocks_from_layout(_partition_in_pieces(up.partition_text, text))
+def _text_blocks(text: str, dropped: Counter | None = None) -> list[Block]:
+    return blocks_from_layout(_partition_in_pieces(up.partition_text, text), dropped=dropped)
 
 
 def _read_markdown(path: Path, cfg: IngestConfig) -> _Read:
@@ -331,7 +331,10 @@ def _read_text(path: Path, cfg: IngestConfig) -> _Read:
     if fields:
         meta["gutenberg"] = True
         meta.update({k: v for k, v in fields.items() if k in ("author", "language")})
-    return fields.get("title"), _text_blocks(text), meta
+    dropped: Counter = Counter()
+    blocks = _text_blocks(text, dropped)
+    meta["dropped"] = _dropped(dropped)
+    return fields.get("title"), blocks, meta
 
 
 def _segments(pieces: Iterator[str], chars: int) -> Iterator[str]:

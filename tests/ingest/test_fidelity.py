@@ -126,3 +126,25 @@ def test_pdf_bookmarks_decide_the_headings(tmp_path):
     assert any(b.text.startswith("To install it, unpack") and b.section[-1] == "1.2 Running it" for b in doc.blocks)
     assert not any(b.section and b.section[-1] in ("Property", "3 These parameters are required in latex mode.")
                    for b in doc.blocks)
+
+
+def test_plain_text_book_contents_front_matter_and_two_line_chapters(tmp_path):
+    para = lambda topic: (f"The story of the {topic} goes on for a while, and the narrator tells it at length, "  # noqa: E731
+                          "with many words about the sea, the ship and the men aboard her.")
+    contents = ["CONTENTS", "CHAPTER 1. Loomings.", "CHAPTER 2. The Carpet-Bag.", "CHAPTER 3. The Spouter-Inn.",
+                "Epilogue"]
+    body = ["ETYMOLOGY.", para("whale's name"), "EXTRACTS.", para("old books"),
+            "CHAPTER 1.", "Loomings.", para("first day"), para("second day"),
+            "CHAPTER 2.", "The Carpet-Bag.", para("bag"),
+            "CHAPTER 3.", "The Spouter-Inn.", para("inn")]
+    text = ("*** START OF THE PROJECT GUTENBERG EBOOK MOBY-DICK ***\n\n" + "\n\n".join(contents + body)
+            + "\n\n*** END OF THE PROJECT GUTENBERG EBOOK MOBY-DICK ***\n")
+    path = tmp_path / "moby.txt"
+    path.write_text(text, encoding="utf-8")
+    doc = next(read_path(path, CFG))
+    assert [b.text for b in doc.blocks if b.kind == "title"] == [
+        "CHAPTER 1. Loomings", "CHAPTER 2. The Carpet-Bag", "CHAPTER 3. The Spouter-Inn"]
+    front = [b for b in doc.blocks if "whale's name" in b.text or "old books" in b.text]
+    assert front and all(b.section == [] for b in front)  # front matter is not filed under the last chapter
+    assert doc.metadata["dropped"]["table_of_contents"] == 4  # "CONTENTS" and its three chapter lines
+    assert "CHAPTER 2. The Carpet-Bag." not in doc.text
