@@ -226,9 +226,9 @@ def _apply_outline(items: list[_Item], outline: list[tuple[int, str]]) -> list[_
     """The document's own outline (PDF bookmarks) decides: a line that is an outline entry (or a run of up to three
     lines that together are one: "Chapter 1" + "Introduction") is a heading of the entry's level, each entry once;
     a line followed by another entry of the same or a higher level is a list of entries (a table of contents), not
-    a heading; a heading that runs into its paragraph ("2.5 MS Windows systems To install ...") is cut off it; guessed headings
-    not in the outline are dropped unless they are numbered deeper than the outline goes (footnotes, table cells and
-    table-of-contents lines are never promoted)."""
+    a heading; a heading that runs into its paragraph ("2.5 MS Windows systems To install ...") is cut off it; a
+    numbered line not in the outline is not a heading unless it is numbered deeper than the outline goes (footnotes,
+    numbered lists, contents lines); unnumbered guesses still pass the usual checks and nest below the outline."""
     wanted: dict[str, int] = {}
     for level, title in outline:
         wanted.setdefault(_key(title), level)
@@ -257,8 +257,8 @@ def _apply_outline(items: list[_Item], outline: list[tuple[int, str]]) -> list[_
             out.append(_Item(it.part, it.text[len(head):].strip()))
             i += 1
             continue
-        if it.strength and (it.strength[0] == "weak" or it.strength[1] <= depth):
-            it.strength = None
+        if it.strength and it.strength[0] == "strong" and it.strength[1] <= depth:
+            it.strength = None  # numbered as deep as the outline goes, yet not in it: a footnote, a list item
         out.append(it)
         i += 1
     return out
