@@ -200,6 +200,9 @@ class Sample(_Record):
     answer: str | None = None
     turns: list[Turn] | None = None
     passage: str | None = None
+    # "corpus": the answer is a verbatim span of contexts[0] (human-written text, grounded by construction: copy
+    # checks do not apply); "model": the LLM wrote it
+    answer_origin: Literal["model", "corpus"] = "model"
     contexts: list[Citation] = Field(default_factory=list)
     attributes: dict[str, Any] = Field(default_factory=dict)  # the task's Attributes model, dumped (see attrs())
     generation: Generation = Field(default_factory=Generation)

@@ -53,12 +53,13 @@ class EvaluateConfig(BaseModel):
     aggregate: Literal["min", "mean"] = Field(
         "min",
         description="sample adherence from claim supports: min (every sentence must hold) or mean (any claim that "
-        "fails a hard fact check still caps the sample)",
+        "fails a hard fact check still caps the sample); the default judge's aggregate is learned instead",
     )
     hard_checks: bool = Field(
         True, description="numbers, dates, names, quoted strings and code identifiers of a claim must occur in the sources"
     )
-    hard_fail_score: float = Field(0.1, ge=0, le=1, description="highest support a claim failing a hard check can get")
+    hard_fail_score: float = Field(0.1, ge=0, le=1, description="highest support a claim failing a hard check can get "
+                                   "(the default judge weighs missing facts as learned features instead)")
     on_judge_error: Literal["reject", "keep"] = Field(
         "reject", description="a sample the judge could not score (e.g. LLM output unparseable): reject or keep it"
     )
@@ -75,8 +76,9 @@ class EvaluateConfig(BaseModel):
     lexical_sure: float = Field(
         0.8, ge=0, le=1, description="default judge: token recall above which a claim needs no embedding comparison"
     )
-    semantic_low: float = Field(0.4, ge=-1, le=1, description="default judge: cosine mapped to support 0")
-    semantic_high: float = Field(0.85, ge=-1, le=1, description="default judge: cosine mapped to support 1")
+    semantic_low: float = Field(0.4, ge=-1, le=1, description="unused since the default judge's decision is learned "
+                                "(gate_weights.json); kept so that existing configs load")
+    semantic_high: float = Field(0.85, ge=-1, le=1, description="unused, see semantic_low")
     semantic_candidates: int = Field(
         3, gt=0, description="default judge: context sentences (best by token overlap) compared by embedding"
     )
@@ -110,6 +112,11 @@ class EvaluateConfig(BaseModel):
     # --- other filters ---------------------------------------------------------------------------------------------
     sanity: bool = Field(True, description="reject empty/truncated answers, question == answer, copied chunks, repeats")
     copy_ratio: float = Field(0.9, gt=0, le=1, description="answer covering this share of a chunk verbatim is copied")
+
+    roundtrip_k: int = Field(
+        5, ge=0, le=1000, description="round-trip filter: a question must retrieve its source chunk(s) in the top k "
+        "of the collection (0: off)"
+    )
 
     dedup: bool = Field(True, description="remove exact and near duplicates across the run (best-scoring one stays)")
     dedup_minhash_threshold: float = Field(0.8, gt=0, le=1, description="MinHash Jaccard of questions / answers")

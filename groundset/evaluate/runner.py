@@ -168,8 +168,12 @@ def _batches(items: list, size: int) -> Iterable[list]:
 def evaluate_samples(
     samples: list[Sample], config: Config, llm: Any = None, *, embedder: Any = None,
     tick: Callable[[str, int, int], None] = lambda step, done, total: None, workdir: Workdir | None = None,
+    retrieve: Any = None,
 ) -> dict[str, Any]:
-    """Run every filter over ``samples`` in place (their ``evaluation`` is replaced); return counters and timings."""
+    """Run every filter over ``samples`` in place (their ``evaluation`` is replaced); return counters and timings.
+
+    ``retrieve`` (``roundtrip.Retrieve``): search the collection for the round-trip filter (None: not checked).
+    """
     config = _resolved(config)
     cfg = config.evaluate
     info: dict[str, Any] = {"seconds": {}, "judge_errors": 0, "rating_errors": 0}
@@ -195,6 +199,13 @@ def evaluate_samples(
                     s.evaluation.reasons.append("contaminated")
                     s.evaluation.details["contamination"] = {"benchmark": hit[0], "overlap": hit[1]}
     info["seconds"]["decontaminate"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    if cfg.roundtrip_k and retrieve is not None:
+        from groundset.evaluate import roundtrip
+
+        info["roundtrip"] = {"k": cfg.roundtrip_k, **roundtrip.apply(samples, retrieve, cfg.roundtrip_k)}
+    info["seconds"]["roundtrip"] = time.perf_counter() - t
 
     t = time.perf_counter()
     judge = load_judge(cfg, embed_cfg=config.embed, llm=llm, llm_cfg=config.llm, embedder=embedder, workdir=workdir)
@@ -287,24 +298,51 @@ def _ticker(progress: bool) -> tuple[Callable[[str, int, int], None], Callable[[
     return tick, bar.stop
 
 
-def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: bool = True) -> EvaluateResult:
+def _retriever(config: Config, workdir: Workdir):
+    from contextlib import nullcontext
+
+    from groundset.evaluate.roundtrip import open_retriever
+
+    return open_retriever(config, workdir) if config.evaluate.roundtrip_k else nullcontext(None)
+
+
+def _cap(samples: list[Sample], keep_at_most: dict[str, int]) -> None:
+    """Kept samples of a task beyond its n (in attempt order) get the reason ``over_n`` (N kept means N kept)."""
+    kept: Counter[str] = Counter()
+    for s in sorted(samples, key=lambda s: (s.generation.attempt or 0, s.id)):
+        if s.evaluation.kept and s.task in keep_at_most:
+            kept[s.task] += 1
+            if kept[s.task] > keep_at_most[s.task]:
+                s.evaluation.reasons.append("over_n")
+                s.evaluation.kept = False
+
+
+def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: bool = True,
+             keep_at_most: dict[str, int] | None = None) -> EvaluateResult:
     """Evaluate every sample of ``workdir``; write ``kept``, ``rejected`` and ``summary.json``.
 
     ``llm`` serves the llm judge and the rating; when None and one of them is configured, ``[llm]`` is loaded.
+    ``keep_at_most`` ({task: n}): kept samples beyond n per task are rejected as ``over_n`` (the N-kept loop).
     """
     start = time.perf_counter()
     config = _resolved(config)
     cfg = config.evaluate
     samples, input_stats = read_samples(workdir)
+    loaded = None
     if llm is None and (_judge_spec(cfg).needs_llm or cfg.rating):
         from groundset.llm import load_llm
 
-        llm = load_llm(config.llm, workdir, stage="evaluate")
+        llm = loaded = load_llm(config.llm, workdir, stage="evaluate")  # the engine generate used, if any
     tick, stop = _ticker(progress)
     try:
-        info = evaluate_samples(samples, config, llm, tick=tick, workdir=workdir)
+        with _retriever(config, workdir) as retrieve:
+            info = evaluate_samples(samples, config, llm, tick=tick, workdir=workdir, retrieve=retrieve)
     finally:
         stop()
+        if callable(getattr(loaded, "close", None)):
+            loaded.close()
+    if keep_at_most:
+        _cap(samples, keep_at_most)
     seconds = time.perf_counter() - start
     _write_jsonl_atomic(workdir.kept, (s for s in samples if s.evaluation.kept))
     _write_jsonl_atomic(workdir.rejected, (s for s in samples if not s.evaluation.kept))

@@ -116,7 +116,7 @@ def check(sample: Sample, copy_ratio: float = 0.9) -> list[str]:
     cut = gen.finish_reason == "length" and not gen.salvaged  # salvaged: cut back to its last full sentence
     if cut or any(_truncated(t) for t in texts):
         reasons.append("truncated")
-    if any(_copied(t, chunks, copy_ratio) for t in texts):
+    if sample.answer_origin != "corpus" and any(_copied(t, chunks, copy_ratio) for t in texts):
         reasons.append("copied_context")
     if any(_repetitive(t) for t in texts):
         reasons.append("repetitive")
