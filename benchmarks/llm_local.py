@@ -132,7 +132,7 @@ def main() -> None:
     from groundset.llm.config import LLMConfig
     from groundset.llm.local import LocalLLM
 
-    llm = LocalLLM(LLMConfig(batch_size=args.requests, local_threads=args.threads))
+    llm = LocalLLM(LLMConfig(local={"batch_size": args.requests, "threads": args.threads}))
     llm._ensure()
     if not args.skip_kernels:
         kernels(llm._lm, [int(b) for b in args.batches.split(",")], args.prompt_tokens, args.steps)

@@ -18,13 +18,26 @@ groundset-work/
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator, TextIO
 
-__all__ = ["Workdir", "atomic_writer", "write_json_atomic", "read_jsonl"]
+from groundset.errors import GroundsetError
+
+__all__ = ["Workdir", "WorkdirError", "atomic_writer", "write_json_atomic", "read_jsonl"]
+
+
+class WorkdirError(GroundsetError):
+    """The workdir cannot be created or written (read-only file system, no permission, disk full)."""
+
+    def __init__(self, root: Path, error: OSError, what: str):
+        self.root, self.errno = root, error.errno
+        why = error.strerror or str(error)
+        super().__init__(f"the workdir {root} {what} ({why}): point --workdir (or GROUNDSET_WORKDIR) at a writable "
+                         "directory" + (", or free some space" if error.errno == errno.ENOSPC else ""))
 
 
 @contextlib.contextmanager
@@ -79,7 +92,18 @@ class Workdir:
         self.root = Path(root)
 
     def ensure(self) -> "Workdir":
-        self.root.mkdir(parents=True, exist_ok=True)
+        """Create the workdir if needed and check that it is writable; raises :class:`WorkdirError` (never a raw
+        ``OSError``) when it cannot be created or written, e.g. on a read-only file system."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise WorkdirError(self.root, e, "cannot be created") from e
+        try:
+            fd, probe = tempfile.mkstemp(dir=self.root, prefix=".write-test-")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as e:
+            raise WorkdirError(self.root, e, "is not writable") from e
         return self
 
     # --- paths -------------------------------------------------------------------------------------------------

@@ -63,6 +63,9 @@ def _isolated(tmp_path, monkeypatch, _restore_process_state, _session_model_cach
     monkeypatch.setenv("GROUNDSET_CACHE", str(_session_model_cache))
     monkeypatch.chdir(tmp_path)
     yield
+    from groundset.llm.engines import close_engines
+
+    close_engines()  # LLM engines are shared per process: none outlives its test
 
 
 @pytest.fixture

@@ -137,7 +137,8 @@ def qa_row(sample: Sample) -> dict[str, Any]:
         "question": sample.question,
         "answer": sample.answer,
         "contexts": [c.text for c in sample.contexts],
-        "attributes": json.dumps(sample.attributes, ensure_ascii=False, sort_keys=True, default=str),
+        "attributes": json.dumps({k: v for k, v in sample.attributes.items() if v is not None}, ensure_ascii=False,
+                                 sort_keys=True, default=str),  # unset optional fields (None) are left out
         **provenance(sample),
     }
 

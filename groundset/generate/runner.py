@@ -9,7 +9,9 @@ What counts toward ``n``: ACCEPTED samples. A rejected attempt is retried with t
 
 Resuming: the plan (seed order, controls, ids) depends only on the config and the store content. Attempt ``j`` runs
 iff fewer than ``n`` of the attempts before it were accepted — the same rule whatever the batch boundaries — and
-attempts already recorded in ``samples/<task>.jsonl`` or ``.rejects.jsonl`` are counted, not re-run. All tasks
+attempts already recorded in ``samples/<task>.jsonl`` or ``.rejects.jsonl`` are counted, not re-run. Each outcome
+is appended (and fsynced) the moment its last LLM reply arrives, and each reply is in the response cache as soon
+as it arrives, so a kill loses at most the requests in flight. All tasks
 advance together: each round sends the pending steps of every task's attempts in one batched LLM call. So a run killed
 at any moment and started again ends with exactly the records of an uninterrupted run (LLM replies are replayed from
 the response cache, or regenerated with the same request seed).
@@ -26,10 +28,10 @@ from groundset.generate.corpus import Corpus
 from groundset.generate.drive import estimate_requests, make_job, run_jobs
 from groundset.generate.journal import RETRYABLE, TaskLog
 from groundset.generate.plan import TaskPlan, calls_per_attempt
-from groundset.generate.progress import TaskProgress
 from groundset.generate.result import GenerateResult, TaskReport
 from groundset.generate.seeds import usable_seeds
 from groundset.llm.base import LLM
+from groundset.progress import Finished, Progress, Tick, progress_callback
 from groundset.workdir import Workdir, write_json_atomic
 
 __all__ = ["generate", "GenerateResult", "TaskReport", "stage_fingerprint"]
@@ -80,16 +82,18 @@ class _Walker:
         self.done = not self.pending
         return list(self.pending)
 
+    def journal(self, attempt, outcome, stats, model: str) -> None:
+        """Write one outcome the moment it is known (a kill then loses only the attempts still waiting)."""
+        if not hasattr(outcome, "reason"):
+            g = outcome.generation
+            g.model, g.calls, g.prompt_tokens, g.completion_tokens = (
+                model, stats.calls, stats.prompt_tokens, stats.completion_tokens)
+            g.finish_reason = "length" if stats.hit_max_tokens else "stop"
+        self.log.append([(attempt, outcome, stats)], model=model)
+
     def absorb(self, outcomes: list, model: str) -> int:
-        """Write and count the outcomes of the pending attempts; returns how many failed in the backend."""
+        """Count the outcomes of the pending attempts (already journalled); returns how many failed in the backend."""
         rep = self.report
-        for (outcome, stats) in outcomes:
-            if not hasattr(outcome, "reason"):
-                g = outcome.generation
-                g.model, g.calls, g.prompt_tokens, g.completion_tokens = (
-                    model, stats.calls, stats.prompt_tokens, stats.completion_tokens)
-                g.finish_reason = "length" if stats.hit_max_tokens else "stop"
-        self.log.append([(a, o, s) for a, (o, s) in zip(self.pending, outcomes)], model=model)
         errors = 0
         for outcome, stats in outcomes:
             rep.attempts += 1
@@ -118,22 +122,23 @@ class _Walker:
 
 
 def _run_tasks(plans: list[TaskPlan], workdir: Workdir, llm: LLM, corpus: Corpus, config: Config,
-               bar: TaskProgress) -> list[TaskReport]:
+               emit: Progress) -> list[TaskReport]:
     """Walk every task's attempts together: each round sends the pending steps of all tasks in one LLM call."""
     gen = config.generate
     t0 = time.perf_counter()
     walkers = [_Walker(plan, TaskLog(workdir, plan.task)) for plan in plans]
     for w in walkers:
-        bar.start(w.plan.task, w.plan.n)
+        emit(Tick("generate", w.plan.task, done=0, total=w.plan.n, fields={"rejected": 0, "tokens": 0}))
     while True:
         batch = [(w, a) for w in walkers if not w.done for a in w.fill(gen.batch_size)]
         for w in walkers:
-            bar.update(w.plan.task, w.report)
+            emit(_tick(w.report))
             if w.done and not w.report.seconds:
                 w.finish(t0)
         if not batch:
             break
-        outcomes = run_jobs([make_job(a, corpus, gen, w.plan.usable_ids) for w, a in batch], llm)
+        outcomes = run_jobs([make_job(a, corpus, gen, w.plan.usable_ids) for w, a in batch], llm,
+                            on_outcome=lambda k, o, st: batch[k][0].journal(batch[k][1], o, st, llm.name))
         errors = 0
         for w in walkers:
             mine = [o for (owner, _), o in zip(batch, outcomes) if owner is w]
@@ -149,6 +154,12 @@ def _run_tasks(plans: list[TaskPlan], workdir: Workdir, llm: LLM, corpus: Corpus
                     w.finish(t0)
             break
     return [w.report for w in walkers]
+
+
+def _tick(rep: TaskReport) -> Tick:
+    """A task's bar: accepted of wanted, rejects, tokens."""
+    return Tick("generate", rep.task, done=min(rep.accepted, rep.requested),
+                fields={"rejected": rep.rejected_total, "tokens": rep.prompt_tokens + rep.completion_tokens})
 
 
 def _shortfall(plan: TaskPlan, report: TaskReport) -> str:
@@ -200,17 +211,18 @@ def _encoder(config: Config, store: Any):
 
 
 def generate(config: Config, workdir: Workdir, llm: LLM | None = None, *, dry_run: bool = False,
-             progress: bool = True, targets: dict[str, int] | None = None) -> GenerateResult:
+             progress: Progress | None = None, targets: dict[str, int] | None = None) -> GenerateResult:
     """Generate ``config.generate.tasks`` ({task: n}) from the chunks in the store; resumes from the workdir.
 
     ``llm`` None loads ``config.llm`` (with the workdir's response cache). ``dry_run`` plans and estimates LLM
     calls and tokens without loading or calling a model. ``targets`` ({task: accepted}): walk each task's plan
     until that many are accepted instead of n (the N-kept loop's rounds; the attempt cap still follows n). Raises
-    StoreError when the store holds no chunks.
+    StoreError when the store holds no chunks. ``progress`` (``groundset.progress``) gets one bar per task.
     """
     from groundset.store import open_store
 
     t0 = time.perf_counter()
+    emit = progress_callback(progress)
     result = GenerateResult(dry_run=dry_run)
     wanted = [t for t, n in config.generate.tasks.items() if n > 0]
     workdir.ensure()
@@ -220,6 +232,8 @@ def generate(config: Config, workdir: Workdir, llm: LLM | None = None, *, dry_ru
                 f"collection {config.store.collection!r} holds no chunks: run `groundset ingest PATH` first "
                 "(or point [store] collection / url at the ingested corpus)"
             )
+        if wanted and not dry_run and callable(getattr(store, "ready", None)):
+            store.ready()  # a Qdrant server: the graph is built and the collection green before we search
         corpus = Corpus(store, encode=_encoder(config, store))
         usable = usable_seeds(corpus.chunks(), config.generate.min_seed_tokens) if wanted else ([], None)
         plans = [TaskPlan(t, config, corpus, usable, (targets or {}).get(t)) for t in wanted]
@@ -227,14 +241,19 @@ def generate(config: Config, workdir: Workdir, llm: LLM | None = None, *, dry_ru
             for plan in plans:
                 result.tasks[plan.task] = _dry_run(plan, TaskLog(workdir, plan.task), corpus, config)
         else:
+            loaded = None
             if llm is None and plans:
                 from groundset.llm import load_llm
 
-                llm = load_llm(config.llm, workdir, "generate")
+                llm = loaded = load_llm(config.llm, workdir, "generate")  # the process's shared engine
             result.model = getattr(llm, "name", "")
-            with TaskProgress(enabled=progress) as bar:
-                for report in _run_tasks(plans, workdir, llm, corpus, config, bar):
+            try:
+                for report in _run_tasks(plans, workdir, llm, corpus, config, emit):
                     result.tasks[report.task] = report
+            finally:
+                emit(Finished("generate"))
+                if callable(getattr(loaded, "close", None)):
+                    loaded.close()  # its cache connection; the engine stays for evaluate
     result.seconds = time.perf_counter() - t0
     if not dry_run:
         write_json_atomic(workdir.generate_summary, result.to_dict())

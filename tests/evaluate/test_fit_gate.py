@@ -42,6 +42,7 @@ def tiny_data(seed=0):
 
 
 def test_fit_is_deterministic_and_keeps_the_signs():
+    pytest.importorskip("scipy")  # the bench extra (sentence-transformers pulls it in too)
     fit_gate = load("fit_gate")
     m1, r1 = fit_gate.fit(*tiny_data())
     m2, r2 = fit_gate.fit(*tiny_data())

@@ -121,7 +121,7 @@ def filled_workdir(root: Path, kept: list[Sample], rejected: list[Sample] = (), 
         "thresholds": {"default": 0.6}, "filters": {"sanity": True, "dedup": True}, **(evaluate or {})})
     tasks = {t: {"requested": len(ss)} for t, ss in by_task.items()}
     write_json_atomic(wd.generate_summary, {"model": "tiny-model", "tasks": tasks, **(generate or {})})
-    write_json_atomic(wd.usage, {"generate": {"model": "tiny-model", "requests": 32, "calls": 30, "cache_hits": 2,
+    write_json_atomic(wd.usage, {"generate": {"model": "tiny-model", "requests": 32, "calls": 30, "retries": 4, "cache_hits": 2,
                                               "repairs": 1, "repaired": 1, "prompt_tokens": 9000, "completion_tokens": 3000,
                                               "failures": {"invalid_json": 1}, "wall_s": 12.5, "cost": 0.015}})
     return wd

@@ -88,6 +88,8 @@ def test_card_metadata_follows_the_hub_spec(tmp_path):
     assert f'load_dataset("{result.out}")' in card
     assert "[!WARNING]" in card and "licence of the source corpus was not given" in card
     assert "## Intended use" in card and "## Limitations" in card
+    assert "| stage | requests | calls | cache_hits | retries |" in card  # retries after 429 / 5xx / timeouts
+    assert "| generate | 32 | 30 | 2 | 4 |" in card
 
 
 def test_given_licences_silence_the_warning(tmp_path):

@@ -38,7 +38,7 @@ def llm():
         default_model_file()
     except Exception as e:  # noqa: BLE001 - the bundled model package is not installed here
         pytest.skip(f"bundled model missing: {e}")
-    return LocalLLM(LLMConfig(batch_size=4, local_threads=1))
+    return LocalLLM(LLMConfig(local={"batch_size": 4, "threads": 1}))
 
 
 def test_real_model_writes_questions_for_verbatim_passages(llm):
