@@ -304,9 +304,14 @@ def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool =
     usable. Raises only for errors that concern the whole run (embedding model, store); a bad file is reported.
     """
     from groundset.embed import load_embedder
+    from groundset.engines import uses_ray
     from groundset.ingest.readers import Skipped, discover, streams
     from groundset.store import open_store
 
+    if uses_ray(config):  # [run] engine = "ray": the same stage on Ray Data (groundset.engines.ray_ingest)
+        from groundset.engines.ray_ingest import ingest_on_ray
+
+        return ingest_on_ray(paths, config, workdir, progress=progress)
     started = time.perf_counter()
     workdir.ensure()
     cfg = config.ingest

@@ -1,0 +1,66 @@
+"""The one place that starts or joins Ray, and sets Ray Data up for our stages (quiet, ordered).
+
+>>> ray = connect(RunConfig(engine="ray"))          # doctest: +SKIP  starts a local Ray (all CPUs) once per process
+>>> ray = connect(RunConfig(engine="ray", ray_address="ray://head:10001"))   # doctest: +SKIP  joins a cluster
+
+A Ray that is already initialised (a notebook, a test fixture, ``ray.init`` in your script) is used as it is.
+Ray is the optional ``ray`` extra; without it ``MissingExtraError`` names the install.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from groundset.errors import GroundsetError, MissingExtraError
+
+__all__ = ["import_ray", "connect", "RayEngineError"]
+
+
+class RayEngineError(GroundsetError):
+    """Ray could not be started or joined, or a Ray job failed as a whole."""
+
+
+def import_ray() -> Any:
+    """``ray`` with ``ray.data`` loaded; MissingExtraError (``pip install 'groundset[ray]'``) without it."""
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError:
+        raise MissingExtraError("ray[data]", "ray", 'the ray engine ([run] engine = "ray", --engine ray)') from None
+    return ray
+
+
+def _package_root() -> str:
+    return str(Path(__file__).resolve().parents[2])
+
+
+def connect(run_cfg: Any, *, progress: bool = False) -> Any:
+    """The ``ray`` module, initialised: joins ``run_cfg.ray_address`` or starts a local Ray (``ray_num_cpus``)."""
+    ray = import_ray()
+    if not ray.is_initialized():
+        # workers import groundset from where this driver does (a checkout, or site-packages on every node)
+        path = os.pathsep.join(p for p in (_package_root(), os.environ.get("PYTHONPATH", "")) if p)
+        kwargs: dict[str, Any] = {
+            "include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING,
+            "runtime_env": {"env_vars": {"PYTHONPATH": path, "TOKENIZERS_PARALLELISM": "false"}},
+        }
+        try:
+            if run_cfg.ray_address:
+                ray.init(address=run_cfg.ray_address, **kwargs)
+            else:
+                ray.init(num_cpus=run_cfg.ray_num_cpus, **kwargs)
+        except Exception as e:  # noqa: BLE001 - connection refused, bad address, no resources…
+            where = run_cfg.ray_address or "a local Ray"
+            raise RayEngineError(
+                f"could not start or join {where}: {type(e).__name__}: {e}. Check [run] ray_address (--ray-address; "
+                "e.g. ray://HEAD:10001, or unset for a local Ray) or use [run] engine = \"local\"") from None
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = progress
+    ctx.print_on_execution_start = False
+    ctx.execution_options.preserve_order = True  # rows come back in input order: the driver's journal order
+    ctx.execution_options.verbose_progress = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    return ray
