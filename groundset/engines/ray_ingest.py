@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from groundset.config import Config
-from groundset.engines.ray_ingest_tasks import EmbedActor, _embed_texts, _probe, plan_units, read_unit
+from groundset.engines.ray_ingest_tasks import DOC_BATCH, EmbedActor, _embed_texts, _probe, plan_units, read_unit
 from groundset.engines.ray_session import RayEngineError, connect
 from groundset.ingest.pipeline import FLUSH_CHUNKS, _progress, _write_report_after_crash
 from groundset.ingest.report import IngestResult, ReportBuilder, summary_table
@@ -95,7 +95,8 @@ def _dataset(ray, units: list[dict], config: Config, skip: Any):
     ds = ray.data.from_items(units, override_num_blocks=max(1, len(units)))
     ds = ds.flat_map(read_unit, fn_kwargs={"ingest_cfg": ingest_cfg, "embed_cfg": embed_cfg})
     return ds.map_batches(EmbedActor, fn_constructor_kwargs={"embed_cfg": embed_cfg, "skip": skip},
-                          concurrency=config.run.ray_embed_actors, batch_size=16, batch_format="numpy")
+                          compute=ray.data.ActorPoolStrategy(size=config.run.ray_embed_actors), batch_size=DOC_BATCH,
+                          batch_format="numpy")
 
 
 def ingest_on_ray(paths: list[Path], config: Config, workdir: Workdir, progress: bool = True) -> IngestResult:

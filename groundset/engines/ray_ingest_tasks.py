@@ -28,7 +28,7 @@ import numpy as np
 __all__ = ["plan_units", "read_unit", "EmbedActor"]
 
 _CHUNKERS: dict[str, Any] = {}  # per worker process: (embed, ingest) config → (embedder, chunker)
-_DOC_BATCH = 16  # documents per embedding call of an actor
+DOC_BATCH = 16  # documents per embedding call of an actor
 
 
 def _tools(embed_cfg: dict, ingest_cfg: dict):

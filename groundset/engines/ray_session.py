@@ -14,13 +14,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from groundset.errors import GroundsetError, MissingExtraError
+from groundset.errors import BackendError, MissingExtraError
 
 __all__ = ["import_ray", "connect", "RayEngineError"]
 
 
-class RayEngineError(GroundsetError):
-    """Ray could not be started or joined, or a Ray job failed as a whole."""
+class RayEngineError(BackendError):
+    """Ray could not be started or joined, or a Ray job failed as a whole (the stage stops; a rerun resumes)."""
 
 
 def import_ray() -> Any:
@@ -62,5 +62,5 @@ def connect(run_cfg: Any, *, progress: bool = False) -> Any:
     ctx.print_on_execution_start = False
     ctx.execution_options.preserve_order = True  # rows come back in input order: the driver's journal order
     ctx.execution_options.verbose_progress = False
-    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # the library is quiet: no notices from Ray Data
     return ray

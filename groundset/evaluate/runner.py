@@ -193,11 +193,15 @@ def evaluate_samples(
 
     t = time.perf_counter()
     judge = load_judge(cfg, embed_cfg=config.embed, llm=llm, llm_cfg=config.llm, embedder=embedder, workdir=workdir)
+    from groundset.engines import stage_judge  # [run] engine = "ray": scored in Ray tasks, same verdicts
+
+    judge = stage_judge(config, judge, {"cfg": cfg, "embed_cfg": config.embed, "llm_cfg": config.llm,
+                                        "workdir": workdir})
     info["judge"] = judge.describe()
     todo = [s for s in samples if not s.evaluation.reasons]
     done = 0
     try:
-        for batch in _batches(todo, cfg.batch_size):
+        for batch in _batches(todo, getattr(judge, "score_batch", None) or cfg.batch_size):
             for s, v in zip(batch, judge.score([_judge_input(s) for s in batch])):
                 info["judge_errors"] += _apply_verdict(s, v, judge, cfg)
             done += len(batch)
@@ -295,9 +299,9 @@ def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: boo
     cfg = config.evaluate
     samples, input_stats = read_samples(workdir)
     if llm is None and (_judge_spec(cfg).needs_llm or cfg.rating):
-        from groundset.llm import load_llm
+        from groundset.engines import load_stage_llm  # [run] engine: local, or the calls on Ray
 
-        llm = load_llm(config.llm, workdir, stage="evaluate")
+        llm = load_stage_llm(config, workdir, "evaluate")
     tick, stop = _ticker(progress)
     try:
         info = evaluate_samples(samples, config, llm, tick=tick, workdir=workdir)

@@ -222,9 +222,9 @@ def generate(config: Config, workdir: Workdir, llm: LLM | None = None, *, dry_ru
                 result.tasks[plan.task] = _dry_run(plan, TaskLog(workdir, plan.task), corpus, config)
         else:
             if llm is None and plans:
-                from groundset.llm import load_llm
+                from groundset.engines import load_stage_llm  # [run] engine: local, or the calls on Ray
 
-                llm = load_llm(config.llm, workdir, "generate")
+                llm = load_stage_llm(config, workdir, "generate")
             result.model = getattr(llm, "name", "")
             with TaskProgress(enabled=progress) as bar:
                 for report in _run_tasks(plans, workdir, llm, corpus, config, bar):
