@@ -1,6 +1,7 @@
-"""One local Ray (2 CPUs) per test module, started inside tmp dirs, for the ``engine = "ray"`` tests.
+"""One local Ray (2 CPUs) for all the ``engine = "ray"`` tests of this package (started once: a start costs seconds),
+shut down after the last of them; its files are under pytest's tmp dirs.
 
-The module skips when ray is not installed (``pip install 'groundset[ray]'``). Ray's workers get the environment
+The tests that use it skip when ray is not installed (``pip install 'groundset[ray]'``). Ray's workers get the environment
 the tests give the driver (the embedding backend forced as on every CPU, the session's model cache, offline hub).
 """
 
@@ -12,14 +13,13 @@ from pathlib import Path
 
 import pytest
 
-ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'groundset[ray]')")
-
 ROOT = str(Path(__file__).resolve().parents[2])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def ray_cluster(_session_model_cache, tmp_path_factory):
-    """A local Ray with 2 CPUs for this module; shut down after it."""
+    """A local Ray with 2 CPUs for tests/engines; shut down after its last test. Skips without the ray extra."""
+    ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install 'groundset[ray]')")
     if ray.is_initialized():
         ray.shutdown()
     env = {"GROUNDSET_CPU_AMX": "0", "GROUNDSET_CACHE": str(_session_model_cache), "HF_HUB_OFFLINE": "1",
