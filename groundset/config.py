@@ -21,12 +21,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from groundset.embed.config import EmbedConfig
 from groundset.engines.config import RunConfig
 from groundset.errors import ConfigError
 from groundset.evaluate.config import EvaluateConfig
 from groundset.export.config import ExportConfig
 from groundset.generate.config import GenerateConfig
-from groundset.ingest.config import EmbedConfig, IngestConfig, StoreConfig
+from groundset.ingest.config import IngestConfig, StoreConfig
 from groundset.llm.config import LLMConfig
 
 __all__ = ["Config", "load_config", "DEFAULT_CONFIG_FILE"]

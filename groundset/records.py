@@ -18,7 +18,9 @@ import json
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from groundset.registry import Registered
 
 __all__ = [
     "Block",
@@ -193,24 +195,18 @@ class Sample(_Record):
     """
 
     id: str
-    task: str  # a name of groundset.registry.TASKS
+    task: Registered("TASKS")
     question: str | None = None
     answer: str | None = None
     turns: list[Turn] | None = None
     passage: str | None = None
+    # "corpus": the answer is a verbatim span of contexts[0] (human-written text, grounded by construction: copy
+    # checks do not apply); "model": the LLM wrote it
+    answer_origin: Literal["model", "corpus"] = "model"
     contexts: list[Citation] = Field(default_factory=list)
     attributes: dict[str, Any] = Field(default_factory=dict)  # the task's Attributes model, dumped (see attrs())
     generation: Generation = Field(default_factory=Generation)
     evaluation: Evaluation = Field(default_factory=Evaluation)
-
-    @field_validator("task")
-    @classmethod
-    def _registered_task(cls, v: str) -> str:
-        from groundset.registry import TASKS
-
-        if v not in TASKS:
-            raise ValueError(TASKS.unknown_message(v))
-        return v
 
     @staticmethod
     def make_id(task: str, seed_chunk_ids: list[str], params: dict[str, Any], index: int) -> str:

@@ -28,7 +28,9 @@ import importlib
 import importlib.util
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Generic, Iterator, TypeVar
+from typing import TYPE_CHECKING, Annotated, Generic, Iterator, TypeVar
+
+from pydantic import AfterValidator
 
 from groundset.errors import GroundsetError
 
@@ -38,7 +40,8 @@ if TYPE_CHECKING:  # the registered types live with what they describe
     from groundset.generate.task import Task
     from groundset.llm.spec import BackendSpec
 
-__all__ = ["Registry", "UnknownNameError", "TASKS", "JUDGES", "SCHEMAS", "BACKENDS", "ENTRY_POINT_GROUP"]
+__all__ = ["Registry", "UnknownNameError", "Registered", "TASKS", "JUDGES", "SCHEMAS", "BACKENDS",
+           "ENTRY_POINT_GROUP"]
 
 T = TypeVar("T")
 ENTRY_POINT_GROUP = "groundset"  # [project.entry-points.groundset] name = "your_module": imported on discovery
@@ -87,6 +90,12 @@ class Registry(Generic[T]):
         names = self.names()
         return f"unknown {self.kind} {name!r}{self.suggest(name)}; one of: {', '.join(names) or 'none registered'}"
 
+    def check(self, name: str) -> str:
+        """``name`` when it is registered, else ``UnknownNameError`` (a ``ValueError``: pydantic validators report it)."""
+        if name not in self:
+            raise UnknownNameError(self.unknown_message(name))
+        return name
+
     def suggest(self, name: str) -> str:
         """" (did you mean 'qa'?)" for a close registered name, else ""."""
         close = difflib.get_close_matches(str(name), self.names(), n=1)
@@ -114,8 +123,16 @@ class Registry(Generic[T]):
                 return
             self._discovering = True
             try:
-                for module in [*self._provider_modules(), *_entry_point_modules()]:
+                for module in self._provider_modules():
                     importlib.import_module(module)
+                for plugin in _entry_point_modules():
+                    try:
+                        importlib.import_module(plugin)
+                    except Exception as e:  # noqa: BLE001 - a third-party module: say which, and how to get rid of it
+                        raise GroundsetError(
+                            f"the groundset plugin {plugin!r} (entry point group {ENTRY_POINT_GROUP!r}) failed to "
+                            f"import: {type(e).__name__}: {e}; fix it or uninstall the package that provides it"
+                        ) from e
                 self._discovered = True
             finally:
                 self._discovering = False
@@ -141,3 +158,9 @@ TASKS: Registry[Task] = Registry("task", "TASKS", ("groundset.generate",))
 JUDGES: Registry[JudgeSpec] = Registry("judge", "JUDGES", ("groundset.evaluate.judges",))
 SCHEMAS: Registry[Schema] = Registry("schema", "SCHEMAS", ("groundset.export",))
 BACKENDS: Registry[BackendSpec] = Registry("LLM backend", "BACKENDS", ("groundset.llm",))
+
+
+def Registered(var: str):  # noqa: N802 - used like a type: ``judge: Registered("JUDGES") = "default"``
+    """A pydantic field type: a string that must be a name of the registry ``var`` of this module (read when a value
+    is validated, so whatever registered by then counts)."""
+    return Annotated[str, AfterValidator(lambda v: globals()[var].check(v))]

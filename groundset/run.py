@@ -14,6 +14,7 @@ sample files, response cache), and a stage is marked done only after it finished
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -86,10 +87,30 @@ def _generate(config: Config, workdir: Workdir, llm: Any, progress: bool) -> Sta
     return StageOutcome("generate", "partial", summary + (f" — {notes}" if notes else ""))
 
 
+def _generate_kept(config: Config, workdir: Workdir, llm: Any, progress: bool) -> StageOutcome:
+    """Generate and gate in rounds until n kept per task (``rounds.py``); marks evaluate current too."""
+    from groundset.rounds import generate_kept
+
+    result = generate_kept(config, workdir, llm, progress=progress)
+    parts = []
+    for t in result.tasks.values():
+        top = ", ".join(f"{k} {v}" for k, v in (Counter(t.generate_rejects) + Counter(t.gate_rejects)).most_common(3))
+        parts.append(f"{t.task} {t.kept}/{t.wanted} kept (stopped: {t.stopped}; {t.attempts} attempts → "
+                     f"{t.generated} generated → {t.kept} kept" + (f"; rejects {top}" if top else "") + ")")
+    summary = (f"{'; '.join(parts)}; {len(result.rounds)} round(s), {result.tokens:,} tokens — funnel in "
+               "rounds.json")
+    if result.evaluate is not None:
+        record("evaluate", config, workdir, result.evaluate)
+    if record("generate", config, workdir, result):
+        return StageOutcome("generate", "done", summary)
+    return StageOutcome("generate", "partial", summary)
+
+
 def _evaluate(config: Config, workdir: Workdir, llm: Any, progress: bool) -> StageOutcome:
     from groundset.evaluate.runner import evaluate  # type: ignore[import-not-found]
 
-    result = evaluate(config, workdir, llm, progress=progress)
+    cap = {t: n for t, n in config.generate.tasks.items() if n > 0} if config.generate.rounds > 1 else None
+    result = evaluate(config, workdir, llm, progress=progress, keep_at_most=cap)
     kept = sum(1 for _ in read_jsonl(workdir.kept))
     rejected = sum(1 for _ in read_jsonl(workdir.rejected))
     summary = f"{kept} kept, {rejected} rejected"
@@ -98,10 +119,10 @@ def _evaluate(config: Config, workdir: Workdir, llm: Any, progress: bool) -> Sta
     return StageOutcome("evaluate", "done", summary)
 
 
-def _export(config: Config, workdir: Workdir) -> tuple[StageOutcome, Path]:
+def _export(config: Config, workdir: Workdir, llm: Any = None) -> tuple[StageOutcome, Path]:
     from groundset.export.runner import export
 
-    result = export(config, workdir)
+    result = export(config, workdir, llm=llm)  # the dpo mode asks the same LLM for ungrounded answers
     splits = ", ".join(f"{k} {v}" for k, v in result.split_rows.items())
     skipped = sum(result.skipped.values())
     summary = f"{result.rows} rows ({splits}) as {result.fmt}/{result.schema}" + (
@@ -122,14 +143,32 @@ def run(
 ) -> RunResult:
     """Run every stage that is not current, in order; then write the report. ``echo`` gets one line per stage.
 
-    ``llm``: an LLM object for generate and evaluate (None: each stage loads ``config.llm``). ``force``: stages to
-    run even when current. A stage that fails stops the stages after it; the report is written in any case.
+    ``llm``: an LLM object for generate and evaluate (None: the stages load ``config.llm`` once, one engine shared
+    by both and closed when the run ends). ``force``: stages to run even when current. A stage that fails stops the stages after it; the report is written in any case.
     """
+    try:
+        return _run(config, workdir, llm, progress=progress, echo=echo, force=force)
+    finally:
+        from groundset.llm import close_engines
+
+        close_engines()  # generate and evaluate shared one LLM engine; it ends with the run
+
+
+def _run(config: Config, workdir: Workdir, llm: Any, *, progress: bool, echo: Echo,
+         force: tuple[str, ...]) -> RunResult:
     workdir.ensure()
     result = RunResult()
     stale = False  # once a stage ran, later stages check their inputs anyway; this only shortens the messages
+    gated = False  # the generate rounds ran the gate: evaluate is done in this run, not skipped
     for i, stage in enumerate(STAGES, 1):
         t0 = time.perf_counter()
+        if stage == "evaluate" and gated and stage_is_current(stage, config, workdir):
+            kept, rejected = (sum(1 for _ in read_jsonl(p)) for p in (workdir.kept, workdir.rejected))
+            outcome = StageOutcome(stage, "done", f"{kept} kept, {rejected} rejected (the gate ran in each generate "
+                                                  "round)")
+            echo(f"[{i}/{len(STAGES)}] {stage}: {outcome.summary}")
+            result.stages.append(outcome)
+            continue
         if stage not in force and stage_is_current(stage, config, workdir):
             info = workdir.state().get(stage, {})
             outcome = StageOutcome(stage, "skipped", _skip_note(stage, info, workdir))
@@ -142,12 +181,15 @@ def run(
         try:
             if stage == "ingest":
                 outcome = _ingest(config, workdir, progress)
+            elif stage == "generate" and config.generate.rounds > 1:
+                outcome = _generate_kept(config, workdir, llm, progress)
+                gated = True
             elif stage == "generate":
                 outcome = _generate(config, workdir, llm, progress)
             elif stage == "evaluate":
                 outcome = _evaluate(config, workdir, llm, progress)
             else:
-                outcome, result.dataset = _export(config, workdir)
+                outcome, result.dataset = _export(config, workdir, llm)
         except GroundsetError as e:
             from groundset.export.runner import NothingKeptError
 

@@ -9,15 +9,24 @@ By default Qdrant runs embedded (local mode) under ``workdir.qdrant_dir``; ``[st
 to ~20k chunks; use a server beyond that. Only one process can hold an embedded store at a time. Its SQLite file
 is switched to WAL mode (see ``Store._tune_local``): 50x faster upserts.
 
+A server collection is bulk-loaded as Qdrant documents it: it is created with ``hnsw_config.m = 0`` (no graph
+while points stream in), points go up in batches of ``SERVER_BATCH`` over ``SERVER_STREAMS`` parallel requests,
+and closing the store after loading sets ``m = 16`` so the server builds the graph once. ``Store.ready()`` (called
+by generate before it searches) switches the graph on when it finds ``m = 0`` (a load that was cut off) and waits
+until the collection is green (optimizations done). The embedded store is unchanged.
+
 Each point's payload is the chunk without its id: document_id, source, title, section, page, index, text, n_tokens.
 The collection's metadata records the embedding model, so vectors of two different models never get mixed.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 import warnings
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
@@ -27,8 +36,13 @@ from groundset.ingest.config import StoreConfig
 from groundset.records import Chunk
 from groundset.workdir import Workdir
 
-__all__ = ["Store", "open_store", "PAYLOAD_INDEXES"]
+__all__ = ["Store", "open_store", "PAYLOAD_INDEXES", "SERVER_BATCH", "SERVER_STREAMS", "HNSW_M"]
 
+log = logging.getLogger(__name__)
+SERVER_BATCH = 256  # points per upsert request to a server (Qdrant's bulk-upload advice: 64–256)
+SERVER_STREAMS = 4  # upsert requests in flight at once
+HNSW_M = 16  # the graph's degree once loading is done (Qdrant's default)
+GREEN_TIMEOUT_S = 600.0
 # payload fields generation filters on, and their index type
 PAYLOAD_INDEXES = {"document_id": "keyword", "source": "keyword", "page": "integer", "index": "integer"}
 _CHUNK_FIELDS = tuple(f for f in Chunk.model_fields if f != "id")
@@ -89,6 +103,7 @@ class Store:
         self.model: str | None = None
         self._exists = False
         self._by_source: dict[str, set[str]] | None = None  # local mode: source -> ids, built on first use
+        self._bulk = False  # a server collection loading with m = 0: the graph is switched on at close
 
     # --- lifecycle ---------------------------------------------------------------------------------------------
     def __enter__(self) -> "Store":
@@ -100,9 +115,55 @@ class Store:
     def close(self) -> None:
         if self._client is not None:
             try:
-                self._client.close()
+                if self._bulk:
+                    self.build_index()
             finally:
-                self._client = None
+                try:
+                    self._client.close()
+                finally:
+                    self._client = None
+
+    def build_index(self) -> None:
+        """Server: switch the HNSW graph on (``m = 16``) after a bulk load; the server builds it in the background."""
+        from qdrant_client import models
+
+        self._need()
+        if self.local or not self._exists:
+            return
+        self._client.update_collection(self.collection, hnsw_config=models.HnswConfigDiff(m=HNSW_M))
+        self._bulk = False
+
+    def ready(self, timeout_s: float = GREEN_TIMEOUT_S, poll_s: float = 1.0) -> str:
+        """Server: wait until the collection is green (graph built, optimizations done) before searching; a
+        collection left at ``m = 0`` by a cut-off load gets its graph first. Returns the last status seen; raises
+        StoreError when the collection is red."""
+        from qdrant_client import models
+
+        self._need()
+        if self.local or not self._exists:
+            return "green"
+        info = self._client.get_collection(self.collection)
+        hnsw = getattr(info.config, "hnsw_config", None)
+        if getattr(hnsw, "m", None) == 0:
+            self.build_index()
+        deadline = time.monotonic() + timeout_s
+        nudged = False
+        while True:
+            status = str(getattr(info.status, "value", info.status)).lower()
+            if status == "green":
+                return status
+            if status == "red":
+                raise StoreError(f"Qdrant reports collection {self.collection!r} at {self.where} as red (an "
+                                 "optimization failed): check the server's log, then delete and ingest it again")
+            if status == "grey" and not nudged:  # optimizations pending but not triggered: an empty diff starts them
+                self._client.update_collection(self.collection, optimizers_config=models.OptimizersConfigDiff())
+                nudged = True
+            if time.monotonic() >= deadline:
+                log.warning("collection %r is still %s after %.0f s; searching anyway (slower until it is green)",
+                            self.collection, status, timeout_s)
+                return status
+            time.sleep(poll_s)
+            info = self._client.get_collection(self.collection)
 
     def _prepare(self, dim: int | None, model: str | None) -> None:
         from qdrant_client import models
@@ -115,6 +176,8 @@ class Store:
             meta = info.config.metadata or {}
             self.dim, self.model, self._exists = size, meta.get("embed_model"), True
             self._tune_local()
+            if dim is not None and not self.local and getattr(info.config.hnsw_config, "m", None) == 0:
+                self._bulk = True  # a load that was cut off: more points come, the graph is built at close
             if dim is not None and size != dim:
                 raise StoreError(
                     f"collection {self.collection!r} in {self.where} holds {size}-dim vectors but the embedding model "
@@ -130,10 +193,15 @@ class Store:
             return
         if dim is None:
             return
+        extra: dict[str, Any] = {}
+        if not self.local:  # bulk load: no graph while the points stream in (built at close)
+            extra["hnsw_config"] = models.HnswConfigDiff(m=0)
+            self._bulk = True
         c.create_collection(
             self.collection,
             vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE),
             metadata={"embed_model": model} if model else None,
+            **extra,
         )
         with warnings.catch_warnings():  # local mode ignores payload indexes and says so; a server uses them
             warnings.simplefilter("ignore")
@@ -180,17 +248,27 @@ class Store:
         if not self._exists:
             self._prepare(int(vectors.shape[1]), None)
         vectors = np.asarray(vectors, dtype=np.float32)
-        for i in range(0, len(chunks), _PAGE):
-            part = chunks[i : i + _PAGE]
+        page = _PAGE if self.local else SERVER_BATCH
+
+        def send(i: int) -> None:
+            part = chunks[i : i + page]
             self._client.upsert(
                 self.collection,
                 points=models.Batch(
                     ids=[c.id for c in part],
-                    vectors=vectors[i : i + _PAGE].tolist(),
+                    vectors=vectors[i : i + page].tolist(),
                     payloads=[c.model_dump(exclude={"id"}) for c in part],
                 ),
                 wait=True,
             )
+
+        starts = range(0, len(chunks), page)
+        if self.local or len(starts) == 1:
+            for i in starts:
+                send(i)
+        else:  # a server: a few requests in flight at once
+            with ThreadPoolExecutor(max_workers=SERVER_STREAMS, thread_name_prefix="groundset-qdrant") as pool:
+                list(pool.map(send, starts))
         if self._by_source is not None:
             for c in chunks:
                 self._by_source[c.source].add(c.id)

@@ -17,23 +17,57 @@ groundset-work/
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, TextIO
 
-__all__ = ["Workdir", "write_json_atomic", "read_jsonl"]
+from groundset.errors import GroundsetError
+
+__all__ = ["Workdir", "WorkdirError", "atomic_writer", "write_json_atomic", "read_jsonl"]
+
+
+class WorkdirError(GroundsetError):
+    """The workdir cannot be created or written (read-only file system, no permission, disk full)."""
+
+    def __init__(self, root: Path, error: OSError, what: str):
+        self.root, self.errno = root, error.errno
+        why = error.strerror or str(error)
+        super().__init__(f"the workdir {root} {what} ({why}): point --workdir (or GROUNDSET_WORKDIR) at a writable "
+                         "directory" + (", or free some space" if error.errno == errno.ENOSPC else ""))
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path, *, mode: int | None = None) -> Iterator[TextIO]:
+    """A text file whose content replaces ``path`` when the block ends: a kill or an error at any moment leaves
+    either the old file or the new one, never half of one (and no temporary file after an error). ``mode``: file
+    permissions to set (the temporary file is created owner-only).
+
+    >>> with atomic_writer(Path(tmp) / "kept.jsonl") as f:      # doctest: +SKIP
+    ...     f.write(line)
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            yield f
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON so that a kill at any moment leaves either the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
+    with atomic_writer(path) as f:
         json.dump(data, f, indent=2, ensure_ascii=False, default=str)
         f.write("\n")
-    os.replace(tmp, path)
 
 
 def read_jsonl(path: Path) -> Iterator[dict]:
@@ -58,7 +92,18 @@ class Workdir:
         self.root = Path(root)
 
     def ensure(self) -> "Workdir":
-        self.root.mkdir(parents=True, exist_ok=True)
+        """Create the workdir if needed and check that it is writable; raises :class:`WorkdirError` (never a raw
+        ``OSError``) when it cannot be created or written, e.g. on a read-only file system."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise WorkdirError(self.root, e, "cannot be created") from e
+        try:
+            fd, probe = tempfile.mkstemp(dir=self.root, prefix=".write-test-")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as e:
+            raise WorkdirError(self.root, e, "is not writable") from e
         return self
 
     # --- paths -------------------------------------------------------------------------------------------------

@@ -55,12 +55,17 @@ def _isolated(tmp_path, monkeypatch, _restore_process_state, _session_model_cach
     monkeypatch.setenv("DO_NOT_TRACK", "1")
     monkeypatch.setenv("UNSTRUCTURED_DISABLE_NOTICE", "1")
     monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
+    for var in ("HF_HOME", "HF_HUB_CACHE"):  # judge "auto" looks for verifier models there: the test's cache only
+        monkeypatch.delenv(var, raising=False)
     monkeypatch.delenv("GROUNDSET_WORKDIR", raising=False)
     monkeypatch.delenv("GROUNDSET_CONFIG", raising=False)
     monkeypatch.setenv("GROUNDSET_CPU_AMX", "0")  # the same embedding backend on every CPU (see module docstring)
     monkeypatch.setenv("GROUNDSET_CACHE", str(_session_model_cache))
     monkeypatch.chdir(tmp_path)
     yield
+    from groundset.llm.engines import close_engines
+
+    close_engines()  # LLM engines are shared per process: none outlives its test
 
 
 @pytest.fixture

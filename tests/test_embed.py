@@ -9,9 +9,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from groundset.embed import OpenAIEmbedder, load_embedder
+from groundset.embed import load_embedder
+from groundset.embed.openai import OpenAIEmbedder
 from groundset.errors import BackendError
-from groundset.ingest.config import EmbedConfig
+from groundset.embed.config import EmbedConfig
 
 
 @pytest.fixture
@@ -90,7 +91,7 @@ def onnx_cache(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GROUNDSET_CACHE", str(cache))
         from groundset.embed import DEFAULT_NAME, default_model_path
-        from groundset.embed_onnx import OnnxEmbedder
+        from groundset.embed.onnx import OnnxEmbedder
 
         emb = OnnxEmbedder(default_model_path(), DEFAULT_NAME)
         yield cache, emb
@@ -112,7 +113,7 @@ def test_onnx_int8_matches_fp32_sentence_transformers(onnx_cache):
 def test_onnx_export_is_cached_and_a_failed_int8_check_falls_back_to_fp32(onnx_cache, monkeypatch):
     import shutil
 
-    import groundset.embed_onnx as eo
+    import groundset.embed.onnx as eo
     from groundset.embed import DEFAULT_NAME, default_model_path
 
     cache, _ = onnx_cache
@@ -130,7 +131,7 @@ def test_onnx_export_is_cached_and_a_failed_int8_check_falls_back_to_fp32(onnx_c
 
 
 def test_backend_resolution(monkeypatch):
-    import groundset.embed as em
+    import groundset.embed.config as em
     from groundset.embed import resolve_backend, resolve_precision
 
     monkeypatch.setattr(em, "cpu_has_bf16_matrix_units", lambda: False)
@@ -147,7 +148,7 @@ def test_backend_resolution(monkeypatch):
 
 
 def test_bf16_matches_fp32_and_a_failed_check_stays_fp32(monkeypatch):
-    import groundset.embed as em
+    import groundset.embed.st as em
 
     texts = ["Qdrant stores vectors with a payload.", "It was on a dreary night of November. " * 20]
     fp32 = em.SentenceTransformerEmbedder("default", precision="fp32")
@@ -165,13 +166,14 @@ def test_bf16_matches_fp32_and_a_failed_check_stays_fp32(monkeypatch):
 
 def test_amx_override_forces_each_branch_whatever_the_cpu(monkeypatch):
     """GROUNDSET_CPU_AMX decides the 'auto' branch on any machine: 1 → PyTorch bf16, 0 → ONNX int8."""
-    import groundset.embed as em
-    from groundset.embed_onnx import OnnxEmbedder
+    import groundset.embed.config as em
+    from groundset.embed.onnx import OnnxEmbedder
+    from groundset.embed.st import SentenceTransformerEmbedder
 
     monkeypatch.setattr(em, "_detected_amx", lambda: pytest.fail("a forced choice must not read the CPU"))
     monkeypatch.setenv(em.AMX_ENV, "1")
     amx = load_embedder(EmbedConfig())
-    assert isinstance(amx, em.SentenceTransformerEmbedder) and amx.precision == "bf16"
+    assert isinstance(amx, SentenceTransformerEmbedder) and amx.precision == "bf16"
     monkeypatch.setenv(em.AMX_ENV, "0")
     plain = load_embedder(EmbedConfig())
     assert isinstance(plain, OnnxEmbedder) and plain.quantized
@@ -180,7 +182,7 @@ def test_amx_override_forces_each_branch_whatever_the_cpu(monkeypatch):
 
 
 def test_amx_detection_reads_the_cpu_when_not_forced(monkeypatch):
-    import groundset.embed as em
+    import groundset.embed.config as em
 
     monkeypatch.delenv(em.AMX_ENV, raising=False)
     monkeypatch.setattr(em, "_detected_amx", lambda: True)
@@ -193,9 +195,22 @@ def test_amx_detection_reads_the_cpu_when_not_forced(monkeypatch):
 def test_onnx_export_goes_to_the_cache_dir_in_use(tmp_path, monkeypatch):
     """Two cache dirs in one process each get their own export (no process-wide memo points elsewhere)."""
     from groundset.embed import DEFAULT_NAME, default_model_path
-    from groundset.embed_onnx import OnnxEmbedder
+    from groundset.embed.onnx import OnnxEmbedder
 
     for name in ("first", "second"):
         monkeypatch.setenv("GROUNDSET_CACHE", str(tmp_path / name))
         emb = OnnxEmbedder(default_model_path(), DEFAULT_NAME, quantize=False)
         assert emb.model_file.is_relative_to(tmp_path / name) and emb.model_file.exists()
+
+
+@pytest.mark.parametrize("module", ["base", "config", "st", "onnx", "openai"])
+def test_each_embed_module_imports_on_its_own_without_heavy_libraries(module):
+    """groundset.embed is a package without import cycles; no backend library is imported before it is used."""
+    import subprocess
+    import sys
+
+    code = (f"import sys, groundset.embed.{module}\n"
+            "print([m for m in ('torch', 'sentence_transformers', 'onnxruntime', 'httpx', 'groundset.ingest')"
+            " if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -140,6 +140,10 @@ def calibrate_command(app: AppContext, labelled: Path | None, from_review: bool,
     j = load_judge(config.evaluate, embed_cfg=config.embed, llm=llm, llm_cfg=config.llm, workdir=app.workspace())
     out = calibrate(rows, j, batch_size=config.evaluate.batch_size)
     out.pop("scores")
+    if j.name == "combine":  # fit the fusion of the members' scores on the same rows
+        from groundset.evaluate.judges.combine import fit_fusion, member_scores
+
+        out["fusion"] = fit_fusion(member_scores(j, rows, config.evaluate.batch_size), [r["label"] for r in rows])
     if as_json:
         click.echo(json.dumps(out, indent=2))
         return
@@ -155,5 +159,10 @@ def calibrate_command(app: AppContext, labelled: Path | None, from_review: bool,
     for kind, k in out.get("per_kind", {}).items():
         click.echo(f"  {kind:<24} n={k['n']:<5} label={k['label']} kept at configured threshold: "
                    f"{k['kept_at_configured']:.2%}")
+    if "fusion" in out:
+        f = out["fusion"]
+        weights = ", ".join(f"{k} = {v}" for k, v in f["weights"].items())
+        click.echo(f"fusion fitted on these rows: [evaluate.combine] mode = \"fusion\", bias = {f['bias']}, "
+                   f"weights = {{ {weights} }}")
     click.echo(f"to use it: --set 'evaluate.thresholds={{{name}={out['at_best']['threshold']}}}' or in groundset.toml "
                f"[evaluate] thresholds = {{ {name} = {out['at_best']['threshold']} }}")

@@ -34,22 +34,28 @@ def echo_result(result) -> None:
 @click.option("--seed", type=int, default=None, help="Seed of the split by document.")
 @click.option("--push-to-hub", "repo_id", default=None, metavar="REPO_ID",
               help="Also push to this Hub dataset repo (token from HF_TOKEN or `hf auth login`).")
-@click.option("--private/--public", default=None, help="Visibility of a repo created by --push-to-hub.")
+@click.option("--private/--public", default=None,
+              help="--private: the Hub repo must be private (an existing public one is made private before the push, "
+                   "or nothing is pushed); --public: a new repo is public; neither: the Hub's default for the namespace.")
+@click.option("--dpo-pairs", type=click.Choice(["generate", "gate"]), default=None,
+              help="dpo: 'generate' asks [llm] for an ungrounded answer to every kept question and keeps those the "
+                   "gate finds unsupported; 'gate' uses only answers the gate rejected or trimmed [default: generate].")
 @pass_app
-def command(app: AppContext, fmt, schema, out, seed, repo_id, private) -> None:
+def command(app: AppContext, fmt, schema, out, seed, repo_id, private, dpo_pairs) -> None:
     """Export kept samples as a dataset split by source document, with a dataset card.
 
     \b
     Examples:
       groundset export --schema sft --format parquet
       groundset export --schema dpo --push-to-hub me/my-dataset --private
+      groundset export --schema dpo --dpo-pairs gate      # no LLM call: the gate's own rejects only
     """
     from groundset.export.runner import export
     from groundset.stages import record
 
     config = app.config(
         export__format=fmt, export__schema=schema, export__out=str(out) if out else None, export__seed=seed,
-        export__push_to_hub=repo_id, export__private=private,
+        export__push_to_hub=repo_id, export__private=private, export__dpo_pairs=dpo_pairs,
     )
     workdir = app.workspace()
     result = export(config, workdir)

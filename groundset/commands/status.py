@@ -17,6 +17,22 @@ def _lines(path) -> int:
         return sum(1 for line in f if line.strip())
 
 
+def _task_records(workdir, task: str) -> dict[str, int]:
+    """Final outcomes of a task's attempts: a reject superseded by a later record of the same attempt (a backend
+    failure, ``llm_error``, retried by a later run) is not counted; one still waiting for its retry is ``to_retry``."""
+    from groundset.generate.journal import RETRYABLE
+    from groundset.workdir import read_jsonl
+
+    accepted = {r["id"] for r in read_jsonl(workdir.samples(task)) if "id" in r}
+    last: dict[str, str] = {}
+    for r in read_jsonl(workdir.rejects(task)):
+        if "id" in r:
+            last[r["id"]] = r.get("reason", "unknown")
+    final = {i: reason for i, reason in last.items() if i not in accepted}
+    to_retry = sum(1 for reason in final.values() if reason in RETRYABLE)
+    return {"generated": len(accepted), "rejected": len(final) - to_retry, "to_retry": to_retry}
+
+
 def gather(config, workdir) -> dict[str, Any]:
     """A dict of what ``workdir`` holds: {workdir, stages, store, collections, ingest, samples, evaluated}."""
     from groundset.errors import StoreError
@@ -49,9 +65,8 @@ def gather(config, workdir) -> dict[str, Any]:
     found = {p.name.split(".")[0] for p in workdir.samples_dir.glob("*.jsonl")} if workdir.samples_dir.exists() else set()
     names = TASKS.names()
     for task in [*names, *sorted(found - set(names))]:
-        gen, rej = _lines(workdir.samples(task)), _lines(workdir.rejects(task))
-        if gen or rej:
-            samples[task] = {"generated": gen, "rejected": rej}
+        if _lines(workdir.samples(task)) or _lines(workdir.rejects(task)):
+            samples[task] = _task_records(workdir, task)
     out["samples"] = samples
     if workdir.kept.exists() or workdir.rejected.exists():
         out["evaluated"] = {"kept": _lines(workdir.kept), "rejected": _lines(workdir.rejected)}
@@ -83,7 +98,8 @@ def _print(info: dict[str, Any]) -> None:
     else:
         t.add_row("documents", "nothing ingested yet (groundset ingest PATH)")
     for task, s in info["samples"].items():
-        t.add_row(f"samples {task}", f"{s['generated']} generated, {s['rejected']} rejected by the parser")
+        retry = f", {s['to_retry']} backend failures to retry" if s.get("to_retry") else ""
+        t.add_row(f"samples {task}", f"{s['generated']} generated, {s['rejected']} rejected by the parser{retry}")
     ev = info.get("evaluated")
     if ev:
         t.add_row("evaluated", f"{ev['kept']} kept, {ev['rejected']} rejected")
@@ -98,7 +114,9 @@ def _print(info: dict[str, Any]) -> None:
 @pass_app
 def command(app, as_json: bool) -> None:
     """Show what the workdir holds: collections with point counts, documents, samples, kept / rejected."""
-    info = gather(app.config(), app.workspace())
+    from groundset.workdir import Workdir
+
+    info = gather(app.config(), Workdir(app.workdir))  # only reads: a read-only or missing workdir is fine
     if as_json:
         click.echo(json.dumps(info, indent=2, ensure_ascii=False))
     else:

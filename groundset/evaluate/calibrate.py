@@ -4,7 +4,7 @@
 {"context": "The Normans ... Norway ...", "response": "They came from Norway.", "label": 1}
 {"context": ["chunk one", "chunk two"], "response": "They came from Spain.", "label": 0}
 ```
-``label`` 1 = the context supports the response, 0 = it does not (``supported``: true/false is accepted too).
+An optional ``question`` (QA rows) is passed to the judge. ``label`` 1 = the context supports the response, 0 = it does not (``supported``: true/false is accepted too).
 "Positive" below means *supported*: precision is the share of kept responses that are supported, recall the
 share of supported responses that are kept; ``unsupported_caught`` is the share of unsupported ones rejected.
 
@@ -26,7 +26,7 @@ __all__ = ["LabelledRow", "read_labelled", "metrics", "best_threshold", "auc", "
 
 
 class LabelledRow(dict):
-    """``{"contexts": [...], "response": str, "label": 0 | 1, "kind": str | None}``."""
+    """``{"contexts": [...], "response": str, "label": 0 | 1, "kind": str | None, "question": str | None}``."""
 
 
 def read_labelled(path: str | Path) -> list[LabelledRow]:
@@ -50,7 +50,7 @@ def read_labelled(path: str | Path) -> list[LabelledRow]:
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
             raise InputError(str(p), "bad_row", f"line {n}: {e}; expected context, response and label (1/0)") from None
         rows.append(LabelledRow(contexts=contexts, response=response, label=label, kind=d.get("kind"),
-                                split=d.get("split")))
+                                split=d.get("split"), question=d.get("question")))
     if not rows:
         raise InputError(str(p), "empty", "no labelled rows")
     return rows
@@ -123,7 +123,8 @@ def calibrate(rows: Sequence[LabelledRow], judge: Any, threshold: float | None =
     errors = 0
     for i in range(0, len(rows), batch_size):
         batch = rows[i : i + batch_size]
-        verdicts = judge.score([JudgeInput(texts=[r["response"]], contexts=r["contexts"]) for r in batch])
+        verdicts = judge.score([JudgeInput(texts=[r["response"]], contexts=r["contexts"], question=r.get("question"))
+                                for r in batch])
         for v in verdicts:
             errors += v.error is not None
             scores.append(0.0 if v.error else (1.0 if v.adherence is None else v.adherence))

@@ -15,14 +15,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from groundset.evaluate.config_judges import JudgeLLMConfig, VerifierConfig
+from groundset.evaluate.config_judges import CombineConfig, JudgeLLMConfig, VerifierConfig
+from groundset.registry import Registered
 
 __all__ = ["EvaluateConfig", "default_thresholds"]
 
-# Adherence below the threshold rejects a sample ("unsupported"). The default judge's 0.6 comes from the dev split of
-# the SQuAD-derived labelled set (benchmarks/gate.py): balanced accuracy is flat from 0.55 to 0.8 (0.924-0.938) and
-# falls off a cliff above 0.8 (recall 0.98 → 0.91 at 0.85), where the argmax (≈0.81) sits. That set's paraphrases
-# are rule-made and light; real ones score lower, so the default is the middle of the plateau, not its edge.
+# Adherence below the threshold rejects a sample ("unsupported"). The default judge registers the threshold its
+# weights were fitted with (groundset/evaluate/gate_weights.json, benchmarks/fit_gate.py: the 0.05 grid point with the
+# best mean balanced accuracy over the fit groups, never looking at the FaithBench check half).
 # Calibrate on labelled data of your own with `groundset evaluate calibrate --labelled FILE.jsonl`.
 # nli / llm: 0.5 is the natural cut of a probability / vote share; ragas: share of supported statements.
 # Each judge registers its default threshold with itself (groundset.registry.JUDGES).
@@ -41,7 +41,7 @@ class EvaluateConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     # --- grounding judge -----------------------------------------------------------------------------------------
-    judge: str = Field(
+    judge: Registered("JUDGES") = Field(
         "auto", description="auto (a configured or cached verifier model, else llm when [llm] is an openai: / vllm: "
         "model, else default) | default (offline, MiniLM + lexical + fact checks) | verifier | nli | llm | ragas",
         json_schema_extra={"registry": "JUDGES"},
@@ -53,20 +53,22 @@ class EvaluateConfig(BaseModel):
     aggregate: Literal["min", "mean"] = Field(
         "min",
         description="sample adherence from claim supports: min (every sentence must hold) or mean (any claim that "
-        "fails a hard fact check still caps the sample)",
+        "fails a hard fact check still caps the sample); the default judge's aggregate is learned instead",
     )
     hard_checks: bool = Field(
         True, description="numbers, dates, names, quoted strings and code identifiers of a claim must occur in the sources"
     )
-    hard_fail_score: float = Field(0.1, ge=0, le=1, description="highest support a claim failing a hard check can get")
+    hard_fail_score: float = Field(0.1, ge=0, le=1, description="highest support a claim failing a hard check can get "
+                                   "(the default judge weighs missing facts as learned features instead)")
     on_judge_error: Literal["reject", "keep"] = Field(
         "reject", description="a sample the judge could not score (e.g. LLM output unparseable): reject or keep it"
     )
     batch_size: int = Field(64, gt=0, description="samples scored per judge call")
     trim: bool = Field(
-        False,
-        description="keep an answer / passage that fails only by some sentences, with those sentences removed (the "
-        "original is kept in evaluation.details for DPO pairs); off: such samples are rejected",
+        True,
+        description="keep an answer / passage that fails only by its trailing sentences, with those removed when "
+        "the rest passes and still answers the question (recorded as details.trim, reason 'trimmed'; the original "
+        "is kept in evaluation.details for DPO pairs); off: such samples are rejected",
     )
     trim_min_keep: float = Field(0.5, gt=0, le=1, description="trim only when this share of the sentences remains")
 
@@ -74,8 +76,9 @@ class EvaluateConfig(BaseModel):
     lexical_sure: float = Field(
         0.8, ge=0, le=1, description="default judge: token recall above which a claim needs no embedding comparison"
     )
-    semantic_low: float = Field(0.4, ge=-1, le=1, description="default judge: cosine mapped to support 0")
-    semantic_high: float = Field(0.85, ge=-1, le=1, description="default judge: cosine mapped to support 1")
+    semantic_low: float = Field(0.4, ge=-1, le=1, description="unused since the default judge's decision is learned "
+                                "(gate_weights.json); kept so that existing configs load")
+    semantic_high: float = Field(0.85, ge=-1, le=1, description="unused, see semantic_low")
     semantic_candidates: int = Field(
         3, gt=0, description="default judge: context sentences (best by token overlap) compared by embedding"
     )
@@ -101,6 +104,7 @@ class EvaluateConfig(BaseModel):
 
     # verifier judge
     verifier: VerifierConfig = Field(default_factory=VerifierConfig, description="verifier judge: the model")
+    combine: CombineConfig = Field(default_factory=CombineConfig, description="combine judge: which judges, how")
 
     # ragas judge
     ragas_model: str | None = Field(None, description="ragas judge: model name (default: the [llm] openai: model)")
@@ -108,6 +112,11 @@ class EvaluateConfig(BaseModel):
     # --- other filters ---------------------------------------------------------------------------------------------
     sanity: bool = Field(True, description="reject empty/truncated answers, question == answer, copied chunks, repeats")
     copy_ratio: float = Field(0.9, gt=0, le=1, description="answer covering this share of a chunk verbatim is copied")
+
+    roundtrip_k: int = Field(
+        5, ge=0, le=1000, description="round-trip filter: a question must retrieve its source chunk(s) in the top k "
+        "of the collection (0: off)"
+    )
 
     dedup: bool = Field(True, description="remove exact and near duplicates across the run (best-scoring one stays)")
     dedup_minhash_threshold: float = Field(0.8, gt=0, le=1, description="MinHash Jaccard of questions / answers")
@@ -140,15 +149,6 @@ class EvaluateConfig(BaseModel):
         if unknown:
             raise ValueError(f"unknown judge(s) {unknown}: thresholds are per judge, one of {', '.join(defaults)}")
         return {**defaults, **v}
-
-    @field_validator("judge")
-    @classmethod
-    def _registered_judge(cls, v: str) -> str:
-        from groundset.registry import JUDGES
-
-        if v not in JUDGES:
-            raise ValueError(JUDGES.unknown_message(v))
-        return v
 
     @field_validator("thresholds")
     @classmethod

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["VerifierConfig", "JudgeLLMConfig", "merged_llm_config"]
+__all__ = ["VerifierConfig", "JudgeLLMConfig", "CombineConfig", "merged_llm_config"]
 
 VerifierKind = Literal["auto", "hhem", "minicheck", "minicheck-t5", "nli", "token"]
 
@@ -67,8 +67,32 @@ class JudgeLLMConfig(BaseModel):
     timeout_s: float | None = Field(None, gt=0)
     max_model_len: int | None = Field(None, gt=0, description="vllm backend")
 
+    @field_validator("spec")
+    @classmethod
+    def _known_backend(cls, v: str | None) -> str | None:
+        if v is not None:
+            from groundset.llm.config import LLMConfig
+
+            LLMConfig._known_kind(v)  # the same message as a bad [llm] spec
+        return v
+
     def is_set(self) -> bool:
         return any(v is not None for v in self.model_dump().values())
+
+
+class CombineConfig(BaseModel):
+    """judge = "combine": several judges at once, each with its own threshold."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    judges: list[str] = Field(default_factory=lambda: ["default", "verifier"],
+                              description="the judges combined (each keeps its [evaluate] thresholds entry)")
+    mode: Literal["all", "fusion"] = Field(
+        "all", description="all: a sentence must pass every judge's threshold; fusion: a logistic model over the "
+        "judges' scores, weights fitted by `groundset evaluate calibrate --judge combine`",
+    )
+    weights: dict[str, float] = Field(default_factory=dict, description="fusion: weight per judge (from calibrate)")
+    bias: float = Field(0.0, description="fusion: intercept (from calibrate)")
 
 
 def merged_llm_config(llm_cfg: Any, judge_llm: JudgeLLMConfig):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from groundset.evaluate.text import STOPWORDS, normalise, stem
 
-__all__ = ["Fact", "Evidence", "extract_facts", "missing_facts"]
+__all__ = ["Fact", "Evidence", "extract_facts", "missing_facts", "check_facts"]
 
 _NUMBER_WORDS = {
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
@@ -204,10 +204,20 @@ class Evidence:
         return self.has_text(fact.text)
 
 
+def check_facts(claim: str, evidence: Evidence) -> tuple[int, list[tuple[str, str]]]:
+    """How many facts ``claim`` has, and (kind, text) of those ``evidence`` lacks (deduplicated, in order).
+
+    >>> check_facts("In 1066 King Harold had 45 ships.", Evidence("In 1066 the Normans came."))
+    (3, [('number', '45'), ('entity', 'King Harold')])
+    """
+    facts = extract_facts(claim)
+    missing: list[tuple[str, str]] = []
+    for fact in facts:
+        if not evidence.has(fact) and fact.text not in [t for _, t in missing]:
+            missing.append((fact.kind, fact.text))
+    return len(facts), missing
+
+
 def missing_facts(claim: str, evidence: Evidence) -> list[str]:
     """The facts of ``claim`` that ``evidence`` does not contain, as written in the claim (deduplicated)."""
-    missing: list[str] = []
-    for fact in extract_facts(claim):
-        if not evidence.has(fact) and fact.text not in missing:
-            missing.append(fact.text)
-    return missing
+    return [text for _, text in check_facts(claim, evidence)[1]]

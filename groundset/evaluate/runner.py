@@ -16,8 +16,6 @@ judge is fast; LLM replies come from the cache).
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,9 +29,9 @@ from groundset.errors import GroundsetError
 from groundset.evaluate import sanity
 from groundset.evaluate.judges import JudgeInput, load_judge
 from groundset.evaluate.summary import build_summary
-from groundset.evaluate.trim import trim_text
+from groundset.evaluate.trim import still_answers, trailing_cut, trim_text
 from groundset.records import Evaluation, Sample
-from groundset.workdir import Workdir, read_jsonl, write_json_atomic
+from groundset.workdir import Workdir, atomic_writer, read_jsonl, write_json_atomic
 
 __all__ = ["evaluate", "EvaluateResult", "stage_fingerprint", "read_samples", "evaluate_samples"]
 
@@ -120,6 +118,8 @@ def _apply_verdict(s: Sample, v: Any, judge: Any, cfg: Any) -> bool:
             ev.reasons.append("judge_error")
         return True
     ev.details["claims"] = [c.as_dict() for c in v.claims]
+    if v.decision:
+        ev.details["decision"] = v.decision
     if v.skipped:
         ev.details["not_checked"] = v.skipped
     if v.adherence is None:
@@ -137,20 +137,25 @@ def _apply_verdict(s: Sample, v: Any, judge: Any, cfg: Any) -> bool:
 
 
 def _trim(s: Sample, v: Any, threshold: float, min_keep: float) -> bool:
-    """Remove the unsupported sentences of an answer / passage when enough supported ones remain."""
+    """Remove the trailing unsupported sentences of an answer / passage when the supported beginning passes alone
+    and still answers the question (``trim.trailing_cut``, ``trim.still_answers``)."""
     field_name = "answer" if s.answer is not None and s.turns is None else "passage" if s.passage is not None else None
-    kept = [c for c in v.claims if c.support >= threshold]
-    if field_name is None or not kept or len(kept) < min_keep * len(v.claims):
+    k = trailing_cut([c.support for c in v.claims], threshold, v.prefix_adherence, min_keep)
+    if field_name is None or k is None:
+        return False
+    kept, removed = v.claims[:k], v.claims[k:]
+    if not still_answers(s.question, [c.text for c in kept], [c.text for c in removed]):
         return False
     original = getattr(s, field_name)
-    trimmed = trim_text(original, [c.text for c in v.claims if c.support < threshold])
+    trimmed = trim_text(original, [c.text for c in removed])
     if not trimmed:
         return False
     setattr(s, field_name, trimmed)
     ev = s.evaluation
     ev.details.update({f"original_{field_name}": original, "original_adherence": ev.scores["adherence"],
-                       "trimmed": ev.unsupported})
-    ev.scores["adherence"] = round(min(c.support for c in kept), 4)
+                       "trimmed": [c.text for c in removed],
+                       "trim": {"reason": "trimmed", "removed": [c.as_dict() for c in removed], "kept_sentences": k}})
+    ev.scores["adherence"] = round(v.prefix_adherence[k - 1] if v.prefix_adherence else min(c.support for c in kept), 4)
     ev.unsupported = []
     return True
 
@@ -163,8 +168,12 @@ def _batches(items: list, size: int) -> Iterable[list]:
 def evaluate_samples(
     samples: list[Sample], config: Config, llm: Any = None, *, embedder: Any = None,
     tick: Callable[[str, int, int], None] = lambda step, done, total: None, workdir: Workdir | None = None,
+    retrieve: Any = None,
 ) -> dict[str, Any]:
-    """Run every filter over ``samples`` in place (their ``evaluation`` is replaced); return counters and timings."""
+    """Run every filter over ``samples`` in place (their ``evaluation`` is replaced); return counters and timings.
+
+    ``retrieve`` (``roundtrip.Retrieve``): search the collection for the round-trip filter (None: not checked).
+    """
     config = _resolved(config)
     cfg = config.evaluate
     info: dict[str, Any] = {"seconds": {}, "judge_errors": 0, "rating_errors": 0}
@@ -190,6 +199,13 @@ def evaluate_samples(
                     s.evaluation.reasons.append("contaminated")
                     s.evaluation.details["contamination"] = {"benchmark": hit[0], "overlap": hit[1]}
     info["seconds"]["decontaminate"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    if cfg.roundtrip_k and retrieve is not None:
+        from groundset.evaluate import roundtrip
+
+        info["roundtrip"] = {"k": cfg.roundtrip_k, **roundtrip.apply(samples, retrieve, cfg.roundtrip_k)}
+    info["seconds"]["roundtrip"] = time.perf_counter() - t
 
     t = time.perf_counter()
     judge = load_judge(cfg, embed_cfg=config.embed, llm=llm, llm_cfg=config.llm, embedder=embedder, workdir=workdir)
@@ -263,12 +279,9 @@ def evaluate_samples(
 
 
 def _write_jsonl_atomic(path: Path, samples: Iterable[Sample]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
+    with atomic_writer(path) as f:
         for s in samples:
             f.write(s.model_dump_json() + "\n")
-    os.replace(tmp, path)
 
 
 def _ticker(progress: bool) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
@@ -289,24 +302,51 @@ def _ticker(progress: bool) -> tuple[Callable[[str, int, int], None], Callable[[
     return tick, bar.stop
 
 
-def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: bool = True) -> EvaluateResult:
+def _retriever(config: Config, workdir: Workdir):
+    from contextlib import nullcontext
+
+    from groundset.evaluate.roundtrip import open_retriever
+
+    return open_retriever(config, workdir) if config.evaluate.roundtrip_k else nullcontext(None)
+
+
+def _cap(samples: list[Sample], keep_at_most: dict[str, int]) -> None:
+    """Kept samples of a task beyond its n (in attempt order) get the reason ``over_n`` (N kept means N kept)."""
+    kept: Counter[str] = Counter()
+    for s in sorted(samples, key=lambda s: (s.generation.attempt or 0, s.id)):
+        if s.evaluation.kept and s.task in keep_at_most:
+            kept[s.task] += 1
+            if kept[s.task] > keep_at_most[s.task]:
+                s.evaluation.reasons.append("over_n")
+                s.evaluation.kept = False
+
+
+def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: bool = True,
+             keep_at_most: dict[str, int] | None = None) -> EvaluateResult:
     """Evaluate every sample of ``workdir``; write ``kept``, ``rejected`` and ``summary.json``.
 
     ``llm`` serves the llm judge and the rating; when None and one of them is configured, ``[llm]`` is loaded.
+    ``keep_at_most`` ({task: n}): kept samples beyond n per task are rejected as ``over_n`` (the N-kept loop).
     """
     start = time.perf_counter()
     config = _resolved(config)
     cfg = config.evaluate
     samples, input_stats = read_samples(workdir)
+    loaded = None
     if llm is None and (_judge_spec(cfg).needs_llm or cfg.rating):
         from groundset.engines import load_stage_llm  # [run] engine: local, or the calls on Ray
 
-        llm = load_stage_llm(config, workdir, "evaluate")
+        llm = loaded = load_stage_llm(config, workdir, "evaluate")  # the engine generate used, if any
     tick, stop = _ticker(progress)
     try:
-        info = evaluate_samples(samples, config, llm, tick=tick, workdir=workdir)
+        with _retriever(config, workdir) as retrieve:
+            info = evaluate_samples(samples, config, llm, tick=tick, workdir=workdir, retrieve=retrieve)
     finally:
         stop()
+        if callable(getattr(loaded, "close", None)):
+            loaded.close()
+    if keep_at_most:
+        _cap(samples, keep_at_most)
     seconds = time.perf_counter() - start
     _write_jsonl_atomic(workdir.kept, (s for s in samples if s.evaluation.kept))
     _write_jsonl_atomic(workdir.rejected, (s for s in samples if not s.evaluation.kept))

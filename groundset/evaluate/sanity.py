@@ -6,7 +6,9 @@
 - ``truncated``: generation stopped at the token limit, an unclosed code fence, or a long text ending mid-sentence;
 - ``question_equals_answer``: the answer repeats the question (or an assistant turn the user turn before it);
 - ``copied_context``: the answer is a source chunk copied verbatim (all of it, or ``copy_ratio`` of it);
-- ``repeated_turns``: two turns of the same role say the same; ``repetitive``: a sentence repeated (a looping model).
+- ``repeated_turns``: two turns of the same role say the same; ``repetitive``: a sentence repeated (a looping model);
+- ``off_topic_question`` / ``degenerate_answer`` (qa, multihop, rag): see ``qa_checks``; the explanation is
+  recorded in ``sample.evaluation.details["sanity"]``.
 
 >>> from groundset.records import Sample
 >>> check(Sample(id="1", task="qa", question="What is X?", answer="What is X?"))
@@ -17,13 +19,15 @@ from __future__ import annotations
 
 import re
 
+from groundset.evaluate.qa_checks import degenerate, off_topic
 from groundset.evaluate.text import normalise, split_claims
 from groundset.generate.task import task_shape
 from groundset.records import Sample
 
 __all__ = ["check", "REASONS"]
 
-REASONS = ("empty", "truncated", "question_equals_answer", "copied_context", "repeated_turns", "repetitive")
+REASONS = ("empty", "truncated", "question_equals_answer", "copied_context", "repeated_turns", "repetitive",
+           "off_topic_question", "degenerate_answer")
 
 
 _NOT_PROSE = re.compile(r"^\s*(?:[-*•+|#>]|\d{1,3}[.)]\s|```)")
@@ -70,6 +74,16 @@ def _repetitive(text: str) -> bool:
     return False
 
 
+def _qa_reasons(sample: Sample, chunks: list[str]) -> list[str]:
+    """off_topic_question / degenerate_answer, with their explanation written to ``details["sanity"]``."""
+    found = {"off_topic_question": off_topic(sample.question, chunks, sample.answer or ""),
+             "degenerate_answer": degenerate(sample.question, sample.answer or "")}
+    found = {k: v for k, v in found.items() if v}
+    if found:
+        sample.evaluation.details.setdefault("sanity", {}).update(found)
+    return list(found)
+
+
 def check(sample: Sample, copy_ratio: float = 0.9) -> list[str]:
     """Reasons to reject ``sample`` (see module docstring); an empty list means it passes."""
     reasons: list[str] = []
@@ -102,8 +116,10 @@ def check(sample: Sample, copy_ratio: float = 0.9) -> list[str]:
     cut = gen.finish_reason == "length" and not gen.salvaged  # salvaged: cut back to its last full sentence
     if cut or any(_truncated(t) for t in texts):
         reasons.append("truncated")
-    if any(_copied(t, chunks, copy_ratio) for t in texts):
+    if sample.answer_origin != "corpus" and any(_copied(t, chunks, copy_ratio) for t in texts):
         reasons.append("copied_context")
     if any(_repetitive(t) for t in texts):
         reasons.append("repetitive")
+    if not reasons and task_shape(sample.task) == "qa" and sample.turns is None and sample.passage is None:
+        reasons.extend(_qa_reasons(sample, chunks))  # only a sample with no other fault: one reason per problem
     return reasons

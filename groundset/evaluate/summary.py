@@ -95,6 +95,7 @@ def build_summary(samples: list[Sample], config: Config, info: dict[str, Any], i
             "rating": cfg.rating,
             "min_rating": cfg.min_rating if cfg.rating else None,
             "trim": cfg.trim,
+            "roundtrip": info.get("roundtrip", {"k": cfg.roundtrip_k, "checked": 0}),
         },
         "inputs": inputs,
         "seconds": {"total": round(seconds, 3), **{k: round(v, 3) for k, v in info["seconds"].items()}},

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 
-__all__ = ["Segment", "split_claims", "split_sentences", "words", "content_words", "stem", "normalise", "STOPWORDS", "META_WORDS"]
+__all__ = ["Segment", "split_claims", "split_sentences", "words", "content_words", "stem", "normalise", "STOPWORDS", "META_WORDS",
+           "question_stems"]
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are aren't as at be because been before being below
@@ -162,3 +163,19 @@ def content_words(text: str) -> list[str]:
     return [
         stem(w) for w in words(text) if w not in STOPWORDS and w not in META_WORDS and not (len(w) == 1 and w.isalpha())
     ]
+
+
+# words of a question that ask rather than say what it is about
+_QUESTION_WORDS = """what which who whom whose when where why how many much kind type example difference differ between
+mean meaning purpose describe explain list name give tell way ways do does did can could should would role happen
+happened use used main""".split()
+
+
+@lru_cache(maxsize=1)
+def _question_stems() -> frozenset[str]:
+    return frozenset(stem(w) for w in _QUESTION_WORDS)  # on first use: stemming imports nltk
+
+
+def question_stems(question: str | None) -> set[str]:
+    """Content stems of a question that say what it is about: 'How many ships had Rollo?' → {'ship', 'rollo'}."""
+    return {w for w in content_words(question or "") if w not in _question_stems()}

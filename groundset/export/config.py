@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from groundset.registry import Registered
+
 __all__ = ["ExportConfig", "FORMATS", "SPLIT_NAMES"]
 
 FORMATS = ("hf", "jsonl", "parquet")
@@ -20,7 +22,7 @@ class ExportConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
     format: str = Field("hf", pattern="^(hf|jsonl|parquet)$", description="hf (save_to_disk) | jsonl | parquet")
-    schema_: str = Field(
+    schema_: Registered("SCHEMAS") = Field(
         "qa",
         alias="schema",
         description="qa | sft | dpo | ragas | conversation | textbook",
@@ -38,14 +40,39 @@ class ExportConfig(BaseModel):
         "Answer using only the provided context.",
         description="system message of sft/dpo/conversation rows when include_context is true ('' for none)",
     )
+    closed_book_system_prompt: str = Field(
+        "You are a helpful assistant.",
+        description="system message of sft/dpo/conversation rows when include_context is false ('' for none: the "
+        "chat template's default then applies)",
+    )
+    dpo_pairs: str = Field(
+        "generate",
+        pattern="^(generate|gate)$",
+        description="dpo schema: 'generate' makes an ungrounded answer for every kept question with [llm] (no "
+        "sources, or one fact changed) and keeps it when the [evaluate] judge finds it unsupported; 'gate' pairs "
+        "only with answers the gate itself rejected or trimmed (no LLM call)",
+    )
     dpo_reject_reasons: list[str] = Field(
         default_factory=lambda: ["unsupported"],
         description="reject reasons that make a dropped answer usable as a DPO 'rejected' answer "
         "(grounding failures; never duplicates or contamination)",
     )
     push_to_hub: str | None = Field(None, description="Hub repo id (user/name) to push to; token from HF_TOKEN or login")
-    private: bool = Field(False, description="create the Hub repo as private")
+    private: bool | None = Field(
+        None,
+        description="true: the Hub repo must be private (an existing public repo is made private before the push, "
+        "or the push is refused); false: create a public repo; unset: the Hub's default for the namespace",
+    )
     license: str = Field("other", description="licence of the generated dataset (card metadata), e.g. cc-by-4.0")
+    license_name: str = Field(
+        "", description="with license = 'other': the licence's name (card metadata; default 'corpus-terms')"
+    )
+    license_link: str = Field(
+        "", description="with license = 'other': URL of the licence text (unset: a LICENSE.md is written beside the card)"
+    )
+    source_datasets: list[str] = Field(
+        default_factory=list, description="Hub ids of datasets the corpus came from (card metadata; default 'original')"
+    )
     corpus_name: str = Field("", description="what the source corpus is, for the dataset card")
     corpus_license: str = Field("", description="licence(s) of the source corpus, as you know them (dataset card)")
     language: list[str] = Field(default_factory=lambda: ["en"], description="language codes (dataset card)")
@@ -65,15 +92,6 @@ class ExportConfig(BaseModel):
         total = sum(v.values())
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"split shares must add up to 1 (they add up to {total:g})")
-        return v
-
-    @field_validator("schema_")
-    @classmethod
-    def _registered_schema(cls, v: str) -> str:
-        from groundset.registry import SCHEMAS
-
-        if v not in SCHEMAS:
-            raise ValueError(SCHEMAS.unknown_message(v))
         return v
 
     @field_validator("push_to_hub")

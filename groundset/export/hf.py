@@ -17,7 +17,6 @@ or the user's saved login (``huggingface_hub`` looks both up itself); groundset 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -88,47 +87,53 @@ def data_files_yaml(fmt: str, splits: list[str]) -> list[dict[str, Any]] | None:
 
 
 def write_dataset(
-    splits: dict[str, list[dict[str, Any]]], columns: dict[str, str], fmt: str, out: Path, card: str,
-    *, datasets: dict[str, Any] | None = None,
+    splits: dict[str, list[dict[str, Any]]], columns: dict[str, str], fmt: str, folder: Path, card: str,
+    extra_files: dict[str, str] | None = None, *, datasets: dict[str, Any] | None = None,
 ) -> list[Path]:
-    """Write ``splits`` (name → rows) in ``fmt`` under ``out`` with ``card`` as README.md; returns files written.
+    """Write ``splits`` (name → rows) in ``fmt`` into the existing, empty ``folder`` with ``card`` as README.md
+    (and ``extra_files``, name → text, e.g. LICENSE.md); returns the files written.
 
     ``datasets``: the splits already built by ``to_datasets`` (so a second layout does not convert them again).
-    ``out`` is replaced as a whole (a previous export there is removed first) so that no stale split lingers.
+    Putting the folder in place (atomically, never over foreign files) is ``groundset.export.publish``'s job; this
+    function only writes.
     """
     from datasets import DatasetDict
 
     built = datasets if datasets is not None else to_datasets(splits, columns)
-
-    if out.exists():
-        if not (out / "README.md").exists() and any(out.iterdir()):
-            raise GroundsetError(f"{out} exists and is not a groundset export; choose another --out or empty it")
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
     written: list[Path] = []
     if fmt == "hf":
-        DatasetDict(built).save_to_disk(str(out))
-        written.append(out / "dataset_dict.json")
+        DatasetDict(built).save_to_disk(str(folder))
+        written.append(folder / "dataset_dict.json")
     elif fmt in ("parquet", "jsonl"):
-        (out / "data").mkdir()
+        (folder / "data").mkdir(exist_ok=True)
         for name, ds in built.items():
             if fmt == "parquet":
-                path = out / "data" / f"{name}-00000-of-00001.parquet"
+                path = folder / "data" / f"{name}-00000-of-00001.parquet"
                 ds.to_parquet(str(path))
             else:
-                path = out / "data" / f"{name}.jsonl"
+                path = folder / "data" / f"{name}.jsonl"
                 ds.to_json(str(path), lines=True, force_ascii=False)
             written.append(path)
     else:
         raise GroundsetError(f"unknown export format {fmt!r}: use hf, jsonl or parquet")
-    (out / "README.md").write_text(card, encoding="utf-8")
-    written.append(out / "README.md")
+    for name, text in (extra_files or {}).items():
+        (folder / name).write_text(text, encoding="utf-8")
+        written.append(folder / name)
+    (folder / "README.md").write_text(card, encoding="utf-8")
+    written.append(folder / "README.md")
     return written
 
 
-def push_folder(folder: Path, repo_id: str, *, private: bool) -> str:
+def push_folder(folder: Path, repo_id: str, *, private: bool | None = None) -> str:
     """Create the dataset repo (if needed) and commit ``folder``, a parquet layout written by ``write_dataset``
-    (its README.md card carrying the parquet ``configs`` block); returns the commit URL.
+    (its README.md card carrying the parquet ``configs`` block); returns the commit URL. groundset's own bookkeeping
+    files (``.groundset-*``, the export manifest) stay local.
+
+    ``private``: None leaves visibility to the Hub (a new repo gets the namespace's default, e.g. an organisation's
+    private-by-default); True makes sure the repo is private *before anything is uploaded* — ``create_repo`` ignores
+    ``private`` for an existing repo, so an existing public one is switched with ``update_repo_settings`` and read
+    back, and the push is refused when it stays public; False asks for a public new repo (an existing private
+    repo is not made public: that is a decision for the Hub's settings page).
 
     One commit adds README.md and ``data/<split>-*.parquet`` and deletes any other ``data/`` file already in the repo,
     so a re-push replaces the splits instead of mixing old and new ones. The endpoint is ``HF_ENDPOINT`` (read now)
@@ -140,9 +145,12 @@ def push_folder(folder: Path, repo_id: str, *, private: bool) -> str:
     from huggingface_hub.errors import HfHubHTTPError, LocalTokenNotFoundError, OfflineModeIsEnabled
 
     api = HfApi(endpoint=os.environ.get("HF_ENDPOINT") or None)
-    local = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    local = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                   if p.is_file() and not p.name.startswith(".groundset-"))
     try:
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        if private:
+            _make_private(api, repo_id)
         remote = api.list_repo_files(repo_id, repo_type="dataset")
         stale = [f for f in remote if f.startswith("data/") and f not in local]
         ops = [CommitOperationDelete(path_in_repo=f) for f in stale]
@@ -168,6 +176,26 @@ def push_folder(folder: Path, repo_id: str, *, private: bool) -> str:
             "HF_ENDPOINT, then run `groundset export --push-to-hub` again"
         ) from None
     return str(info.commit_url)
+
+
+def _make_private(api, repo_id: str) -> None:
+    """Ensure the existing dataset repo ``repo_id`` is private, or raise PushError (nothing pushed yet)."""
+    from huggingface_hub.errors import HfHubHTTPError
+
+    if api.repo_info(repo_id, repo_type="dataset").private:
+        return
+    try:
+        api.update_repo_settings(repo_id, repo_type="dataset", private=True)
+    except HfHubHTTPError as e:
+        status = getattr(getattr(e, "response", None), "status_code", None)
+        raise PushError(
+            f"{repo_id} exists and is public, and making it private failed (HTTP {status}); nothing was pushed. "
+            "Make it private on the Hub (Settings → Change visibility) or with a token allowed to change settings, "
+            "or push to a new repo id"
+        ) from None
+    if not api.repo_info(repo_id, repo_type="dataset").private:
+        raise PushError(f"{repo_id} is still public after asking the Hub to make it private; nothing was pushed. "
+                        "Make it private on the Hub (Settings → Change visibility), then push again")
 
 
 def _transport_errors() -> tuple[type[BaseException], ...]:

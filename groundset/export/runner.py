@@ -19,10 +19,13 @@ from pathlib import Path
 from groundset.config import Config
 from groundset.errors import GroundsetError
 from groundset.export import hf
-from groundset.export.card import CardInputs, render_card
+from groundset.export.card import LICENSE_FILE, CardInputs, licence_file, render_card
+from groundset.export.funnel import build_funnel
+from groundset.export.publish import publish
+from groundset.export.record import read_json, read_record
 from groundset.export.schemas import SchemaRows, build_rows
 from groundset.export.splits import split_by_document
-from groundset.export.stats import collect, iter_samples
+from groundset.export.stats import exported_figures, iter_samples
 from groundset.registry import SCHEMAS
 from groundset.review.apply import ReviewApplied, add_review_columns, review_card_section, review_for_export
 from groundset.workdir import Workdir
@@ -58,17 +61,21 @@ def output_dir(config: Config, workdir: Workdir) -> Path:
     return Path(ex.out) if ex.out else workdir.export_dir / ex.schema_
 
 
-def export_rows(config: Config, workdir: Workdir, review: ReviewApplied | None = None) -> SchemaRows:
+def export_rows(config: Config, workdir: Workdir, review: ReviewApplied | None = None, *, llm=None,
+                judge=None) -> SchemaRows:
     """Rows of the configured schema from the workdir's kept (and, for dpo, rejected) samples, as the review leaves
-    them (people's rejections dropped, their edits applied, ``review`` columns: groundset.review.apply)."""
+    them (people's rejections dropped, their edits applied, ``review`` columns: groundset.review.apply).
+
+    dpo with ``[export] dpo_pairs = "generate"`` first makes (or resumes) the ungrounded answers with ``llm`` /
+    ``judge`` (loaded from the config when None; see ``groundset.generate.dpo_pairs``)."""
     review = review_for_export(workdir) if review is None else review
-    built = _schema_rows(config, workdir, review)
+    built = _schema_rows(config, workdir, review, llm=llm, judge=judge)
     add_review_columns(built.rows, built.columns, review)
     built.skipped.update(review.skipped)
     return built
 
 
-def _schema_rows(config: Config, workdir: Workdir, review: ReviewApplied) -> SchemaRows:
+def _schema_rows(config: Config, workdir: Workdir, review: ReviewApplied, *, llm=None, judge=None) -> SchemaRows:
     ex = config.export
     kept = review.samples
     if not kept and review.skipped.get("rejected_by_reviewer"):
@@ -90,15 +97,19 @@ def _schema_rows(config: Config, workdir: Workdir, review: ReviewApplied) -> Sch
         )
     spec = SCHEMAS.get(ex.schema_)
     if spec.build is not None:
-        return spec.build(kept, list(iter_samples(workdir.rejected)) if spec.needs_rejected else [], ex)
-    return build_rows(ex.schema_, kept, include_context=ex.include_context, system_prompt=ex.system_prompt)
+        rejected = list(iter_samples(workdir.rejected)) if spec.needs_rejected else []
+        return spec.build(kept, rejected, ex, config=config, workdir=workdir, llm=llm, judge=judge)
+    return build_rows(ex.schema_, kept, include_context=ex.include_context, system_prompt=ex.system_prompt,
+                      closed_book_system_prompt=ex.closed_book_system_prompt)
 
 
-def export(config: Config, workdir: Workdir, *, push: bool = True) -> ExportResult:
-    """Write the dataset of ``config.export`` from ``workdir``; push it when ``[export] push_to_hub`` is set."""
+def export(config: Config, workdir: Workdir, *, push: bool = True, llm=None, judge=None) -> ExportResult:
+    """Write the dataset of ``config.export`` from ``workdir``; push it when ``[export] push_to_hub`` is set.
+
+    ``llm`` / ``judge``: used by the dpo mode only (see ``export_rows``)."""
     ex = config.export
     review = review_for_export(workdir)
-    built = export_rows(config, workdir, review)
+    built = export_rows(config, workdir, review, llm=llm, judge=judge)
     if not built.rows:
         why = ", ".join(f"{k} {v}" for k, v in built.skipped.most_common()) or "no samples"
         spec = SCHEMAS.get(ex.schema_)
@@ -108,36 +119,47 @@ def export(config: Config, workdir: Workdir, *, push: bool = True) -> ExportResu
         )
         raise GroundsetError(f"schema {ex.schema_}: no rows to export ({why}); {hint}")
 
-    assignment = split_by_document([r["document_ids"] for r in built.rows], ex.splits, seed=ex.seed)
+    assignment = split_by_document([r["grounded_document_ids"] for r in built.rows], ex.splits, seed=ex.seed)
     splits = {name: [built.rows[i] for i in idx] for name, idx in assignment.items() if idx}
     result = ExportResult(out=output_dir(config, workdir), schema=ex.schema_, fmt=ex.format, skipped=built.skipped)
     result.split_rows = {name: len(rows) for name, rows in splits.items()}
     result.empty_splits = [name for name in ex.splits if name not in splits]
     result.split_documents = {
-        name: len({d for r in rows for d in r["document_ids"]}) for name, rows in splits.items()
+        name: len({d for r in rows for d in r["grounded_document_ids"]}) for name, rows in splits.items()
     }
 
+    exported_samples = [s for s in built.samples]
     inputs = CardInputs(
-        config=config,
-        stats=collect(workdir),
+        export=ex,
+        record=read_record(workdir),
+        funnel=build_funnel(workdir, Counter(r["task"] for r in built.rows), built.skipped_by_task,
+                            usage=read_json(workdir.usage)),
+        figures=exported_figures(exported_samples, workdir),
         schema=ex.schema_,
         fmt=ex.format,
+        usage=read_json(workdir.usage),
         split_rows=result.split_rows,
         split_documents=result.split_documents,
         skipped=built.skipped,
         columns=built.columns,
         configs_yaml=hf.data_files_yaml(ex.format, list(splits)),
         dataset_info=hf.dataset_info_yaml(built.columns),
+        out=result.out,
         extra_sections=[review_card_section(review, built.rows)],
     )
-    datasets = hf.to_datasets(splits, built.columns)  # rows → Arrow once, for every layout written below
-    result.files = hf.write_dataset(splits, built.columns, ex.format, result.out, render_card(inputs), datasets=datasets)
     if push and ex.push_to_hub:
-        result.pushed = _push(splits, built.columns, datasets, inputs, result.out, ex)
+        inputs.repo_id = ex.push_to_hub  # the card's loading snippet names the repo (and the local folder)
+    card = render_card(inputs)
+    extra = {LICENSE_FILE: text} if (text := licence_file(inputs)) else {}
+    datasets = hf.to_datasets(splits, built.columns)  # rows → Arrow once, for every layout written below
+    result.files = publish(result.out, lambda folder: hf.write_dataset(
+        splits, built.columns, ex.format, folder, card, extra, datasets=datasets))
+    if push and ex.push_to_hub:
+        result.pushed = _push(splits, built.columns, datasets, inputs, result.out, ex, extra)
     return result
 
 
-def _push(splits, columns, datasets, inputs: CardInputs, out: Path, ex) -> str:
+def _push(splits, columns, datasets, inputs: CardInputs, out: Path, ex, extra: dict[str, str]) -> str:
     """The Hub takes the parquet layout: a parquet export is pushed as written (one write, one card); another format
     gets a parquet copy of the same tables, with the card of that layout, staged in a temporary directory."""
     if ex.format == "parquet":
@@ -146,5 +168,6 @@ def _push(splits, columns, datasets, inputs: CardInputs, out: Path, ex) -> str:
     inputs.configs_yaml = hf.data_files_yaml("parquet", list(splits))
     with tempfile.TemporaryDirectory(prefix="groundset-push-") as tmp:
         folder = Path(tmp) / "dataset"
-        hf.write_dataset(splits, columns, "parquet", folder, render_card(inputs), datasets=datasets)
+        folder.mkdir()
+        hf.write_dataset(splits, columns, "parquet", folder, render_card(inputs), extra, datasets=datasets)
         return hf.push_folder(folder, ex.push_to_hub, private=ex.private)

@@ -21,8 +21,17 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
+from groundset.export.provenance import (
+    PROVENANCE,
+    _float,
+    grounded_chunk_ids,
+    grounded_contexts,
+    provenance,
+    safe_attrs,
+    score_columns,
+)
 from groundset.export.spec import Schema, any_sample
 from groundset.generate.task import task_shape
 from groundset.records import Citation, Sample
@@ -38,6 +47,8 @@ __all__ = [
     "conversation_row",
     "textbook_row",
     "format_context",
+    "grounded_chunk_ids",
+    "grounded_contexts",
     "provenance",
     "score_columns",
     "question_answer",
@@ -45,16 +56,6 @@ __all__ = [
 
 # Column types in a small neutral notation; groundset.export.hf turns them into datasets.Features.
 MESSAGES = "messages"  # list of {"role": string, "content": string}
-PROVENANCE: dict[str, str] = {
-    "id": "string",
-    "task": "string",
-    "document_ids": "list<string>",
-    "chunk_ids": "list<string>",
-    "sources": "list<string>",  # path or URL; a PDF chunk's with the page it starts on: "manual.pdf#page=37"
-    "generator_model": "string",
-    "adherence": "float64",
-    "unsupported": "list<string>",
-}
 COLUMNS: dict[str, dict[str, str]] = {
     "qa": {
         "question": "string",
@@ -70,7 +71,11 @@ COLUMNS: dict[str, dict[str, str]] = {
         "rejected": MESSAGES,
         "rejected_id": "string",
         "rejected_reasons": "list<string>",
-        "rejected_adherence": "float64",
+        "rejected_adherence": "float64",  # the gate's score of the rejected answer
+        "rejected_method": "string",  # closed_book | changed_fact | gate_rejected_twin | gate_trimmed
+        "rejected_unsupported": "list<string>",  # its sentences the gate found unsupported
+        "rejected_judge": "string",
+        "rejected_model": "string",
         **PROVENANCE,
     },
     "ragas": {
@@ -93,45 +98,17 @@ COLUMNS: dict[str, dict[str, str]] = {
         "contexts": "list<string>",
         **PROVENANCE,
     },
-    "textbook": {"topic": "string", "passage": "string", "contexts": "list<string>", **PROVENANCE},
+    "textbook": {
+        "text": "string",  # the passage (the column TRL's SFTTrainer and most pretraining loaders read)
+        "topic": "string",
+        "instruction": "string",
+        "audience": "string",
+        "format": "string",
+        "title": "string",
+        "contexts": "list<string>",
+        **PROVENANCE,
+    },
 }
-
-
-def _unique(items: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(i for i in items if i))
-
-
-def score_columns(samples: Iterable[Sample]) -> list[str]:
-    """Names of the extra ``score_<name>`` columns: every score other than adherence that any sample has."""
-    names = {k for s in samples for k in s.evaluation.scores if k != "adherence"}
-    return [f"score_{k}" for k in sorted(names)]
-
-
-def provenance(sample: Sample, extra_scores: list[str] = ()) -> dict[str, Any]:
-    """The columns every schema shares: ids, sources, model, adherence, unsupported sentences, other scores."""
-    ev = sample.evaluation
-    row: dict[str, Any] = {
-        "id": sample.id,
-        "task": sample.task,
-        "document_ids": _unique(c.document_id for c in sample.contexts),
-        "chunk_ids": _unique(c.chunk_id for c in sample.contexts),
-        "sources": _unique(_located(c) for c in sample.contexts),
-        "generator_model": str(sample.generation.model or ""),
-        "adherence": _float(ev.scores.get("adherence")),
-        "unsupported": list(ev.unsupported),
-    }
-    for col in extra_scores:
-        row[col] = _float(ev.scores.get(col.removeprefix("score_")))
-    return row
-
-
-def _located(c: Citation) -> str:
-    """The source of a cited chunk, with the page it starts on as a PDF open parameter (RFC 8118 ``#page=``)."""
-    return f"{c.source}#page={c.page}" if c.page is not None else c.source
-
-
-def _float(v: Any) -> float | None:
-    return None if v is None else float(v)
 
 
 def format_context(contexts: list[Citation]) -> str:
@@ -143,10 +120,12 @@ def format_context(contexts: list[Citation]) -> str:
     return "\n\n".join(parts)
 
 
-def _prompt_messages(sample: Sample, question: str, include_context: bool, system_prompt: str) -> list[dict]:
+def _prompt_messages(sample: Sample, question: str, include_context: bool, system_prompt: str,
+                     closed_book_system_prompt: str = "") -> list[dict]:
     msgs = []
-    if include_context and system_prompt:
-        msgs.append({"role": "system", "content": system_prompt})
+    system = system_prompt if include_context else closed_book_system_prompt
+    if system:
+        msgs.append({"role": "system", "content": system})
     content = f"Context:\n{format_context(sample.contexts)}\n\nQuestion: {question}" if include_context else question
     msgs.append({"role": "user", "content": content})
     return msgs
@@ -158,55 +137,64 @@ def qa_row(sample: Sample) -> dict[str, Any]:
         "question": sample.question,
         "answer": sample.answer,
         "contexts": [c.text for c in sample.contexts],
-        "attributes": json.dumps(sample.attributes, ensure_ascii=False, sort_keys=True, default=str),
+        "attributes": json.dumps({k: v for k, v in sample.attributes.items() if v is not None}, ensure_ascii=False,
+                                 sort_keys=True, default=str),  # unset optional fields (None) are left out
         **provenance(sample),
     }
 
 
+def textbook_topic(sample: Sample) -> str:
+    """The topic a passage is about (the planner's topic label), not the whole instruction."""
+    a = safe_attrs(sample)
+    topic = getattr(a, "topic", None)
+    if isinstance(topic, str) and topic.strip():
+        return topic.strip()
+    return getattr(a, "title", None) or (sample.contexts[0].title if sample.contexts else "") or ""
+
+
 def textbook_prompt(sample: Sample) -> str:
-    """The instruction a textbook passage answers, for sft rows."""
-    topic = sample.question or (sample.contexts[0].title if sample.contexts else "")
-    return f"Write a textbook passage about: {topic}"
+    """The instruction a textbook passage answers, for sft rows: the generation instruction itself
+    ("Write a FAQ about X for an undergraduate student."), or one built from the topic."""
+    if sample.question and sample.question.strip():
+        return sample.question.strip()
+    return f"Write a textbook passage about {textbook_topic(sample)}."
 
 
-def sft_row(sample: Sample, include_context: bool = True, system_prompt: str = "") -> dict[str, Any]:
+def sft_row(sample: Sample, include_context: bool = True, system_prompt: str = "",
+            closed_book_system_prompt: str = "") -> dict[str, Any]:
     """sft schema: chat ``messages`` as TRL's SFTTrainer reads them (system?, user, assistant[, user, assistant…])."""
     if sample.turns is not None:
-        msgs = [{"role": t.role, "content": t.content} for t in sample.turns]
-        if include_context:
-            system = (system_prompt + "\n\n" if system_prompt else "") + f"Context:\n{format_context(sample.contexts)}"
-            msgs = [{"role": "system", "content": system}] + [m for m in msgs if m["role"] != "system"]
+        msgs = conversation_row(sample, include_context, system_prompt, closed_book_system_prompt)["messages"]
     elif sample.passage is not None:
-        msgs = _prompt_messages(sample, textbook_prompt(sample), include_context, system_prompt)
+        msgs = _prompt_messages(sample, textbook_prompt(sample), include_context, system_prompt,
+                                closed_book_system_prompt)
         msgs.append({"role": "assistant", "content": sample.passage})
     else:
-        msgs = _prompt_messages(sample, sample.question or "", include_context, system_prompt)
+        msgs = _prompt_messages(sample, sample.question or "", include_context, system_prompt,
+                                closed_book_system_prompt)
         msgs.append({"role": "assistant", "content": sample.answer or ""})
     return {"messages": msgs, **provenance(sample)}
 
 
 def ragas_row(sample: Sample) -> dict[str, Any]:
-    """ragas schema: the columns of ``ragas.SingleTurnSample`` (0.4): reference = the grounded answer.
+    """ragas schema: the columns of ``ragas.SingleTurnSample`` (0.4), filled so that ``ragas.evaluate`` runs as is.
 
-    ``response`` and ``retrieved_contexts`` are for the RAG system under test to fill; for samples whose contexts
-    mix grounding chunks and distractors (rag), ``retrieved_contexts`` holds all of them and ``reference_contexts``
-    only the grounding ones (``Attributes.reference_chunk_ids``: rag's gold chunk, multihop's contributing chunks).
-    No groundset task samples a persona or a query length: those two ragas columns stay empty.
+    The generator is the system under test: ``retrieved_contexts`` (+ ids) are the chunks it was shown (a rag
+    sample's gold chunk and distractors), ``response`` is its gate-checked answer, and ``reference`` the same answer.
+    ``reference_contexts`` (+ ids) are only the chunks the answer is grounded in. Replace ``response`` and
+    ``retrieved_*`` with your own RAG system's outputs to evaluate that system instead.
     """
     a = sample.attrs()
-    ref_ids = a.reference_chunk_ids()
-    cited = set(ref_ids) if ref_ids is not None else {c.chunk_id for c in sample.contexts}
-    reference = [c for c in sample.contexts if c.chunk_id in cited]
-    retrieved = sample.contexts if a.distractor_ids() else None
+    reference = grounded_contexts(sample)
     return {
         "user_input": sample.question,
         "reference": sample.answer,
         "reference_contexts": [c.text for c in reference],
         "reference_context_ids": [c.chunk_id for c in reference],
-        "retrieved_contexts": None if retrieved is None else [c.text for c in retrieved],
-        "retrieved_context_ids": None if retrieved is None else [c.chunk_id for c in retrieved],
-        "response": None,
-        "persona_name": None,
+        "retrieved_contexts": [c.text for c in sample.contexts],
+        "retrieved_context_ids": [c.chunk_id for c in sample.contexts],
+        "response": sample.answer,
+        "persona_name": None,  # no groundset task samples a persona or a query length
         "query_style": a.question_kind(),
         "query_length": None,
         "synthesizer_name": f"groundset:{sample.task}",
@@ -214,22 +202,45 @@ def ragas_row(sample: Sample) -> dict[str, Any]:
     }
 
 
-def conversation_row(sample: Sample) -> dict[str, Any]:
-    """conversation schema: the turns as ``messages``, the chunk ids each turn cites, the cited chunk texts."""
-    turns = sample.turns or []
+def _opt_str(v: Any) -> str | None:
+    return None if v is None else str(v)
+
+
+def conversation_row(sample: Sample, include_context: bool = True, system_prompt: str = "",
+                     closed_book_system_prompt: str = "") -> dict[str, Any]:
+    """conversation schema: a system message, then the turns as ``messages``; the chunk ids each message cites.
+
+    The system message (the instruction, plus the retrieved chunks when ``include_context``) keeps a chat template
+    from injecting its own default ("You are a helpful AI assistant named …"); ``turn_chunk_ids`` has an empty list
+    for it, so it stays aligned with ``messages``.
+    """
+    turns = [t for t in (sample.turns or []) if t.role != "system"]
+    system = _system_message(sample, include_context, system_prompt, closed_book_system_prompt)
+    head = [{"role": "system", "content": system}] if system else []
     return {
-        "messages": [{"role": t.role, "content": t.content} for t in turns],
-        "turn_chunk_ids": [list(t.chunk_ids) for t in turns],
+        "messages": head + [{"role": t.role, "content": t.content} for t in turns],
+        "turn_chunk_ids": [[] for _ in head] + [list(t.chunk_ids) for t in turns],
         "contexts": [c.text for c in sample.contexts],
         **provenance(sample),
     }
 
 
+def _system_message(sample: Sample, include_context: bool, system_prompt: str, closed_book: str) -> str:
+    if include_context:
+        return (system_prompt + "\n\n" if system_prompt else "") + f"Context:\n{format_context(sample.contexts)}"
+    return closed_book
+
+
 def textbook_row(sample: Sample) -> dict[str, Any]:
-    """textbook schema: the topic, the passage and the chunks it was written from."""
+    """textbook schema: the passage as ``text``, its topic, the instruction that produced it, the chunks."""
+    a = safe_attrs(sample)
     return {
-        "topic": sample.question,
-        "passage": sample.passage,
+        "text": sample.passage,
+        "topic": textbook_topic(sample),
+        "instruction": textbook_prompt(sample),
+        "audience": _opt_str(getattr(a, "audience", None)),
+        "format": _opt_str(getattr(a, "format", None)),
+        "title": _opt_str(getattr(a, "title", None)),
         "contexts": [c.text for c in sample.contexts],
         **provenance(sample),
     }
@@ -262,6 +273,11 @@ class SchemaRows:
     samples: list[Sample] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
     columns: dict[str, str] = field(default_factory=dict)
+    skipped_by_task: dict[str, Counter] = field(default_factory=dict)  # task -> reason -> samples not exported
+
+    def skip(self, sample: Sample, reason: str) -> None:
+        self.skipped[reason] += 1
+        self.skipped_by_task.setdefault(sample.task, Counter())[reason] += 1
 
 
 def build_rows(
@@ -270,6 +286,7 @@ def build_rows(
     *,
     include_context: bool = True,
     system_prompt: str = "",
+    closed_book_system_prompt: str = "",
 ) -> SchemaRows:
     """Rows of ``schema`` (except dpo, see ``groundset.export.dpo``) from kept samples, with skip counts.
 
@@ -282,12 +299,13 @@ def build_rows(
     for s in kept:
         reason = spec.fits(s)
         if reason:
-            out.skipped[reason] += 1
+            out.skip(s, reason)
             continue
         out.samples.append(s)
     extra = score_columns(out.samples)
     for s in out.samples:
-        row = spec.row(s, include_context=include_context, system_prompt=system_prompt)
+        row = spec.row(s, include_context=include_context, system_prompt=system_prompt,
+                       closed_book_system_prompt=closed_book_system_prompt)
         row.update({c: _float(s.evaluation.scores.get(c.removeprefix("score_"))) for c in extra})
         out.rows.append(row)
     out.columns = {**spec.columns, **{c: "float64" for c in extra}}
@@ -299,7 +317,7 @@ SCHEMAS.register("qa", Schema(columns=COLUMNS["qa"], row=lambda s, **_: qa_row(s
 SCHEMAS.register("sft", Schema(columns=COLUMNS["sft"], fits=any_sample, row=sft_row), order=20)
 SCHEMAS.register("ragas", Schema(columns=COLUMNS["ragas"], row=lambda s, **_: ragas_row(s), fits=question_answer,
                                  shapes=("qa",), task_categories=("question-answering",)), order=40)
-SCHEMAS.register("conversation", Schema(columns=COLUMNS["conversation"], row=lambda s, **_: conversation_row(s),
+SCHEMAS.register("conversation", Schema(columns=COLUMNS["conversation"], row=conversation_row,
                                         fits=_conversation, shapes=("conversation",)), order=50)
 SCHEMAS.register("textbook", Schema(columns=COLUMNS["textbook"], row=lambda s, **_: textbook_row(s), fits=_passage,
                                     shapes=("passage",)), order=60)

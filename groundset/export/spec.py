@@ -29,11 +29,13 @@ class Schema:
     """A row layout of the exported dataset.
 
     - ``columns``: column name -> type in the neutral notation of ``groundset.export.hf`` (``list<string>``, …);
-    - ``row(sample, *, include_context, system_prompt) -> dict``: one row of a kept sample;
+    - ``row(sample, *, include_context, system_prompt, closed_book_system_prompt) -> dict``: one row of a kept
+      sample (a row function that needs none of them takes ``**_``);
     - ``fits(sample) -> reason | None``: None when the sample can become a row, else why not (counted, in the card);
     - ``shapes``: the task shapes it takes (``groundset.generate.task``), for the "no rows" hint (None: any);
-    - ``build(kept, rejected, export_config) -> SchemaRows``: set for schemas whose rows are not one per kept
-      sample (dpo pairs kept and rejected answers); ``needs_rejected``: give it the gate's rejected samples;
+    - ``build(kept, rejected, export_config, *, config, workdir, llm, judge) -> SchemaRows``: set for schemas whose
+      rows are not one per kept sample (dpo pairs kept and rejected answers, and may make ungrounded answers with
+      ``llm`` / ``judge``, loaded from ``config`` when None); ``needs_rejected``: give it the gate's rejected samples;
     - ``task_categories``: the card's ``task_categories`` metadata.
     """
 

@@ -1,8 +1,11 @@
 """Train / validation / test splits by source document, so that no document feeds two splits.
 
-A sample citing several documents (multi-hop) ties them together: documents linked through any sample form one
-group, and whole groups are assigned to splits. Groups are shuffled with the seed and handed, largest share
-first, to the split furthest below its target row count.
+Only the documents a row is *grounded* in tie rows together (a multi-hop answer's cited documents, a rag sample's
+gold document — never its distractors nor chunks merely retrieved for a conversation turn; the caller passes those
+ids): documents linked through any row form one group, and whole groups are assigned to splits. Groups are
+shuffled with the seed and handed to the split furthest below its target row count; then groups move from a split
+over its target to one under it while that brings both closer. At that point no group smaller than the smaller of
+the two gaps is left to move, so with many documents each split's row count is within one document of its share.
 
 >>> split_by_document([["a"], ["a"], ["b"], ["c"]], {"train": 0.5, "test": 0.5}, seed=0)  # doctest: +SKIP
 {'train': [0, 1], 'test': [2, 3]}
@@ -53,6 +56,7 @@ def split_by_document(doc_ids_per_row: list[list[str]], ratios: dict[str, float]
         n = max(names, key=lambda n: (target[n] - size[n], ratios[n]))
         assigned[n].append(g)
         size[n] += len(g)
+    _rebalance(assigned, size, target)
     # a split with a share but no group takes the smallest group of the split with the most groups
     for n in names:
         if assigned[n]:
@@ -64,3 +68,28 @@ def split_by_document(doc_ids_per_row: list[list[str]], ratios: dict[str, float]
         assigned[donor].remove(g)
         assigned[n].append(g)
     return {n: sorted(i for g in assigned[n] for i in g) for n in ratios}
+
+
+def _rebalance(assigned: dict[str, list[list[int]]], size: dict[str, int], target: dict[str, float]) -> None:
+    """Move single groups from over-target to under-target splits while that lowers the total deviation."""
+    for _ in range(10 * sum(len(v) for v in assigned.values()) + 10):
+        best = None
+        for a in assigned:
+            dev_a = size[a] - target[a]
+            if dev_a <= 0:
+                continue
+            for b in assigned:
+                dev_b = size[b] - target[b]
+                if dev_b >= 0:
+                    continue
+                for g in assigned[a]:
+                    gain = abs(dev_a) + abs(dev_b) - abs(dev_a - len(g)) - abs(dev_b + len(g))
+                    if gain > 1e-9 and (best is None or gain > best[0]):
+                        best = (gain, a, b, g)
+        if best is None:
+            return
+        _, a, b, g = best
+        assigned[a].remove(g)
+        assigned[b].append(g)
+        size[a] -= len(g)
+        size[b] += len(g)

@@ -20,7 +20,7 @@ from typing import Any, Iterator
 from groundset.records import Sample
 from groundset.workdir import Workdir, read_jsonl
 
-__all__ = ["RunStats", "collect", "iter_samples", "usage_totals", "text_histogram"]
+__all__ = ["RunStats", "collect", "exported_figures", "iter_samples", "usage_totals", "text_histogram"]
 
 EXAMPLES_PER_SIDE = 3
 
@@ -120,32 +120,65 @@ def collect(workdir: Workdir, tasks: list[str] | None = None) -> RunStats:
                 st.generation_failures[task] = reasons
             elif tasks is None or name in tasks:
                 st.generated[name] = sum(1 for _ in read_jsonl(path))
-    seen_kept: set[str] = set()
-    seen_rej: set[str] = set()
-    scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"kept": [], "rejected": []})
-    lengths: dict[str, list[int]] = defaultdict(list)
+    acc = _Accumulator(st)
     for s in iter_samples(workdir.kept):
+        acc.kept(s)
+    for s in iter_samples(workdir.rejected):
+        acc.rejected(s)
+    return acc.done()
+
+
+def exported_figures(exported: list[Sample], workdir: Workdir) -> RunStats:
+    """Figures of the exported rows only (their scores, lengths, models, coverage), with the gate-rejected samples
+    of the same tasks as the comparison side; ingest totals from the workdir for the coverage shares."""
+    st = RunStats(ingest=_read_json(workdir.ingest_report))
+    tasks = {s.task for s in exported}
+    acc = _Accumulator(st)
+    for s in exported:
+        acc.kept(s)
+    for s in iter_samples(workdir.rejected):
+        if s.task in tasks:
+            acc.rejected(s)
+    return acc.done()
+
+
+class _Accumulator:
+    """Adds kept / rejected samples to a RunStats (streaming: counters, score lists, lengths, a few examples)."""
+
+    def __init__(self, st: RunStats):
+        self.st = st
+        self.seen_kept: set[str] = set()
+        self.seen_rej: set[str] = set()
+        self.scores: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"kept": [], "rejected": []})
+        self.lengths: dict[str, list[int]] = defaultdict(list)
+
+    def kept(self, s: Sample) -> None:
+        st = self.st
         st.kept += 1
         st.kept_by_task[s.task] += 1
         st.models[str(s.generation.model or "unknown")] += 1
-        lengths[s.task].append(sample_length(s))
+        self.lengths[s.task].append(sample_length(s))
         for c in s.contexts:
             st.used_documents.add(c.document_id)
             st.used_chunks.add(c.chunk_id)
         for k, v in s.evaluation.scores.items():
-            scores[k]["kept"].append(float(v))
-        _add_example(st.examples_kept, s, seen_kept)
-    for s in iter_samples(workdir.rejected):
+            self.scores[k]["kept"].append(float(v))
+        _add_example(st.examples_kept, s, self.seen_kept)
+
+    def rejected(self, s: Sample) -> None:
+        st = self.st
         st.rejected += 1
         st.rejected_by_task[s.task] += 1
         st.reject_reasons.update(s.evaluation.reasons or ["unspecified"])
         for k, v in s.evaluation.scores.items():
-            scores[k]["rejected"].append(float(v))
+            self.scores[k]["rejected"].append(float(v))
         if s.evaluation.unsupported:
-            _add_example(st.examples_rejected, s, seen_rej)
-    st.scores = dict(scores)
-    st.lengths = dict(lengths)
-    return st
+            _add_example(st.examples_rejected, s, self.seen_rej)
+
+    def done(self) -> RunStats:
+        self.st.scores = dict(self.scores)
+        self.st.lengths = dict(self.lengths)
+        return self.st
 
 
 def usage_totals(usage: dict[str, Any]) -> dict[str, dict[str, float]]:

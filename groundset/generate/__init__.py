@@ -5,7 +5,8 @@ runner.generate(config, workdir, llm)        plan → drive jobs in batched roun
   plan.TaskPlan        seed order (seeds.py: usable chunks, k-means regions × documents; topics.py for textbook),
                        controls per attempt, deterministic ids
   drive.run_jobs       many jobs in lockstep, one llm.chat per round
-  qa / multihop / conversation / textbook / rag      build_requests(…) + parse(…) + job(…) per task
+  qa / multihop / conversation / textbook / rag      build_requests(…) + parse(…) + job(…) per task, each module
+                       ending with TASKS.register(name, Task(...)) (task.py: config, attributes, controls, estimate)
   prompts              every template, demonstration and JSON schema; documents quoted as data
   checks               JSON reading, field cleaning, preamble / standalone / citation checks → Reject(reason)
   journal.TaskLog      samples/<task>.jsonl + .rejects.jsonl, torn-line repair, what is already done

@@ -20,7 +20,7 @@ Every key has a default; a changed task section changes the sample ids of that t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails
@@ -74,6 +74,11 @@ class QAConfig(TaskParams):
 
     temperature: float = Field(0.3, ge=0, le=2)
     max_tokens: int = Field(256, gt=0, le=32768)
+    mode: Literal["model", "answer_first"] = Field(
+        "model", description="model: the LLM writes question and answer | answer_first: an answer span (term, "
+        "identifier, number with unit, entity, definition) is picked from the chunk, the LLM writes only the question, "
+        "and the answer is the span's sentence verbatim (max_tokens 48 is plenty)"
+    )
     kinds: dict[str, float] = Field(
         default_factory=lambda: {"factual": 3, "definition": 1, "explanation": 2, "procedural": 2, "comparison": 1},
         description="question kind -> relative weight (factual, definition, explanation, procedural, comparison)",
@@ -223,6 +228,13 @@ class GenerateConfig(_Section):
     max_attempts: int | None = Field(
         None, ge=1, description="absolute cap on attempts per task (overrides max_attempts_factor; cost control)"
     )
+    rounds: int = Field(
+        6, ge=1, le=100, description="`groundset run`: generate and gate alternate in up to this many rounds, topping "
+        "up until each task has n KEPT samples (1: generate n once, keep what passes)"
+    )
+    budget_tokens: int | None = Field(None, gt=0, description="`run` stops topping up past this many LLM tokens")
+    budget_cost: float | None = Field(None, gt=0, description="…past this cost ([llm] price_*_per_m)")
+    budget_seconds: float | None = Field(None, gt=0, description="…past this many seconds of generate + gate")
     batch_size: int = Field(16, ge=1, le=4096, description="attempts per task sent to the LLM together (all tasks share each call; written per batch)")
 
     @model_validator(mode="wrap")
@@ -254,8 +266,7 @@ class GenerateConfig(_Section):
         from groundset.registry import TASKS
 
         for name, n in v.items():
-            if name not in TASKS:
-                raise ValueError(TASKS.unknown_message(name))
+            TASKS.check(name)
             if not isinstance(n, int) or n < 0:
                 raise ValueError(f"tasks.{name} must be a whole number >= 0 (got {n!r})")
         return v

@@ -68,6 +68,11 @@ def transcript(turns: list[Turn], controls: dict) -> str:
     return "\n".join(f"{names[t.role]}: {t.content}" for t in turns if t.role in names)
 
 
+def _quoted(turns: list[Turn], controls: dict) -> str:
+    """The transcript as quoted data: earlier turns are model output derived from documents, never instructions."""
+    return quote("conversation", transcript(turns, controls))
+
+
 def question_request(attempt: Attempt, turns: list[Turn]) -> ChatRequest:
     """The asker's next message: from the seed chunk when ``turns`` is empty, else from the transcript."""
     demo_c = CONVERSATION_DEMO["controls"]
@@ -78,9 +83,9 @@ def question_request(attempt: Attempt, turns: list[Turn]) -> ChatRequest:
         user = render("turn_question_first", documents=documents, **attempt.controls)
     else:
         demo_turns = [Turn(role="user", content=_DEMO_Q1), Turn(role="assistant", content=_DEMO_A1)]
-        demo_user = render("turn_question_next", transcript=transcript(demo_turns, demo_c), **demo_c)
+        demo_user = render("turn_question_next", transcript=_quoted(demo_turns, demo_c), **demo_c)
         demo_out = CONVERSATION_DEMO["next_question"]
-        user = render("turn_question_next", transcript=transcript(turns, attempt.controls), **attempt.controls)
+        user = render("turn_question_next", transcript=_quoted(turns, attempt.controls), **attempt.controls)
     return request(attempt, chat(user, [(demo_user, dumps(demo_out))]), turn_question_schema())
 
 
@@ -90,11 +95,11 @@ def answer_request(attempt: Attempt, turns: list[Turn], chunks: list[Chunk]) -> 
     demo_turns = [Turn(role="user", content=_DEMO_Q1)]
     demo_user = render(
         "turn_answer", documents=quote("C1", DEMO_DOCUMENT, title="Rhine"), labels="C1",
-        transcript=transcript(demo_turns, demo_c), **demo_c,
+        transcript=_quoted(demo_turns, demo_c), **demo_c,
     )
     documents, labels = quote_chunks(chunks)
     user = render(
-        "turn_answer", documents=documents, labels=", ".join(labels), transcript=transcript(turns, attempt.controls),
+        "turn_answer", documents=documents, labels=", ".join(labels), transcript=_quoted(turns, attempt.controls),
         **attempt.controls,
     )
     messages = chat(user, [(demo_user, dumps(CONVERSATION_DEMO["first_answer"]))])

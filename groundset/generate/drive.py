@@ -3,11 +3,16 @@
 >>> outcomes = run_jobs([make_job(a, corpus, config.generate, usable) for a in attempts], llm)   # doctest: +SKIP
 >>> outcomes[0]                                                                                   # doctest: +SKIP
 (Sample(...), JobStats(calls=1, prompt_tokens=412, completion_tokens=57, cached=0))
+
+With ``on_outcome(i, outcome, stats)`` each job's outcome is handed over the moment its last reply arrives (the
+LLM reports replies one by one through ``chat(..., on_result=...)``), so the caller can journal it before the rest
+of the batch is back; a job whose step is complete advances at once, its next requests wait for the next round.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+from typing import Any, Callable
 
 from groundset.errors import BackendError
 from groundset.generate.base import Attempt, Job
@@ -26,11 +31,13 @@ def make_job(attempt: Attempt, corpus: Corpus, gen: Any, usable: set[str] | None
     return TASKS.get(attempt.task).job(attempt, corpus, gen.task(attempt.task), usable)
 
 
-def run_jobs(jobs: list[Job], llm: LLM) -> list[tuple[Sample | Reject, JobStats]]:
+def run_jobs(jobs: list[Job], llm: LLM,
+             on_outcome: Callable[[int, Any, JobStats], None] | None = None) -> list[tuple[Sample | Reject, JobStats]]:
     """Drive ``jobs`` to completion; each round sends the pending requests of all jobs in one ``llm.chat``."""
     outcomes: list[Any] = [None] * len(jobs)
     stats = [JobStats() for _ in jobs]
     pending: dict[int, list[ChatRequest]] = {}
+    streams = _streams(llm)
 
     def advance(i: int, value: Any) -> None:
         try:
@@ -40,23 +47,42 @@ def run_jobs(jobs: list[Job], llm: LLM) -> list[tuple[Sample | Reject, JobStats]
             pending[i] = requests
         except StopIteration as stop:
             outcomes[i] = stop.value
+            if on_outcome is not None:
+                on_outcome(i, stop.value, stats[i])
 
     for i in range(len(jobs)):
         advance(i, None)
     while pending:
         order = sorted(pending)
-        batch = [r for i in order for r in pending[i]]
-        results = llm.chat(batch)
+        current = {i: pending.pop(i) for i in order}
+        owner = [(i, k) for i in order for k in range(len(current[i]))]
+        parts: dict[int, list[Any]] = {i: [None] * len(current[i]) for i in order}
+        missing = {i: len(current[i]) for i in order}
+
+        def arrived(pos: int, result: Any) -> None:
+            i, k = owner[pos]
+            if parts[i][k] is not None:
+                return
+            parts[i][k] = result
+            missing[i] -= 1
+            if missing[i] == 0:  # this job's step is complete: advance it now
+                stats[i].add(parts[i])
+                advance(i, parts[i])
+
+        batch = [r for i in order for r in current[i]]
+        results = llm.chat(batch, on_result=arrived) if streams else llm.chat(batch)
         if len(results) != len(batch):
             raise BackendError(f"the LLM backend returned {len(results)} results for {len(batch)} requests")
-        current = {i: pending.pop(i) for i in order}
-        pos = 0
-        for i in order:
-            part = results[pos : pos + len(current[i])]
-            pos += len(current[i])
-            stats[i].add(part)
-            advance(i, part)
+        for pos, result in enumerate(results):  # whatever was not reported as it arrived
+            arrived(pos, result)
     return list(zip(outcomes, stats))
+
+
+def _streams(llm: Any) -> bool:
+    try:
+        return "on_result" in inspect.signature(llm.chat).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def estimate_requests(attempt: Attempt, corpus: Corpus, gen: Any, usable: set[str] | None = None) -> list[ChatRequest]:

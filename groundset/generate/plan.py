@@ -38,18 +38,30 @@ def calls_per_attempt(task: str, cfg: Any) -> int:
 class TaskPlan:
     """Attempts of ``task`` for ``config`` over ``corpus``; ``units`` is the seed order, ``skipped`` the unusable."""
 
-    def __init__(self, task: str, config: Any, corpus: Corpus, usable: tuple[list[Chunk], Counter] | None = None):
+    def __init__(self, task: str, config: Any, corpus: Corpus, usable: tuple[list[Chunk], Counter] | None = None,
+                 n: int | None = None):
         gen = config.generate
         self.task = task
         self.spec = TASKS.get(task)
         self.cfg = gen.task(task)
-        self.n = gen.tasks.get(task, 0)
+        want = gen.tasks.get(task, 0)  # the attempt cap follows the config's n ...
+        self.n = want if n is None else n  # ... the walk stops at ``n`` accepted (a round of the N-kept loop asks more)
         self.seed = gen.seed
         self.corpus = corpus
         chunks, self.skipped = usable if usable is not None else usable_seeds(corpus.chunks(), gen.min_seed_tokens)
         self.usable_ids = {c.id for c in chunks}
+        if self.spec.seed_filter is not None:  # chunks this task cannot seed from (no prose passage, no answer span)
+            kept = []
+            self.skipped = Counter(self.skipped)
+            for c in chunks:
+                why = self.spec.seed_filter(c, self.cfg)
+                if why:
+                    self.skipped[why] += 1
+                else:
+                    kept.append(c)
+            chunks = kept
         self.units: list[Chunk] | list[Topic] = self.spec.units(task, chunks, corpus, self.cfg, gen.seed)
-        cap = math.ceil(self.n * gen.max_attempts_factor) + 2 if self.n else 0
+        cap = math.ceil(want * gen.max_attempts_factor) + 2 if want else 0
         if gen.max_attempts is not None:
             cap = min(cap, gen.max_attempts)
         self.max_attempts = cap if gen.reuse_chunks else min(cap, len(self.units))
@@ -77,6 +89,11 @@ class TaskPlan:
             topic=topic,
             params=params,
         )
+
+    @property
+    def seeds_bound(self) -> bool:
+        """True when the attempt cap is the number of seed units (no reuse), not the attempts budget."""
+        return not self.reuse and self.max_attempts == len(self.units)
 
     def short_reason(self) -> str:
         """Why the plan cannot reach ``n`` on its own (empty when it may)."""

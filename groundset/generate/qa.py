@@ -42,9 +42,14 @@ __all__ = ["QAAttributes", "build_requests", "parse", "parse_pair", "job", "esti
 
 
 class QAAttributes(Attributes):
-    """qa: the sampled question kind."""
+    """qa: the sampled question kind; in answer-first mode also the span and where the answer sits in the chunk."""
 
     kind: str
+    mode: str = "model"  # model | answer_first
+    span: str | None = None  # answer_first: the answer span (its sentence is the answer)
+    span_kind: str | None = None  # term | identifier | number | entity | definition
+    answer_start: int | None = None  # answer == contexts[0].text[answer_start:answer_end]
+    answer_end: int | None = None
 
     def question_kind(self) -> str | None:
         return self.kind
@@ -88,14 +93,36 @@ def parse(results: list[ChatResult], attempt: Attempt) -> Sample | Reject:
     return new_sample(attempt, list(attempt.seeds[:1]), salvaged, question=question, answer=answer)
 
 
+def _answer_first(cfg) -> bool:
+    return getattr(cfg, "mode", "model") == "answer_first"
+
+
 def job(attempt: Attempt, corpus=None, cfg=None, usable=None) -> Job:
+    if _answer_first(cfg):
+        from groundset.generate import answer_first
+
+        return (yield from answer_first.job(attempt, corpus, cfg))
     results = yield build_requests(attempt)
     return parse(results, attempt)
 
 
 def estimate(attempt: Attempt, corpus=None, cfg=None, usable=None) -> list[ChatRequest]:
     """The dry run's requests: the real one."""
+    if _answer_first(cfg):
+        from groundset.generate import answer_first
+
+        span = answer_first.span_of(attempt)
+        return answer_first.build_requests(attempt, span) if span else []
     return build_requests(attempt)
+
+
+def span_filter(chunk, cfg) -> str | None:
+    """Answer-first mode seeds only from chunks holding an answer span."""
+    if not _answer_first(cfg):
+        return None
+    from groundset.generate.spans import find_spans
+
+    return None if find_spans(chunk.text, chunk.title) else "no_span"
 
 
 def kind_controls(task: str, cfg, seed: int, index: int) -> dict:
@@ -106,4 +133,5 @@ def kind_controls(task: str, cfg, seed: int, index: int) -> dict:
 
 
 TASKS.register("qa", Task(config=QAConfig, job=job, estimate=estimate, controls=kind_controls, attributes=QAAttributes,
+                          seed_filter=span_filter,
                           description="a standalone question and its answer from one chunk"), order=10)

@@ -38,6 +38,9 @@ class TaskReport:
     estimated_prompt_tokens: int | None = None
     estimated_completion_tokens: int | None = None
     note: str = ""  # why the task is incomplete, what to do
+    # why the walk ended: "n" (enough accepted), "max_attempts" (the attempt cap), "seeds_exhausted" (every usable
+    # seed was used once and reuse_chunks is off), "backend_failed" (a whole batch failed in the LLM backend)
+    stopped: str = ""
 
     @property
     def complete(self) -> bool:

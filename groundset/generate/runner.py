@@ -9,7 +9,9 @@ What counts toward ``n``: ACCEPTED samples. A rejected attempt is retried with t
 
 Resuming: the plan (seed order, controls, ids) depends only on the config and the store content. Attempt ``j`` runs
 iff fewer than ``n`` of the attempts before it were accepted — the same rule whatever the batch boundaries — and
-attempts already recorded in ``samples/<task>.jsonl`` or ``.rejects.jsonl`` are counted, not re-run. All tasks
+attempts already recorded in ``samples/<task>.jsonl`` or ``.rejects.jsonl`` are counted, not re-run. Each outcome
+is appended (and fsynced) the moment its last LLM reply arrives, and each reply is in the response cache as soon
+as it arrives, so a kill loses at most the requests in flight. All tasks
 advance together: each round sends the pending steps of every task's attempts in one batched LLM call. So a run killed
 at any moment and started again ends with exactly the records of an uninterrupted run (LLM replies are replayed from
 the response cache, or regenerated with the same request seed).
@@ -80,16 +82,18 @@ class _Walker:
         self.done = not self.pending
         return list(self.pending)
 
+    def journal(self, attempt, outcome, stats, model: str) -> None:
+        """Write one outcome the moment it is known (a kill then loses only the attempts still waiting)."""
+        if not hasattr(outcome, "reason"):
+            g = outcome.generation
+            g.model, g.calls, g.prompt_tokens, g.completion_tokens = (
+                model, stats.calls, stats.prompt_tokens, stats.completion_tokens)
+            g.finish_reason = "length" if stats.hit_max_tokens else "stop"
+        self.log.append([(attempt, outcome, stats)], model=model)
+
     def absorb(self, outcomes: list, model: str) -> int:
-        """Write and count the outcomes of the pending attempts; returns how many failed in the backend."""
+        """Count the outcomes of the pending attempts (already journalled); returns how many failed in the backend."""
         rep = self.report
-        for (outcome, stats) in outcomes:
-            if not hasattr(outcome, "reason"):
-                g = outcome.generation
-                g.model, g.calls, g.prompt_tokens, g.completion_tokens = (
-                    model, stats.calls, stats.prompt_tokens, stats.completion_tokens)
-                g.finish_reason = "length" if stats.hit_max_tokens else "stop"
-        self.log.append([(a, o, s) for a, (o, s) in zip(self.pending, outcomes)], model=model)
         errors = 0
         for outcome, stats in outcomes:
             rep.attempts += 1
@@ -107,6 +111,9 @@ class _Walker:
 
     def finish(self, t0: float) -> TaskReport:
         rep = self.report
+        if not rep.stopped:
+            capped = rep.accepted < self.plan.n and self.j >= self.plan.max_attempts
+            rep.stopped = ("seeds_exhausted" if self.plan.seeds_bound else "max_attempts") if capped else "n"
         rep.other_records = len(self.log.known_ids() - self.visited)
         rep.seconds = time.perf_counter() - t0
         if not rep.complete and not rep.note:
@@ -130,7 +137,8 @@ def _run_tasks(plans: list[TaskPlan], workdir: Workdir, llm: LLM, corpus: Corpus
                 w.finish(t0)
         if not batch:
             break
-        outcomes = run_jobs([make_job(a, corpus, gen, w.plan.usable_ids) for w, a in batch], llm)
+        outcomes = run_jobs([make_job(a, corpus, gen, w.plan.usable_ids) for w, a in batch], llm,
+                            on_outcome=lambda k, o, st: batch[k][0].journal(batch[k][1], o, st, llm.name))
         errors = 0
         for w in walkers:
             mine = [o for (owner, _), o in zip(batch, outcomes) if owner is w]
@@ -141,6 +149,7 @@ def _run_tasks(plans: list[TaskPlan], workdir: Workdir, llm: LLM, corpus: Corpus
                 if not w.done:
                     w.report.note = (f"every attempt of the last batch failed in the LLM backend ({llm.name}); fix "
                                      "the backend and run again — those attempts are retried")
+                    w.report.stopped = "backend_failed"
                     w.done = True
                     w.finish(t0)
             break
@@ -196,11 +205,13 @@ def _encoder(config: Config, store: Any):
 
 
 def generate(config: Config, workdir: Workdir, llm: LLM | None = None, *, dry_run: bool = False,
-             progress: bool = True) -> GenerateResult:
+             progress: bool = True, targets: dict[str, int] | None = None) -> GenerateResult:
     """Generate ``config.generate.tasks`` ({task: n}) from the chunks in the store; resumes from the workdir.
 
     ``llm`` None loads ``config.llm`` (with the workdir's response cache). ``dry_run`` plans and estimates LLM
-    calls and tokens without loading or calling a model. Raises StoreError when the store holds no chunks.
+    calls and tokens without loading or calling a model. ``targets`` ({task: accepted}): walk each task's plan
+    until that many are accepted instead of n (the N-kept loop's rounds; the attempt cap still follows n). Raises
+    StoreError when the store holds no chunks.
     """
     from groundset.store import open_store
 
@@ -214,21 +225,28 @@ def generate(config: Config, workdir: Workdir, llm: LLM | None = None, *, dry_ru
                 f"collection {config.store.collection!r} holds no chunks: run `groundset ingest PATH` first "
                 "(or point [store] collection / url at the ingested corpus)"
             )
+        if wanted and not dry_run and callable(getattr(store, "ready", None)):
+            store.ready()  # a Qdrant server: the graph is built and the collection green before we search
         corpus = Corpus(store, encode=_encoder(config, store))
         usable = usable_seeds(corpus.chunks(), config.generate.min_seed_tokens) if wanted else ([], None)
-        plans = [TaskPlan(t, config, corpus, usable) for t in wanted]
+        plans = [TaskPlan(t, config, corpus, usable, (targets or {}).get(t)) for t in wanted]
         if dry_run:
             for plan in plans:
                 result.tasks[plan.task] = _dry_run(plan, TaskLog(workdir, plan.task), corpus, config)
         else:
+            loaded = None
             if llm is None and plans:
                 from groundset.engines import load_stage_llm  # [run] engine: local, or the calls on Ray
 
-                llm = load_stage_llm(config, workdir, "generate")
+                llm = loaded = load_stage_llm(config, workdir, "generate")  # the process's shared engine
             result.model = getattr(llm, "name", "")
-            with TaskProgress(enabled=progress) as bar:
-                for report in _run_tasks(plans, workdir, llm, corpus, config, bar):
-                    result.tasks[report.task] = report
+            try:
+                with TaskProgress(enabled=progress) as bar:
+                    for report in _run_tasks(plans, workdir, llm, corpus, config, bar):
+                        result.tasks[report.task] = report
+            finally:
+                if callable(getattr(loaded, "close", None)):
+                    loaded.close()  # its cache connection; the engine stays for evaluate
     result.seconds = time.perf_counter() - t0
     if not dry_run:
         write_json_atomic(workdir.generate_summary, result.to_dict())

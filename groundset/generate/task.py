@@ -57,6 +57,7 @@ class Task:
     - ``controls(task, cfg, seed, index) -> dict``: the sampled controls of attempt ``index`` (deterministic);
     - ``units(task, usable chunks, corpus, cfg, seed) -> list``: the seed order (chunks, or ``Topic``s);
     - ``calls_per_attempt(cfg)`` / ``chunks_per_call(cfg)``: for the plan's call and token estimates;
+    - ``seed_filter(chunk, cfg) -> reason | None``: chunks the task cannot seed from, skipped and counted;
     - ``attributes``: the model of ``Sample.attributes`` (a ``records.Attributes`` subclass); every sample the task
       makes is checked against it, and other stages read them through it (``Sample.attrs()``).
     """
@@ -72,6 +73,9 @@ class Task:
     chunks_per_call: Callable[[Any], int] = _one
     attributes: type = Attributes
     description: str = ""
+    # ``seed_filter(chunk, cfg) -> reason | None``: a usable chunk this task cannot seed from is skipped, counted by
+    # that reason in the plan (backtranslate: "no_passage"; qa's answer-first mode: "no_span")
+    seed_filter: Callable[[Chunk, Any], "str | None"] | None = None
 
 
 def task_shape(name: str) -> Shape:

@@ -78,11 +78,12 @@ def build_requests(attempt: Attempt, chunks: list[Chunk]) -> list[ChatRequest]:
     demo = TEXTBOOK_DEMOS.get(fmt, TEXTBOOK_DEMOS["textbook section"])
     demo_user = render(
         "textbook", documents=quote("C1", DEMO_DOCUMENT, title="Rhine"), format_guidance=guidance,
-        topic="The Rhine river", audience=c["audience"], format=c["format"],
+        topic=quote("topic", "The Rhine river"), audience=c["audience"], format=c["format"],
     )
     documents, _ = quote_chunks(chunks)
     user = render(
-        "textbook", documents=documents, format_guidance=guidance, topic=c["topic"], audience=c["audience"],
+        "textbook", documents=documents, format_guidance=guidance, topic=quote("topic", c["topic"]),
+        audience=c["audience"],
         format=c["format"],
     )
     return [request(attempt, chat(user, [(demo_user, dumps(demo))]), textbook_schema())]

@@ -10,7 +10,9 @@ How it works: consecutive blocks with the same section path form one section; a 
 ``min_tokens`` is merged into the next one (so short intros are not lost). Each section is split by llama-index's
 ``SentenceSplitter`` (paragraphs, then sentences, then words) with ``chunk_tokens`` and ``overlap`` counted by the
 model's tokenizer; a chunk still over ``limit`` (the model's max sequence length minus special tokens) is halved
-until it fits, so no chunk is ever truncated by the model. A chunk's page is the page where it starts. Then chunks
+until it fits, so no chunk is ever truncated by the model. Boundaries fall between sentences, clauses (a
+punctuation mark followed by whitespace: never inside ``c.rect(0.2*inch`` or ``myfile.xml``) or words; code blocks
+and tables (one row per line) are cut at line ends only, and pieces that fit together are merged again. A chunk's page is the page where it starts. Then chunks
 are dropped, with a counted reason: ``tiny`` (< ``min_tokens``), ``boilerplate`` (navigation, licence, symbol
 soup) and ``duplicate`` (the same text earlier in the same document).
 """
@@ -18,6 +20,7 @@ soup) and ``duplicate`` (the same text earlier in the same document).
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections import Counter
 from typing import Callable, Iterator
@@ -28,8 +31,11 @@ from groundset.records import Block, Chunk, Document
 
 __all__ = ["Chunker", "split_sentences"]
 
+LINE_KINDS = ("code", "table")  # blocks split at line ends only: a code line, a table row stays whole
 WINDOW_CHARS = 32_000  # a section is split in runs of blocks of at most this many characters (bounded memory)
 _ABBREV = {"e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "st", "fig", "no", "vol", "cf", "al", "approx", "ch", "sec"}
+# a clause ends at , . ; (or full-width ones) followed by whitespace: never inside "c.rect(0.2*inch" or "a.xml"
+CLAUSE = r"(?:[^,.;。？！]|[,.;](?!\s))+(?:[,.;。？！]+\s*|$)|[,.;。？！]+\s*"
 _SENT_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
 
 
@@ -74,6 +80,7 @@ class Chunker:
             chunk_overlap=self.overlap,
             tokenizer=lambda text: range(count_tokens(text)),  # the splitter only needs len()
             chunking_tokenizer_fn=split_sentences,
+            secondary_chunking_regex=CLAUSE,  # llama-index's default also cuts at the "." of "0.2" and "myfile.xml"
         )
 
     @classmethod
@@ -137,7 +144,21 @@ class Chunker:
         return self._fit(text[:cut].strip()) + self._fit(text[cut:].strip())
 
     def _split_section(self, blocks: list[Block]) -> list[tuple[str, int | None]]:
-        """(chunk text, page where it starts) for one section."""
+        """(chunk text, page where it starts) for one section: prose by the sentence splitter, code blocks at line
+        ends (a chunk never starts inside a code line), then neighbours that fit together merged again."""
+        text = "\n\n".join(b.text for b in blocks)
+        if len(text) <= self.size * 12 and self.count_tokens(text) <= self.size:  # no tokenizer pass on long text
+            return [(text.strip(), blocks[0].page)]
+        out: list[tuple[str, int | None]] = []
+        for is_code, run in itertools.groupby(blocks, key=lambda b: b.kind in LINE_KINDS):
+            run = list(run)
+            if is_code:
+                out.extend((piece, b.page) for b in run for piece in self._split_lines(b.text))
+            else:
+                out.extend(self._split_prose(run))
+        return self._merge(out)
+
+    def _split_prose(self, blocks: list[Block]) -> list[tuple[str, int | None]]:
         starts, pages, parts, pos = [], [], [], 0
         for b in blocks:
             starts.append(pos)
@@ -145,7 +166,7 @@ class Chunker:
             parts.append(b.text)
             pos += len(b.text) + 2
         text = "\n\n".join(parts)
-        fits = len(text) <= self.size * 12 and self.count_tokens(text) <= self.size  # no tokenizer pass on long text
+        fits = len(text) <= self.size * 12 and self.count_tokens(text) <= self.size
         pieces = [text.strip()] if fits else self._splitter.split_text(text)
         out: list[tuple[str, int | None]] = []
         cursor = 0
@@ -156,6 +177,35 @@ class Chunker:
             cursor = at + 1
             page = pages[max(0, bisect.bisect_right(starts, at) - 1)]
             out.extend((p, page) for p in self._fit(piece) if p)
+        return out
+
+    def _split_lines(self, code: str) -> list[str]:
+        """A code block in pieces of whole lines within ``size`` tokens (a single longer line is cut by _fit)."""
+        pieces: list[str] = []
+        lines: list[str] = []
+        n = 0
+        for line in code.split("\n"):
+            k = self.count_tokens(line) + 1
+            if lines and n + k > self.size:
+                pieces.append("\n".join(lines))
+                lines, n = [], 0
+            lines.append(line)
+            n += k
+        if lines:
+            pieces.append("\n".join(lines))
+        return [p for piece in pieces if piece.strip() for p in self._fit(piece.strip("\n")) if p]
+
+    def _merge(self, pieces: list[tuple[str, int | None]]) -> list[tuple[str, int | None]]:
+        """Join consecutive pieces while the result stays within ``size`` tokens (a short code snippet stays with
+        the prose around it instead of becoming a chunk too small to keep)."""
+        out: list[tuple[str, int | None]] = []
+        for text, page in pieces:
+            if out:
+                joined = f"{out[-1][0]}\n\n{text}"
+                if len(joined) <= self.size * 12 and self.count_tokens(joined) <= self.size:
+                    out[-1] = (joined, out[-1][1])
+                    continue
+            out.append((text, page))
         return out
 
     def chunk(self, doc: Document) -> tuple[list[Chunk], Counter[str]]:

@@ -98,7 +98,8 @@ def clean_pdf_parts(parts: list[Part], is_word: Callable[[str], bool]) -> tuple[
         elif p.kind != "code" and not _WORD.search(text):
             dropped["fragment"] += 1
         else:
-            out.extend(_split_heading(replace(p, text=dehyphenate(text, is_word)), heads.get(p.page, [])))
+            text = text if p.kind == "code" else dehyphenate(text, is_word)
+            out.extend(_split_heading(replace(p, text=text), heads.get(p.page, [])))
     return _join_across_pages(out, is_word), dropped
 
 

@@ -1,10 +1,12 @@
-"""Configuration of the ingest stage: [ingest], [embed] and [store] tables of groundset.toml."""
+"""Configuration of the ingest stage: the [ingest] and [store] tables of groundset.toml ([embed]: groundset.embed.config)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from groundset.embed.config import EmbedConfig  # noqa: E402,F401 - its home is groundset.embed.config; kept importable here
 
 __all__ = ["IngestConfig", "EmbedConfig", "StoreConfig"]
 
@@ -55,34 +57,6 @@ class IngestConfig(_Section):
         if self.chunk_overlap >= self.chunk_tokens:
             raise ValueError(f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_tokens ({self.chunk_tokens})")
         return self
-
-
-class EmbedConfig(_Section):
-    """Which embedding model turns chunks into vectors."""
-
-    model: str = Field(
-        "default",
-        description="'default' (bundled all-MiniLM-L6-v2, offline), a sentence-transformers name or path, "
-        "or 'openai:MODEL' for an OpenAI-compatible /v1/embeddings endpoint",
-    )
-    base_url: str | None = Field(None, description="base URL of the embeddings endpoint (openai: models)")
-    api_key_env: str = Field("OPENAI_API_KEY", description="environment variable holding the endpoint's API key")
-    batch_size: int = Field(32, gt=0)
-    device: str = Field("cpu", description="cpu | cuda | mps (sentence-transformers models)")
-    max_tokens: int | None = Field(None, gt=0, description="model max sequence length (read from the model if unset)")
-    backend: Literal["auto", "onnx", "sentence-transformers"] = Field(
-        "auto",
-        description="how local models run: onnx (ONNX Runtime, exported once and cached; mean-pooling BERT-like "
-        "models), sentence-transformers (PyTorch), or auto (for the bundled default on cpu: PyTorch bf16 on a CPU "
-        "with AMX, else onnx int8; otherwise sentence-transformers)",
-    )
-    precision: Literal["auto", "fp32", "bf16"] = Field(
-        "auto",
-        description="sentence-transformers backend: bf16 (checked against fp32 at load; fp32 if it disagrees), fp32, "
-        "or auto (bf16 on a cpu with AMX matrix units, else fp32)",
-    )
-    quantize: bool = Field(True, description="onnx backend: int8 dynamic quantization (checked against fp32)")
-    threads: int | None = Field(None, gt=0, description="onnx backend: CPU threads (unset: all cores, at most 8)")
 
 
 class StoreConfig(_Section):

@@ -52,10 +52,7 @@ def looks_binary(raw: bytes) -> bool:
     head = raw[:8192]
     if not head:
         return False
-    if b"\x00" in head:
-        return True
-    controls = sum(1 for b in head if b in _CONTROL)
-    return controls / len(head) > 0.05
+    return b"\x00" in head or _controls(head) > 0.05
 
 
 def normalize_newlines(text: str) -> str:
@@ -209,17 +206,36 @@ def decode_text(raw: bytes, source: str = "<bytes>") -> tuple[str, str, list[str
         raise InputError(source, "empty_file", "the file has no text; remove it or add content")
     if not any(raw.startswith(bom) for bom, _, _ in _BOMS):
         try:
-            return normalize_newlines(raw.decode("utf-8")), "utf-8", []
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
             pass
+        else:
+            utf16 = _utf16_without_bom(raw[:4096])  # ASCII in UTF-16 is valid UTF-8 too: every other byte NUL
+            if utf16:
+                return _nonempty(normalize_newlines(raw.decode(utf16, errors="replace")), source), utf16, []
+            if _controls(raw) > 0.05:  # valid UTF-8, but control bytes: not text (a stray NUL is fine)
+                raise InputError(source, "binary_junk", "the file holds control bytes, not text; check its type")
+            return _nonempty(normalize_newlines(text), source), "utf-8", []
     codec, name, notes = _choose(raw[:_SAMPLE], _utf8_share(raw), source)
     if codec == "utf-8":
-        return normalize_newlines(raw.decode("utf-8", errors=_FALLBACK)), name, notes
+        return _nonempty(normalize_newlines(raw.decode("utf-8", errors=_FALLBACK)), source), name, notes
     try:
-        return normalize_newlines(raw.decode(codec)), name, notes
+        return _nonempty(normalize_newlines(raw.decode(codec)), source), name, notes
     except UnicodeDecodeError:
-        text = normalize_newlines(raw.decode(codec, errors="replace"))
+        text = _nonempty(normalize_newlines(raw.decode(codec, errors="replace")), source)
         return text, name, [*notes, f"some bytes are not valid {name}: replaced by U+FFFD"]
+
+
+def _controls(raw: bytes) -> float:
+    head = raw[:8192]
+    return sum(1 for b in head if b in _CONTROL) / max(len(head), 1)
+
+
+def _nonempty(text: str, source: str) -> str:
+    if not text.strip("\ufeff \t\n\x0b\x0c"):
+        raise InputError(source, "empty_file", "the file has no text (a byte-order mark at most); remove it or add "
+                         "content")
+    return text
 
 
 def decode_bytes(raw: bytes, source: str = "<bytes>") -> tuple[str, str]:

@@ -28,6 +28,8 @@ from functools import lru_cache  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+from groundset.ingest.text import normalize_compat  # noqa: E402
+
 __all__ = [
     "Part",
     "PartitionError",
@@ -153,7 +155,7 @@ def _to_parts(elements: list[Any]) -> list[Part]:
     parts: list[Part] = []
     for el in elements:
         kind = _KINDS.get(type(el).__name__, "text")
-        text = el.text or ""
+        text = normalize_compat(el.text or "")  # "transmogri- ﬁcation" must read as "fication" to be joined
         if kind not in ("page_break", "image") and not text.strip():
             continue
         md = el.metadata

@@ -173,13 +173,42 @@ def _read_pdf(path: Path, cfg: IngestConfig) -> _Read:
                              f"[ingest] pdf_strategy = '{cfg.pdf_strategy}' failed (hi_res downloads a layout model, "
                              f"ocr_only needs tesseract and poppler); 'fast' works offline: {e}"[:500]) from e
         raise InputError(str(path), "corrupt_pdf", f"the PDF cannot be parsed: {e}"[:500]) from e
+    parts, restored = _restore_code(path, parts)
     parts, dropped = clean_pdf_parts(parts, up.english_words().__contains__)
     blocks = blocks_from_layout(parts)
     title = info.get("title") or next((b.text for b in blocks if b.kind == "title"), None)
-    meta = {"pages": info.get("pages"), "dropped": _dropped(dropped)}
+    meta = {"pages": info.get("pages"), "dropped": _dropped(dropped), "code_blocks": restored}
     if info.get("author"):
         meta["author"] = info["author"]
     return title, blocks, meta
+
+
+def _restore_code(path: Path, parts: list[up.Part]) -> tuple[list[up.Part], int]:
+    """Parts that are a monospace text box of the PDF become ``code`` parts with their lines and indentation back
+    (pdf_code.py); only pages with code-looking text are read again. Returns (parts, how many were restored)."""
+    from dataclasses import replace
+
+    from groundset.ingest.clean_blocks import looks_like_code
+    from groundset.ingest.pdf_code import code_boxes, squeeze
+
+    pages = {p.page for p in parts if p.page and p.kind in ("text", "list", "code") and looks_like_code(p.text)}
+    boxes = {page: {sq: (text, n) for sq, text, n in found} for page, found in code_boxes(path, pages).items()}
+    out: list[up.Part] = []
+    restored, last = 0, None
+    for p in parts:
+        hit = boxes.get(p.page, {}).get(squeeze(p.text)) if p.kind in ("text", "list", "code", "title") else None
+        if hit is None:
+            out.append(p)
+            last = None
+            continue
+        text, listing = hit
+        if last == (p.page, listing):  # the next box of the same listing: one code block
+            out[-1] = replace(out[-1], text=f"{out[-1].text}\n{text}", bottom=p.bottom)
+        else:
+            out.append(replace(p, kind="code", text=text))
+            restored += 1
+        last = (p.page, listing)
+    return out, restored
 
 
 _JUNK_PDF_TITLE = re.compile(r"^(untitled|microsoft word - .*|document\d*|.*\.(docx?|pdf|tex|dvi))$", re.I)
@@ -285,7 +314,7 @@ def _read_text(path: Path, cfg: IngestConfig) -> _Read:
     return fields.get("title"), _text_blocks(text), meta
 
 
-def _segments(pieces: Iterator[str], chars: int = SEGMENT_CHARS) -> Iterator[str]:
+def _segments(pieces: Iterator[str], chars: int) -> Iterator[str]:
     """Text pieces -> segments of about ``chars`` characters, cut at a paragraph break where there is one."""
     buf: list[str] = []
     size = 0
@@ -309,7 +338,7 @@ def _read_segments(path: Path, cfg: IngestConfig, fmt: str) -> Iterator[Document
     encoding, notes, pieces = iter_decoded(path)
     blocks_of = _markdown_blocks if fmt == "markdown" else _text_blocks
     produced = 0
-    for k, segment in enumerate(_segments(pieces), 1):
+    for k, segment in enumerate(_segments(pieces, SEGMENT_CHARS), 1):
         blocks, empty = drop_empty_headings(blocks_of(segment))
         if not blocks:
             continue

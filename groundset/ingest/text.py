@@ -25,6 +25,7 @@ __all__ = [
     "looks_binary",
     "normalize_newlines",
     "clean_text",
+    "normalize_compat",
     "cap_paragraphs",
     "split_long",
     "dehyphenate",
@@ -35,17 +36,33 @@ __all__ = [
     "GUTENBERG_END",
 ]
 
+# Compatibility characters that only change the look, never the meaning: ligatures (ﬁ ﬂ ﬀ ﬃ ﬄ ﬅ ﬆ), Hebrew and
+# Arabic presentation forms, vertical / small / full- and half-width forms. NFKC maps them to what they stand for.
+# Not touched: superscripts and subscripts (x², H₂O), fractions (½), ™, circled numbers, ellipses, and every
+# character of ASCII: code and formulas keep their meaning (NFKC would make "x²" into "x2").
+_COMPAT = re.compile("[\ufb00-\ufdff\ufe10-\ufe19\ufe30-\ufe6f\ufe70-\ufefe\uff01-\uffee]+")
+
+
+def normalize_compat(text: str) -> str:
+    """NFKC for presentation forms only (see ``_COMPAT``).
+
+    >>> normalize_compat("speciﬁed ﬂow ｆｕｌｌ x² ½")
+    'specified flow full x² ½'
+    """
+    return _COMPAT.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+
+
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _CTRL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def clean_text(text: str, keep_newlines: bool = False) -> str:
-    """Unicode NFC, soft hyphens / zero-width characters / control characters removed, runs of spaces collapsed.
+    """Unicode NFC, presentation forms (ligatures) NFKC, soft hyphens / zero-width characters / control characters removed, runs of spaces collapsed.
 
     ``keep_newlines`` keeps the layout (code, tables): lines and their indentation stay, trailing spaces go.
     """
-    text = unicodedata.normalize("NFC", text)
+    text = normalize_compat(unicodedata.normalize("NFC", text))
     text = _CTRL.sub("", _INVISIBLE.sub("", text)).replace("\f", "\n")
     if keep_newlines:
         lines = [line.replace("\u00a0", " ").expandtabs(4).rstrip() for line in text.split("\n")]

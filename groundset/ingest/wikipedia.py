@@ -2,8 +2,10 @@
 
 ``.xml`` or bz2-compressed (``.xml.bz2``, or any ``.bz2`` holding one) files are parsed with ``lxml.iterparse``;
 each ``<page>`` is turned into a Document and then cleared, so memory does not grow with the dump. Only articles
-are kept: namespace 0, not redirects. Wikitext becomes plain text with mwparserfromhell: templates, ``<ref>``s,
-tables, galleries, files / images, categories, interlanguage links and comments removed; links kept as their text;
+are kept: namespace 0, not redirects. Wikitext becomes plain text with mwparserfromhell: tables become ``table``
+blocks of one line per row, each cell with its column header, and an infobox one of "Key: value" statements
+(wikitables.py); templates, ``<ref>``s, galleries, files / images, categories, interlanguage links and comments are
+removed and counted by kind in the Document's ``dropped`` metadata (the report's ``cleaned``); links kept as their text;
 headings kept as ``Block.section``; reference-only sections ("References", "External links", "See also"...)
 skipped. ``Document.source`` is ``f"{dump_path}#{title}"``.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import bz2
 import html
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
@@ -27,9 +30,10 @@ from mwparserfromhell.nodes import Argument, Comment, ExternalLink, Heading, HTM
 from groundset.errors import InputError
 from groundset.ingest.clean_blocks import drop_empty_headings
 from groundset.ingest.text import clean_text, looks_binary
+from groundset.ingest.wikitables import infobox_text, table_text
 from groundset.records import Block, Document
 
-__all__ = ["read_dump", "page_documents", "wikitext_blocks", "is_mediawiki_dump"]
+__all__ = ["read_dump", "page_documents", "wikitext_blocks", "wikitext_parse", "is_mediawiki_dump"]
 
 SKIP_SECTIONS = {
     "references", "external links", "see also", "further reading", "notes", "bibliography", "sources",
@@ -62,36 +66,66 @@ _BRACKETS = re.compile(r"\[\[|\]\]")
 _LINK_TARGET = re.compile(r"\[\[\s*([^|\]]*)")
 
 
-def _prestrip(wikitext: str) -> str:
-    """Cut refs, comments, tables, file links and the templates we drop anyway before mwparserfromhell builds its
-    tree: citations, infoboxes and tables are most of an article's markup, and building their nodes in Python was
-    3/4 of the time."""
+_MARK = re.compile("\ue000(\\d+)\ue001")
+
+
+def _mark(stash: list[tuple[str, str]], kind: str, source: str) -> str:
+    stash.append((kind, source))
+    return f"\n\n\ue000{len(stash) - 1}\ue001\n\n"
+
+
+def _prestrip(wikitext: str, stash: list[tuple[str, str]], dropped: Counter) -> str:
+    """Cut refs, comments, file links and the templates we drop anyway before mwparserfromhell builds its tree
+    (citations and navboxes are most of an article's markup; building their nodes in Python was 3/4 of the time).
+    Tables and infoboxes are put aside in ``stash``, a marker paragraph in their place; what is cut is counted."""
+    dropped["reference"] += len(_REF.findall(wikitext))
     text = _COMMENT.sub("", _REF.sub("", wikitext))
-    text = _cut(text, _BRACES, "{{", lambda start: not _kept_template(_name_at(text, start, _TEMPLATE_NAME)))
-    text = _cut(text, _BRACKETS, "[[", lambda start: _is_dropped_link(_name_at(text, start, _LINK_TARGET)))
-    return _drop_tables(text)
+
+    def template(start: int, end: int) -> str | None:
+        name = _name_at(text, start, _TEMPLATE_NAME)
+        if _kept_template(name):
+            return None
+        if name.startswith("infobox"):
+            return _mark(stash, "infobox", text[start:end])
+        dropped["template"] += 1
+        return ""
+
+    text = _cut(text, _BRACES, "{{", template)
+    links = text
+
+    def link(start: int, end: int) -> str | None:
+        if not _is_dropped_link(_name_at(links, start, _LINK_TARGET)):
+            return None
+        dropped["file_or_category_link"] += 1
+        return ""
+
+    text = _cut(text, _BRACKETS, "[[", link)
+    return _stash_tables(text, stash)
 
 
 def _name_at(text: str, start: int, pattern: re.Pattern) -> str:
     return pattern.match(text, start).group(1).strip().lower().replace("_", " ")
 
 
-def _cut(text: str, tokens: re.Pattern, opener: str, drop) -> str:
-    """Remove the outermost balanced spans (``{{...}}``, ``[[...]]``) for which ``drop(start)`` is true."""
-    spans: list[tuple[int, int]] = []
+def _cut(text: str, tokens: re.Pattern, opener: str, replace) -> str:
+    """Replace the outermost balanced spans (``{{...}}``, ``[[...]]``) by ``replace(start, end)``; None keeps one."""
+    spans: list[tuple[int, int, str]] = []
     stack: list[int] = []
     for m in tokens.finditer(text):
         if m.group() == opener:
             stack.append(m.start())
         elif stack:
             start = stack.pop()
-            if not stack and drop(start):
-                spans.append((start, m.end()))
+            if not stack:
+                new = replace(start, m.end())
+                if new is not None:
+                    spans.append((start, m.end(), new))
     if not spans:
         return text
     out, pos = [], 0
-    for start, end in spans:
+    for start, end, new in spans:
         out.append(text[pos:start])
+        out.append(new)
         pos = end
     out.append(text[pos:])
     return "".join(out)
@@ -102,21 +136,28 @@ def _is_dropped_link(target: str) -> bool:
     return prefix in _FILE_NS
 
 
-def _drop_tables(text: str) -> str:
-    """Remove ``{| ... |}`` wiki tables (nested ones too), line by line."""
+def _stash_tables(text: str, stash: list[tuple[str, str]]) -> str:
+    """Put each outermost ``{| ... |}`` wiki table (nested ones inside it) into ``stash``, a marker in its place."""
     if "{|" not in text:
         return text
     out: list[str] = []
+    table: list[str] = []
     depth = 0
     for line in text.split("\n"):
         stripped = line.lstrip()
         if stripped.startswith("{|"):
             depth += 1
-        elif depth and stripped.startswith("|}"):
-            depth -= 1
-            continue
-        if not depth:
+        if depth:
+            table.append(line)
+            if stripped.startswith("|}"):
+                depth -= 1
+                if not depth:
+                    out.append(_mark(stash, "table", "\n".join(table)))
+                    table = []
+        else:
             out.append(line)
+    if table:  # a table left open at the end of the article
+        out.append(_mark(stash, "table", "\n".join(table)))
     return "\n".join(out)
 
 
@@ -181,9 +222,27 @@ def _tidy(text: str) -> str:
     return _SPACE_BEFORE_PUNCT.sub(r"\1", clean_text(text))
 
 
-def _paragraph_blocks(text: str, section: list[str]) -> list[Block]:
+def _cell_text(wikitext: str) -> str:
+    return _tidy(_render(mwparserfromhell.parse(wikitext, skip_style_tags=True).nodes))
+
+
+def _stashed_block(marker: re.Match, stash: list[tuple[str, str]], section: list[str], dropped: Counter) -> list[Block]:
+    kind, source = stash[int(marker.group(1))]
+    text = table_text(source.split("\n"), _cell_text) if kind == "table" else infobox_text(source, _cell_text)
+    if not text:
+        dropped[f"{kind}_without_text"] += 1
+        return []
+    return [Block(text=text, section=list(section), kind="table")]
+
+
+def _paragraph_blocks(text: str, section: list[str], stash: list[tuple[str, str]], dropped: Counter) -> list[Block]:
     blocks: list[Block] = []
     for para in re.split(r"\n\s*\n", text):
+        marker = _MARK.fullmatch(para.strip())
+        if marker:
+            blocks.extend(_stashed_block(marker, stash, section, dropped))
+            continue
+        para = _MARK.sub("", para)
         lines = [ln for ln in para.split("\n") if ln.strip()]
         items = [ln for ln in lines if ln.lstrip()[:1] in ("*", "#", ";", ":")]
         if lines and len(items) == len(lines):
@@ -200,7 +259,15 @@ def _paragraph_blocks(text: str, section: list[str]) -> list[Block]:
 
 def wikitext_blocks(wikitext: str) -> list[Block]:
     """Wikitext of one article -> Blocks; heading blocks carry their own section path, the lead has none."""
-    code = mwparserfromhell.parse(_prestrip(wikitext), skip_style_tags=True)
+    return wikitext_parse(wikitext)[0]
+
+
+def wikitext_parse(wikitext: str) -> tuple[list[Block], Counter]:
+    """Wikitext of one article -> (Blocks, what was left out by kind). Tables become ``table`` blocks of one line
+    per row with its headers; an infobox becomes one of "Key: value" statements (wikitables.py)."""
+    stash: list[tuple[str, str]] = []
+    dropped: Counter = Counter()
+    code = mwparserfromhell.parse(_prestrip(wikitext, stash, dropped), skip_style_tags=True)
     blocks: list[Block] = []
     path: list[tuple[int, str]] = []
     skip_below: int | None = None
@@ -215,6 +282,7 @@ def wikitext_blocks(wikitext: str) -> list[Block]:
             skip_below = None
             if title.lower() in SKIP_SECTIONS:
                 skip_below = level
+                dropped["reference_section"] += 1
                 continue
             while path and path[-1][0] >= level:
                 path.pop()
@@ -222,8 +290,10 @@ def wikitext_blocks(wikitext: str) -> list[Block]:
             blocks.append(Block(text=title, section=[t for _, t in path], kind="title"))
         elif skip_below is not None:
             continue
-        blocks.extend(_paragraph_blocks(_render(body_nodes), [t for _, t in path]))
-    return drop_empty_headings(blocks)[0]  # e.g. a section that was only a table
+        blocks.extend(_paragraph_blocks(_render(body_nodes), [t for _, t in path], stash, dropped))
+    blocks, empty = drop_empty_headings(blocks)  # e.g. a section that held only an image
+    dropped["empty_heading"] += empty
+    return blocks, +dropped
 
 
 # ---------------------------------------------------------------------------------------------------- dump
@@ -274,13 +344,15 @@ def page_documents(f, src: str, counts: dict[str, int]) -> Iterator[Document]:
         if is_redirect or text.lstrip()[:9].upper() == "#REDIRECT":
             counts["redirect"] += 1
             continue
-        blocks = wikitext_blocks(text)
+        blocks, dropped = wikitext_parse(text)
         if not blocks:
             counts["empty"] += 1
             continue
         skipped = {k: v for k, v in counts.items() if k != "seen"}
+        tables = sum(1 for b in blocks if b.kind == "table")
         yield Document.make(f"{src}#{title}", title, blocks, format="wikipedia", page_id=page_id,
-                            dump_pages_seen=counts["seen"], dump_skipped=skipped)
+                            dump_pages_seen=counts["seen"], dump_skipped=skipped, tables=tables,
+                            dropped=dict(sorted(dropped.items())))
 
 
 def read_dump(path: Path) -> Iterator[Document]:

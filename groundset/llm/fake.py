@@ -104,5 +104,12 @@ def placeholder_reply(request: ChatRequest) -> str:
     return "This is a placeholder reply from the fake backend."
 
 
-BACKENDS.register("fake", BackendSpec(load=lambda cfg: FakeLLM(default=placeholder_reply, name="fake"), usage="fake",
-                                      description="schema-valid placeholder replies, no model"), order=40)
+def _load_fake(cfg: Any) -> FakeLLM:
+    from groundset.llm.fake_replies import grounded_reply
+
+    return FakeLLM(default=grounded_reply, name="fake")
+
+
+BACKENDS.register("fake", BackendSpec(load=_load_fake, usage="fake",
+                                      description="extractive replies grounded in the prompt's documents, no model"),
+                  order=40)

@@ -8,7 +8,9 @@ Spec: ``local`` (the bundled GGUF), ``local:/path/model.gguf``, ``local:/path/to
 (read from the Hugging Face cache; nothing is downloaded when HF_HUB_OFFLINE=1). The model is loaded lazily, once
 per process, and shared by every ``LocalLLM`` naming it.
 
-Requests are batched ``cfg.batch_size`` at a time with left padding, after sorting by prompt length (less padding).
+Requests are batched ``cfg.batch_size`` at a time after sorting by their token ids, so that requests sharing a prompt
+prefix (a task's system prompt and demonstration) share a batch; ``local_loop.decode`` computes that prefix once
+and drops finished rows from the batch.
 Each row keeps its own sampling parameters and seed (see ``local_decoding``); a request with ``json_schema`` is
 decoded under that schema when ``cfg.local_constrained`` is on, so a 135M model still returns valid JSON.
 transformers and torch are imported only here and in ``local_decoding``.
@@ -17,6 +19,7 @@ transformers and torch are imported only here and in ``local_decoding``.
 from __future__ import annotations
 
 import importlib.util
+import os
 import threading
 import time
 from dataclasses import replace
@@ -29,7 +32,7 @@ from groundset.llm.config import LLMConfig
 from groundset.llm.spec import BackendSpec
 from groundset.registry import BACKENDS
 
-__all__ = ["LocalLLM", "default_model_file", "load_local_model"]
+__all__ = ["LocalLLM", "default_model_file", "load_local_model", "free_cores"]
 
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _MODELS: dict[str, tuple[Any, Any]] = {}
@@ -102,11 +105,12 @@ class LocalLLM:
     # --- loading -------------------------------------------------------------------------------------------------
     def _ensure(self) -> None:
         if self._lm is None:
-            self._tok, self._lm = load_local_model(self.model_arg)
-            if self.cfg.local_threads:
-                import torch
+            import torch
 
-                torch.set_num_threads(self.cfg.local_threads)
+            self._tok, self._lm = load_local_model(self.model_arg)
+            threads = self.cfg.local_threads or free_cores(os.cpu_count() or 1, _load())
+            torch.set_num_threads(threads)
+            self.stats["threads"] = threads
 
     def _tokenizer_data(self):
         if self._tokdata is None:
@@ -134,7 +138,8 @@ class LocalLLM:
             return []
         self._ensure()  # BackendError when the model cannot load: no request could succeed
         prompts = [self.render(r.messages) for r in requests]
-        lengths = [len(self._tok.encode(p, add_special_tokens=False)) for p in prompts]
+        ids = [self._tok.encode(p, add_special_tokens=False) for p in prompts]
+        lengths = [len(x) for x in ids]
         results: list[ChatResult | None] = [None] * len(requests)
         limit = self.context_length()
         for i, n in enumerate(lengths):
@@ -143,14 +148,16 @@ class LocalLLM:
                     error=f"prompt_too_long: {n} tokens, the model takes {limit}; use shorter chunks or another model",
                     finish_reason="error", prompt_tokens=n,
                 )
-        order = sorted((i for i in range(len(requests)) if results[i] is None), key=lambda i: lengths[i])
+        # sorted by token ids: requests sharing a prompt prefix (a task's system prompt and demonstration) land in
+        # the same batch, where that prefix is computed once (local_loop)
+        order = sorted((i for i in range(len(requests)) if results[i] is None), key=lambda i: ids[i])
         bs = self.cfg.batch_size
         for start in range(0, len(order), bs):
             idx = order[start : start + bs]
             reqs = [requests[i] for i in idx]
             reqs = [replace(r, max_tokens=min(r.max_tokens, limit - lengths[i])) for r, i in zip(reqs, idx)]
             try:
-                batch = self._generate(reqs, [prompts[i] for i in idx])
+                batch = self._generate(reqs, [ids[i] for i in idx])
             except Exception as e:  # noqa: BLE001 - one broken batch must not lose the others
                 error = f"backend_error: {type(e).__name__}: {e}"
                 batch = [ChatResult(error=error, finish_reason="error") for _ in idx]
@@ -163,15 +170,13 @@ class LocalLLM:
         self._ensure()
         return int(getattr(self._lm.config, "max_position_embeddings", None) or 2048)
 
-    def _generate(self, reqs: list[ChatRequest], prompts: list[str]) -> list[ChatResult]:
+    def _generate(self, reqs: list[ChatRequest], prompts: list[list[int]]) -> list[ChatResult]:
         import torch
-        from transformers import LogitsProcessorList, StoppingCriteriaList
 
-        from groundset.llm.local_decoding import JsonConstraint, RowSampler, RowState, RowStopper, make_enforcer
+        from groundset.llm.local_decoding import RowState, make_enforcer
+        from groundset.llm.local_loop import decode
 
         tok, lm = self._tok, self._lm
-        enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
-        prompt_len = enc["input_ids"].shape[1]
         rows = []
         for r in reqs:
             enforcer = None
@@ -185,24 +190,18 @@ class LocalLLM:
                          stop=list(r.stop or []), enforcer=enforcer)
             )
         eos = _eos_ids(tok, lm)
-        decode = lambda ids: tok.decode(ids, skip_special_tokens=True)  # noqa: E731
-        processors = LogitsProcessorList([JsonConstraint(rows, prompt_len), RowSampler(rows)])
-        stopper = StoppingCriteriaList([RowStopper(rows, prompt_len, eos, decode)])
+        decode_text = lambda ids: tok.decode(ids, skip_special_tokens=True)  # noqa: E731
         t0 = time.perf_counter()
         with torch.inference_mode():
-            out = lm.generate(
-                **enc, max_new_tokens=max(r.max_tokens for r in reqs), do_sample=False, logits_processor=processors,
-                stopping_criteria=stopper, pad_token_id=tok.pad_token_id, eos_token_id=sorted(eos),
-            )
+            generated, shared = decode(lm, prompts, rows, eos, tok.pad_token_id, decode_text)
         self.stats["seconds"] += time.perf_counter() - t0
+        self.stats["prefix_tokens_reused"] = self.stats.get("prefix_tokens_reused", 0) + shared * (len(reqs) - 1)
         results = []
-        for i, (r, row) in enumerate(zip(reqs, rows)):
-            new = out[i, prompt_len:].tolist()
-            n = row.generated or len(new)
-            new = new[:n]
+        for r, row, new, prompt in zip(reqs, rows, generated, prompts):
+            n = len(new)
             if new and new[-1] in eos:
                 new = new[:-1]
-            text = decode(new)
+            text = decode_text(new)
             for s in r.stop or []:
                 if s in text:
                     text = text[: text.index(s)]
@@ -210,12 +209,48 @@ class LocalLLM:
             results.append(
                 ChatResult(
                     text=text.strip(), finish_reason=row.finish_reason or "length",
-                    prompt_tokens=int(enc["attention_mask"][i].sum()), completion_tokens=n,
+                    prompt_tokens=len(prompt), completion_tokens=n,
                     meta={"constrained": row.enforcer is not None or row.constraint_failed,
                           **({"constraint_failed": True} if row.constraint_failed else {})},
                 )
             )
         return results
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            parts = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return sum(parts), parts[3] + (parts[4] if len(parts) > 4 else 0)  # total, idle + iowait
+
+
+def _load(window: float = 0.25) -> float:
+    """Cores busy with other work right now: /proc/stat over ``window`` seconds (this process is idle meanwhile; the
+    1-minute load average would count our own ingest), else the load average, else 0."""
+    a = _cpu_times()
+    if a is not None:
+        time.sleep(window)
+        b = _cpu_times()
+        if b is not None and b[0] > a[0]:
+            return (1 - (b[1] - a[1]) / (b[0] - a[0])) * (os.cpu_count() or 1)
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        return 0.0
+
+
+def free_cores(cores: int, load: float) -> int:
+    """Threads for torch when [llm] local_threads is unset: the cores other processes leave free (at least 1).
+
+    On a busy machine, more compute threads than free cores make OpenMP's threads wait for each other: measured on
+    a 2-core machine at load 15, 2 threads took 9x the CPU time of 1 thread for the same batch.
+
+    >>> free_cores(2, 0.1), free_cores(2, 1.2), free_cores(2, 15.0), free_cores(16, 3.0)
+    (2, 1, 1, 13)
+    """
+    return max(1, min(cores, round(cores - load)))
 
 
 def _eos_ids(tok, lm) -> set[int]:

@@ -13,9 +13,11 @@ fail get ONE repair request (all repairs of the batch in one more call); usage i
 ``stage``. Every success is stored in the cache as soon as it arrives: a backend whose ``chat`` takes
 ``on_result`` (the OpenAI-compatible one) reports each request as it finishes, so a killed run loses at most the
 requests in flight. ``chat(requests, on_result=f)`` passes the same news on: ``f(i, result)`` once per request, as
-soon as its final result is known (cache hits first), so the caller can journal its own records too. Nothing raises for a single request: a failure is a ``ChatResult`` whose
-``error`` starts with its reason. Only ``BackendError``/``MissingExtraError`` (the backend cannot work at all)
-propagate.
+soon as its final result is known (cache hits first), so the caller can journal its own records too; an exception
+raised by ``f`` is re-raised after the batch (every reply journalled), never taken for a backend failure.
+
+Nothing raises for a single request: a failure is a ``ChatResult`` whose ``error`` starts with its reason. Only
+``BackendError``/``MissingExtraError`` (the backend cannot work at all) propagate.
 """
 
 from __future__ import annotations
@@ -40,19 +42,22 @@ __all__ = ["ManagedLLM", "wrap"]
 
 log = logging.getLogger(__name__)
 _PARSE_REASONS = {"invalid_json", "schema_mismatch", "truncated"}
+_SAVE_EVERY_S = 1.0  # usage.json is brought up to date at least this often while replies stream in
 
 
 class ManagedLLM:
     """An ``LLM`` (same ``name`` and ``chat``) around ``backend``. ``usage`` counts this object's calls."""
 
-    def __init__(self, backend: Any, cfg: LLMConfig, workdir=None, stage: str = "generate"):
+    def __init__(self, backend: Any, cfg: LLMConfig, workdir=None, stage: str = "generate", owns_backend: bool = True):
         self.backend = backend
+        self.owns_backend = owns_backend
         self.cfg = cfg
         self.name: str = backend.name
         self.stage = stage
         self.workdir = workdir
         self.usage = Usage(model=self.name)
         self._saved = Usage(model=self.name)
+        self._saved_at = time.monotonic()
         self.cache: ResponseCache | None = None
         self._lock = threading.Lock()
         if cfg.cache and workdir is not None:
@@ -71,17 +76,27 @@ class ManagedLLM:
         results: list[ChatResult | None] = [None] * len(requests)
         keys = self._keys(requests)
         cached = self._cache_get(keys)
-        todo = []
+        todo, hits = [], []
         for i, (req, key) in enumerate(zip(requests, keys)):
             hit = cached.get(key)
             res = self._from_cache(req, hit) if hit is not None else None
             if res is not None:
                 results[i] = res
                 self.usage.cache_hits += 1
-                if on_result is not None:
-                    on_result(i, res)
+                hits.append(i)
             else:
                 todo.append(i)
+        caller_error: list[Exception] = []  # raised by on_result: re-raised as it is, never a backend error
+
+        def tell(i: int, res: ChatResult) -> None:
+            if on_result is not None and not caller_error:
+                try:
+                    on_result(i, res)
+                except Exception as e:  # noqa: BLE001 - the replies still get journalled; raised at the end
+                    caller_error.append(e)
+
+        for i in hits:
+            tell(i, results[i])  # type: ignore[arg-type]
         if todo:
             told: set[int] = set()
 
@@ -93,8 +108,7 @@ class ManagedLLM:
                 if checked.ok:
                     self._cache_put([(keys[i], self.name, _to_cache(checked))])
                 told.add(i)
-                if on_result is not None:
-                    on_result(i, checked)
+                tell(i, checked)
 
             fresh = self._call([requests[i] for i in todo], arrived)
             finished = self._finish([requests[i] for i in todo], fresh)
@@ -102,15 +116,16 @@ class ManagedLLM:
                 results[i] = res
             late = [i for i in todo if i not in told]
             self._cache_put([(keys[i], self.name, _to_cache(results[i])) for i in late if results[i].ok])
-            if on_result is not None:
-                for i in late:
-                    on_result(i, results[i])
+            for i in late:
+                tell(i, results[i])
         for res in results:
             if res is not None and not res.ok:
                 self.usage.add_failure(reason_of(res.error) or "error")
         self.usage.requests += len(requests)
         self.usage.wall_s += time.perf_counter() - t0
         self.save_usage()
+        if caller_error:
+            raise caller_error[0]
         return results  # type: ignore[return-value]
 
     # --- steps ---------------------------------------------------------------------------------------------------
@@ -144,15 +159,20 @@ class ManagedLLM:
               arrived: Callable[[int, ChatResult], None] | None = None) -> list[ChatResult]:
         """One backend call; results are accounted. An unexpected exception fails these requests only.
         ``arrived(i, result)`` is called once per request: as it arrives when the backend streams, else after."""
-        seen: set[int] = set()
+        got: dict[int, ChatResult] = {}
 
-        def each(i: int, res: ChatResult) -> None:
-            seen.add(i)
+        def each(i: int, res: ChatResult) -> None:  # accounted and journalled the moment it arrives
+            got[i] = res
+            self.usage.add_call(res.prompt_tokens, res.completion_tokens, self.cfg.price_prompt_per_m,
+                                self.cfg.price_completion_per_m)
+            self.usage.retries += int(res.meta.get("retries") or 0)
             if arrived is not None:
                 arrived(i, res)
+            if time.monotonic() - self._saved_at >= _SAVE_EVERY_S:
+                self.save_usage()
 
         try:
-            if arrived is not None and _streams(self.backend):
+            if _streams(self.backend):
                 out = list(self.backend.chat(requests, on_result=each))
             else:
                 out = list(self.backend.chat(requests))
@@ -160,14 +180,12 @@ class ManagedLLM:
                 raise RuntimeError(f"backend returned {len(out)} results for {len(requests)} requests")
         except (BackendError, MissingExtraError):  # the backend cannot work at all: the caller must know
             raise
-        except Exception as e:  # noqa: BLE001 - a backend bug must not lose the batch
+        except Exception as e:  # noqa: BLE001 - a backend bug must not lose the batch (nor what already arrived)
             log.warning("LLM backend %s failed on a batch: %s", self.name, e)
-            out = [ChatResult(error=f"backend_error: {type(e).__name__}: {e}", finish_reason="error") for _ in requests]
+            failed = ChatResult(error=f"backend_error: {type(e).__name__}: {e}", finish_reason="error")
+            out = [got.get(i) or replace(failed, meta={}) for i in range(len(requests))]
         for i, res in enumerate(out):
-            self.usage.add_call(res.prompt_tokens, res.completion_tokens, self.cfg.price_prompt_per_m,
-                                self.cfg.price_completion_per_m)
-            self.usage.retries += int(res.meta.get("retries") or 0)
-            if i not in seen:
+            if i not in got:
                 each(i, res)
         return out
 
@@ -226,14 +244,15 @@ class ManagedLLM:
             log.warning("could not write %s: %s", self.workdir.usage, e)
             return
         self._saved = Usage.from_dict(self.usage.to_dict())
+        self._saved_at = time.monotonic()
 
     def close(self) -> None:
-        """Close the cache and the backend's connections (if it has any)."""
+        """Close the cache, and the backend's connections when this object owns it (not a shared engine)."""
         if self.cache is not None:
             self.cache.close()
             self.cache = None
         close = getattr(self.backend, "close", None)
-        if callable(close):
+        if self.owns_backend and callable(close):
             close()
 
 

@@ -245,5 +245,5 @@ def _approx_tokens(messages: list[dict[str, str]]) -> int:
     return sum(len(m.get("content") or "") for m in messages) // 4 + 4 * len(messages)
 
 
-BACKENDS.register("openai", BackendSpec(load=OpenAICompatLLM, usage="openai:MODEL", needs_model=True,
+BACKENDS.register("openai", BackendSpec(load=OpenAICompatLLM, usage="openai:MODEL", needs_model=True, served=True,
                                         description="any OpenAI-compatible server at [llm] base_url"), order=20)

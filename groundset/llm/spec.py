@@ -24,9 +24,11 @@ def split_spec(spec: str) -> tuple[str, str]:
 class BackendSpec:
     """An LLM backend: ``load(llm_config)`` builds the raw backend (a ``chat(requests) -> results`` object; heavy
     libraries imported there, not at registration); ``usage`` is how a spec names it (``openai:MODEL``);
-    ``needs_model``: a spec without ``:MODEL`` is an error."""
+    ``needs_model``: a spec without ``:MODEL`` is an error; ``served``: a real model behind an OpenAI-compatible
+    endpoint (``base_url``), which judges that speak that API (ragas) and ``judge = "auto"`` can use."""
 
     load: Callable[[Any], Any]
     usage: str
     needs_model: bool = False
+    served: bool = False
     description: str = ""

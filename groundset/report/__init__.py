@@ -14,18 +14,13 @@ __all__ = ["write_report"]
 
 def write_report(config, workdir, *, dataset: str | None = None) -> Path:
     """Collect the workdir's numbers, render the self-contained page, write it atomically; returns its path."""
-    import os
-    import tempfile
-
+    from groundset.export.record import read_record
     from groundset.export.stats import collect
     from groundset.report.html import render_report
+    from groundset.workdir import atomic_writer
 
-    page = render_report(config, collect(workdir), dataset=dataset)
+    page = render_report(config, collect(workdir), dataset=dataset, record=read_record(workdir))
     path = workdir.report_html
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
+    with atomic_writer(path, mode=0o644) as f:  # a report is meant to be shared, not owner-only
         f.write(page)
-    os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; a report is meant to be shared
-    os.replace(tmp, path)
     return path

@@ -14,6 +14,7 @@ from html import escape
 from typing import Any
 
 from groundset.config import Config
+from groundset.export.record import RunRecord
 from groundset.export.stats import RunStats, usage_totals
 from groundset.records import Sample
 from groundset.report import plots
@@ -93,9 +94,15 @@ def _threshold(config: Config) -> float | None:
     return (getattr(ev, "thresholds", None) or {}).get(getattr(ev, "judge", None))
 
 
-def render_report(config: Config, stats: RunStats, *, dataset: str | None = None) -> str:
-    """The whole report page for ``stats`` of a run made with ``config``; ``dataset``: where the export went."""
+def render_report(config: Config, stats: RunStats, *, dataset: str | None = None, record: RunRecord | None = None) -> str:
+    """The whole report page for ``stats`` of a run made with ``config``; ``dataset``: where the export went.
+
+    ``record``: what the stages recorded (``groundset.export.record``); its judge, threshold and embedder are shown
+    instead of ``config``'s, which may differ from the run's (the report command's config is not the run's)."""
     st = stats
+    judge = (record.judge.get("name") if record and record.judge else None) or getattr(config.evaluate, "judge", "?")
+    embed_model = (record.embed_model if record else None) or config.embed.model
+    threshold = record.threshold if record and record.judge else _threshold(config)
     cov = st.coverage
     ing = st.ingest.get("counts", {})
     rate = "n/a" if st.acceptance_rate is None else f"{st.acceptance_rate:.0%}"
@@ -116,7 +123,7 @@ def render_report(config: Config, stats: RunStats, *, dataset: str | None = None
     tasks = sorted(set(st.kept_by_task) | set(st.rejected_by_task))
     figures = []
     if "adherence" in st.scores or not st.scores:
-        figures.append(_img(plots.adherence_plot(st.scores.get("adherence", {}), _threshold(config)), "adherence"))
+        figures.append(_img(plots.adherence_plot(st.scores.get("adherence", {}), threshold), "adherence"))
     for name in sorted(n for n in st.scores if n != "adherence"):
         figures.append(_img(plots.adherence_plot(st.scores[name], None, name=name), name))
     figures.append(_img(plots.bar_plot(reasons, "reject reasons", "samples / attempts", color=plots.REJECTED), "reasons"))
@@ -137,7 +144,7 @@ def render_report(config: Config, stats: RunStats, *, dataset: str | None = None
 <title>groundset report</title><style>{CSS}</style></head><body>
 <h1>groundset report</h1>
 <p class="muted">{escape(now)} · generator <code>{escape(", ".join(st.models) or _usage_models(st) or config.llm.spec)}</code> ·
-judge <code>{escape(str(getattr(config.evaluate, "judge", "?")))}</code> · embeddings <code>{escape(config.embed.model)}</code></p>
+judge <code>{escape(str(judge))}</code> · embeddings <code>{escape(str(embed_model))}</code></p>
 {where}
 <div class="cards">{"".join(f'<div class="card"><b>{escape(str(v))}</b>{escape(k)}</div>' for k, v in cards)}</div>
 <h2>Scores, rejects, tasks, lengths, coverage</h2>

@@ -18,7 +18,7 @@ NORMANS = (
 @pytest.fixture(scope="session")
 def embedder():
     from groundset.embed import load_embedder
-    from groundset.ingest.config import EmbedConfig
+    from groundset.embed.config import EmbedConfig
 
     return load_embedder(EmbedConfig())
 

@@ -79,11 +79,42 @@ def test_nothing_to_check_gives_no_score(default_judge):
     assert v.adherence is None and v.error is None
 
 
-def test_mean_aggregate_still_hard_fails(embedder):
-    judge = DefaultJudge(EvaluateConfig(aggregate="mean"), embedder=embedder)
+@pytest.mark.parametrize("aggregate", ["min", "mean"])
+def test_the_learned_aggregate_decides_and_names_sentence_and_feature(embedder, aggregate):
+    judge = DefaultJudge(EvaluateConfig(aggregate=aggregate), embedder=embedder)
     text = "The Normans gave their name to Normandy. Rollo was their leader. They had 900 ships."
     v = score(judge, text)
-    assert v.adherence <= judge.cfg.hard_fail_score
+    assert v.adherence < judge.threshold
+    assert v.decision["decision"] == "rejected" and v.decision["sentence"] == "They had 900 ships."
+    assert v.decision["sentence_feature"] in {"missing_number", "recall_window", "recall_all"}
+    assert set(v.decision["sample_features"]) >= {"min_support", "mean_support"}
+    assert len(v.prefix_adherence) == 3 and v.prefix_adherence[-1] == v.adherence
+    assert v.prefix_adherence[1] >= judge.threshold  # the first two sentences alone pass
+
+
+def test_notes_say_why_a_claim_is_unsupported(default_judge):
+    v = score(default_judge, "The Normans gave their name to Normandy. They worshipped Zeus in marble temples.")
+    good, bad = v.claims
+    assert good.note.startswith("supported")
+    assert bad.support < default_judge.threshold and ":" in bad.note
+    assert any(w in bad.note for w in ("zeus", "marbl", "templ", "Zeus"))
+
+
+def test_the_shipped_weights_embed_only_when_they_use_the_cosine(embedder):
+    judge = DefaultJudge(EvaluateConfig(), embedder=embedder)
+    weights = dict(zip(judge.model.sentence.features, judge.model.sentence.coef))
+    assert judge.uses_embeddings == (weights["cosine"] != 0)
+    forced = DefaultJudge(EvaluateConfig(), embedder=embedder, embed=True)
+    score(forced, "Photosynthesis converts light energy into chemical energy in plants.")
+    assert forced.encoded > 0
+    never = DefaultJudge(EvaluateConfig(), embedder=embedder, embed=False)
+    score(never, "Photosynthesis converts light energy into chemical energy in plants.")
+    assert never.encoded == 0
+
+
+def test_preambles_are_not_claims(default_judge):
+    v = score(default_judge, "Here's a concise summary of the passage, covering the core points:\n\nRollo was their leader.")
+    assert [c.text for c in v.claims] == ["Rollo was their leader."]
 
 
 @pytest.mark.parametrize("hard_checks, caught", [(True, True), (False, False)])

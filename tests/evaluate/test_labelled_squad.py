@@ -1,7 +1,7 @@
 """The SQuAD-derived labelled set (benchmarks/make_labelled.py) on ../shared/corpus, and the default judge on it.
 
-A regression floor, not a claim of quality on real LLM output: the set is synthetic (rule-made rewordings and
-one-fact changes), so figures on it are an upper bound; see the benchmark's docstring.
+The set's shape, and that the judge scores every row; its figures (a regression check, not evidence: the set is
+synthetic) are reported by benchmarks/gate.py, never asserted in a test.
 """
 
 import importlib.util
@@ -21,7 +21,7 @@ def load_builder():
     return mod.build
 
 
-def test_labelled_set_is_balanced_in_shape_and_the_default_judge_separates_it(corpus, embedder):
+def test_labelled_set_is_balanced_in_shape_and_the_default_judge_scores_it(corpus, embedder):
     rows = load_builder()(corpus / "qa" / "squad_v2_dev_subset.jsonl", seed=0)
     labels = {r["label"] for r in rows}
     kinds = {r["kind"] for r in rows}
@@ -30,5 +30,6 @@ def test_labelled_set_is_balanced_in_shape_and_the_default_judge_separates_it(co
     sample = [LabelledRow(contexts=[r["context"]], response=r["response"], label=r["label"], kind=r["kind"])
               for r in rows[::12]]
     out = calibrate(sample, DefaultJudge(EvaluateConfig(), embedder=embedder))
-    assert out["at_best"]["auc"] >= 0.85
-    assert out["at_configured"]["balanced_accuracy"] >= 0.8
+    # figures are the benchmark's business (benchmarks/gate.py), not a test's: here every row gets a score
+    assert out["errors"] == 0 and len(out["scores"]) == len(sample)
+    assert all(0.0 <= s <= 1.0 for s in out["scores"]) and out["at_configured"]["n"] == len(sample)

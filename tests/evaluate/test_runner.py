@@ -29,7 +29,7 @@ def samples():
     return [
         qa("good", "Who led the Norse raiders?", "Their leader was Rollo."),
         qa("dup", "who led the norse raiders", "Their leader was Rollo!"),
-        qa("invented", "How many ships did they have?", "They had 900 ships, about 45% of them from Norway."),
+        qa("invented", "How many knights took part?", "They had 900 knights, about 45% of them from Norway."),
         qa("empty", "What?", "  "),
         qa("swap", "Whom did they swear fealty to?", "They swore fealty to King Louis VII of West Francia."),
         Sample(id="conv", task="conversation", contexts=[citation()], turns=[
@@ -53,6 +53,10 @@ def load(path):
     return {d["id"]: Sample.model_validate(d) for d in read_jsonl(path)}
 
 
+def summary_threshold(workdir):
+    return json.loads(workdir.evaluate_summary.read_text())["judge"]["threshold"]
+
+
 def test_kept_rejected_and_summary(workdir, embedder):
     config = load_config(None, {"evaluate.dedup_embedding_threshold": "0.99"})
     result = evaluate(config, workdir, progress=False)
@@ -61,9 +65,13 @@ def test_kept_rejected_and_summary(workdir, embedder):
     assert {k: v.evaluation.reasons for k, v in rejected.items()} == {
         "dup": ["duplicate"], "invented": ["unsupported"], "empty": ["empty"], "swap": ["unsupported"]}
     inv = rejected["invented"].evaluation
-    assert inv.kept is False and inv.scores["adherence"] <= 0.1
-    assert inv.unsupported == ["They had 900 ships, about 45% of them from Norway."]
+    assert inv.kept is False and inv.scores["adherence"] < summary_threshold(workdir)
+    assert inv.unsupported == ["They had 900 knights, about 45% of them from Norway."]
     assert inv.details["claims"][0]["missing"] == ["900", "45%"]
+    assert inv.details["decision"]["decision"] == "rejected"
+    assert inv.details["decision"]["sentence"] == "They had 900 knights, about 45% of them from Norway."
+    assert inv.details["decision"]["sentence_feature"] and inv.details["decision"]["why"]
+    assert kept["good"].evaluation.details["decision"]["decision"] == "kept"
     assert rejected["dup"].evaluation.details["duplicate_of"] == "good"
     assert kept["good"].evaluation.kept is True and kept["good"].evaluation.scores["adherence"] >= 0.5
     assert kept["conv"].evaluation.details["not_checked"] == ["Sure!"]
@@ -85,15 +93,59 @@ def test_rerun_replaces_outputs_and_resets_evaluations(workdir, embedder):
     assert all(s.evaluation.reasons.count("unsupported") <= 1 for s in load(workdir.rejected).values())
 
 
-def test_trim_removes_unsupported_sentences_and_keeps_the_original(tmp_path, embedder):
+WITH = ("The with statement allows objects like files to be used in a way that ensures they are always cleaned up "
+        "promptly and correctly.")
+TUTORIAL = ("Some objects define standard clean-up actions. " + WITH + " After the statement is executed, the file f "
+            "is always closed, even if a problem was encountered while processing the lines.")
+
+
+def test_trailing_unsupported_sentences_are_trimmed_and_recorded(tmp_path, embedder):
+    """The demo's case: a sentence verbatim from the tutorial, then an invented one."""
+    w = Workdir(tmp_path / "w").ensure()
+    invented = "It was added to Python 1.2 by Guido van Rossum to replace the goto statement."
+    write(w, "qa", [qa("t", "What does the with statement do?", f"{WITH} {invented}", context=TUTORIAL)])
+    result = evaluate(load_config(None), w, progress=False)
+    s = load(w.kept)["t"]
+    assert s.answer == WITH
+    assert s.evaluation.details["original_answer"] == f"{WITH} {invented}"
+    trim = s.evaluation.details["trim"]
+    assert trim["reason"] == "trimmed" and [r["text"] for r in trim["removed"]] == [invented]
+    assert trim["removed"][0]["note"] and s.evaluation.details["trimmed"] == [invented]
+    assert s.evaluation.unsupported == [] and s.evaluation.reasons == []
+    assert s.evaluation.details["original_adherence"] < s.evaluation.scores["adherence"]
+    assert result.summary["trimmed"] == 1
+
+
+def test_an_unsupported_sentence_in_the_middle_is_not_trimmed(tmp_path, embedder):
     w = Workdir(tmp_path / "w").ensure()
     write(w, "qa", [qa("t", "Who led them?", "Their leader was Rollo. He had 900 ships. They came from Norway.")])
-    evaluate(load_config(None, {"evaluate.trim": "true"}), w, progress=False)
-    s = load(w.kept)["t"]
-    assert s.answer == "Their leader was Rollo. They came from Norway."
-    assert s.evaluation.details["original_answer"].startswith("Their leader was Rollo. He had 900 ships.")
-    assert s.evaluation.details["trimmed"] == ["He had 900 ships."] and s.evaluation.unsupported == []
-    assert s.evaluation.details["original_adherence"] < s.evaluation.scores["adherence"]
+    evaluate(load_config(None), w, progress=False)
+    s = load(w.rejected)["t"]
+    assert s.evaluation.reasons == ["unsupported"] and "trim" not in s.evaluation.details
+
+
+def test_trimming_can_be_switched_off(tmp_path, embedder):
+    w = Workdir(tmp_path / "w").ensure()
+    write(w, "qa", [qa("t", "What does the with statement do?", f"{WITH} It was added by Guido in 1994.",
+                       context=TUTORIAL)])
+    evaluate(load_config(None, {"evaluate.trim": "false"}), w, progress=False)
+    assert load(w.rejected)["t"].evaluation.reasons == ["unsupported"]
+
+
+def test_off_topic_and_degenerate_samples_are_rejected_with_why(tmp_path, embedder):
+    w = Workdir(tmp_path / "w").ensure()
+    lists = "Lists can contain other lists. A nested list is a list whose items are lists."
+    write(w, "qa", [
+        qa("off", "What is the difference between a list of tuples and a list of lists?",
+           "The list of tuples holds tuples of lists, while a list of lists holds nested lists.", context=lists),
+        qa("taut", "What can lists contain?", "A nested list is a nested list.", context=lists),
+    ])
+    evaluate(load_config(None), w, progress=False)
+    rejected = load(w.rejected)
+    assert rejected["off"].evaluation.reasons == ["off_topic_question"]
+    assert "tupl" in rejected["off"].evaluation.details["sanity"]["off_topic_question"]
+    assert rejected["taut"].evaluation.reasons == ["degenerate_answer"]
+    assert rejected["taut"].evaluation.details["sanity"]["degenerate_answer"].startswith("tautology")
 
 
 def test_llm_judge_and_rating_with_a_fake_llm(tmp_path):
@@ -104,10 +156,10 @@ def test_llm_judge_and_rating_with_a_fake_llm(tmp_path):
 
     def reply(request):
         content = request.messages[-1]["content"]
-        if "STATEMENTS" in content:
-            if "1. In 1066." in content:
+        if "STATEMENT:" in content:
+            if "STATEMENT:\nIn 1066." in content:
                 return "garbled"
-            return json.dumps({"verdicts": [{"id": 1, "reasoning": "ok", "supported": True}]})
+            return json.dumps({"quote": "Rollo", "verdict": "supported"})
         return "Short.\nScore: 2" if "Norway" in content else "Fine.\nScore: 5"
 
     config = load_config(None, {"evaluate.judge": "llm", "evaluate.rating": "true", "evaluate.dedup": "false"})
@@ -121,8 +173,8 @@ def test_llm_judge_and_rating_with_a_fake_llm(tmp_path):
 
 
 def test_fingerprint_depends_on_the_llm_only_when_the_gate_uses_it():
-    base, other_llm = {}, {"llm.spec": "openai:some-model"}
-    assert stage_fingerprint(load_config(None, base)) == stage_fingerprint(load_config(None, other_llm))
+    base, other_llm = {"evaluate.judge": "default"}, {"llm.spec": "openai:some-model"}
+    assert stage_fingerprint(load_config(None, base)) == stage_fingerprint(load_config(None, {**base, **other_llm}))
     with_llm = {"evaluate.judge": "llm"}
     assert stage_fingerprint(load_config(None, with_llm)) != stage_fingerprint(load_config(None, {**with_llm, **other_llm}))
 

@@ -78,6 +78,7 @@ def test_nli_entailment_index_comes_from_id2label(models):
 
     j = verifier(models["mnli"])
     assert j.scorer.kind == "nli" and j.scorer.index == 2  # contradiction, neutral, entailment
+    assert j.describe()["label"] == "entailment"
     v = j.score([ITEM])[0]
     tok = AutoTokenizer.from_pretrained(models["mnli"])
     model = AutoModelForSequenceClassification.from_pretrained(models["mnli"])

@@ -2,7 +2,10 @@
 
 It answers the calls of a dataset push the way the Hub documents them: ``POST /api/repos/create``, the repo tree
 listing, ``POST /api/validate-yaml``, ``POST .../preupload/main`` (answering "regular" for every file, so file bytes
-travel inline in the commit instead of through LFS / Xet storage) and ``POST .../commit/main`` (NDJSON).
+travel inline in the commit instead of through LFS / Xet storage) and ``POST .../commit/main`` (NDJSON). Repositories have a visibility, as on the Hub: ``POST /api/repos/create`` of an
+existing repo answers 409 and leaves its visibility as it was (``private`` "is ignored if the repo already exists");
+``GET /api/datasets/{id}`` reports ``private``; ``PUT /api/datasets/{id}/settings`` changes it (unless
+``settings_status`` says otherwise, e.g. 403 for a token that may not change settings).
 """
 
 from __future__ import annotations
@@ -14,11 +17,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
 
+def visibility_asked(body: dict) -> bool | None:
+    """True / False when a create or settings request asks for private / public, None when it asks nothing:
+    huggingface_hub ≥ 1.x sends ``"visibility": "private"``, older versions ``"private": true``."""
+    if body.get("visibility") in ("private", "public"):
+        return body["visibility"] == "private"
+    return body.get("private") if isinstance(body.get("private"), bool) else None
+
+
 class FakeHub:
-    def __init__(self, existing_files: list[str] = (), status: int = 200):
+    def __init__(self, existing_files: list[str] = (), status: int = 200, repos: dict[str, bool] | None = None,
+                 settings_status: int = 200, org_private_default: bool = False):
         self.requests: list[dict] = []
         self.existing = list(existing_files)
         self.status = status
+        self.repos: dict[str, bool] = dict(repos or {})  # repo id -> private
+        self.settings_status = settings_status
+        self.org_private_default = org_private_default
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -43,7 +58,26 @@ class FakeHub:
                 base = f"http://127.0.0.1:{hub.port}"
                 if path == "/api/repos/create":
                     p = json.loads(raw)
-                    return self._reply(200, {"url": f"{base}/datasets/{p['organization']}/{p['name']}"})
+                    repo = f"{p['organization']}/{p['name']}"
+                    url = f"{base}/datasets/{repo}"
+                    if repo in hub.repos:
+                        return self._reply(409, {"error": "You already created this dataset repo", "url": url})
+                    asked = visibility_asked(p)
+                    hub.repos[repo] = hub.org_private_default if asked is None else asked
+                    return self._reply(200, {"url": url})
+                if path.startswith("/api/datasets/") and path.endswith("/settings") and self.command == "PUT":
+                    repo = path.removeprefix("/api/datasets/").removesuffix("/settings")
+                    if hub.settings_status != 200:
+                        return self._reply(hub.settings_status, {"error": "not allowed"})
+                    asked = visibility_asked(json.loads(raw))
+                    if asked is not None:
+                        hub.repos[repo] = asked
+                    return self._reply(200, {})
+                if path.startswith("/api/datasets/") and path.count("/") == 4 and self.command == "GET":
+                    repo = path.removeprefix("/api/datasets/")
+                    if repo not in hub.repos:
+                        return self._reply(404, {"error": "Repository not found"})
+                    return self._reply(200, {"id": repo, "private": hub.repos[repo], "sha": "a" * 40})
                 if path == "/api/validate-yaml":
                     return self._reply(200, {"errors": [], "warnings": []})
                 if "/tree/" in path:

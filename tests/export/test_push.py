@@ -15,7 +15,7 @@ from groundset.cli import cli
 from groundset.config import load_config
 from groundset.export.hf import PushError
 from groundset.export.runner import export
-from tests.export.fake_hub import FakeHub
+from tests.export.fake_hub import FakeHub, visibility_asked
 from tests.export.fixtures import filled_workdir, qa
 
 TOKEN = "hf_testtoken_ABCDEFGHIJKLMNOP"
@@ -43,14 +43,17 @@ def test_push_creates_repo_and_commits_parquet_and_card(tmp_path, monkeypatch, o
         )
         assert result.exit_code == 0, result.output
     create = next(r for r in hub.requests if r["path"] == "/api/repos/create")
-    assert json.loads(create["body"]) == {"name": "grounded", "organization": "me", "visibility": "private", "type": "dataset"}
+    body = json.loads(create["body"])
+    assert visibility_asked(body) is True and (body["name"], body["organization"], body["type"]) == (
+        "grounded", "me", "dataset")
     assert all(r["headers"].get("authorization") == f"Bearer {TOKEN}" for r in hub.requests)
     ops = hub.commit_ops()
     assert ops[0]["key"] == "header"
     files = {op["value"]["path"]: op["value"].get("bytes") for op in ops if op["key"] == "file"}
     deleted = [op["value"]["path"] for op in ops if op["key"] == "deletedFile"]
     assert deleted == ["data/validation-00000-of-00001.parquet"]
-    assert set(files) == {"README.md", "data/train-00000-of-00001.parquet", "data/test-00000-of-00001.parquet"}
+    assert set(files) == {"README.md", "LICENSE.md", "data/train-00000-of-00001.parquet",
+                          "data/test-00000-of-00001.parquet"}
     card = files["README.md"].decode()
     assert "data/train-*.parquet" in card and "dataset_info:" in card
     pushed = sum(pq.read_table(io.BytesIO(files[f])).num_rows for f in files if f.endswith(".parquet"))
@@ -81,6 +84,66 @@ def test_push_unreachable_endpoint(tmp_path, monkeypatch, online):
         export(load_config(None, {"export.push_to_hub": "me/grounded"}), wd)
 
 
+def _push(wd, *flags):
+    return CliRunner().invoke(cli, ["--workdir", str(wd.root), "export", "--push-to-hub", "me/grounded", *flags])
+
+
+def _paths(hub):
+    return [(r["method"], r["path"]) for r in hub.requests]
+
+
+def test_private_makes_an_existing_public_repo_private_before_uploading(tmp_path, monkeypatch, online):
+    wd = filled_workdir(tmp_path / "w", _kept())
+    with FakeHub(repos={"me/grounded": False}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        result = _push(wd, "--private")
+        assert result.exit_code == 0, result.output
+    assert hub.repos["me/grounded"] is True
+    paths = _paths(hub)
+    settings = paths.index(("PUT", "/api/datasets/me/grounded/settings"))
+    commit = paths.index(("POST", "/api/datasets/me/grounded/commit/main"))
+    assert settings < commit
+    put = hub.requests[settings]
+    assert visibility_asked(json.loads(put["body"])) is True
+
+
+def test_private_refuses_when_the_repo_cannot_be_made_private(tmp_path, monkeypatch, online):
+    wd = filled_workdir(tmp_path / "w", _kept())
+    with FakeHub(repos={"me/grounded": False}, settings_status=403) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        result = _push(wd, "--private")
+    assert result.exit_code == 1
+    assert "exists and is public" in result.output and "nothing was pushed" in result.output
+    assert not any(p.endswith("/commit/main") or "/preupload/" in p for _, p in _paths(hub))
+    assert hub.repos["me/grounded"] is False
+
+
+def test_private_repo_already_private_is_left_alone(tmp_path, monkeypatch, online):
+    wd = filled_workdir(tmp_path / "w", _kept())
+    with FakeHub(repos={"me/grounded": True}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        assert _push(wd, "--private").exit_code == 0
+    assert not any(m == "PUT" for m, _ in _paths(hub)) and hub.repos["me/grounded"] is True
+
+
+def test_no_flag_sends_no_visibility_so_the_namespace_default_holds(tmp_path, monkeypatch, online):
+    wd = filled_workdir(tmp_path / "w", _kept())
+    with FakeHub(org_private_default=True) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        assert _push(wd).exit_code == 0
+    create = next(r for r in hub.requests if r["path"] == "/api/repos/create")
+    assert visibility_asked(json.loads(create["body"])) is None
+    assert hub.repos["me/grounded"] is True
+
+
+def test_public_never_publishes_an_existing_private_repo(tmp_path, monkeypatch, online):
+    wd = filled_workdir(tmp_path / "w", _kept())
+    with FakeHub(repos={"me/grounded": True}) as hub:
+        monkeypatch.setenv("HF_ENDPOINT", hub.url)
+        assert _push(wd, "--public").exit_code == 0
+    assert hub.repos["me/grounded"] is True and not any(m == "PUT" for m, _ in _paths(hub))
+
+
 @pytest.mark.parametrize("fmt,writes", [("parquet", 1), ("jsonl", 2)])
 def test_a_push_writes_the_dataset_once_per_layout_and_converts_rows_once(tmp_path, monkeypatch, online, fmt, writes):
     """A parquet export is pushed as written: one write, one card. Another format adds only the parquet copy the
@@ -105,4 +168,4 @@ def test_a_push_writes_the_dataset_once_per_layout_and_converts_rows_once(tmp_pa
     assert result.pushed
     assert calls == {"write": writes, "card": writes, "convert": len(result.split_rows)}
     files = {op["value"]["path"] for op in hub.commit_ops() if op["key"] == "file"}
-    assert files == {"README.md", *(f"data/{s}-00000-of-00001.parquet" for s in result.split_rows)}
+    assert files == {"README.md", "LICENSE.md", *(f"data/{s}-00000-of-00001.parquet" for s in result.split_rows)}

@@ -43,13 +43,13 @@ def test_jsonl_loads_with_plain_data_files_and_features(workdir, tmp_path):
     features = to_features(export_rows(cfg, workdir).columns)
     files = {s: str(result.out / "data" / f"{s}.jsonl") for s in result.split_rows}
     ds = load_dataset("json", data_files=files, features=features)
-    assert ds["train"].features == features and ds["train"][0]["response"] is None
+    assert ds["train"].features == features and ds["train"][0]["query_length"] is None  # an all-null column keeps its type
 
 
 def test_empty_schema_explains(workdir, tmp_path):
     from groundset.errors import GroundsetError
 
-    cfg = load_config(None, {"export.schema": "dpo"})
+    cfg = load_config(None, {"export.schema": "dpo", "export.dpo_pairs": "gate"})
     with pytest.raises(GroundsetError, match="no rows to export.*no_rejected_answer"):
         export(cfg, workdir)
 

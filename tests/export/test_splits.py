@@ -29,3 +29,18 @@ def test_small_corpus_still_gets_a_test_split():
 def test_single_document_goes_to_train_only():
     a = split_by_document([["a"], ["a"]], {"train": 0.5, "test": 0.5}, seed=3)
     assert a == {"train": [0, 1], "test": []}
+
+
+def test_shares_hold_to_within_one_document_with_ten_or_more_documents():
+    import random
+
+    rng = random.Random(0)
+    for seed in range(20):
+        n_docs = rng.randint(10, 40)
+        rows = [[f"d{d}"] for d in range(n_docs) for _ in range(rng.randint(1, 8))]
+        biggest = max(sum(1 for r in rows if r == [f"d{d}"]) for d in range(n_docs))
+        for ratios in ({"train": 0.9, "test": 0.1}, {"train": 0.8, "validation": 0.1, "test": 0.1}):
+            a = split_by_document(rows, ratios, seed=seed)
+            for name, idx in a.items():
+                assert abs(len(idx) - ratios[name] * len(rows)) <= biggest, (seed, name, len(idx), len(rows))
+

@@ -95,7 +95,7 @@ def test_conversation_requests_carry_controls(attempt_of):
     assert a.seeds[0].text in _user(first)
     turns = [Turn(role="user", content="What is a list?"), Turn(role="assistant", content="A sequence.")]
     follow = conversation.question_request(a, turns)
-    assert "<document" not in _user(follow) and "What is a list?" in _user(follow)
+    assert "<document id=\"C" not in _user(follow) and "What is a list?" in _user(follow)  # transcript only, quoted
     answer = conversation.answer_request(a, turns[:1], list(a.seeds))
     assert answer.json_schema["required"] == ["answer", "cited"]
     assert c["answerer"] in _user(answer)

@@ -90,8 +90,8 @@ def test_generate_records_a_max_tokens_stop_that_sanity_reads(tmp_path, monkeypa
     generate(config, workdir, CutLLM(name="cut"), progress=False)
     [s] = [Sample.model_validate(r) for r in read_jsonl(workdir.samples("qa"))]
     assert s.generation.finish_reason == "length" and s.generation.salvaged == "truncated"
-    assert check(s) == []  # cut back to complete sentences: not truncated
-    assert check(s.model_copy(update={"generation": s.generation.model_copy(update={"salvaged": None})})) == ["truncated"]
+    assert "truncated" not in check(s)  # cut back to complete sentences: not truncated
+    assert "truncated" in check(s.model_copy(update={"generation": s.generation.model_copy(update={"salvaged": None})}))
 
 
 def test_the_page_and_index_of_a_chunk_reach_the_sample_and_the_dataset(attempt_of):

@@ -36,7 +36,7 @@ class CountingEmbedder:
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    from groundset.ingest.config import EmbedConfig
+    from groundset.embed.config import EmbedConfig
 
     return embed_mod.load_embedder(EmbedConfig())
 

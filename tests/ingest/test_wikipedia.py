@@ -77,17 +77,22 @@ def test_articles_only_with_clean_text_and_sections(tmp_path):
         "redirect": 1, "namespace": 1, "empty": 0}
     doc = docs[0]
     assert [(b.kind, b.section, b.text) for b in doc.blocks] == [
+        ("table", [], "Name: Python\nParadigm: Multi-paradigm"),  # the infobox as statements
         ("text", [], "Python is a high-level, general-purpose programming language. "
                      "It was created by Guido van Rossum in 1991."),
         ("title", ["History"], "History"),
         ("text", ["History"], "Python was conceived in the late 1980s. Its speed was about 5 km per year."),
+        ("table", ["History"], "Version: 2.0; Year: 2000"),  # a row with its column headers
         ("title", ["History", "Python 3"], "Python 3"),
         ("text", ["History", "Python 3"], "Python 3.0 was released in 2008."),
         ("list", ["History", "Python 3"], "- It removed old features.\n- It changed print into a function."),
     ]
-    for junk in ("Infobox", "cite", "logo", "snake", "wikitable", "2000", "hidden", "Smith", "Official website",
+    for junk in ("Infobox", "cite", "logo", "snake", "wikitable", "hidden", "Smith", "Official website",
                  "Category", "Programmiersprache", "References"):
         assert junk not in doc.text, junk
+    assert doc.metadata["tables"] == 2
+    assert doc.metadata["dropped"] == {"file_or_category_link": 2, "reference": 2, "reference_section": 2,
+                                       "template": 1}  # what was left out, by kind (the report's "cleaned")
 
 
 def test_bz2_dump_any_suffix_is_found_and_read(tmp_path):

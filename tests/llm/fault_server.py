@@ -74,6 +74,7 @@ class FaultServer:
         self.headers: list[dict] = []
         self.in_flight = 0
         self.max_in_flight = 0
+        self.served = 0  # 200 replies written to the socket
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.reply = reply or (lambda body: json.dumps({"question": "Q?", "answer": "A."}))
@@ -164,6 +165,8 @@ class FaultServer:
                 for i, tok in enumerate(content.split()[:3])
             ]}
         _send(h, 200, json.dumps(data).encode())
+        with self.lock:
+            self.served += 1
 
     def __enter__(self) -> "FaultServer":
         self.thread.start()

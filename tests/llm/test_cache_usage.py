@@ -58,12 +58,15 @@ def test_public_names_and_doctests():
     for name in ["load_llm", "FakeLLM", "ChatRequest", "ChatResult", "LLM", "wrap", "estimate_tokens", "Usage"]:
         assert name in llm_pkg.__all__ and hasattr(llm_pkg, name)
     import groundset.llm.cache
+    import groundset.llm.engines
     import groundset.llm.fake
+    import groundset.llm.fake_replies
     import groundset.llm.managed
+    import groundset.llm.openai_body
     import groundset.llm.structured
     import groundset.llm.usage
 
     for mod in (llm_pkg, groundset.llm.cache, groundset.llm.fake, groundset.llm.managed, groundset.llm.structured,
-                groundset.llm.usage):
+                groundset.llm.usage, groundset.llm.engines, groundset.llm.fake_replies, groundset.llm.openai_body):
         result = doctest.testmod(mod)
         assert result.failed == 0 and result.attempted > 0, mod.__name__

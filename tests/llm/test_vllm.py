@@ -23,7 +23,15 @@ SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "requi
 
 @pytest.fixture
 def stub_vllm(monkeypatch):
-    state = SimpleNamespace(engine_kwargs=None, calls=[])
+    state = SimpleNamespace(engine_kwargs=None, calls=[], shutdown=0)
+
+    class Tokenizer:  # one token per word of every message, plus 3 for the template
+        def apply_chat_template(self, messages, tokenize=True, add_generation_prompt=True):
+            return [0] * (sum(len(m["content"].split()) for m in messages) + 3)
+
+    class Logprob:
+        def __init__(self, logprob, decoded_token):
+            self.logprob, self.rank, self.decoded_token = logprob, 1, decoded_token
 
     class SamplingParams:
         def __init__(self, **kw):
@@ -36,6 +44,12 @@ def stub_vllm(monkeypatch):
     class LLM:
         def __init__(self, **kw):
             state.engine_kwargs = kw
+            limit = kw.get("max_model_len", 32768)
+            core = SimpleNamespace(shutdown=lambda: setattr(state, "shutdown", state.shutdown + 1))
+            self.llm_engine = SimpleNamespace(model_config=SimpleNamespace(max_model_len=limit), engine_core=core)
+
+        def get_tokenizer(self):
+            return Tokenizer()
 
         def chat(self, messages, sampling_params, use_tqdm=True):
             state.calls.append((messages, sampling_params))
@@ -47,7 +61,10 @@ def stub_vllm(monkeypatch):
                 schema = sp.kw.get("structured_outputs")
                 text = '{"answer": "%s"}' % content if schema is not None else f"echo {content}"
                 finish = "length" if "CUT" in content else "stop"
-                comp = SimpleNamespace(text=text, finish_reason=finish, token_ids=[1] * 5)
+                k = sp.kw.get("logprobs")
+                lps = None if k is None else [{1: Logprob(-0.1, "tok"), **{10 + j: Logprob(-1.0 - j, f"alt{j}")
+                                                                          for j in range(k)}} for _ in range(5)]
+                comp = SimpleNamespace(text=text, finish_reason=finish, token_ids=[1] * 5, logprobs=lps)
                 outs.append(SimpleNamespace(outputs=[comp], prompt_token_ids=[0] * len(content)))
             return outs
 
@@ -78,6 +95,7 @@ def test_whole_batch_in_one_chat_call_with_results_in_caller_order(stub_vllm):
     results = backend.chat(reqs)
     assert stub_vllm.engine_kwargs == {
         "model": "org/model", "tensor_parallel_size": 2, "gpu_memory_utilization": 0.8, "max_model_len": 4096,
+        "logprobs_mode": "processed_logprobs",
     }
     assert len(stub_vllm.calls) == 1
     convs, params = stub_vllm.calls[0]
@@ -97,7 +115,42 @@ def test_rejected_request_fails_alone_and_finish_reasons_map(stub_vllm):
     assert results[2].ok and results[2].finish_reason == "length"
 
 
+def test_overlong_prompts_are_filtered_with_the_engine_tokenizer_and_the_batch_stays_whole(stub_vllm):
+    backend = VLLMBackend(LLMConfig(spec="vllm:m", max_model_len=12))
+    long = " ".join(["word"] * 9)  # 9 words + 3 template tokens = 12 >= max_model_len
+    results = backend.chat([_req("short one"), _req(long), _req("short two")])
+    assert len(stub_vllm.calls) == 1 and len(stub_vllm.calls[0][0]) == 2  # one batch call, not one by one
+    assert results[0].ok and results[2].ok
+    assert results[1].reason == "prompt_too_long" and "max_model_len is 12" in results[1].error
+    assert backend.chat([_req(long)])[0].reason == "prompt_too_long" and len(stub_vllm.calls) == 1
+
+
+def test_logprobs_are_asked_for_and_surfaced(stub_vllm):
+    backend = VLLMBackend(LLMConfig(spec="vllm:m"))
+    with_lp, without = backend.chat([_req("a", logprobs=2), _req("b")])
+    assert stub_vllm.calls[0][1][0].kw["logprobs"] == 2 and "logprobs" not in stub_vllm.calls[0][1][1].kw
+    assert len(with_lp.logprobs) == 5 and with_lp.logprobs[0]["token"] == "tok"
+    assert with_lp.logprobs[0]["logprob"] == -0.1 and set(with_lp.logprobs[0]["top"]) == {"tok", "alt0", "alt1"}
+    assert without.logprobs is None
+
+
+def test_close_shuts_the_engine_down(stub_vllm):
+    backend = VLLMBackend(LLMConfig(spec="vllm:m"))
+    backend.chat([_req("a")])
+    backend.close()
+    backend.close()
+    assert stub_vllm.shutdown == 1
+
+
 def test_missing_extra_names_the_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "vllm", None)
     with pytest.raises(MissingExtraError, match=r"groundset\[vllm\]"):
         load_llm(LLMConfig(spec="vllm:m"))
+
+
+def test_without_a_tokenizer_the_batch_goes_as_it_is(stub_vllm, monkeypatch):
+    backend = VLLMBackend(LLMConfig(spec="vllm:m", max_model_len=12))
+    backend.chat([_req("warm")])
+    monkeypatch.setattr(type(backend._engine), "get_tokenizer", lambda self: (_ for _ in ()).throw(RuntimeError()))
+    results = backend.chat([_req("short"), _req(" ".join(["word"] * 20))])
+    assert all(r.ok for r in results) and len(stub_vllm.calls[-1][0]) == 2  # vLLM itself decides

@@ -68,3 +68,10 @@ def test_report_renders_in_headless_chromium(workdir, tmp_path):
     width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     assert (width, height) == (1280, 1600)
     assert len(data) > 50_000  # a blank page compresses to a few KB; plots and text do not
+
+
+def test_report_names_the_judge_and_embedder_the_run_recorded(tmp_path):
+    wd = filled_workdir(tmp_path / "w", [qa(i, f"d{i % 3}") for i in range(4)], embed_model="my-embedder",
+                        evaluate={"judge": {"name": "nli", "threshold": 0.3}})
+    page = write_report(load_config(None, {"evaluate.judge": "llm", "embed.model": "other"}), wd).read_text()
+    assert "judge <code>nli</code>" in page and "embeddings <code>my-embedder</code>" in page

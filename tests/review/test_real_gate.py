@@ -23,7 +23,7 @@ def test_review_view_of_real_gate_output(tmp_path):
     wd.samples("qa").parent.mkdir(parents=True, exist_ok=True)
     wd.samples("qa").write_text("".join(s.model_dump_json() + "\n" for s in [
         sample("good", "The Normans gave their name to Normandy. They conquered England in 1066."),
-        sample("bad", "The Normans came from Norway. They had 900 ships in 1066."),
+        sample("bad", "The Normans had 900 ships in 1066. They came from Norway."),  # not trimmable: the first is unsupported
     ]))
     evaluate(load_config(None, {"evaluate.dedup": "false", "evaluate.judge": "default"}), wd, progress=False)
     session = ReviewSession(wd, load_config(None, {}).evaluate.thresholds)
@@ -31,6 +31,6 @@ def test_review_view_of_real_gate_output(tmp_path):
     assert bad["gate"] == "rejected" and good["gate"] == "kept"
     assert bad["judge"] == "default" and bad["threshold"] == session.thresholds["default"]
     flagged = [x for x in bad["sentences"] if x["unsupported"]]
-    assert [x["text"] for x in flagged] == ["They had 900 ships in 1066."] and "900" in flagged[0]["missing"]
+    assert [x["text"] for x in flagged] == ["The Normans had 900 ships in 1066."] and "900" in flagged[0]["missing"]
     assert all(not x["unsupported"] for x in good["sentences"]) and len(good["sentences"]) == 2
     assert bad["contexts"][0]["page"] == 3 and bad["contexts"][0]["section"] == ["History"]

@@ -24,11 +24,18 @@ from typing import Any
 
 from groundset.errors import BackendError
 from groundset.evaluate.judges.spec import JudgeSpec
-from groundset.registry import JUDGES
+from groundset.registry import BACKENDS, JUDGES
 
-__all__ = ["Choice", "choose", "resolve", "SERVED"]
+__all__ = ["Choice", "choose", "resolve", "served"]
 
-SERVED = ("openai", "vllm")  # backends that serve a real model (local: the bundled 135M model; fake: none)
+
+def served(spec: str) -> bool:
+    """Whether the backend of ``spec`` serves a real model (``BackendSpec.served``: openai, vllm; not the bundled
+    135M ``local`` model nor ``fake``)."""
+    from groundset.llm.spec import split_spec
+
+    kind = split_spec(spec)[0]
+    return kind in BACKENDS and BACKENDS.get(kind).served
 
 
 @dataclass(frozen=True)
@@ -41,17 +48,16 @@ class Choice:
 def choose(ev: Any, llm_cfg: Any) -> Choice:
     """The judge ``auto`` stands for, given ``[evaluate]`` and ``[llm]`` (see the module docstring)."""
     from groundset.evaluate.judges.verifier_hub import PREFERRED, cached, hub_cache_dir
-    from groundset.llm.spec import split_spec
 
     if ev.verifier.model:
         return Choice("verifier", f"[evaluate.verifier] model = {ev.verifier.model!r} is configured")
     for repo in PREFERRED:
         if cached(repo):
             return Choice("verifier", f"verifier model {repo} is in the Hugging Face cache ({hub_cache_dir()})", repo)
-    if ev.llm.spec and split_spec(ev.llm.spec)[0] in SERVED:
+    if ev.llm.spec and served(ev.llm.spec):
         return Choice("llm", f"[evaluate.llm] spec = {ev.llm.spec!r} is a served judge model")
     spec = getattr(llm_cfg, "spec", "local")
-    if split_spec(spec)[0] in SERVED:
+    if served(spec):
         return Choice("llm", f"the generator [llm] spec = {spec!r} is a served model: it checks each claim")
     return Choice("default", f"no verifier model configured or in the Hugging Face cache, and the generator ({spec!r}) "
                   "is not an openai: / vllm: model: the offline default judge")

@@ -15,12 +15,14 @@ same way and their scores are comparable.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Sequence
 
 from groundset.evaluate.config import EvaluateConfig
-from groundset.evaluate.facts import Evidence, missing_facts
+from groundset.evaluate.facts import Evidence, check_facts
+from groundset.evaluate.structured import as_facts
 from groundset.evaluate.text import content_words, split_claims
 
 __all__ = ["JudgeInput", "ClaimScore", "Verdict", "Prepared", "Judge", "prepare", "FILLER"]
@@ -70,6 +72,9 @@ class Verdict:
     claims: list[ClaimScore] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # pleasantries, questions, headings, code blocks
     error: str | None = None
+    # adherence of the first k claims alone (index k - 1), when the judge can tell: what trimming would leave
+    prefix_adherence: list[float] | None = None
+    decision: dict[str, Any] = field(default_factory=dict)  # why: the deciding sentence and feature
 
     def unsupported(self, threshold: float) -> list[str]:
         return [c.text for c in self.claims if c.support < threshold]
@@ -77,13 +82,18 @@ class Verdict:
 
 @dataclass
 class Prepared:
-    """A JudgeInput split into claims, with the facts each claim lacks already looked up."""
+    """A JudgeInput split into claims, with the facts each claim lacks already looked up.
+
+    ``contexts`` are read as facts where structured (JSON, tables: see ``structured.as_facts``); ``facts`` holds
+    per claim how many facts it has and (kind, text) of the missing ones.
+    """
 
     claims: list[str]
     skipped: list[str]
     contexts: list[str]
     question: str | None
     missing: list[list[str]]
+    facts: list[tuple[int, list[tuple[str, str]]]] = field(default_factory=list)
 
 
 @lru_cache(maxsize=2048)
@@ -92,8 +102,22 @@ def _evidence(text: str) -> Evidence:
     return Evidence(text)
 
 
+# "Here is a concise summary of the passage:" — a preamble about the answer, not a claim about the world
+_PREAMBLE = re.compile(
+    r"^\W*(?:here(?:'s| is| are)|below is|sure|certainly|of course)\b[^.!?]{0,120}"
+    r"\b(?:summary|summari[sz]e|passage|article|text|overview|answer|points?|information)\b[^.!?]*[:.]?\s*$",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=4096)
+def _as_facts(text: str) -> str:
+    return as_facts(text)
+
+
 def _is_claim(sentence: str) -> bool:
-    if sentence.rstrip().endswith("?"):
+    stripped = sentence.rstrip()
+    if stripped.endswith("?") or _PREAMBLE.match(stripped) or (stripped.endswith(":") and len(stripped.split()) <= 15):
         return False
     return any(w not in FILLER for w in content_words(sentence))
 
@@ -105,11 +129,13 @@ def prepare(item: JudgeInput, hard_checks: bool = True) -> Prepared:
     for text in item.texts:
         for seg in split_claims(text):
             (claims if seg.kind == "sentence" and _is_claim(seg.text) else skipped).append(seg.text)
-    missing: list[list[str]] = [[] for _ in claims]
+    contexts = [_as_facts(c) for c in item.contexts]
+    facts: list[tuple[int, list[tuple[str, str]]]] = [(0, []) for _ in claims]
     if hard_checks and claims:
-        evidence = _evidence("\n".join([*item.contexts, *item.extra_evidence]))
-        missing = [missing_facts(c, evidence) for c in claims]
-    return Prepared(claims, skipped, list(item.contexts), item.question, missing)
+        evidence = _evidence("\n".join([*contexts, *item.extra_evidence]))
+        facts = [check_facts(c, evidence) for c in claims]
+    missing = [[text for _, text in miss] for _, miss in facts]
+    return Prepared(claims, skipped, contexts, item.question, missing, facts)
 
 
 class Judge:

@@ -10,7 +10,7 @@ so the first token of the label decides it).
 >>> lp = [{"token": '{"quote": "Rollo led them", "verdict": "', "logprob": 0.0, "top": {}},
 ...       {"token": "sup", "logprob": -0.2, "top": {"sup": -0.2, "un": -1.8, "part": -4.0}}, {"token": 'ported"}', "logprob": 0.0, "top": {}}]
 >>> round(p_supported(lp), 3)
-0.818
+0.817
 >>> quote_in_sources("Rollo  led\\nthem", ["The Normans. Rollo led them."]), quote_in_sources("Rollo ruled", ["Rollo led them."])
 (True, False)
 """

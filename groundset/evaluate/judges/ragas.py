@@ -39,8 +39,11 @@ def build_metric(cfg: EvaluateConfig, llm_cfg: Any) -> Any:
     except ImportError:
         raise MissingExtraError("ragas", "ragas", "the ragas judge") from None
     spec = getattr(llm_cfg, "spec", "") or ""
+    from groundset.registry import BACKENDS
+
     kind, _, model = spec.partition(":")
-    if kind not in ("openai", "vllm") or not (llm_cfg.base_url or kind == "openai"):
+    served = kind in BACKENDS and BACKENDS.get(kind).served
+    if not served or not (llm_cfg.base_url or kind == "openai"):
         raise BackendError(
             "the ragas judge needs an OpenAI-compatible endpoint: set [llm] spec = 'openai:MODEL' (and base_url for "
             "a local server such as `vllm serve`), or use [evaluate] judge = 'llm' with any backend"

@@ -48,6 +48,9 @@ class VerifierJudge(Judge):
         d = super().describe()
         d.update(model=s.name, kind=s.kind, device=s.device, backend=s.backend, max_length=s.max_length,
                  window_overlap=v.window_overlap, **self.stats)
+        id2label = getattr(getattr(getattr(s, "model", None), "config", None), "id2label", None) or {}
+        if getattr(s, "index", None) is not None and s.index in id2label:
+            d["label"] = id2label[s.index]  # the output read as 'supported' (token kind: 'unsupported')
         return d
 
     # --- windows ---------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The verifier on a CPU: its head exported to ONNX, int8-quantized, checked against PyTorch, cached.
 
-Same recipe as the embedder (``groundset.embed_onnx``): ``torch.onnx.export`` of the scorer's head (token ids in,
+Same recipe as the embedder (``groundset.embed.onnx``): ``torch.onnx.export`` of the scorer's head (token ids in,
 probabilities out, so the softmax and the label pick are inside the graph), ONNX Runtime's dynamic int8
 quantization of the weight MatMuls, and a check on probe pairs: the fp32 export must give PyTorch's probabilities
 (within ``FP32_TOL``) or it is not used; the int8 model is used only when it stays within ``INT8_TOL`` of PyTorch,
@@ -116,7 +116,7 @@ def _torch_reference(scorer: Any) -> list:
 
 def prepare(scorer: Any) -> tuple[Path, bool, dict[str, Any]]:
     """The cached ONNX file to run (exported, quantized and checked now if missing), whether it is int8, the check."""
-    from groundset.embed_onnx import cache_dir
+    from groundset.embed.onnx import cache_dir
 
     folder = cache_dir() / "verifier-onnx" / f"{scorer.folder.name}-{_key(scorer)}"
     fp32, int8, verdict = folder / "model.onnx", folder / "model.int8.onnx", folder / "check.json"

@@ -26,7 +26,7 @@ from typing import Sequence
 
 import numpy as np
 
-from groundset.embed import MIN_COSINE, PROBES as _PROBES, _normalise, special_token_count
+from groundset.embed.base import MIN_COSINE, PROBES as _PROBES, _normalise, special_token_count
 from groundset.errors import BackendError, MissingExtraError
 
 __all__ = ["OnnxEmbedder", "cache_dir", "export_onnx", "MIN_COSINE", "FP32_BELOW", "EXPORT_VERSION"]

@@ -1,0 +1,154 @@
+"""Text fidelity of ingest on ../shared/corpus: is the structure kept (headings, tables, code lines), is the text
+clean (ligatures), do chunks start and end on whole tokens?
+
+    .venv/bin/python benchmarks/fidelity.py [--corpus ../shared/corpus] [--json OUT]
+
+For a before/after comparison, run the same script against another checkout of the package:
+
+    git archive 6394f8d groundset | tar -x -C /tmp/before && PYTHONPATH=/tmp/before .venv/bin/python benchmarks/fidelity.py
+
+Per file (per dump for Wikipedia), with chunks cut by the bundled MiniLM tokenizer at the default size:
+
+- ``outline``: PDF bookmarks (pypdf) found as heading blocks, e.g. ``180/208`` (titles compared without spaces/case);
+- ``tables``: tables in the source (``<table>``, ``{|``, infoboxes) / table blocks kept / source table cells whose
+  text is found in the chunks;
+- ``code lines``: lines of monospace text boxes (PDF) or ``<pre>`` lines (HTML) / of them found whole as a line of a
+  chunk;
+- ``ligatures``: characters U+FB00-FB06 left in the chunks;
+- ``mid-token``: chunks whose first or last word is not a whole word of the document text (a boundary inside
+  ``0.2`` or ``myfile.xml``), out of all chunks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bz2
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))  # after PYTHONPATH: a checkout given there is the one measured
+
+from groundset.ingest.chunk import Chunker  # noqa: E402
+from groundset.ingest.config import EmbedConfig, IngestConfig  # noqa: E402
+from groundset.ingest.readers import discover, read_path  # noqa: E402
+
+_LIG = re.compile("[\ufb00-\ufb06]")
+_SQ = re.compile(r"\W+")
+
+
+def _sq(text: str) -> str:
+    return _SQ.sub("", text).lower()
+
+
+def _outline(pdf: Path) -> list[str]:
+    import pypdf
+
+    def walk(items):
+        for it in items:
+            if isinstance(it, list):
+                yield from walk(it)
+            else:
+                yield str(it.title)
+
+    try:
+        return list(walk(pypdf.PdfReader(str(pdf)).outline))
+    except Exception:  # noqa: BLE001 - no outline
+        return []
+
+
+def _pdf_code_lines(pdf: Path) -> list[str]:
+    """Lines of the PDF's monospace text boxes (pdfminer), independent of the reader under test."""
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LAParams, LTChar, LTTextBox, LTTextLine
+
+    lines = []
+    for page in extract_pages(str(pdf), laparams=LAParams()):
+        for box in page:
+            if not isinstance(box, LTTextBox):
+                continue
+            for line in box:
+                if not isinstance(line, LTTextLine):
+                    continue
+                chars = [c for c in line if isinstance(c, LTChar) and not c.get_text().isspace()]
+                if len(chars) >= 4 and all("courier" in c.fontname.lower() or "mono" in c.fontname.lower()
+                                           for c in chars):
+                    lines.append(line.get_text().strip())
+    return lines
+
+
+def _html_tables_and_pre(path: Path) -> tuple[int, list[str], list[str]]:
+    import lxml.html
+
+    doc = lxml.html.fromstring(path.read_bytes())
+    cells = [" ".join(td.text_content().split()) for td in doc.iter("td")]
+    pre = [ln.strip() for el in doc.iter("pre") for ln in el.text_content().split("\n") if len(ln.strip()) > 3]
+    return len(list(doc.iter("table"))), [c for c in cells if len(c) > 3], pre
+
+
+def _wiki_tables(path: Path) -> tuple[int, int]:
+    text = bz2.open(path).read().decode("utf-8", "replace")
+    return text.count("{|"), len(re.findall(r"\{\{\s*[Ii]nfobox", text))
+
+
+def measure(path: Path, docs: list, chunks: list) -> dict:
+    words = {w for d in docs for b in d.blocks for w in b.text.split()}
+    chunk_lines = {ln.strip() for c in chunks for ln in c.text.split("\n")}
+    chunk_sq = _sq(" ".join(c.text for c in chunks))
+    row = {"file": path.name, "documents": len(docs), "chunks": len(chunks),
+           "ligatures": sum(len(_LIG.findall(c.text)) for c in chunks),
+           "mid_token": sum(1 for c in chunks if c.text.split() and
+                            (c.text.split()[0] not in words or c.text.split()[-1] not in words)),
+           "table_blocks": sum(1 for d in docs for b in d.blocks if b.kind == "table"),
+           "code_blocks": sum(1 for d in docs for b in d.blocks if b.kind == "code")}
+    heads = {_sq(b.text) for d in docs for b in d.blocks if b.kind == "title"}
+    if path.suffix == ".pdf":
+        outline = _outline(path)
+        row["outline"] = f"{sum(1 for t in outline if _sq(t) in heads)}/{len(outline)}"
+        code = _pdf_code_lines(path)
+        row["code_lines"] = f"{sum(1 for ln in code if ln in chunk_lines)}/{len(code)}"
+    elif path.suffix == ".html":
+        tables, cells, pre = _html_tables_and_pre(path)
+        row["tables_in_source"] = tables
+        row["table_cells_kept"] = f"{sum(1 for c in cells if _sq(c) in chunk_sq)}/{len(cells)}"
+        row["code_lines"] = f"{sum(1 for ln in pre if ln in chunk_lines)}/{len(pre)}"
+    elif path.suffix == ".bz2":
+        tables, infoboxes = _wiki_tables(path)
+        row["tables_in_source"] = f"{tables} tables + {infoboxes} infoboxes"
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    ap.add_argument("--json", type=Path, help="also write the rows here")
+    args = ap.parse_args()
+    from groundset.embed import load_embedder
+
+    import groundset
+
+    print(f"package measured: {Path(groundset.__file__).parent}")
+    emb = load_embedder(EmbedConfig())
+    cfg = IngestConfig()
+    chunker = Chunker.for_embedder(emb, cfg.chunk_tokens, cfg.chunk_overlap, cfg.min_chunk_tokens)
+    files, _ = discover([args.corpus / d for d in ("html", "pdf", "books", "wikipedia")])
+    rows = []
+    for f in files:
+        docs = list(read_path(f, cfg))
+        chunks = [c for d in docs for c in chunker.chunk(d)[0]]
+        rows.append(measure(f, docs, chunks))
+        print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
+    html = [r for r in rows if r["file"].endswith(".html")]
+    total = lambda key: [sum(int(r[key].split("/")[i]) for r in html) for i in (0, 1)]  # noqa: E731
+    print("\nhtml (17 pages): table cells kept {}/{}, <pre> lines kept whole {}/{}; mid-token chunks {}/{}".format(
+        *total("table_cells_kept"), *total("code_lines"), sum(r["mid_token"] for r in html),
+        sum(r["chunks"] for r in html)))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Verbatim passages and answer spans picked from a chunk: the human-written answers of ``backtranslate`` and qa's
+answer-first mode.
+
+>>> text = ("Lists\\n\\nA list is a mutable sequence. The append method adds an item at the end.\\n\\n"
+...         ">>> xs.append(3)\\n\\nThis is shown below:")
+>>> p = pick_passage(text)
+>>> p.text
+'A list is a mutable sequence. The append method adds an item at the end.'
+>>> text[p.start:p.end] == p.text
+True
+
+A passage is 1–6 consecutive sentences of prose inside one chunk (a chunk never crosses a section boundary except
+after a heading line, which ends a run here), taken verbatim, so ``chunk.text[start:end] == passage``. What is not
+prose ends a run: code and interpreter lines, list items, headings, table rows, lines without a sentence end.
+Sentences that cannot stand alone are left out: one that opens with a pointer back ("This", "It", "However", …, or
+"this" / "other" / "such" among its first five words: "Looking at this in more detail"),
+one that points at something outside the passage ("the following example", "shown below", "like this:"), and one
+ending with a colon (it introduces code or a list that is not part of the passage).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from groundset.evaluate.text import split_sentences
+
+__all__ = ["Passage", "prose_runs", "pick_passage", "PASSAGE_REASONS"]
+
+# why a chunk gives no passage (counted by the generator as the reject reason)
+PASSAGE_REASONS = ("no_passage",)
+
+_NOT_PROSE_START = re.compile(r"^\s*(?:[-*•+|#>]|\d{1,3}[.)]\s|```|\.\.\.|\$ |>>>|[{}\[\]()<]|[A-Za-z_]\w*\s*=[^=])")
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
+_ANAPHOR = re.compile(
+    r"^(?:this|these|that|those|it|its|they|them|their|such|however|also|but|and|or|so|thus|therefore|then|"
+    r"hence|here|there|otherwise|similarly|likewise|instead|finally|again|now|in (?:this|that|the latter|the former)"
+    r"|for (?:example|instance)|as (?:a result|shown|above|below|before|mentioned)|the (?:latter|former|above|"
+    r"following|same)|another|other|both|each of these|one of these)\b",
+    re.I,
+)
+_EARLY_POINTER = re.compile(r"^(?:\S+\s+){0,4}?(?:this|these|those|such|other|above|latter|former)\b", re.I)
+_POINTER = re.compile(
+    r"\b(?:the following|as follows|shown (?:below|above|here)|(?:see|in) the (?:example|table|figure) (?:below|above)|"
+    r"(?:above|below|previous|next) (?:example|section|chapter|code|table|figure)|like this|this example|"
+    r"the example (?:below|above)|assuming the above|in the (?:previous|next) (?:section|chapter))\b",
+    re.I,
+)
+_SYMBOLS = re.compile(r"[{}\[\]=<>*/\\|#@$%^&~`;]")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A verbatim passage of a chunk: ``text == chunk.text[start:end]``; ``sentences`` counted."""
+
+    text: str
+    start: int
+    end: int
+    sentences: int
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+def _is_prose(paragraph: str) -> bool:
+    """One line of running text that ends like a sentence (or with a colon) and is mostly letters."""
+    p = paragraph.strip()
+    if "\n" in p or not p or not (_SENTENCE_END.search(p) or p.endswith(":")) or _NOT_PROSE_START.match(p):
+        return False
+    if " ".join(p.split()) != p or len(p.split()) < 4:
+        return False
+    letters = sum(ch.isalpha() for ch in p)
+    return letters / max(1, sum(not ch.isspace() for ch in p)) >= 0.75 and len(_SYMBOLS.findall(p)) <= len(p) / 30
+
+
+def _paragraphs(text: str) -> list[tuple[int, str]]:
+    """(offset, paragraph) of ``text`` split on blank lines."""
+    out, pos = [], 0
+    for part in re.split(r"(\n\s*\n)", text):
+        if part.strip() and not re.fullmatch(r"\n\s*\n", part):
+            lead = len(part) - len(part.lstrip())
+            out.append((pos + lead, part.strip()))
+        pos += len(part)
+    return out
+
+
+def _sentences(offset: int, paragraph: str) -> list[tuple[int, int, str]]:
+    """(start, end, sentence) of one prose paragraph, offsets in the chunk."""
+    out, pos = [], 0
+    for s in split_sentences(paragraph):
+        i = paragraph.find(s, pos)
+        if i < 0:
+            return []  # the splitter changed the text: not verbatim, skip the paragraph
+        out.append((offset + i, offset + i + len(s), s))
+        pos = i + len(s)
+    return out
+
+
+def prose_runs(text: str) -> list[list[tuple[int, int, str]]]:
+    """Runs of consecutive stand-alone sentences of ``text`` (each run breaks at anything that is not prose)."""
+    runs: list[list[tuple[int, int, str]]] = [[]]
+    for offset, para in _paragraphs(text):
+        if not _is_prose(para):
+            runs.append([])
+            continue
+        for start, end, s in _sentences(offset, para):
+            if _POINTER.search(s) or s.rstrip().endswith(":") or not _SENTENCE_END.search(s):
+                runs.append([])
+                continue
+            if not runs[-1] and (_ANAPHOR.match(s) or _EARLY_POINTER.match(s)):
+                continue  # a run must not start by pointing back at what came before
+            runs[-1].append((start, end, s))
+    return [r for r in runs if r]
+
+
+def pick_passage(text: str, min_words: int = 12, max_words: int = 110, max_sentences: int = 6) -> Passage | None:
+    """The best passage of ``text``: the run with the most words (ties: the first), cut to ``max_sentences`` and
+    ``max_words``; None when no run has ``min_words``."""
+    best: Passage | None = None
+    for run in prose_runs(text):
+        taken: list[tuple[int, int, str]] = []
+        for sent in run:
+            words = sum(len(s.split()) for _, _, s in taken) + len(sent[2].split())
+            if taken and (len(taken) >= max_sentences or words > max_words):
+                break
+            taken.append(sent)
+        if not taken:
+            continue
+        start, end = taken[0][0], taken[-1][1]
+        cand = Passage(text=text[start:end], start=start, end=end, sentences=len(taken))
+        if cand.words > max_words * 1.5:
+            continue  # one run-on sentence longer than a passage should be
+        if cand.words >= min_words and (best is None or cand.words > best.words):
+            best = cand
+    return best

@@ -1,0 +1,149 @@
+"""The backtranslate task and its passage picker: FakeLLM replies, tiny literal chunks, a real embedded Qdrant."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from groundset.config import load_config
+from groundset.errors import ConfigError
+from groundset.evaluate import sanity
+from groundset.generate import backtranslate
+from groundset.generate.base import Attempt
+from groundset.generate.checks import Reject
+from groundset.generate.passages import pick_passage, prose_runs
+from groundset.generate.runner import generate
+from groundset.llm.base import ChatResult
+from groundset.llm.fake import FakeLLM
+from groundset.records import Chunk, Citation, Sample
+from groundset.workdir import Workdir, read_jsonl
+from tests.generate.fakes import BowEmbedder, echo_reply, fill_store, make_chunks
+
+CHUNK = (
+    "12.2. Creating Virtual Environments\n\n"
+    "The module used to create and manage virtual environments is called venv. It usually installs the most "
+    "recent version of Python that you have available.\n\n"
+    "To create a virtual environment, run the venv module as a script with the directory path:\n\n"
+    "python3 -m venv tutorial-env\n\n"
+    "This will create the tutorial-env directory if it does not exist."
+)
+
+
+def chunk(text: str = CHUNK) -> Chunk:
+    return Chunk(id=Chunk.make_id("venv.html", text), document_id="d1", source="venv.html", title="Venv",
+                 text=text, section=["12. Virtual Environments", "12.2. Creating Virtual Environments"], index=0,
+                 n_tokens=80)
+
+
+def attempt(c: Chunk, style: str = "question") -> Attempt:
+    return Attempt(task="backtranslate", index=0, seeds=(c,), controls={"style": style},
+                   sampling={"temperature": 0.3, "top_p": 0.95, "max_tokens": 48}, id="a1", request_seed=1)
+
+
+# --- passages ----------------------------------------------------------------------------------------------------
+def test_passage_is_verbatim_prose_and_stops_before_code():
+    p = pick_passage(CHUNK)
+    assert p.text == ("The module used to create and manage virtual environments is called venv. It usually installs "
+                      "the most recent version of Python that you have available.")
+    assert CHUNK[p.start:p.end] == p.text and p.sentences == 2
+
+
+def test_sentences_introducing_code_or_pointing_back_are_left_out():
+    runs = prose_runs(CHUNK)
+    texts = [" ".join(s for _, _, s in r) for r in runs]
+    assert not any(t.endswith(":") for t in texts)  # "…with the directory path:" introduces code
+    assert not any(t.startswith("This will create") for t in texts)  # points back at the command
+
+
+def test_code_lists_and_short_fragments_give_no_passage():
+    assert pick_passage(">>> x = [1, 2]\n>>> x.append(3)\n\n- item one\n- item two") is None
+    assert pick_passage("Lists\n\nA short line.") is None  # under min_words
+    assert pick_passage("However, this works as shown below. It also fails.") is None
+
+
+def test_long_runs_are_cut_at_max_sentences_and_words():
+    text = " ".join(f"Sentence number {i} says a plain thing about lists." for i in range(10))
+    p = pick_passage(text, max_sentences=3)
+    assert p.sentences == 3 and text.startswith(p.text)
+    p = pick_passage(text, max_words=20)
+    assert p.words <= 20
+
+
+# --- parse -------------------------------------------------------------------------------------------------------
+def test_parse_keeps_the_passage_verbatim_as_a_corpus_answer():
+    c = chunk()
+    a = attempt(c)
+    passage = backtranslate.passage_of(a)
+    [req] = backtranslate.build_requests(a, passage)
+    assert passage.text in req.messages[-1]["content"] and "12.2. Creating Virtual Environments" in req.messages[-1]["content"]
+    s = backtranslate.parse([ChatResult(text='{"question": "Which module creates virtual environments in Python?"}')],
+                            a, passage)
+    assert isinstance(s, Sample) and s.task == "backtranslate" and s.answer == passage.text
+    assert s.answer_origin == "corpus" and s.contexts[0].text[s.attributes["passage_start"]:s.attributes["passage_end"]] == s.answer
+    assert s.attributes["style"] == "question" and s.attributes["section"][-1].startswith("12.2")
+    backtranslate.BacktranslateAttributes.model_validate(s.attributes)
+
+
+@pytest.mark.parametrize("reply,reason", [
+    ('{"question": "According to the passage, what is venv?"}', "not_standalone"),
+    ('{"question": "Where do barges on the Rhine carry coal?"}', "copied_demo"),
+    ('{"question": "What is the capital of France today?"}', "off_topic"),
+    ('{"question": "Explain what the venv module does."}', "not_a_question"),
+    ("no json at all", "invalid_json"),
+])
+def test_bad_questions_are_rejected_with_their_reason(reply, reason):
+    a = attempt(chunk())
+    out = backtranslate.parse([ChatResult(text=reply)], a, backtranslate.passage_of(a))
+    assert isinstance(out, Reject) and out.reason == reason
+
+
+def test_imperative_style_needs_no_question_mark():
+    a = attempt(chunk(), "imperative")
+    out = backtranslate.parse([ChatResult(text='{"question": "Explain what the venv module is used for."}')], a,
+                              backtranslate.passage_of(a))
+    assert isinstance(out, Sample) and out.attributes["style"] == "imperative"
+
+
+def test_chunk_without_passage_is_rejected_without_an_llm_call():
+    job = backtranslate.job(attempt(chunk(">>> import venv\n>>> venv.create('x')")))
+    with pytest.raises(StopIteration) as stop:
+        job.send(None)
+    assert stop.value.value.reason == "no_passage"
+
+
+def test_sanity_does_not_call_a_corpus_answer_copied():
+    text = "The module used to create and manage virtual environments is called venv in Python 3."
+    s = Sample(id="1", task="backtranslate", question="Which module manages virtual environments?", answer=text,
+               answer_origin="corpus", contexts=[Citation.of(chunk(text))])
+    assert "copied_context" not in sanity.check(s)
+    assert "copied_context" in sanity.check(s.model_copy(update={"answer_origin": "model"}))
+
+
+def test_unknown_style_is_a_config_error():
+    with pytest.raises(ConfigError, match="unknown style"):
+        load_config(None, {"generate.backtranslate.styles": {"poem": 1}})
+
+
+# --- through the runner --------------------------------------------------------------------------------------------
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.setattr("groundset.embed.load_embedder", lambda cfg: BowEmbedder())
+    return Workdir(tmp_path / "work").ensure()
+
+
+def test_runner_seeds_only_chunks_with_a_passage_and_writes_samples(workdir):
+    config = load_config(None, {"generate.tasks": {"backtranslate": 4}})
+    chunks = make_chunks()
+    chunks.append(chunk(">>> import venv\n>>> venv.create('x')"))
+    fill_store(config, workdir, chunks)
+    llm = FakeLLM(default=echo_reply)
+    result = generate(config, workdir, llm, progress=False)
+    rep = result.tasks["backtranslate"]
+    assert rep.accepted == 4 and rep.skipped_seeds.get("no_passage", 0) >= 1
+    rows = list(read_jsonl(workdir.samples("backtranslate")))
+    for r in rows:
+        s = Sample.model_validate(r)
+        assert s.answer_origin == "corpus" and s.answer in s.contexts[0].text
+    assert len(llm.history) == 4
+    assert json.loads(workdir.generate_summary.read_text())["tasks"]["backtranslate"]["accepted"] == 4

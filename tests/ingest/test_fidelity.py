@@ -1,0 +1,97 @@
+"""Structure kept, not only noise removed (issue 17): code lines, table rows, ligatures and chunk boundaries."""
+
+from __future__ import annotations
+
+import re
+
+from groundset.ingest.chunk import Chunker
+from groundset.ingest.config import IngestConfig
+from groundset.ingest.readers import read_path
+from groundset.ingest.text import clean_text, normalize_compat
+from groundset.records import Block, Document
+
+CFG = IngestConfig()
+
+
+def make_pdf(lines: list[tuple[float, float, float, str, str]]) -> bytes:
+    """A one-page PDF of text lines ``(x, y_from_bottom, size, font, text)``, font F1 Helvetica or F2 Courier."""
+    esc = lambda s: s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")  # noqa: E731
+    content = "".join(f"BT /{f} {s} Tf {x} {y} Td ({esc(t)}) Tj ET\n" for x, y, s, f, t in lines).encode("cp1252")
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Courier /Encoding /WinAnsiEncoding >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> "
+            b"/Contents 6 0 R >>",
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for k, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % k + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+CODE = ["def hello(c):", "    from reportlab.lib.units import inch", "    # move the origin up and to the left",
+        "    c.translate(inch, inch)", "    c.setFont(\"Helvetica\", 14)"]
+
+
+def test_pdf_code_keeps_its_lines_and_indentation(tmp_path):
+    prose = [(72, 720, 10, "F1", "The example below draws a greeting on the canvas, one statement per line, as"),
+             (72, 706, 10, "F1", "every program in this guide does when it is run from the command line.")]
+    code = [(72 + (len(line) - len(line.lstrip())) * 6, 680 - 12 * i, 10, "F2", line.strip())
+            for i, line in enumerate(CODE)]
+    path = tmp_path / "guide.pdf"
+    path.write_bytes(make_pdf(prose + code))
+    doc = next(read_path(path, CFG))
+    blocks = [b for b in doc.blocks if b.kind == "code"]
+    assert [b.text for b in blocks] == ["\n".join(CODE)]
+    assert doc.metadata["code_blocks"] == 1
+    assert any(b.kind == "text" and b.text.startswith("The example below") for b in doc.blocks)
+
+
+def test_presentation_forms_are_normalised_but_meaning_is_kept(tmp_path):
+    assert normalize_compat("speciﬁed ﬂow ｆｕｌｌ") == "specified flow full"
+    for kept in ("x² + y²", "H₂O", "½ cup", "Model™", "i ≠ j", "a → b", "print('ﬁ'.upper())"[:5]):
+        assert normalize_compat(kept) == kept
+    assert clean_text("eﬃcient  and speciﬁed") == "efficient and specified"
+    path = tmp_path / "notes.md"
+    path.write_text("# Conﬁguration\n\nThe ﬁle is speciﬁed in the ﬁrst section. x² stays x².\n", encoding="utf-8")
+    doc = next(read_path(path, CFG))
+    assert "ﬁ" not in doc.text and "The file is specified in the first section." in doc.text and "x²" in doc.text
+    assert doc.title == "Configuration"
+
+
+def _tokens(text: str) -> set[str]:
+    return set(text.split())
+
+
+def test_chunk_boundaries_never_fall_inside_a_token():
+    sentence = ("Call c.rect(0.2*inch, 1.5*inch, 3*inch) then run dblatex myfile.xml; writer = csv.writer(f), "
+                "and version 3.11.7 of the tool reads config.toml without a word of complaint")
+    text = " ".join(f"step {i}: {sentence}" for i in range(40))  # no sentence end: cut at clauses or words
+    chunker = Chunker(count_tokens=lambda s: len(s.split()), chunk_tokens=30, overlap=4, min_tokens=1, limit=40)
+    chunks, _ = chunker.chunk(Document.make("a.txt", "A", [Block(text=text, section=["A"])]))
+    assert len(chunks) > 10
+    source = _tokens(text)
+    for c in chunks:
+        words = c.text.split()
+        assert words[0] in source and words[-1] in source, c.text
+
+
+def test_code_and_table_chunks_end_at_line_ends():
+    code = "\n".join(f"    value_{i} = compute(items[{i}], factor={i}.5)  # step {i}" for i in range(120))
+    table = "\n".join(f"Year: {1900 + i}; Winner: Team {i}; Score: {i}-{i + 1}" for i in range(120))
+    chunker = Chunker(count_tokens=lambda s: len(s.split()), chunk_tokens=60, overlap=8, min_tokens=1, limit=80)
+    doc = Document.make("a.md", "A", [Block(text="Some prose before the code.", section=["A"]),
+                                      Block(text=code, section=["A"], kind="code"),
+                                      Block(text=table, section=["A"], kind="table")])
+    chunks, _ = chunker.chunk(doc)
+    lines = set(code.split("\n")) | set(table.split("\n")) | {"Some prose before the code."}
+    assert len(chunks) > 5
+    for c in chunks:
+        assert all(line in lines for line in c.text.split("\n") if line), c.text
+    assert chunks[0].text.startswith("Some prose before the code.\n\n    value_0")  # a short piece merged back
+    assert all(re.search(r"value_\d+ = compute", line) for line in chunks[1].text.split("\n") if "value" in line)
