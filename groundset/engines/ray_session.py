@@ -44,14 +44,16 @@ def connect(run_cfg: Any, *, progress: bool = False) -> Any:
         # workers import groundset from where this driver does (a checkout, or site-packages on every node)
         path = os.pathsep.join(p for p in (_package_root(), os.environ.get("PYTHONPATH", "")) if p)
         kwargs: dict[str, Any] = {
-            "include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING,
+            "include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR,  # quiet library
             "runtime_env": {"env_vars": {"PYTHONPATH": path, "TOKENIZERS_PARALLELISM": "false"}},
         }
         try:
             if run_cfg.ray_address:
                 ray.init(address=run_cfg.ray_address, **kwargs)
-            else:
+            elif run_cfg.ray_num_cpus is not None:
                 ray.init(num_cpus=run_cfg.ray_num_cpus, **kwargs)
+            else:  # all CPUs, or the cluster $RAY_ADDRESS names
+                ray.init(**kwargs)
         except Exception as e:  # noqa: BLE001 - connection refused, bad address, no resources…
             where = run_cfg.ray_address or "a local Ray"
             raise RayEngineError(
