@@ -21,7 +21,7 @@ import json
 import pickle
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -77,8 +77,9 @@ def _row(unit: dict, kind: str, **kw: Any) -> dict[str, Any]:
     return row
 
 
-def read_unit(unit: dict[str, Any], ingest_cfg: dict, embed_cfg: dict) -> list[dict[str, Any]]:
-    """Ray task body: the Document rows of one unit, then its failure (if any) and a ``done`` row with the seconds."""
+def read_unit(unit: dict[str, Any], ingest_cfg: dict, embed_cfg: dict) -> Iterator[dict[str, Any]]:
+    """Ray task body (a generator: a large file or dump part streams out Document by Document): the Document rows
+    of one unit, then its failure (if any) and a ``done`` row with the seconds it took."""
     from groundset.ingest.dump_parts import DumpPart, read_part
     from groundset.ingest.pipeline import _ChunkCap, _failure
     from groundset.ingest.readers import read_path
@@ -90,23 +91,21 @@ def read_unit(unit: dict[str, Any], ingest_cfg: dict, embed_cfg: dict) -> list[d
         docs = read_path(path, cfg)
     else:
         docs = read_part(DumpPart(str(path), unit["kind"], unit["start"], None if unit["end"] < 0 else unit["end"]))
-    rows: list[dict[str, Any]] = []
     cap = _ChunkCap(cfg.max_file_chunks)
     try:
         for doc in docs:
             chunks, dropped = chunker.chunk(doc)
             chunks, over = cap.take(chunks)
             if chunks or not over:
-                rows.append(_row(unit, "doc", doc=pickle.dumps(doc), chunks=pickle.dumps(chunks),
-                                 dropped=json.dumps(dict(dropped))))
+                yield _row(unit, "doc", doc=pickle.dumps(doc), chunks=pickle.dumps(chunks),
+                           dropped=json.dumps(dict(dropped)))
             if over:
-                rows.append(_row(unit, "failed", reason=over[0], detail=over[1]))
+                yield _row(unit, "failed", reason=over[0], detail=over[1])
                 break
     except Exception as e:  # noqa: BLE001 - one bad file (or part) must not stop the run: it is reported
         reason, detail = _failure(e, cfg)
-        rows.append(_row(unit, "failed", reason=reason, detail=detail))
-    rows.append(_row(unit, "done", secs=time.perf_counter() - t0))
-    return rows
+        yield _row(unit, "failed", reason=reason, detail=detail)
+    yield _row(unit, "done", secs=time.perf_counter() - t0)
 
 
 class EmbedActor:
