@@ -137,12 +137,12 @@ def ingest_on_ray(paths: list[Path], config: Config, workdir: Workdir, progress:
         writer = _Upserts(store, embed_cfg, ray, lambda n: bar.advance(chunks_task, n))
         try:
             ds = _dataset(ray, units, config, ray.put(store.ids()) if units else set())
-            for batch in (ds.iter_rows() if units else ()):
-                kind, path = batch["kind"], batch["path"]
+            for row in (ds.iter_rows() if units else ()):
+                kind, path = row["kind"], row["path"]
                 if kind == "doc":
-                    doc, chunks = pickle.loads(batch["doc"]), pickle.loads(batch["chunks"])
-                    dropped = json.loads(batch["dropped"])
-                    embed_secs += float(batch["embed_secs"])
+                    doc, chunks = pickle.loads(row["doc"]), pickle.loads(row["chunks"])
+                    dropped = json.loads(row["dropped"])
+                    embed_secs += float(row["embed_secs"])
                     stored = store.ids_for_source(doc.source)
                     new = [c for c in chunks if c.id not in stored]
                     stale = stored - {c.id for c in chunks}
@@ -153,13 +153,13 @@ def ingest_on_ray(paths: list[Path], config: Config, workdir: Workdir, progress:
                     report.document(path, doc, chunks, Counter(dropped), len(new))
                     bar.update(chunks_task, total=result.chunks_new)
                     bar.update(files_task, note=Path(path).name[:40])
-                    writer.add(new, _vectors(batch, info["dim"]), stale)
+                    writer.add(new, _vectors(row, info["dim"]), stale)
                 elif kind == "failed":
-                    report.failed(path, batch["reason"], batch["detail"])
-                    result.failed.append((path, batch["reason"], batch["detail"]))
+                    report.failed(path, row["reason"], row["detail"])
+                    result.failed.append((path, row["reason"], row["detail"]))
                 else:  # a unit finished
-                    result.timings["read"] = result.timings.get("read", 0.0) + float(batch["secs"])
-                    if batch["last"]:
+                    result.timings["read"] = result.timings.get("read", 0.0) + float(row["secs"])
+                    if row["last"]:
                         bar.advance(files_task)
             writer.flush()
         except BaseException as e:

@@ -11,7 +11,8 @@ the local engine's bookkeeping (new / unchanged / stale chunks, ``ingest/report.
 chunk ids. Vectors come from other batches than locally (other padding), equal within the embedder's own check.
 
 Differences from the local engine, on purpose: ``[ingest] max_file_chunks`` counts per dump part, not per dump;
-the embedded store has one writer (the driver). A killed run is resumed as locally: chunks already stored are
+a broken dump part is reported and the parts after it are still read (the local reader stops at the break); the
+store has one writer (the driver). A killed run is resumed as locally: chunks already stored are
 skipped before they are embedded again.
 """
 
