@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from groundset.engines.config import ENGINES
 from groundset.errors import GroundsetError
 
 __all__ = ["main", "cli", "AppContext", "EXIT_PARTIAL", "pass_app", "RegistryChoice"]
@@ -154,7 +155,7 @@ def _parse_sets(ctx: click.Context, param: click.Parameter, values: tuple[str, .
 )
 @click.option(
     "--engine",
-    type=click.Choice(["local", "ray"]),
+    type=click.Choice(ENGINES),
     default=None,
     envvar="GROUNDSET_ENGINE",
     help="Where the stages run: local (this process) or ray (Ray Data; pip install 'groundset[ray]') [default: "

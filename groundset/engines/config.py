@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["RunConfig", "ENGINES"]
 
-ENGINES = ("local", "ray")
+ENGINES = ("local", "ray")  # the choices of --engine; [run] engine's type below says the same
 
 
 class RunConfig(BaseModel):
