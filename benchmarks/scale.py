@@ -78,16 +78,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         paths = [args.corpus] + ([_wiki(tmp / "dump.xml", args.wiki_pages)] if args.wiki_pages else [])
+        from groundset.embed import load_embedder
+
+        load_embedder(load_config(None).embed)  # the ONNX export (cached on disk) is paid before any timing
         for r in range(args.rounds):
-            rows = [_one(paths, "local", tmp / f"r{r}", None), _one(paths, "ray", tmp / f"r{r}", 1),
-                    _one(paths, "ray", tmp / f"r{r}", 2)]
-            base = rows[0]["chunks"] / rows[0]["wall"]
-            print(f"round {r + 1}:")
-            for row in rows:
+            print(f"round {r + 1}:", flush=True)
+            base = None
+            for engine, cpus in (("local", None), ("ray", 1), ("ray", 2)):
+                row = _one(paths, engine, tmp / f"r{r}", cpus)
                 rate = row["chunks"] / row["wall"]
+                base = base or rate
                 print(f"  {row['engine']:<16} {row['chunks']:>6} chunks  {row['wall']:7.1f} s wall  {rate:7.1f} "
                       f"chunks/s  ratio to local {rate / base:5.2f}  driver CPU {row['cpu']:6.1f} s"
-                      + (f"  (Ray start {row['start']:.1f} s, not in the wall time)" if row["start"] else ""))
+                      + (f"  (Ray start {row['start']:.1f} s, not in the wall time)" if row["start"] else ""),
+                      flush=True)
 
 
 if __name__ == "__main__":
