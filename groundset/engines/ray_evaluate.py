@@ -3,7 +3,8 @@
 ``evaluate_samples`` runs as with the local engine (sanity, decontamination, rating, then dedup over the whole
 set, so duplicates are found across blocks, not within one); only ``judge.score`` is sent to Ray:
 
->>> judge = ray_judge(config, load_judge(cfg, ...), {"cfg": cfg, "embed_cfg": ..., "llm_cfg": ..., "workdir": wd})  # doctest: +SKIP
+>>> build = {"cfg": cfg, "embed_cfg": config.embed, "llm_cfg": config.llm, "workdir": wd}   # doctest: +SKIP
+>>> judge = ray_judge(config, load_judge(**build), build)                                  # doctest: +SKIP
 >>> verdicts = judge.score(inputs)          # doctest: +SKIP  the same verdicts as the local judge, in order
 
 Each Ray worker process builds the judge once from the same ``load_judge`` arguments (the verifier / NLI models
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from groundset.engines.ray_session import RayEngineError, connect
+from groundset.engines.ray_session import RayEngineError, connect, root_cause
 
 __all__ = ["ray_judge", "RayJudge", "judge_batch"]
 
@@ -61,7 +62,8 @@ class RayJudge:
         try:
             got = {int(r["idx"]): pickle.loads(r["verdict"]) for r in ds.iter_rows()}
         except Exception as e:  # noqa: BLE001 - a task error wraps the judge's own: keep its message
-            raise RayEngineError(f"the judge {self._judge.name!r} failed on Ray: {e}"[:2000]) from None
+            raise RayEngineError(f"the judge {self._judge.name!r} failed on Ray: {root_cause(e)}; fix it and run "
+                                 "evaluate again") from None
         return [got[i] for i in range(len(inputs))]
 
 

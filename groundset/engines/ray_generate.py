@@ -10,8 +10,9 @@ accounting (``llm.managed.wrap``) on the driver:
 - ``vllm:MODEL``: ``ray.data.llm``'s vLLM engine processor (``vLLMEngineProcessorConfig`` + ``build_processor``) on
   GPU nodes, the JSON schema passed as ``sampling_params["structured_outputs"] = {"json": schema}``.
 
->>> llm = load_ray_llm(load_config(None, {"run.engine": "ray", "llm.spec": "fake"}), workdir, "generate")  # doctest: +SKIP
->>> llm.name, llm.chat([ChatRequest(messages=[{"role": "user", "content": "Hi"}])])[0].ok                # doctest: +SKIP
+>>> config = load_config(None, {"run.engine": "ray", "llm.spec": "fake"})               # doctest: +SKIP
+>>> llm = load_ray_llm(config, workdir, "generate")                                     # doctest: +SKIP
+>>> llm.name, llm.chat([ChatRequest(messages=[{"role": "user", "content": "Hi"}])])[0].ok  # doctest: +SKIP
 ('fake', True)
 
 A Dataset per round costs a fraction of a second: with this engine, raise ``[generate] batch_size`` (hundreds or
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from groundset.engines.ray_session import RayEngineError, connect
+from groundset.engines.ray_session import RayEngineError, connect, root_cause
 from groundset.llm.base import ChatRequest, ChatResult
 from groundset.llm.spec import split_spec
 
@@ -132,8 +133,8 @@ class RayBackend:
         try:
             got = {int(row["idx"]): _result(row) for row in ds.iter_rows()}
         except Exception as e:  # noqa: BLE001 - a task error wraps the backend's own: keep its message
-            raise RayEngineError(f"the LLM round on Ray failed ({self.name}): {e}"[:2000] + "; run again: what the "
-                                 "journal holds is kept, the rest is asked again") from None
+            raise RayEngineError(f"the LLM round on Ray failed ({self.name}): {root_cause(e)}; fix it and run again: "
+                                 "what the journal holds is kept, the rest is asked again") from None
         return [got.get(i) or ChatResult(error="backend_error: no result from Ray", finish_reason="error")
                 for i in range(len(requests))]
 

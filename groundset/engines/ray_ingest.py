@@ -22,7 +22,7 @@ import numpy as np
 
 from groundset.config import Config
 from groundset.engines.ray_ingest_tasks import DOC_BATCH, EmbedActor, _embed_texts, _probe, plan_units, read_unit
-from groundset.engines.ray_session import RayEngineError, connect
+from groundset.engines.ray_session import RayEngineError, connect, root_cause
 from groundset.ingest.pipeline import FLUSH_CHUNKS, _progress, _write_report_after_crash
 from groundset.ingest.report import IngestResult, ReportBuilder, summary_table
 from groundset.records import Chunk
@@ -115,7 +115,9 @@ def ingest_on_ray(paths: list[Path], config: Config, workdir: Workdir, progress:
     try:
         info = ray.get(ray.remote(_probe).remote(embed_cfg, cfg.model_dump(mode="json")))
     except Exception as e:  # noqa: BLE001 - a Ray task error wraps ours: say it once, plainly
-        raise RayEngineError(f"the embedding model could not be loaded on the Ray workers: {e}"[:1000]) from None
+        raise RayEngineError(f"the embedding model could not be loaded on the Ray workers: {root_cause(e)}; check "
+                             "[embed] model (every node needs it at the same path, or in its Hugging Face cache)"
+                             ) from None
     report = ReportBuilder(limit=info["limit"])
     if info["clamped"]:
         report.notes.append(f"[ingest] chunk_tokens {cfg.chunk_tokens} is above what {info['name']} reads "
@@ -165,7 +167,7 @@ def ingest_on_ray(paths: list[Path], config: Config, workdir: Workdir, progress:
         except BaseException as e:
             _write_report_after_crash(report, result, workdir, e, started, paths=[str(p) for p in paths])
             if isinstance(e, Exception) and type(e).__module__.startswith("ray"):
-                raise RayEngineError(f"the Ray ingest job failed: {e}"[:2000] + "; run again: stored chunks are "
+                raise RayEngineError(f"the Ray ingest job failed: {root_cause(e)}; run again: stored chunks are "
                                      "skipped, the rest is read again") from None
             raise
         result.points = store.count()

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from groundset.errors import BackendError, MissingExtraError
 
-__all__ = ["import_ray", "connect", "RayEngineError"]
+__all__ = ["import_ray", "connect", "RayEngineError", "root_cause"]
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class RayEngineError(BackendError):
@@ -31,6 +34,19 @@ def import_ray() -> Any:
     except ImportError:
         raise MissingExtraError("ray[data]", "ray", 'the ray engine ([run] engine = "ray", --engine ray)') from None
     return ray
+
+
+def root_cause(e: BaseException) -> str:
+    """``"RuntimeError: CUDA error: device lost"`` for a Ray task error wrapping it (Ray's traceback left out)."""
+    seen = set()
+    while id(e) not in seen:
+        seen.add(id(e))
+        inner = getattr(e, "cause", None) or e.__cause__
+        if not isinstance(inner, BaseException):
+            break
+        e = inner
+    text = _ANSI.sub("", str(e)).strip().splitlines()
+    return f"{type(e).__name__}: {text[-1] if text else ''}"[:500]
 
 
 def _package_root() -> str:

@@ -1,8 +1,8 @@
 """One local Ray (2 CPUs) for all the ``engine = "ray"`` tests of this package (started once: a start costs seconds),
 shut down after the last of them; its files are under pytest's tmp dirs.
 
-The tests that use it skip when ray is not installed (``pip install 'groundset[ray]'``). Ray's workers get the environment
-the tests give the driver (the embedding backend forced as on every CPU, the session's model cache, offline hub).
+The tests that use it skip when ray is not installed (``pip install 'groundset[ray]'``). Ray's workers get the
+environment the tests give the driver (the embedding backend forced as on every CPU, the session's model cache, offline hub).
 """
 
 from __future__ import annotations

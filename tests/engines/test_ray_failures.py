@@ -26,7 +26,7 @@ class BrokenBackend:
 def test_a_failing_llm_round_stops_the_stage_with_the_workers_message():
     llm = load_ray_llm(load_config(None, {"run.engine": "ray", "llm.spec": "fake"}), None, "generate",
                        backend=BrokenBackend())
-    with pytest.raises(RayEngineError, match=r"broken.*device lost.*run again"):
+    with pytest.raises(RayEngineError, match=r"\(broken\): RuntimeError: CUDA error: device lost; fix it and run"):
         llm.chat([ChatRequest(messages=[{"role": "user", "content": "hi"}])])
 
 

@@ -1,4 +1,5 @@
-"""``engine = "ray"`` generate and evaluate: the local engine's sample ids, records and kept set; resume after a kill."""
+"""``engine = "ray"`` generate and evaluate: the local engine's sample ids, records and kept set; resume after a
+kill."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from tests.generate.fakes import fill_store
 pytestmark = pytest.mark.usefixtures("ray_cluster")
 
 OVERRIDES = {"generate.tasks": {"qa": 5, "multihop": 2, "textbook": 2}, "generate.batch_size": "2",
-             "llm.spec": "fake", "evaluate.judge": "default", "generate.reuse_chunks": "true"}
+             "llm.spec": "fake", "evaluate.judge": "default", "generate.reuse_chunks": "true",
+             "evaluate.roundtrip_k": "0"}  # the fake store holds bag-of-words vectors: no retrieval round trip
 
 
 def _config(engine: str, **extra):

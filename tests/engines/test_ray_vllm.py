@@ -49,7 +49,8 @@ def test_preprocess_keeps_the_json_schema_and_sampling_params():
     assert row["messages"] == [{"role": "user", "content": "q0"}]
     assert json.loads(row["sampling_params"]["structured_outputs"]["json"]) == SCHEMA
     assert row["sampling_params"]["max_tokens"] == 64 and row["sampling_params"]["seed"] == 0
-    assert vllm_preprocess({"idx": 1, "request": pickle.dumps(_requests()[1])})["sampling_params"]["structured_outputs"] is None
+    plain = vllm_preprocess({"idx": 1, "request": pickle.dumps(_requests()[1])})
+    assert plain["sampling_params"]["structured_outputs"] is None
 
 
 def test_postprocess_and_failed_rows():
