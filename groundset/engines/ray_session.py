@@ -20,6 +20,7 @@ from groundset.errors import BackendError, MissingExtraError
 __all__ = ["import_ray", "connect", "RayEngineError", "root_cause"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit))(?:\(.*\))?: ")
 
 
 class RayEngineError(BackendError):
@@ -37,7 +38,13 @@ def import_ray() -> Any:
 
 
 def root_cause(e: BaseException) -> str:
-    """``"RuntimeError: CUDA error: device lost"`` for a Ray task error wrapping it (Ray's traceback left out)."""
+    """``"RuntimeError: CUDA error: device lost"`` for a Ray task error wrapping it (Ray's traceback left out): the
+    first ``Name: message`` line of the traceback that is not Ray's own, else the innermost exception."""
+    text = _ANSI.sub("", str(e))
+    for line in text.splitlines():
+        m = _ERROR_LINE.match(line.strip())
+        if m and not m.group(1).startswith(("ray.", "UserCodeException", "RayTaskError")):
+            return line.strip()[:500]
     seen = set()
     while id(e) not in seen:
         seen.add(id(e))
@@ -45,8 +52,8 @@ def root_cause(e: BaseException) -> str:
         if not isinstance(inner, BaseException):
             break
         e = inner
-    text = _ANSI.sub("", str(e)).strip().splitlines()
-    return f"{type(e).__name__}: {text[-1] if text else ''}"[:500]
+    lines = _ANSI.sub("", str(e)).strip().splitlines()
+    return f"{type(e).__name__}: {lines[-1] if lines else ''}"[:500]
 
 
 def _package_root() -> str:

@@ -2,7 +2,8 @@
 shut down after the last of them; its files are under pytest's tmp dirs.
 
 The tests that use it skip when ray is not installed (``pip install 'groundset[ray]'``). Ray's workers get the
-environment the tests give the driver (the embedding backend forced as on every CPU, the session's model cache, offline hub).
+environment the tests give the driver (the embedding backend forced as on every CPU, the session's model cache,
+offline hub).
 """
 
 from __future__ import annotations
