@@ -28,7 +28,7 @@ from groundset.ingest.report import IngestResult, ReportBuilder, summary_table
 from groundset.records import Chunk
 from groundset.workdir import Workdir
 
-__all__ = ["ingest_on_ray", "resolved_embed"]
+__all__ = ["ingest_on_ray", "resolved_embed", "cpu_shares"]
 
 
 class _Upserts:
@@ -90,13 +90,27 @@ def resolved_embed(config: Config) -> dict[str, Any]:
     return cfg.model_copy(update=update).model_dump(mode="json")
 
 
+def cpu_shares(total_cpus: float, actors: int) -> tuple[float, float]:
+    """(CPUs per embedding actor, CPUs per reading task). An actor takes one CPU when that leaves the readers at
+    least one; on a smaller cluster both get a share, else the actors would hold every CPU and no reading task
+    could start (a deadlock measured with ``num_cpus=1``).
+
+    >>> cpu_shares(2, 1), cpu_shares(1, 1), cpu_shares(16, 4)
+    ((1.0, 1.0), (0.5, 0.5), (1.0, 1.0))
+    """
+    actor = 1.0 if actors < total_cpus else total_cpus / (2 * actors)
+    return actor, min(1.0, total_cpus - actors * actor)
+
+
 def _dataset(ray, units: list[dict], config: Config, skip: Any):
     ingest_cfg, embed_cfg = config.ingest.model_dump(mode="json"), resolved_embed(config)
+    actors = config.run.ray_embed_actors
+    actor_cpus, read_cpus = cpu_shares(float(ray.cluster_resources().get("CPU", 1.0)), actors)
     ds = ray.data.from_items(units, override_num_blocks=max(1, len(units)))
-    ds = ds.flat_map(read_unit, fn_kwargs={"ingest_cfg": ingest_cfg, "embed_cfg": embed_cfg})
+    ds = ds.flat_map(read_unit, fn_kwargs={"ingest_cfg": ingest_cfg, "embed_cfg": embed_cfg}, num_cpus=read_cpus)
     return ds.map_batches(EmbedActor, fn_constructor_kwargs={"embed_cfg": embed_cfg, "skip": skip},
-                          compute=ray.data.ActorPoolStrategy(size=config.run.ray_embed_actors), batch_size=DOC_BATCH,
-                          batch_format="numpy")
+                          compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=actor_cpus,
+                          batch_size=DOC_BATCH, batch_format="numpy")
 
 
 def ingest_on_ray(paths: list[Path], config: Config, workdir: Workdir, progress: bool = True) -> IngestResult:

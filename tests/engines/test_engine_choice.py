@@ -57,3 +57,13 @@ def test_unreachable_cluster_says_what_to_change(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray.data", fake.data)
     with pytest.raises(RayEngineError, match=r"ray://nowhere:10001.*ray_address"):
         connect(RunConfig(engine="ray", ray_address="ray://nowhere:10001"))
+
+
+@pytest.mark.parametrize("cpus, actors, want", [(2, 1, (1.0, 1.0)), (1, 1, (0.5, 0.5)), (4, 4, (0.5, 1.0)),
+                                                (16, 4, (1.0, 1.0))])
+def test_embedding_actors_never_take_every_cpu_from_the_readers(cpus, actors, want):
+    from groundset.engines.ray_ingest import cpu_shares
+
+    actor, read = cpu_shares(cpus, actors)
+    assert (actor, read) == want
+    assert read > 0 and actors * actor + read <= cpus
