@@ -7,7 +7,7 @@
    of its own: prints each entry's expected and reported outcome, the exit status, peak RSS and CPU seconds.
 2. ``--big-mb N``: a single-line N MB .txt (the issue's 50 MB case) with the default limits.
 3. ``--huge-mb N``: an N MB single-line .txt, first at the default limits (too_large), then with
-   ``[ingest] max_file_mb`` raised so that it streams until ``[ingest] max_file_chunks``.
+   ``[ingest] max_file_mb`` raised so that it streams until ``[ingest] max_file_chunks = 5000``.
 
 The embedder is a hash (tests/ingest/fakes.py) unless ``--real-embedder``: the figures are the reading, chunking
 and store path; the bundled MiniLM adds a fixed ~0.3-0.8 GB to the ingest process. Peak RSS is each process's own
@@ -112,7 +112,8 @@ def main() -> None:
             huge = tmp / "huge" / "one-line.txt"
             huge.parent.mkdir()
             single_line(huge, args.huge_mb)
-            for label, sets in (("default limits", ()), ("max_file_mb raised", ("ingest.max_file_mb=100000",))):
+            raised = ("ingest.max_file_mb=100000", "ingest.max_file_chunks=5000")  # streams until 5,000 chunks
+            for label, sets in (("default limits", ()), ("max_file_mb raised", raised)):
                 r = ingest(tmp / f"w-huge-{len(sets)}", str(huge), real=args.real_embedder, sets=sets)
                 f = r["report"]["files"][0]
                 print(line(f"{args.huge_mb} MB, {label}", r) + f"\n{'':<34} {f['status']} {f.get('reason') or ''}: "

@@ -144,7 +144,7 @@ def main() -> None:
     if args.nli_model:
         from groundset.evaluate.judges.nli import NLIJudge
 
-        nli = NLIJudge(EvaluateConfig(judge="nli", nli_model=args.nli_model))
+        nli = NLIJudge(EvaluateConfig(judge="nli", nli={"model": args.nli_model}))
         for name, rows in sets.items():
             report.setdefault("nli", {})[name] = figures(nli, rows)
             _print(f"nli on {name}", report["nli"][name])

@@ -287,7 +287,7 @@ def data2text_rows(rng: random.Random, n: int, names: list[str]) -> list[dict]:
             rng.choice([f"It was founded in {rec['founded']}.", f"Established in {rec['founded']}, it has "
                         f"{rec['employees']} employees.", f"The business dates back to {rec['founded']}."]),
             rng.choice([f"It has a rating of {rec['rating']} from {rec['review_count']} reviews.",
-                        f"Customers rate it {rec['rating']} out of 5 across {rec['review_count']} reviews."]),
+                        f"Customers rate it {rec['rating']} across {rec['review_count']} reviews."]),
             f"On Mondays it is open {rec['hours']['monday']}.",
             "It accepts credit cards." if rec["accepts_credit_cards"] else "It does not accept credit cards.",
         ]

@@ -65,7 +65,7 @@ def requests(texts: list[str], max_tokens: int) -> list[ChatRequest]:
 
 
 def run(batch: int, constrained: bool, reqs: list[ChatRequest]) -> dict:
-    llm = LocalLLM(LLMConfig(batch_size=batch, local_constrained=constrained, local_threads=THREADS))
+    llm = LocalLLM(LLMConfig(local={"batch_size": batch, "constrained": constrained, "threads": THREADS}))
     llm._ensure()
     t0 = time.perf_counter()
     if constrained:
@@ -98,13 +98,13 @@ def main() -> None:
     ap.add_argument("--batches", default="1,8")
     ap.add_argument("--modes", default="off,on", help="constrained decoding off,on")
     ap.add_argument("--prompts", type=Path, default=SQUAD)
-    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads ([llm] local_threads)")
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads ([llm.local] threads)")
     args = ap.parse_args()
     global THREADS
     THREADS = args.threads
     reqs = requests(contexts(args.n, args.prompts), args.max_tokens)
     t0 = time.perf_counter()
-    LocalLLM(LLMConfig(local_threads=args.threads))._ensure()
+    LocalLLM(LLMConfig(local={"threads": args.threads}))._ensure()
     print(f"model load: {time.perf_counter() - t0:.1f} s")
     for batch in [int(b) for b in args.batches.split(",")]:
         for mode in args.modes.split(","):

@@ -74,17 +74,31 @@ class AppContext:
     workdir: Path
     config_path: Path | None
     overrides: dict[str, Any] = field(default_factory=dict)
+    _noted: set[str] = field(default_factory=set)
 
     def config(self, **flags: Any):
         """Load and validate the config, with ``flags`` as ``{"section.key": value}`` overrides (None = not given).
 
-        Named flags win over ``--set``, which wins over the file.
+        Named flags win over ``--set``, which wins over the file. An old key (``groundset.config_compat``) is read as
+        its new one and named once on stderr.
         """
+        import warnings
+
         from groundset.config import load_config
 
         merged = dict(self.overrides)
         merged.update({k.replace("__", "."): v for k, v in flags.items() if v is not None})
-        return load_config(self.config_path, merged)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DeprecationWarning)
+            config = load_config(self.config_path, merged)
+        for w in caught:
+            note = str(w.message)
+            if not issubclass(w.category, DeprecationWarning):
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+            elif note not in self._noted:
+                self._noted.add(note)
+                click.echo(f"note: {note}", err=True)
+        return config
 
     def workspace(self):
         from groundset.workdir import Workdir

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from groundset.config import Config
+from groundset.progress import Progress
 from groundset.workdir import Workdir, write_json_atomic
 
 __all__ = ["generate_kept", "KeptResult", "TaskYield", "STOP_REASONS", "rounds_file"]
@@ -110,7 +111,8 @@ def _cost(config: Config, prompt: int, completion: int) -> float:
     return (prompt * config.llm.price_prompt_per_m + completion * config.llm.price_completion_per_m) / 1e6
 
 
-def generate_kept(config: Config, workdir: Workdir, llm: Any = None, *, progress: bool = True) -> KeptResult:
+def generate_kept(config: Config, workdir: Workdir, llm: Any = None, *,
+                  progress: Progress | None = None) -> KeptResult:
     """Alternate generate and evaluate until each task of ``config.generate.tasks`` has n kept (see module doc)."""
     from groundset.evaluate.runner import evaluate
     from groundset.generate.runner import generate

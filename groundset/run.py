@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 from groundset.config import Config
 from groundset.errors import GroundsetError
+from groundset.progress import Progress
 from groundset.stages import STAGE_NAMES, record
 from groundset.stages import fingerprint as stage_fingerprint  # what makes a stage current: groundset.stages
 from groundset.stages import inputs as input_signature
@@ -60,7 +61,7 @@ class RunResult:
 
 
 # --- the stages ----------------------------------------------------------------------------------------------------
-def _ingest(config: Config, workdir: Workdir, progress: bool) -> StageOutcome:
+def _ingest(config: Config, workdir: Workdir, progress: Progress | None) -> StageOutcome:
     from groundset.ingest.pipeline import ingest
 
     if not config.ingest.paths:
@@ -75,7 +76,7 @@ def _ingest(config: Config, workdir: Workdir, progress: bool) -> StageOutcome:
     return StageOutcome("ingest", "partial" if result.exit_code == 3 else "done", summary)
 
 
-def _generate(config: Config, workdir: Workdir, llm: Any, progress: bool) -> StageOutcome:
+def _generate(config: Config, workdir: Workdir, llm: Any, progress: Progress | None) -> StageOutcome:
     from groundset.generate.runner import generate
 
     result = generate(config, workdir, llm, progress=progress)
@@ -87,7 +88,7 @@ def _generate(config: Config, workdir: Workdir, llm: Any, progress: bool) -> Sta
     return StageOutcome("generate", "partial", summary + (f" — {notes}" if notes else ""))
 
 
-def _generate_kept(config: Config, workdir: Workdir, llm: Any, progress: bool) -> StageOutcome:
+def _generate_kept(config: Config, workdir: Workdir, llm: Any, progress: Progress | None) -> StageOutcome:
     """Generate and gate in rounds until n kept per task (``rounds.py``); marks evaluate current too."""
     from groundset.rounds import generate_kept
 
@@ -106,7 +107,7 @@ def _generate_kept(config: Config, workdir: Workdir, llm: Any, progress: bool) -
     return StageOutcome("generate", "partial", summary)
 
 
-def _evaluate(config: Config, workdir: Workdir, llm: Any, progress: bool) -> StageOutcome:
+def _evaluate(config: Config, workdir: Workdir, llm: Any, progress: Progress | None) -> StageOutcome:
     from groundset.evaluate.runner import evaluate  # type: ignore[import-not-found]
 
     cap = {t: n for t, n in config.generate.tasks.items() if n > 0} if config.generate.rounds > 1 else None
@@ -137,7 +138,7 @@ def run(
     workdir: Workdir,
     llm: Any = None,
     *,
-    progress: bool = True,
+    progress: Progress | None = None,
     echo: Echo = lambda line: None,
     force: tuple[str, ...] = (),
 ) -> RunResult:
@@ -154,7 +155,7 @@ def run(
         close_engines()  # generate and evaluate shared one LLM engine; it ends with the run
 
 
-def _run(config: Config, workdir: Workdir, llm: Any, *, progress: bool, echo: Echo,
+def _run(config: Config, workdir: Workdir, llm: Any, *, progress: Progress | None, echo: Echo,
          force: tuple[str, ...]) -> RunResult:
     workdir.ensure()
     result = RunResult()

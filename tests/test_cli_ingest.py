@@ -46,7 +46,7 @@ def test_ingest_exit_codes_and_status(tmp_path):
     info = json.loads(status.output)
     assert info["collections"]["demo"] > 0
     assert info["ingest"]["documents"] == 2 and info["ingest"]["files_failed"] == 1
-    assert info["samples"] == {"qa": {"generated": 2, "rejected": 0}}
+    assert info["samples"] == {"qa": {"generated": 2, "rejected": 0, "to_retry": 0}}
     assert "ingest" in info["stages"]
 
     table = _run("-w", "work", "status")

@@ -58,7 +58,7 @@ def command(ctx: click.Context, judge: str | None, threshold: float | None, deco
     \b
     Examples:
       groundset evaluate
-      groundset evaluate --judge nli --set evaluate.nli_model=/models/deberta-v3-mnli
+      groundset evaluate --judge nli --set evaluate.nli.model=/models/deberta-v3-mnli
       groundset evaluate --decontaminate mmlu_test.jsonl --threshold 0.6
       groundset evaluate calibrate --labelled my_labels.jsonl
     """
@@ -77,7 +77,10 @@ def command(ctx: click.Context, judge: str | None, threshold: float | None, deco
         config = resolve(config)  # --threshold is the threshold of the judge that runs
         config.evaluate.thresholds = {**config.evaluate.thresholds, config.evaluate.judge: threshold}
     workdir = app.workspace()
-    result = evaluate(config, workdir, progress=not no_progress)
+    from groundset.commands.progress import RichProgress
+
+    with RichProgress(enabled=not no_progress) as bar:
+        result = evaluate(config, workdir, progress=bar)
     record("evaluate", config, workdir, result)
     _print_summary(result, workdir)
     if not result.complete:

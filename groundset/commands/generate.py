@@ -81,7 +81,10 @@ def command(app: AppContext, tasks: tuple[str, ...], n: int | None, llm_spec: st
     config = app.config(generate__tasks=tasks_override, llm__spec=llm_spec, llm__base_url=base_url,
                         generate__seed=seed)
     workdir = app.workspace()
-    result = generate(config, workdir, dry_run=dry_run, progress=not no_progress)
+    from groundset.commands.progress import RichProgress
+
+    with RichProgress(enabled=not no_progress) as bar:
+        result = generate(config, workdir, dry_run=dry_run, progress=bar)
     if not dry_run:
         record("generate", config, workdir, result)
     _print_summary(result)

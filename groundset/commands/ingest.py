@@ -48,7 +48,10 @@ def command(app, paths: tuple[Path, ...], collection, qdrant_url, include, exclu
     if not targets:
         raise click.UsageError("give at least one PATH, or set [ingest] paths in groundset.toml")
     workdir = app.workspace()
-    result = ingest(targets, config, workdir, progress=not quiet)
+    from groundset.commands.progress import RichProgress
+
+    with RichProgress(enabled=not quiet) as bar:
+        result = ingest(targets, config, workdir, progress=bar)
     record("ingest", config, workdir, result)
     code = result.exit_code
     if code == 1:

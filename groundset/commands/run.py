@@ -61,7 +61,10 @@ def command(app: AppContext, config_path: Path | None, dry_run: bool, llm_spec: 
         return
     from groundset.run import run
 
-    result = run(config, workdir, progress=not no_progress, echo=lambda line: click.echo(line, err=True), force=force)
+    from groundset.commands.progress import RichProgress
+
+    with RichProgress(enabled=not no_progress) as bar:
+        result = run(config, workdir, progress=bar, echo=lambda line: click.echo(line, err=True), force=force)
     click.echo("")
     for s in result.stages:
         click.echo(f"{s.name:<9} {s.status:<8} {s.summary}")

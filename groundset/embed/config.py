@@ -30,7 +30,7 @@ class EmbedConfig(_Section):
     )
     base_url: str | None = Field(None, description="base URL of the embeddings endpoint (openai: models)")
     api_key_env: str = Field("OPENAI_API_KEY", description="environment variable holding the endpoint's API key")
-    batch_size: int = Field(32, gt=0)
+    batch_size: int = Field(32, gt=0, description="texts per encoder call")
     device: str = Field("cpu", description="cpu | cuda | mps (sentence-transformers models)")
     max_tokens: int | None = Field(None, gt=0, description="model max sequence length (read from the model if unset)")
     backend: Literal["auto", "onnx", "sentence-transformers"] = Field(

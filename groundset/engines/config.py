@@ -38,4 +38,4 @@ class RunConfig(BaseModel):
         64, gt=0, description="ray engine: a Wikipedia dump is read in parts of about this many MB (compressed for "
         "a multistream .bz2 with its index; a plain .bz2 is one part)")
     ray_num_gpus_per_llm_actor: float = Field(
-        1, ge=0, description="ray engine with vllm:MODEL: GPUs per vLLM engine (times [llm] tensor_parallel_size)")
+        1, ge=0, description="ray engine with vllm:MODEL: GPUs per vLLM engine (times [llm.vllm] tensor_parallel_size)")

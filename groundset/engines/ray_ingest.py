@@ -5,8 +5,9 @@
 (412, 0)
 
 The pipeline and the worker side are described in ``ray_ingest_tasks``. Here is the driver: it plans the units
-(files, dump parts), runs the Dataset, and consumes its rows in input order exactly as ``ingest.pipeline`` consumes
-its reader's queue: counts, ``ingest/report.json``, stale chunks deleted after the new ones are stored.
+(files, dump parts), runs the Dataset, and hands its rows, in input order, to the local pipeline's own ``_apply``
+(counts, ``ingest/report.json``, stale chunks deleted after the new ones are stored). The driver loads the
+embedder once too, as the local engine does: for its name, dimension and the chunker's limits.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from typing import Any
 import numpy as np
 
 from groundset.config import Config
-from groundset.engines.ray_ingest_tasks import DOC_BATCH, EmbedActor, _embed_texts, _probe, plan_units, read_unit
+from groundset.engines.ray_ingest_tasks import DOC_BATCH, EmbedActor, _embed_texts, plan_units, read_unit
 from groundset.engines.ray_session import RayEngineError, connect, root_cause
-from groundset.ingest.pipeline import FLUSH_CHUNKS, _progress, _write_report_after_crash
-from groundset.ingest.report import IngestResult, ReportBuilder, summary_table
+from groundset.ingest.pipeline import FLUSH_CHUNKS
+from groundset.ingest.report import IngestResult
 from groundset.records import Chunk
 from groundset.workdir import Workdir
 
@@ -39,11 +40,13 @@ class _Upserts:
         self.pending: dict[str, tuple[Chunk, np.ndarray | None]] = {}
         self.stale: set[str] = set()
         self.seconds = 0.0
+        self.vectors: dict[str, np.ndarray] = {}  # the current row's, set before the pipeline's ``_apply``
 
-    def add(self, chunks: list[Chunk], vectors: dict[str, np.ndarray], stale: set[str]) -> None:
+    def add(self, chunks: list[Chunk], stale: set[str]) -> None:
+        """What ``pipeline._apply`` calls: the new chunks of one Document (their vectors: ``self.vectors``)."""
         for c in chunks:
             if c.id not in self.pending:
-                self.pending[c.id] = (c, vectors.get(c.id))
+                self.pending[c.id] = (c, self.vectors.get(c.id))
         self.stale |= stale
         if len(self.pending) >= FLUSH_CHUNKS:
             self.flush()
@@ -113,88 +116,59 @@ def _dataset(ray, units: list[dict], config: Config, skip: Any):
                           batch_size=DOC_BATCH, batch_format="numpy")
 
 
-def ingest_on_ray(paths: list[Path], config: Config, workdir: Workdir, progress: bool = True) -> IngestResult:
-    """``groundset.ingest.pipeline.ingest`` on Ray Data (same arguments, same result and report)."""
-    from groundset.ingest.readers import Skipped, discover
+def ingest_on_ray(paths: list[Path], config: Config, workdir: Workdir, progress: Any = None) -> IngestResult:
+    """``groundset.ingest.pipeline.ingest`` on Ray Data (same arguments, same result, report and progress events):
+    the pipeline's own ``_prepare``, ``_apply`` and ``_write_report`` around the Dataset's rows."""
+    from groundset.ingest.pipeline import _apply, _prepare, _write_report, _write_report_after_crash
+    from groundset.progress import Finished, Tick, progress_callback
     from groundset.store import open_store
 
-    started = time.perf_counter()
-    workdir.ensure()
-    cfg = config.ingest
+    emit = progress_callback(progress)
+    data = None
     ray = connect(config.run)
-    files, errors = discover([Path(p) for p in paths], include=tuple(cfg.include), exclude=tuple(cfg.exclude))
-    result = IngestResult(files=len(files) + len(errors))
-    t_load = time.perf_counter()
-    embed_cfg = resolved_embed(config)
     try:
-        info = ray.get(ray.remote(_probe).remote(embed_cfg, cfg.model_dump(mode="json")))
-    except Exception as e:  # noqa: BLE001 - a Ray task error wraps ours: say it once, plainly
-        raise RayEngineError(f"the embedding model could not be loaded on the Ray workers: {root_cause(e)}; check "
-                             "[embed] model (every node needs it at the same path, or in its Hugging Face cache)"
-                             ) from None
-    report = ReportBuilder(limit=info["limit"])
-    if info["clamped"]:
-        report.notes.append(f"[ingest] chunk_tokens {cfg.chunk_tokens} is above what {info['name']} reads "
-                            f"({info['limit']} tokens of text); used {info['limit']}")
-    for e in errors:
-        if isinstance(e, Skipped):
-            report.skipped(e.source, e.detail, e.reason)
-            result.skipped.append((e.source, e.reason, e.detail))
-        else:
-            report.failed(e.source, e.reason, e.detail)
-            result.failed.append((e.source, e.reason, e.detail))
-    result.timings["load"] = time.perf_counter() - t_load
-    units = plan_units(files, int(config.run.ray_dump_part_mb * 1e6))
-    embed_secs = 0.0
-    with open_store(config.store, workdir, dim=info["dim"], model=info["name"]) as store, \
-            _progress(progress) as bar:
-        files_task = bar.add_task("files", total=len(files), note="")
-        chunks_task = bar.add_task("chunks", total=0, note="embedded")
-        writer = _Upserts(store, embed_cfg, ray, lambda n: bar.advance(chunks_task, n))
-        try:
-            ds = _dataset(ray, units, config, ray.put(store.ids()) if units else set())
-            for row in (ds.iter_rows() if units else ()):
-                kind, path = row["kind"], row["path"]
-                if kind == "doc":
-                    doc, chunks = pickle.loads(row["doc"]), pickle.loads(row["chunks"])
-                    dropped = json.loads(row["dropped"])
-                    embed_secs += float(row["embed_secs"])
-                    stored = store.ids_for_source(doc.source)
-                    new = [c for c in chunks if c.id not in stored]
-                    stale = stored - {c.id for c in chunks}
-                    result.documents += 1
-                    result.chunks_new += len(new)
-                    result.chunks_unchanged += len(chunks) - len(new)
-                    result.chunks_deleted += len(stale)
-                    report.document(path, doc, chunks, Counter(dropped), len(new))
-                    bar.update(chunks_task, total=result.chunks_new)
-                    bar.update(files_task, note=Path(path).name[:40])
-                    writer.add(new, _vectors(row, info["dim"]), stale)
-                elif kind == "failed":
-                    report.failed(path, row["reason"], row["detail"])
-                    result.failed.append((path, row["reason"], row["detail"]))
-                else:  # a unit finished
-                    result.timings["read"] = result.timings.get("read", 0.0) + float(row["secs"])
-                    if row["last"]:
-                        bar.advance(files_task)
-            writer.flush()
-        except BaseException as e:
-            _write_report_after_crash(report, result, workdir, e, started, paths=[str(p) for p in paths])
-            if isinstance(e, Exception) and type(e).__module__.startswith("ray"):
-                raise RayEngineError(f"the Ray ingest job failed: {root_cause(e)}; run again: stored chunks are "
-                                     "skipped, the rest is read again") from None
-            raise
-        result.points = store.count()
-    result.dropped = dict(report.dropped)
-    result.timings.update({"embed": embed_secs, "store": writer.seconds})
-    result.seconds = time.perf_counter() - started
-    data = report.write(
-        workdir.ingest_report, result, paths=[str(p) for p in paths], collection=config.store.collection,
-        store=config.store.url or str(workdir.qdrant_dir), embed_model=info["name"],
-        chunk_tokens=info["size"], chunk_overlap=info["overlap"], engine="ray",
-    )
-    if progress:
-        from rich.console import Console
+        run = _prepare(paths, config, workdir, emit)  # discover, the report, the embedder's name, dim and limits
+        embed_cfg = resolved_embed(config)
+        units = plan_units(run.files, int(config.run.ray_dump_part_mb * 1e6))
+        dim = run.embedder.dim
+        with open_store(config.store, workdir, dim=dim, model=run.embedder.name) as store:
+            writer = _Upserts(store, embed_cfg, ray, lambda n: emit(Tick("ingest", "chunks", advance=n)))
+            emit(Tick("ingest", "files", done=0, total=len(run.files), note=""))
+            emit(Tick("ingest", "chunks", done=0, total=0, note="embedded"))
+            embed_secs = 0.0
+            try:
+                ds = _dataset(ray, units, config, ray.put(store.ids())) if units else None
+                for row in (ds.iter_rows() if ds is not None else ()):
+                    if row["kind"] == "doc":
+                        embed_secs += float(row["embed_secs"])
+                        writer.vectors = _vectors(row, dim)
+                    msg = _message(row)
+                    if msg is not None:
+                        _apply(run, msg, store, writer)
+                    elif row["kind"] == "done":  # a dump part other than the last: its reading time only
+                        run.result.timings["read"] = run.result.timings.get("read", 0.0) + float(row["secs"])
+                writer.flush()
+            except BaseException as e:
+                _write_report_after_crash(run, e)
+                if isinstance(e, Exception) and type(e).__module__.startswith("ray"):
+                    raise RayEngineError(f"the Ray ingest job failed: {root_cause(e)}; run again: stored chunks "
+                                         "are skipped, the rest is read again") from None
+                raise
+            run.result.points = store.count()
+        run.result.timings.update({"embed": embed_secs, "store": writer.seconds})
+        data = _write_report(run)
+    finally:
+        emit(Finished("ingest", data))
+    return run.result
 
-        Console(stderr=True).print(summary_table(data))
-    return result
+
+def _message(row: dict[str, Any]):
+    """A Dataset row → the reader message the local pipeline applies (None for a non-final part's end)."""
+    from groundset.ingest.reading import DocumentRead, FileDone, FileFailed
+
+    if row["kind"] == "doc":
+        return DocumentRead(row["path"], pickle.loads(row["doc"]), pickle.loads(row["chunks"]),
+                            Counter(json.loads(row["dropped"])), 0.0)
+    if row["kind"] == "failed":
+        return FileFailed(row["path"], row["reason"], row["detail"])
+    return FileDone(row["path"], float(row["secs"])) if row["last"] else None

@@ -82,7 +82,7 @@ def read_unit(unit: dict[str, Any], ingest_cfg: dict, embed_cfg: dict) -> Iterat
     """Ray task body (a generator: a large file or dump part streams out Document by Document): the Document rows
     of one unit, then its failure (if any) and a ``done`` row with the seconds it took."""
     from groundset.ingest.dump_parts import DumpPart, read_part
-    from groundset.ingest.pipeline import _ChunkCap, _failure
+    from groundset.ingest.reading import ChunkCap, failure_of
     from groundset.ingest.readers import read_path
 
     t0 = time.perf_counter()
@@ -92,7 +92,7 @@ def read_unit(unit: dict[str, Any], ingest_cfg: dict, embed_cfg: dict) -> Iterat
         docs = read_path(path, cfg)
     else:
         docs = read_part(DumpPart(str(path), unit["kind"], unit["start"], None if unit["end"] < 0 else unit["end"]))
-    cap = _ChunkCap(cfg.max_file_chunks)
+    cap = ChunkCap(cfg.max_file_chunks)
     try:
         for doc in docs:
             chunks, dropped = chunker.chunk(doc)
@@ -104,7 +104,7 @@ def read_unit(unit: dict[str, Any], ingest_cfg: dict, embed_cfg: dict) -> Iterat
                 yield _row(unit, "failed", reason=over[0], detail=over[1])
                 break
     except Exception as e:  # noqa: BLE001 - one bad file (or part) must not stop the run: it is reported
-        reason, detail = _failure(e, cfg)
+        reason, detail = failure_of(e, cfg)
         yield _row(unit, "failed", reason=reason, detail=detail)
     yield _row(unit, "done", secs=time.perf_counter() - t0)
 
@@ -154,13 +154,6 @@ class EmbedActor:
                                     dtype=object)
         batch["embed_secs"] = np.full(n, (time.perf_counter() - t0) / max(n, 1))
         return batch
-
-
-def _probe(embed_cfg: dict, ingest_cfg: dict) -> dict[str, Any]:
-    """Ray task: what the driver needs of the embedder and chunker without loading the model itself."""
-    embedder, chunker, _ = _tools(embed_cfg, ingest_cfg)
-    return {"name": embedder.name, "dim": int(embedder.dim), "limit": chunker.limit, "size": chunker.size,
-            "overlap": chunker.overlap, "clamped": chunker.clamped}
 
 
 def _embed_texts(embed_cfg: dict, texts: list[str]) -> np.ndarray:

@@ -15,7 +15,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from groundset.evaluate.config_judges import CombineConfig, JudgeLLMConfig, VerifierConfig
+from groundset.config_compat import move_flat_keys
+from groundset.evaluate.config_judges import (
+    CombineConfig,
+    DefaultJudgeConfig,
+    JudgeLLMConfig,
+    NLIConfig,
+    RagasConfig,
+    VerifierConfig,
+)
 from groundset.registry import Registered
 
 __all__ = ["EvaluateConfig", "default_thresholds"]
@@ -26,6 +34,13 @@ __all__ = ["EvaluateConfig", "default_thresholds"]
 # Calibrate on labelled data of your own with `groundset evaluate calibrate --labelled FILE.jsonl`.
 # nli / llm: 0.5 is the natural cut of a probability / vote share; ragas: share of supported statements.
 # Each judge registers its default threshold with itself (groundset.registry.JUDGES).
+
+
+_MOVED = {
+    **{f"nli_{k}": ("nli", k) for k in ("model", "label", "device", "batch_size", "max_length", "trust_remote_code")},
+    **{k: ("default", k) for k in ("lexical_sure", "semantic_low", "semantic_high", "semantic_candidates")},
+    "ragas_model": ("ragas", "model"),
+}
 
 
 def default_thresholds() -> dict[str, float]:
@@ -73,25 +88,10 @@ class EvaluateConfig(BaseModel):
     trim_min_keep: float = Field(0.5, gt=0, le=1, description="trim only when this share of the sentences remains")
 
     # default judge
-    lexical_sure: float = Field(
-        0.8, ge=0, le=1, description="default judge: token recall above which a claim needs no embedding comparison"
-    )
-    semantic_low: float = Field(0.4, ge=-1, le=1, description="unused since the default judge's decision is learned "
-                                "(gate_weights.json); kept so that existing configs load")
-    semantic_high: float = Field(0.85, ge=-1, le=1, description="unused, see semantic_low")
-    semantic_candidates: int = Field(
-        3, gt=0, description="default judge: context sentences (best by token overlap) compared by embedding"
-    )
+    default: DefaultJudgeConfig = Field(default_factory=DefaultJudgeConfig, description="default judge: its knobs")
 
     # nli judge
-    nli_model: str | None = Field(
-        None, description="nli judge: HF sequence-classification model name or local path (NLI or hallucination model)"
-    )
-    nli_label: str | None = Field(None, description="nli judge: label meaning 'supported' (default: found by name)")
-    nli_device: str = Field("cpu", description="nli judge: cpu | cuda | mps")
-    nli_batch_size: int = Field(16, gt=0)
-    nli_max_length: int = Field(512, gt=16, description="nli judge: tokens of premise + claim")
-    nli_trust_remote_code: bool = Field(False, description="nli judge: allow the model's own code (e.g. HHEM)")
+    nli: NLIConfig = Field(default_factory=NLIConfig, description="nli judge: the model")
 
     # llm judge
     llm_polls: int = Field(1, gt=0, le=10, description="llm judge: verdicts per sample (ChainPoll); support = share of 'yes'")
@@ -107,7 +107,7 @@ class EvaluateConfig(BaseModel):
     combine: CombineConfig = Field(default_factory=CombineConfig, description="combine judge: which judges, how")
 
     # ragas judge
-    ragas_model: str | None = Field(None, description="ragas judge: model name (default: the [llm] openai: model)")
+    ragas: RagasConfig = Field(default_factory=RagasConfig, description="ragas judge: the model")
 
     # --- other filters ---------------------------------------------------------------------------------------------
     sanity: bool = Field(True, description="reject empty/truncated answers, question == answer, copied chunks, repeats")
@@ -139,6 +139,11 @@ class EvaluateConfig(BaseModel):
 
     _auto_reason: str | None = PrivateAttr(None)  # set when judge "auto" was resolved (judges/auto.py)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _old_flat_keys(cls, data: Any) -> Any:
+        return move_flat_keys(data, "evaluate", _MOVED)
+
     @field_validator("thresholds", mode="before")
     @classmethod
     def _merge_thresholds(cls, v: Any) -> Any:
@@ -164,12 +169,6 @@ class EvaluateConfig(BaseModel):
         if any(not p.strip() for p in v):
             raise ValueError("empty path in decontaminate")
         return v
-
-    @model_validator(mode="after")
-    def _semantic_range(self) -> "EvaluateConfig":
-        if self.semantic_low >= self.semantic_high:
-            raise ValueError(f"semantic_low ({self.semantic_low}) must be below semantic_high ({self.semantic_high})")
-        return self
 
     @property
     def threshold(self) -> float:

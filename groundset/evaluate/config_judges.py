@@ -1,4 +1,5 @@
-"""The sub-tables of ``[evaluate]`` that configure a model-based judge: ``[evaluate.verifier]`` and ``[evaluate.llm]``.
+"""The sub-tables of ``[evaluate]`` that configure one judge: ``[evaluate.default]``, ``[evaluate.verifier]``,
+``[evaluate.nli]``, ``[evaluate.ragas]`` and ``[evaluate.llm]``.
 
 ```toml
 [evaluate]
@@ -18,9 +19,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["VerifierConfig", "JudgeLLMConfig", "CombineConfig", "merged_llm_config"]
+__all__ = ["DefaultJudgeConfig", "VerifierConfig", "NLIConfig", "RagasConfig", "JudgeLLMConfig", "CombineConfig",
+           "merged_llm_config"]
 
 VerifierKind = Literal["auto", "hhem", "minicheck", "minicheck-t5", "nli", "token"]
 
@@ -55,6 +57,51 @@ class VerifierConfig(BaseModel):
     trust_remote_code: bool = Field(False, description="allow a model's own code (not needed for the known models)")
 
 
+class DefaultJudgeConfig(BaseModel):
+    """judge = "default": the offline judge (MiniLM + lexical + fact checks, weights in gate_weights.json)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    lexical_sure: float = Field(
+        0.8, ge=0, le=1, description="token recall above which a claim needs no embedding comparison"
+    )
+    semantic_low: float = Field(0.4, ge=-1, le=1, description="unused since the default judge's decision is learned "
+                                "(gate_weights.json); kept so that existing configs load")
+    semantic_high: float = Field(0.85, ge=-1, le=1, description="unused, see semantic_low")
+    semantic_candidates: int = Field(
+        3, gt=0, description="context sentences (best by token overlap) compared by embedding"
+    )
+
+    @model_validator(mode="after")
+    def _semantic_range(self) -> "DefaultJudgeConfig":
+        if self.semantic_low >= self.semantic_high:
+            raise ValueError(f"semantic_low ({self.semantic_low}) must be below semantic_high ({self.semantic_high})")
+        return self
+
+
+class RagasConfig(BaseModel):
+    """judge = "ragas": the ragas Faithfulness metric on an OpenAI-compatible endpoint."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    model: str | None = Field(None, description="model name (default: the [llm] openai: model)")
+
+
+class NLIConfig(BaseModel):
+    """judge = "nli": a sequence-classification model (NLI or hallucination cross-encoder) run with transformers."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    model: str | None = Field(
+        None, description="HF sequence-classification model name or local path (NLI or hallucination model)"
+    )
+    label: str | None = Field(None, description="label meaning 'supported' (default: found by name)")
+    device: str = Field("cpu", description="cpu | cuda | mps")
+    batch_size: int = Field(16, gt=0, description="model inputs per forward pass")
+    max_length: int = Field(512, gt=16, description="tokens of premise + claim")
+    trust_remote_code: bool = Field(False, description="allow the model's own code (e.g. HHEM)")
+
+
 class JudgeLLMConfig(BaseModel):
     """A dedicated judge model for judge = "llm"; every unset key is taken from ``[llm]``."""
 
@@ -65,7 +112,7 @@ class JudgeLLMConfig(BaseModel):
     api_key_env: str | None = Field(None, description="environment variable with its API key (unset: [llm]'s)")
     concurrency: int | None = Field(None, gt=0, description="parallel requests (unset: [llm]'s)")
     timeout_s: float | None = Field(None, gt=0)
-    max_model_len: int | None = Field(None, gt=0, description="vllm backend")
+    max_model_len: int | None = Field(None, gt=0, description="vllm backend (unset: [llm.vllm] max_model_len)")
 
     @field_validator("spec")
     @classmethod
@@ -100,4 +147,7 @@ def merged_llm_config(llm_cfg: Any, judge_llm: JudgeLLMConfig):
     changes = {k: v for k, v in judge_llm.model_dump().items() if v is not None}
     if not changes:
         return llm_cfg
-    return type(llm_cfg).model_validate({**llm_cfg.model_dump(), **changes})
+    merged = {**llm_cfg.model_dump(), **changes}
+    if "max_model_len" in changes:  # the judge's engine: [llm.vllm] with its own context length
+        merged["vllm"] = {**merged["vllm"], "max_model_len": merged.pop("max_model_len")}
+    return type(llm_cfg).model_validate(merged)

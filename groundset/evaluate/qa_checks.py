@@ -3,8 +3,9 @@
 - ``off_topic_question``: the question is not about its sources: a name, number, quote or identifier it asks
   about is missing from them, half or more of its key terms are, or a key term the sources lack is what the
   answer talks about too (a question about a "list of tuples" over a chunk that never mentions tuples);
-- ``degenerate_answer``: the answer repeats itself (a phrase over and over, few distinct content words), restates
-  the question without adding anything, or is a tautology ("A list is a list.").
+- ``degenerate_answer``: the answer repeats itself (one word triple four times and as 15% of its triples, half its
+  triples repeats, fewer than 40% distinct content words), restates the question without adding anything, or is
+  a tautology ("A list is a list.").
 
 Each returns the reason's explanation ('' when the sample passes), for the rejected record.
 
@@ -77,9 +78,10 @@ def degenerate(question: str | None, answer: str) -> str:
     """Why ``answer`` is degenerate ('' when it is not): repetition, a restated question, a tautology."""
     tokens = words(answer)
     grams = [" ".join(tokens[i : i + 3]) for i in range(len(tokens) - 2)]
-    if len(grams) >= 6:
-        top = max(set(grams), key=grams.count)
-        if grams.count(top) >= 3 or len(set(grams)) / len(grams) < 0.6:
+    if len(grams) >= 4:  # a looping model: one phrase four times, or half the phrases repeats
+        top = max(sorted(set(grams)), key=grams.count)
+        looping = len(grams) >= 10 and len(set(grams)) / len(grams) < 0.5
+        if grams.count(top) >= max(4, 0.15 * len(grams)) or looping:
             return f"repeats the phrase '{top}'"
     content = content_words(answer)
     if len(content) >= 8 and len(set(content)) / len(content) < 0.4:

@@ -17,8 +17,9 @@ or the user's saved login (``huggingface_hub`` looks both up itself); groundset 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from groundset.errors import GroundsetError
 
@@ -86,6 +87,25 @@ def data_files_yaml(fmt: str, splits: list[str]) -> list[dict[str, Any]] | None:
     return [{"config_name": "default", "data_files": [{"split": s, "path": pattern.format(s=s)} for s in splits]}]
 
 
+@contextmanager
+def _no_bars() -> Iterator[None]:
+    """The library is quiet: no tqdm bars from ``datasets`` / ``huggingface_hub`` while we write, read or push
+    (their previous setting is restored after)."""
+    from datasets.utils import logging as ds_logging
+    from huggingface_hub import utils as hub_utils
+
+    ds_on, hub_off = ds_logging.is_progress_bar_enabled(), hub_utils.are_progress_bars_disabled()
+    ds_logging.disable_progress_bar()
+    hub_utils.disable_progress_bars()
+    try:
+        yield
+    finally:
+        if ds_on:
+            ds_logging.enable_progress_bar()
+        if not hub_off:
+            hub_utils.enable_progress_bars()
+
+
 def write_dataset(
     splits: dict[str, list[dict[str, Any]]], columns: dict[str, str], fmt: str, folder: Path, card: str,
     extra_files: dict[str, str] | None = None, *, datasets: dict[str, Any] | None = None,
@@ -97,9 +117,14 @@ def write_dataset(
     Putting the folder in place (atomically, never over foreign files) is ``groundset.export.publish``'s job; this
     function only writes.
     """
+    with _no_bars():
+        return _write(datasets if datasets is not None else to_datasets(splits, columns), fmt, folder, card,
+                      extra_files)
+
+
+def _write(built: dict[str, Any], fmt: str, folder: Path, card: str, extra_files: dict[str, str] | None) -> list[Path]:
     from datasets import DatasetDict
 
-    built = datasets if datasets is not None else to_datasets(splits, columns)
     written: list[Path] = []
     if fmt == "hf":
         DatasetDict(built).save_to_disk(str(folder))
@@ -155,9 +180,10 @@ def push_folder(folder: Path, repo_id: str, *, private: bool | None = None) -> s
         stale = [f for f in remote if f.startswith("data/") and f not in local]
         ops = [CommitOperationDelete(path_in_repo=f) for f in stale]
         ops += [CommitOperationAdd(path_in_repo=f, path_or_fileobj=str(folder / f)) for f in local]
-        info = api.create_commit(
-            repo_id, ops, repo_type="dataset", commit_message="Upload dataset generated with groundset"
-        )
+        with _no_bars():
+            info = api.create_commit(
+                repo_id, ops, repo_type="dataset", commit_message="Upload dataset generated with groundset"
+            )
     except LocalTokenNotFoundError:
         raise PushError("no Hugging Face token: set HF_TOKEN or run `hf auth login`, then push again") from None
     except OfflineModeIsEnabled:
@@ -215,7 +241,8 @@ def read_back(out: Path, fmt: str):
     """Load what ``write_dataset`` wrote as a ``DatasetDict``, the way a user would (``load_from_disk`` / ``load_dataset(dir)``)."""
     from datasets import load_dataset, load_from_disk
 
-    if fmt == "hf":
-        return load_from_disk(str(out))
-    return load_dataset(str(out))  # the card's configs + dataset_info say which file is which split, and the types
+    with _no_bars():
+        if fmt == "hf":
+            return load_from_disk(str(out))
+        return load_dataset(str(out))  # the card's configs + dataset_info say which file is which split, and the types
 

@@ -36,6 +36,7 @@ __all__ = ["MANIFEST", "ExportLocationError", "is_export", "publish", "remove_ex
 MANIFEST = ".groundset-export.json"
 _FORMAT = "groundset-export/1"
 _BUILD, _OLD = "groundset-build-", "groundset-old-"
+_OURS = {MANIFEST, MANIFEST + ".tmp"}  # a build folder killed while its first manifest was written holds only these
 
 
 class ExportLocationError(GroundsetError):
@@ -76,7 +77,8 @@ def foreign_files(folder: Path) -> list[str]:
 
 
 def remove_export(folder: Path) -> list[str]:
-    """Remove the files ``folder``'s manifest lists, then the manifest and the emptied directories.
+    """Remove the files ``folder``'s manifest lists, then the emptied directories, then the manifest last (so a kill
+    midway leaves a folder still marked as ours, which the next export finishes removing).
 
     Anything else is left where it is and returned (so a directory holding foreign files survives).
     """
@@ -87,15 +89,37 @@ def remove_export(folder: Path) -> list[str]:
         p = folder / rel
         if p.is_file() or p.is_symlink():
             p.unlink()
+    _remove_empty_dirs(folder, keep_root=True)
     for name in (MANIFEST + ".tmp", MANIFEST):
         (folder / name).unlink(missing_ok=True)
-    for d in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+    left = _files(folder)
+    if not left:
+        _remove_empty_dirs(folder, keep_root=False)
+    return left
+
+
+def _remove_empty_dirs(folder: Path, keep_root: bool) -> None:
+    """Remove the directories under ``folder`` that hold no file (deepest first), and ``folder`` itself unless kept."""
+    for d in sorted((p for p in folder.rglob("*") if p.is_dir() and not p.is_symlink()),
+                    key=lambda p: len(p.parts), reverse=True):
         if not any(d.iterdir()):
             d.rmdir()
-    left = _files(folder)
-    if not left and not any(folder.iterdir()):
+    if not keep_root and folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()
-    return left
+
+
+def _remove_build(folder: Path) -> None:
+    """Remove a build folder, its manifest last: a kill midway leaves it still recognisable as ours."""
+    for child in folder.iterdir():
+        if child.name in _OURS:
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+    for name in (MANIFEST + ".tmp", MANIFEST):
+        (folder / name).unlink(missing_ok=True)
+    folder.rmdir()
 
 
 def _clean_leftovers(out: Path) -> None:
@@ -106,12 +130,12 @@ def _clean_leftovers(out: Path) -> None:
     for p in out.parent.iterdir():
         if not p.name.startswith(prefixes) or p.is_symlink() or not p.is_dir():
             continue
-        if p.name.startswith(prefixes[0]) and _manifest(p) is not None:
-            shutil.rmtree(p, ignore_errors=True)  # a build folder of a killed export: all of it was written by us
+        if p.name.startswith(prefixes[0]) and (_manifest(p) is not None or set(_files(p)) <= _OURS):
+            _remove_build(p)  # a build folder of a killed export: all of it was written by us
         elif _manifest(p) is not None:
             remove_export(p)  # a previous export set aside by a killed swap: only the files it lists
-        elif not any(p.iterdir()):
-            p.rmdir()
+        elif not _files(p):
+            _remove_empty_dirs(p, keep_root=False)  # emptied by a killed removal (or never filled)
 
 
 def _check_target(out: Path) -> None:
@@ -146,6 +170,7 @@ def publish(out: Path, build: Callable[[Path], object]) -> list[Path]:
     _clean_leftovers(out)
     folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.{_BUILD}", dir=out.parent))
     try:
+        os.chmod(folder, 0o777 & ~_umask())  # mkdtemp makes it owner-only; an export is as open as a mkdir
         _write_manifest(folder, [], complete=False)  # marks the folder as ours from its first byte
         build(folder)
         files = [f for f in _files(folder) if f not in (MANIFEST, MANIFEST + ".tmp")]
@@ -153,7 +178,7 @@ def publish(out: Path, build: Callable[[Path], object]) -> list[Path]:
         for d in (folder, *{(folder / f).parent for f in files}):
             _fsync_dir(d)
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)  # a folder this call created: everything in it is ours
+        _remove_build(folder)  # a folder this call created: everything in it is ours
         raise
     old = None
     if out.exists():
@@ -162,8 +187,14 @@ def publish(out: Path, build: Callable[[Path], object]) -> list[Path]:
     _move(folder, out)
     _fsync_dir(out.parent)
     if old is not None:
-        remove_export(old) if _manifest(old) is not None else old.rmdir()
+        remove_export(old) if _manifest(old) is not None else _remove_empty_dirs(old, keep_root=False)
     return [out / f for f in files]
+
+
+def _umask() -> int:
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
 
 
 def _move(src: Path, dst: Path) -> None:

@@ -28,10 +28,10 @@ from groundset.generate.corpus import Corpus
 from groundset.generate.drive import estimate_requests, make_job, run_jobs
 from groundset.generate.journal import RETRYABLE, TaskLog
 from groundset.generate.plan import TaskPlan, calls_per_attempt
-from groundset.generate.progress import TaskProgress
 from groundset.generate.result import GenerateResult, TaskReport
 from groundset.generate.seeds import usable_seeds
 from groundset.llm.base import LLM
+from groundset.progress import Finished, Progress, Tick, progress_callback
 from groundset.workdir import Workdir, write_json_atomic
 
 __all__ = ["generate", "GenerateResult", "TaskReport", "stage_fingerprint"]
@@ -122,17 +122,17 @@ class _Walker:
 
 
 def _run_tasks(plans: list[TaskPlan], workdir: Workdir, llm: LLM, corpus: Corpus, config: Config,
-               bar: TaskProgress) -> list[TaskReport]:
+               emit: Progress) -> list[TaskReport]:
     """Walk every task's attempts together: each round sends the pending steps of all tasks in one LLM call."""
     gen = config.generate
     t0 = time.perf_counter()
     walkers = [_Walker(plan, TaskLog(workdir, plan.task)) for plan in plans]
     for w in walkers:
-        bar.start(w.plan.task, w.plan.n)
+        emit(Tick("generate", w.plan.task, done=0, total=w.plan.n, fields={"rejected": 0, "tokens": 0}))
     while True:
         batch = [(w, a) for w in walkers if not w.done for a in w.fill(gen.batch_size)]
         for w in walkers:
-            bar.update(w.plan.task, w.report)
+            emit(_tick(w.report))
             if w.done and not w.report.seconds:
                 w.finish(t0)
         if not batch:
@@ -154,6 +154,12 @@ def _run_tasks(plans: list[TaskPlan], workdir: Workdir, llm: LLM, corpus: Corpus
                     w.finish(t0)
             break
     return [w.report for w in walkers]
+
+
+def _tick(rep: TaskReport) -> Tick:
+    """A task's bar: accepted of wanted, rejects, tokens."""
+    return Tick("generate", rep.task, done=min(rep.accepted, rep.requested),
+                fields={"rejected": rep.rejected_total, "tokens": rep.prompt_tokens + rep.completion_tokens})
 
 
 def _shortfall(plan: TaskPlan, report: TaskReport) -> str:
@@ -205,17 +211,18 @@ def _encoder(config: Config, store: Any):
 
 
 def generate(config: Config, workdir: Workdir, llm: LLM | None = None, *, dry_run: bool = False,
-             progress: bool = True, targets: dict[str, int] | None = None) -> GenerateResult:
+             progress: Progress | None = None, targets: dict[str, int] | None = None) -> GenerateResult:
     """Generate ``config.generate.tasks`` ({task: n}) from the chunks in the store; resumes from the workdir.
 
     ``llm`` None loads ``config.llm`` (with the workdir's response cache). ``dry_run`` plans and estimates LLM
     calls and tokens without loading or calling a model. ``targets`` ({task: accepted}): walk each task's plan
     until that many are accepted instead of n (the N-kept loop's rounds; the attempt cap still follows n). Raises
-    StoreError when the store holds no chunks.
+    StoreError when the store holds no chunks. ``progress`` (``groundset.progress``) gets one bar per task.
     """
     from groundset.store import open_store
 
     t0 = time.perf_counter()
+    emit = progress_callback(progress)
     result = GenerateResult(dry_run=dry_run)
     wanted = [t for t, n in config.generate.tasks.items() if n > 0]
     workdir.ensure()
@@ -241,10 +248,10 @@ def generate(config: Config, workdir: Workdir, llm: LLM | None = None, *, dry_ru
                 llm = loaded = load_stage_llm(config, workdir, "generate")  # the process's shared engine
             result.model = getattr(llm, "name", "")
             try:
-                with TaskProgress(enabled=progress) as bar:
-                    for report in _run_tasks(plans, workdir, llm, corpus, config, bar):
-                        result.tasks[report.task] = report
+                for report in _run_tasks(plans, workdir, llm, corpus, config, emit):
+                    result.tasks[report.task] = report
             finally:
+                emit(Finished("generate"))
                 if callable(getattr(loaded, "close", None)):
                     loaded.close()  # its cache connection; the engine stays for evaluate
     result.seconds = time.perf_counter() - t0

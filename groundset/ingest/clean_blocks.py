@@ -215,10 +215,115 @@ def _accepted(items: list[_Item], i: int, lookahead: int = 12) -> bool:
     return False
 
 
-def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None) -> list[Block]:
+_SQ = re.compile(r"\W+")
+
+
+def _key(text: str) -> str:
+    return _SQ.sub("", text).lower()
+
+
+def _apply_outline(items: list[_Item], outline: list[tuple[int, str]]) -> list[_Item]:
+    """The document's own outline (PDF bookmarks) decides: a line that is an outline entry (or a run of up to three
+    lines that together are one: "Chapter 1" + "Introduction") is a heading of the entry's level, each entry once;
+    a line followed by another entry of the same or a higher level is a list of entries (a table of contents), not
+    a heading; a heading that runs into its paragraph ("2.5 MS Windows systems To install ...") is cut off it; a
+    numbered line not in the outline is not a heading unless it is numbered deeper than the outline goes (footnotes,
+    numbered lists, contents lines); unnumbered guesses still pass the usual checks and nest below the outline."""
+    wanted: dict[str, int] = {}
+    for level, title in outline:
+        wanted.setdefault(_key(title), level)
+    prefixes = {k[:i] for k in wanted for i in range(1, len(k))}
+    depth = max(level for level, _ in outline)
+    out: list[_Item] = []
+    i = 0
+    while i < len(items):
+        it = items[i]
+        key = _key(it.text)
+        run = [it]
+        while key in prefixes and key not in wanted and len(run) < 3 and i + len(run) < len(items):
+            run.append(items[i + len(run)])
+            key += _key(run[-1].text)
+        after = _key(items[i + len(run)].text) if i + len(run) < len(items) else ""
+        listed = key in wanted and after in wanted and wanted[after] <= wanted[key]  # a list of entries, no body
+        if key in wanted and not listed and len(_words(" ".join(r.text for r in run))) <= 20:
+            title = " ".join(r.text for r in run)
+            out.append(_Item(it.part, title, ("outline", wanted.pop(key))))
+            i += len(run)
+            continue
+        head = next((t for _, t in outline if _key(t) in wanted and it.text.startswith(t + " ")
+                     and len(it.text) > len(t) + 20), None) if it.part.kind in ("text", "title") else None
+        if head is not None:
+            out.append(_Item(it.part, head, ("outline", wanted.pop(_key(head)))))
+            out.append(_Item(it.part, it.text[len(head):].strip()))
+            i += 1
+            continue
+        if it.strength and it.strength[0] == "strong" and it.strength[1] <= depth:
+            it.strength = None  # numbered as deep as the outline goes, yet not in it: a footnote, a list item
+        out.append(it)
+        i += 1
+    return out
+
+
+def _book_structure(items: list[_Item], dropped: Counter) -> list[_Item]:
+    """Plain-text books: a table of contents (three or more chapter lines with no body between them, and the
+    "Contents" line before them) is dropped and counted; a chapter line without a title followed by a short title
+    line ("CHAPTER IV." / "Down the Rabbit-Hole") becomes one heading."""
+    out: list[_Item] = []
+    i = 0
+    while i < len(items):
+        j = i
+        while j < len(items) and not _is_body(items[j]) and items[j].part.kind != "table":
+            j += 1
+        strong = [k for k in range(i, j) if items[k].strength and items[k].strength[0] == "strong"]
+        if strong and j < len(items) and j - strong[-1] <= 2:
+            strong.pop()  # the heading right before body text (or before its title line) is that text's heading
+        kinds = Counter(_entry_kind(items[k].text) for k in strong)
+        if strong and kinds.most_common(1)[0][1] >= 2:  # "Chapter 1", "Chapter 2" with no text between: contents
+            end = strong[-1] + 1
+            dropped["table_of_contents"] += end - i
+            i = end
+            continue
+        it = items[i]
+        nxt = items[i + 1] if i + 1 < len(items) else None
+        m = _KEYWORD.match(it.text) if it.strength and it.strength[0] == "strong" else None
+        if (m and not m.group(3) and nxt is not None and nxt.strength is None and nxt.part.kind == "title"
+                and _title_line(nxt.text)):
+            out.append(_Item(it.part, f"{it.text} {nxt.text.rstrip('.')}", it.strength))
+            i += 2
+            continue
+        out.append(it)
+        i += 1
+    return out
+
+
+def _entry_kind(text: str) -> str:
+    """'chapter', 'letter', ... for a keyword heading, 'numbered-2' for "2.3 ...": what a contents list repeats."""
+    m = _KEYWORD.match(text)
+    if m:
+        return m.group(1).lower()
+    n = _NUMBERED.match(text)
+    return f"numbered-{n.group(1).count('.') + 1}" if n else "other"
+
+
+def _title_line(text: str) -> bool:
+    """A chapter's title on the line after "CHAPTER IV.": short, no digits, no clause marks, a period only after
+    a word or three ("Loomings.")."""
+    words = _words(text)
+    if not words or len(words) > 8 or any(c.isdigit() for c in text) or any(c in text for c in ";:"):
+        return False
+    if text.endswith(".") and len(words) > 3:
+        return False
+    return heading_strength(text.rstrip(".")) == ("weak", 0)
+
+
+def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None,
+                       outline: list[tuple[int, str]] | None = None, dropped: Counter | None = None) -> list[Block]:
     """Parts with guessed titles (PDF, plain text) -> Blocks whose sections come from accepted headings only.
 
     ``allow_weak``: accept unnumbered headings; default: when the parts have page layout or no strong heading exists.
+    ``outline``: the document's own (level, title) outline, e.g. PDF bookmarks: see :func:`_apply_outline`.
+    Without page layout (plain text) a table of contents is dropped, counted in ``dropped``, and two-line chapter
+    headings are joined (:func:`_book_structure`).
     """
     items = []
     for part in parts:
@@ -235,13 +340,17 @@ def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None) -> lis
         items.append(item)
     strong = any(it.strength and it.strength[0] == "strong" for it in items)
     layout = _Layout.of([it.part for it in items])
+    if layout is None and strong:
+        items = _book_structure(items, dropped if dropped is not None else Counter())
     if allow_weak is None:
         allow_weak = layout is not None or not strong
     for it in items:
         if it.strength and it.strength[0] == "weak":
             if not allow_weak or (layout is not None and not layout.heading_like(it.part)):
                 it.strength = None
-    accepted = [bool(it.strength) and _accepted(items, i) for i, it in enumerate(items)]
+    if outline:
+        items = _apply_outline(items, outline)
+    accepted = [bool(it.strength) and (it.strength[0] == "outline" or _accepted(items, i)) for i, it in enumerate(items)]
 
     blocks: list[Block] = []
     stack: list[tuple[int, str, bool]] = []  # (level, text, numbered)
@@ -263,7 +372,7 @@ def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None) -> lis
                 level = (max(numbered) + 1) if numbered else 1
             while stack and stack[-1][0] >= level:
                 stack.pop()
-            stack.append((level, it.text, kind == "strong"))
+            stack.append((level, it.text, kind in ("strong", "outline")))
             _emit(blocks, "title", it.text, [t for _, t, _ in stack], it.part.page)
         elif it.part.kind == "title" and _loose_line(it.text):
             if loose and loose_page != it.part.page:

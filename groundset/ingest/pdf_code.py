@@ -52,15 +52,17 @@ def _char_width(lines) -> float:
 
 
 def _runs(boxes: list) -> list[list[tuple[object, list]]]:
-    """Monospace boxes that follow each other down the page (gap under two line heights): one listing."""
+    """Monospace boxes in one font size that follow each other down the page (gap under two line heights): one
+    listing (a heading set in a larger monospace font is not part of it)."""
     runs: list[list[tuple[object, list]]] = []
     for box in boxes:
         lines = _mono_lines(box)
         if lines is None:
             continue
-        prev = runs[-1][-1][0] if runs else None
-        height = max(line.height for line in lines)
-        if prev is not None and 0 <= prev.y0 - box.y1 <= 2 * height:
+        prev = runs[-1][-1] if runs else None
+        height = statistics.median(line.height for line in lines)
+        same_size = prev is not None and abs(height - statistics.median(ln.height for ln in prev[1])) <= 0.15 * height
+        if prev is not None and same_size and 0 <= prev[0].y0 - box.y1 <= 2 * height:
             runs[-1].append((box, lines))
         else:
             runs.append([(box, lines)])

@@ -20,107 +20,24 @@ import queue
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from groundset.config import Config
-from groundset.errors import InputError
 from groundset.ingest.chunk import Chunker
-from groundset.ingest.report import IngestResult, ReportBuilder, summary_table
-from groundset.records import Chunk, Document
+from groundset.ingest.reading import DocumentRead, FileDone, FileFailed, Message, messages, produce
+from groundset.ingest.report import IngestResult, ReportBuilder
+from groundset.progress import Finished, Progress, Tick, progress_callback
+from groundset.records import Chunk
 from groundset.workdir import Workdir
 
 __all__ = ["ingest", "IngestResult", "FLUSH_CHUNKS"]
 
 FLUSH_CHUNKS = 256  # chunks gathered before one length-sorted encode + bulk upsert
 PROCESS_BYTES = 1 << 20  # unset [ingest] workers: read in a process from this much input on
-_DONE = object()
-
-
-def _failure(e: BaseException, cfg: Any) -> tuple[str, str]:
-    """(reason, detail) of an exception that stopped reading one file."""
-    if isinstance(e, InputError):
-        return e.reason, e.detail
-    if isinstance(e, MemoryError):
-        return "out_of_memory", ("reading it ran out of memory (a reader process may use [ingest] reader_memory_mb = "
-                                 f"{cfg.reader_memory_mb}); split the file, raise that limit, or lower "
-                                 "[ingest] max_file_mb to skip such files")
-    return "error", f"{type(e).__name__}: {e}"[:500]
-
-
-def _limit_process_memory(megabytes: int | None) -> None:
-    """Reader-process initializer: cap the address space so that a file needing too much memory raises MemoryError
-    in that process (reported as ``out_of_memory``) instead of waking the kernel's OOM killer."""
-    if not megabytes:
-        return
-    try:
-        import resource
-
-        limit = int(megabytes) << 20
-        _, hard = resource.getrlimit(resource.RLIMIT_DATA)
-        resource.setrlimit(resource.RLIMIT_DATA, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
-    except (ImportError, ValueError, OSError):  # not on Linux / not permitted: no limit
-        pass
-
-
-def _read_file(path: Path, cfg: Any) -> tuple[list[Document], tuple[str, str] | None, float]:
-    """Every Document of one file, the failure that stopped reading (reason, detail) or None, and the seconds.
-
-    Runs in a reader process when ``reader_processes`` > 0 (Documents pickle; the chunker stays in the parent).
-    """
-    from groundset.ingest.readers import read_path
-
-    t0 = time.perf_counter()
-    docs: list[Document] = []
-    failure = None
-    try:
-        docs.extend(read_path(path, cfg))
-    except Exception as e:  # noqa: BLE001 - a reader bug (or MemoryError) on one file must not stop the run
-        docs = docs if isinstance(e, InputError) else []
-        failure = _failure(e, cfg)
-    return docs, failure, time.perf_counter() - t0
-
-
-class _ChunkCap:
-    """``[ingest] max_file_chunks``: counts one file's chunks and says when to stop reading it."""
-
-    def __init__(self, limit: int):
-        self.limit, self.n = limit, 0
-
-    def take(self, chunks: list[Chunk]) -> tuple[list[Chunk], tuple[str, str] | None]:
-        """The chunks still within the limit, and the failure once it is reached."""
-        room = self.limit - self.n
-        self.n += len(chunks)
-        if len(chunks) <= room:
-            return chunks, None
-        return chunks[: max(room, 0)], ("too_many_chunks", (
-            f"stopped at [ingest] max_file_chunks = {self.limit}: the chunks before are stored, the rest of the file "
-            "is not read; raise the limit (embedded Qdrant keeps every point in memory) or split the file"))
-
-
-def _stream_file(path: Path, config: Config, chunker: Chunker, out: "queue.Queue[Any]", stop: threading.Event):
-    """Read one file in this thread, Document by Document (constant memory for dumps and large text files)."""
-    from groundset.ingest.readers import read_path
-
-    t0 = time.perf_counter()
-    cap = _ChunkCap(config.ingest.max_file_chunks)
-    try:
-        for doc in read_path(path, config.ingest):
-            chunks, dropped = chunker.chunk(doc)
-            chunks, over = cap.take(chunks)
-            if chunks or not over:
-                out.put(("doc", str(path), doc, chunks, dropped, time.perf_counter() - t0))
-            t0 = time.perf_counter()
-            if over:
-                out.put(("failed", str(path), *over))
-                break
-            if stop.is_set():
-                break
-    except Exception as e:  # noqa: BLE001 - a reader bug (or MemoryError) on one file must not stop the run
-        out.put(("failed", str(path), *_failure(e, config.ingest)))
-    out.put(("file", str(path), time.perf_counter() - t0))
 
 
 def reader_processes(files: list[Path], workers: int | None) -> int:
@@ -135,78 +52,6 @@ def reader_processes(files: list[Path], workers: int | None) -> int:
         except OSError:
             continue
     return 1 if size >= PROCESS_BYTES else 0
-
-
-def _pooled(files: list[Path], workers: int, config: Config, chunker: Chunker, out: "queue.Queue[Any]",
-            stop: threading.Event) -> list[Path]:
-    """Read files in ``workers`` processes (2 per worker in flight), chunk them here, in order.
-
-    Returns the files left unread because the pool broke (a worker died), for the caller to read in-thread.
-    """
-    import multiprocessing
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_limit_process_memory, initargs=(config.ingest.reader_memory_mb,))
-    running: deque = deque()
-    todo = list(files)
-    try:
-        while (todo or running) and not stop.is_set():
-            while todo and len(running) < 2 * workers:
-                path = todo.pop(0)
-                running.append((path, pool.submit(_read_file, path, config.ingest)))
-            path, future = running.popleft()
-            try:
-                docs, failure, secs = future.result()
-            except BrokenProcessPool:
-                out.put(("failed", str(path), "reader_crashed",
-                         "a reader process died on this file (or a neighbour); the other files are read in this "
-                         "process. From a Python script, guard the call with `if __name__ == '__main__':` (reader "
-                         "processes re-import the script), or set [ingest] workers = 0"))
-                out.put(("file", str(path), 0.0))
-                return [p for p, _ in running] + todo
-            cap = _ChunkCap(config.ingest.max_file_chunks)
-            for doc in docs:
-                chunks, dropped = chunker.chunk(doc)
-                chunks, over = cap.take(chunks)
-                if chunks or not over:
-                    out.put(("doc", str(path), doc, chunks, dropped, 0.0))
-                if over:
-                    failure = over
-                    break
-            if failure:
-                out.put(("failed", str(path), *failure))
-            out.put(("file", str(path), secs))
-        return []
-    finally:
-        pool.shutdown(wait=not stop.is_set(), cancel_futures=True)
-
-
-def _produce(files: list[Path], workers: int, config: Config, chunker: Chunker, out: "queue.Queue[Any]",
-             stop: threading.Event):
-    """Background thread: read and chunk every file, putting ('doc', path, doc, chunks, dropped, secs),
-    ('failed', path, reason, detail) and ('file', path, secs) items on ``out``; ``_DONE`` at the end.
-
-    With ``workers`` > 0, files other than Wikipedia dumps and large text files are read in that many processes;
-    those are always streamed here, Document by Document (constant memory).
-    """
-    from groundset.ingest.readers import streams
-
-    try:
-        dumps = [f for f in files if streams(f)]
-        others = [f for f in files if not streams(f)]
-        if workers > 0 and others:
-            others = _pooled(others, workers, config, chunker, out, stop)
-        for path in [*others, *dumps]:
-            if stop.is_set():
-                break
-            _stream_file(path, config, chunker, out, stop)
-    except BaseException as e:  # noqa: BLE001 - e.g. a worker process died: tell the main thread, then stop
-        out.put(("crashed", "", f"{type(e).__name__}: {e}"))
-    finally:
-        out.put(_DONE)
 
 
 def _cores() -> int:
@@ -269,55 +114,62 @@ class _Writer:
             self.timings["store"] += time.perf_counter() - t0
 
 
-def _progress(enabled: bool):
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+@dataclass
+class _Run:
+    """What the steps of one ``ingest`` call share: inputs, the embedder and chunker, the result and the report."""
 
-    return Progress(
-        TextColumn("{task.description:<8}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[note]}"),
-        TimeElapsedColumn(), console=Console(stderr=True), disable=not enabled, transient=False,
-    )
-
-
-def _items(q: "queue.Queue[Any]") -> Iterator[Any]:
-    while (item := q.get()) is not _DONE:
-        yield item
-
-
-def _write_report_after_crash(report: ReportBuilder, result: IngestResult, workdir: Workdir, error: BaseException,
-                              started: float, **extra: Any) -> None:
-    """The run is dying: still write ``ingest/report.json`` with every file seen so far (best effort)."""
-    report.notes.append(f"the run stopped early ({type(error).__name__}: {error}"[:300] + "); files not listed "
-                        "were not read")
-    result.seconds = time.perf_counter() - started
-    result.dropped = dict(report.dropped)
-    try:
-        report.write(workdir.ingest_report, result, interrupted=True, **extra)
-    except Exception:  # noqa: BLE001 - the original error matters more than a failed report
-        pass
+    paths: list[Path]
+    config: Config
+    workdir: Workdir
+    emit: Progress
+    files: list[Path]
+    embedder: Any
+    chunker: Chunker
+    result: IngestResult
+    report: ReportBuilder
+    started: float = field(default_factory=time.perf_counter)
 
 
-def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool = True) -> IngestResult:
+def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: Progress | None = None) -> IngestResult:
     """Ingest ``paths`` (files, directories, Wikipedia dumps) into the collection ``config.store.collection``.
 
-    Writes ``workdir.ingest_report`` and marks the stage done (with the config fingerprint) unless nothing was
-    usable. Raises only for errors that concern the whole run (embedding model, store); a bad file is reported.
+    Writes ``workdir.ingest_report``; the caller records the stage (``groundset.stages.record``), ingest itself
+    writes no run state. Raises only for errors that concern the whole run (embedding model, store); a bad file is
+    reported. ``progress`` (``groundset.progress``) gets the bars "files" and "chunks" and ``Finished("ingest",
+    report)``. The steps: ``_prepare`` (discover, load), ``_read_and_store`` (the reader thread's messages →
+    the store), ``_write_report``.
     """
-    from groundset.embed import load_embedder
     from groundset.engines import uses_ray
-    from groundset.ingest.readers import Skipped, discover, streams
     from groundset.store import open_store
 
-    if uses_ray(config):  # [run] engine = "ray": the same stage on Ray Data (groundset.engines.ray_ingest)
+    if uses_ray(config):  # [run] engine = "ray": the same steps on Ray Data (groundset.engines.ray_ingest)
         from groundset.engines.ray_ingest import ingest_on_ray
 
-        return ingest_on_ray(paths, config, workdir, progress=progress)
+        return ingest_on_ray(paths, config, workdir, progress)
+    emit = progress_callback(progress)
+    data = None
+    try:
+        run = _prepare(paths, config, workdir, emit)
+        with open_store(config.store, workdir, dim=run.embedder.dim, model=run.embedder.name) as store:
+            timings = _read_and_store(run, store)
+            run.result.points = store.count()
+        run.result.timings.update(timings)
+        data = _write_report(run)
+    finally:
+        emit(Finished("ingest", data))  # the CLI stops the bars (and draws the summary table when there is one)
+    return run.result
+
+
+def _prepare(paths: list[Path], config: Config, workdir: Workdir, emit: Progress) -> _Run:
+    """Find the files (what is skipped or unreadable goes to the report), load the embedder and the chunker."""
+    from groundset.embed import load_embedder
+    from groundset.ingest.readers import Skipped, discover
+
     started = time.perf_counter()
     workdir.ensure()
     cfg = config.ingest
     files, errors = discover([Path(p) for p in paths], include=tuple(cfg.include), exclude=tuple(cfg.exclude))
     result = IngestResult(files=len(files) + len(errors))
-    t_load = time.perf_counter()
     embedder = load_embedder(config.embed)
     chunker = Chunker.for_embedder(embedder, cfg.chunk_tokens, cfg.chunk_overlap, cfg.min_chunk_tokens)
     report = ReportBuilder(limit=chunker.limit)
@@ -331,73 +183,97 @@ def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: bool =
         else:
             report.failed(e.source, e.reason, e.detail)
             result.failed.append((e.source, e.reason, e.detail))
-    result.timings["load"] = time.perf_counter() - t_load
+    result.timings["load"] = time.perf_counter() - started
+    return _Run([Path(p) for p in paths], config, workdir, emit, files, embedder, chunker, result, report, started)
 
-    with open_store(config.store, workdir, dim=embedder.dim, model=embedder.name) as store, _progress(progress) as bar:
-        files_task = bar.add_task("files", total=len(files), note="")
-        chunks_task = bar.add_task("chunks", total=0, note="embedded")
-        q: queue.Queue[Any] = queue.Queue(maxsize=64)
-        stop = threading.Event()
-        workers = reader_processes([f for f in files if not streams(f)], cfg.workers)
-        producer = threading.Thread(target=_produce, args=(files, workers, config, chunker, q, stop), daemon=True,
-                                    name="groundset-read")
-        writer = _Writer(store, embedder, config.embed.batch_size, lambda n: bar.advance(chunks_task, n),
-                         reading=producer.is_alive, readers=workers)
-        producer.start()
-        try:
-            for item in _items(q):
-                kind, path = item[0], item[1]
-                if kind == "doc":
-                    _, _, doc, chunks, dropped, secs = item
-                    result.timings["read"] = result.timings.get("read", 0.0) + secs
-                    stored = store.ids_for_source(doc.source)
-                    ids = {c.id for c in chunks}
-                    new = [c for c in chunks if c.id not in stored]
-                    stale = stored - ids
-                    result.documents += 1
-                    result.chunks_new += len(new)
-                    result.chunks_unchanged += len(chunks) - len(new)
-                    result.chunks_deleted += len(stale)
-                    report.document(path, doc, chunks, dropped, len(new))
-                    bar.update(chunks_task, total=result.chunks_new)
-                    bar.update(files_task, note=Path(path).name[:40])
-                    writer.add(new, stale)
-                elif kind == "crashed":
-                    raise RuntimeError(f"reading files failed: {item[2]}")
-                elif kind == "failed":
-                    report.failed(path, item[2], item[3])
-                    result.failed.append((path, item[2], item[3]))
-                else:  # a file finished
-                    result.timings["read"] = result.timings.get("read", 0.0) + item[2]
-                    bar.advance(files_task)
-                if q.empty() and len(writer.pending) >= writer.batch_size:
-                    writer.flush()  # the reader is busy (a long PDF): embed what we have rather than wait idle
-            writer.reading = lambda: False  # everything is read: the encoder may use every core
-            writer.flush()
-            writer.release()
-        except BaseException as e:
-            writer.release()
-            stop.set()
-            _write_report_after_crash(report, result, workdir, e, started, paths=[str(p) for p in paths])
-            deadline = time.monotonic() + 10
-            while producer.is_alive() and time.monotonic() < deadline:  # unblock it so it sees the stop flag
-                try:
-                    q.get(timeout=0.1)
-                except queue.Empty:
-                    pass
-            raise
-        producer.join()
-        result.points = store.count()
-    result.dropped = dict(report.dropped)
-    result.timings.update(writer.timings)
-    result.seconds = time.perf_counter() - started
-    data = report.write(
-        workdir.ingest_report, result, paths=[str(p) for p in paths], collection=config.store.collection,
-        store=config.store.url or str(workdir.qdrant_dir), embed_model=embedder.name,
-        chunk_tokens=chunker.size, chunk_overlap=chunker.overlap,
+
+def _read_and_store(run: _Run, store: Any) -> Counter[str]:
+    """Start the reader thread and apply its messages until it is done; returns the writer's timings.
+
+    When anything goes wrong (a crashed reader, the store, Ctrl-C) the report of what was seen is still written,
+    the reader is stopped, and the error goes on up."""
+    from groundset.ingest.readers import streams
+
+    q: queue.Queue[Any] = queue.Queue(maxsize=64)
+    stop = threading.Event()
+    workers = reader_processes([f for f in run.files if not streams(f)], run.config.ingest.workers)
+    producer = threading.Thread(target=produce, args=(run.files, workers, run.config, run.chunker, q, stop),
+                                daemon=True, name="groundset-read")
+    writer = _Writer(store, run.embedder, run.config.embed.batch_size,
+                     lambda n: run.emit(Tick("ingest", "chunks", advance=n)), reading=producer.is_alive,
+                     readers=workers)
+    run.emit(Tick("ingest", "files", done=0, total=len(run.files), note=""))
+    run.emit(Tick("ingest", "chunks", done=0, total=0, note="embedded"))
+    producer.start()
+    try:
+        for msg in messages(q):
+            _apply(run, msg, store, writer)
+            if q.empty() and len(writer.pending) >= writer.batch_size:
+                writer.flush()  # the reader is busy (a long PDF): embed what we have rather than wait idle
+        writer.reading = lambda: False  # everything is read: the encoder may use every core
+        writer.flush()
+        writer.release()
+    except BaseException as e:
+        writer.release()
+        stop.set()
+        _write_report_after_crash(run, e)
+        deadline = time.monotonic() + 10
+        while producer.is_alive() and time.monotonic() < deadline:  # unblock it so it sees the stop flag
+            try:
+                q.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        raise
+    producer.join()
+    return writer.timings
+
+
+def _apply(run: _Run, msg: Message, store: Any, writer: _Writer) -> None:
+    """One reader message: a Document's chunks to the writer (new ones only, stale ones deleted), a failed file to
+    the report, a finished file to the files bar."""
+    result = run.result
+    if isinstance(msg, DocumentRead):
+        result.timings["read"] = result.timings.get("read", 0.0) + msg.seconds
+        stored = store.ids_for_source(msg.doc.source)
+        new = [c for c in msg.chunks if c.id not in stored]
+        stale = stored - {c.id for c in msg.chunks}
+        result.documents += 1
+        result.chunks_new += len(new)
+        result.chunks_unchanged += len(msg.chunks) - len(new)
+        result.chunks_deleted += len(stale)
+        run.report.document(msg.path, msg.doc, msg.chunks, msg.dropped, len(new))
+        run.emit(Tick("ingest", "chunks", total=result.chunks_new))
+        run.emit(Tick("ingest", "files", note=Path(msg.path).name[:40]))
+        writer.add(new, stale)
+    elif isinstance(msg, FileFailed):
+        run.report.failed(msg.path, msg.reason, msg.detail)
+        result.failed.append((msg.path, msg.reason, msg.detail))
+    elif isinstance(msg, FileDone):
+        result.timings["read"] = result.timings.get("read", 0.0) + msg.seconds
+        run.emit(Tick("ingest", "files", advance=1))
+    else:  # ReaderCrashed
+        raise RuntimeError(f"reading files failed: {msg.error}")
+
+
+def _write_report(run: _Run) -> dict[str, Any]:
+    """Write ``workdir.ingest_report``; returns its data (the CLI's summary table reads it)."""
+    result, config = run.result, run.config
+    result.dropped = dict(run.report.dropped)
+    result.seconds = time.perf_counter() - run.started
+    return run.report.write(
+        run.workdir.ingest_report, result, paths=[str(p) for p in run.paths], collection=config.store.collection,
+        store=config.store.url or str(run.workdir.qdrant_dir), embed_model=run.embedder.name,
+        chunk_tokens=run.chunker.size, chunk_overlap=run.chunker.overlap,
     )
-    if progress:
-        from rich.console import Console
 
-        Console(stderr=True).print(summary_table(data))
-    return result  # the caller records the stage (groundset.stages.record), ingest itself writes no run state
+
+def _write_report_after_crash(run: _Run, error: BaseException) -> None:
+    """The run is dying: still write ``ingest/report.json`` with every file seen so far (best effort)."""
+    run.report.notes.append(f"the run stopped early ({type(error).__name__}: {error}"[:300] + "); files not listed "
+                            "were not read")
+    run.result.seconds = time.perf_counter() - run.started
+    run.result.dropped = dict(run.report.dropped)
+    try:
+        run.report.write(run.workdir.ingest_report, run.result, interrupted=True, paths=[str(p) for p in run.paths])
+    except Exception:  # noqa: BLE001 - the original error matters more than a failed report
+        pass

@@ -41,10 +41,10 @@ from groundset.errors import InputError
 from groundset.ingest import partition as up
 from groundset.ingest.clean_blocks import blocks_from_layout, blocks_from_markup, drop_empty_headings
 from groundset.ingest.clean_html import clean_html
-from groundset.ingest.clean_pdf import clean_pdf_parts
 from groundset.ingest.config import IngestConfig
 from groundset.ingest.discover import SKIPPED, SUPPORTED_SUFFIXES, Skipped, check_entry, discover, file_format
 from groundset.ingest.encoding import iter_decoded
+from groundset.ingest.read_pdf import read_pdf
 from groundset.ingest.text import GUTENBERG_END, GUTENBERG_START, decode_html_bytes, decode_text, looks_binary
 from groundset.ingest.text import cap_paragraphs, strip_gutenberg
 from groundset.records import Block, Document
@@ -103,7 +103,7 @@ def read_path(path: Path, cfg: IngestConfig) -> Iterator[Document]:
         if not zipfile.is_zipfile(path):
             raise _not_a_container(path, fmt)
         _check_expanded_size(path, cfg)
-    reader = {"pdf": _read_pdf, "html": _read_html, "epub": _read_epub, "docx": _read_docx,
+    reader = {"pdf": read_pdf, "html": _read_html, "epub": _read_epub, "docx": _read_docx,
               "markdown": _read_markdown, "text": _read_text}[fmt]
     try:
         title, blocks, metadata = reader(path, cfg)
@@ -158,90 +158,6 @@ def _dropped(*counters: Counter) -> dict[str, int]:
     return {k: v for k, v in sorted(total.items()) if v}
 
 
-def _read_pdf(path: Path, cfg: IngestConfig) -> _Read:
-    head = _head(path, 1024)
-    if b"%PDF-" not in head:
-        if looks_binary(head):
-            raise InputError(str(path), "binary_junk", "not a PDF (no %PDF header): binary data of another kind")
-        raise InputError(str(path), "corrupt_pdf", "not a PDF (no %PDF header); check the file's real type")
-    info = _pdf_info(path)
-    try:
-        parts = up.partition_pdf(path, cfg.pdf_strategy)
-    except up.PartitionError as e:
-        if cfg.pdf_strategy != "fast":
-            raise InputError(str(path), "partition_failed",
-                             f"[ingest] pdf_strategy = '{cfg.pdf_strategy}' failed (hi_res downloads a layout model, "
-                             f"ocr_only needs tesseract and poppler); 'fast' works offline: {e}"[:500]) from e
-        raise InputError(str(path), "corrupt_pdf", f"the PDF cannot be parsed: {e}"[:500]) from e
-    parts, restored = _restore_code(path, parts)
-    parts, dropped = clean_pdf_parts(parts, up.english_words().__contains__)
-    blocks = blocks_from_layout(parts)
-    title = info.get("title") or next((b.text for b in blocks if b.kind == "title"), None)
-    meta = {"pages": info.get("pages"), "dropped": _dropped(dropped), "code_blocks": restored}
-    if info.get("author"):
-        meta["author"] = info["author"]
-    return title, blocks, meta
-
-
-def _restore_code(path: Path, parts: list[up.Part]) -> tuple[list[up.Part], int]:
-    """Parts that are a monospace text box of the PDF become ``code`` parts with their lines and indentation back
-    (pdf_code.py); only pages with code-looking text are read again. Returns (parts, how many were restored)."""
-    from dataclasses import replace
-
-    from groundset.ingest.clean_blocks import looks_like_code
-    from groundset.ingest.pdf_code import code_boxes, squeeze
-
-    pages = {p.page for p in parts if p.page and p.kind in ("text", "list", "code") and looks_like_code(p.text)}
-    boxes = {page: {sq: (text, n) for sq, text, n in found} for page, found in code_boxes(path, pages).items()}
-    out: list[up.Part] = []
-    restored, last = 0, None
-    for p in parts:
-        hit = boxes.get(p.page, {}).get(squeeze(p.text)) if p.kind in ("text", "list", "code", "title") else None
-        if hit is None:
-            out.append(p)
-            last = None
-            continue
-        text, listing = hit
-        if last == (p.page, listing):  # the next box of the same listing: one code block
-            out[-1] = replace(out[-1], text=f"{out[-1].text}\n{text}", bottom=p.bottom)
-        else:
-            out.append(replace(p, kind="code", text=text))
-            restored += 1
-        last = (p.page, listing)
-    return out, restored
-
-
-_JUNK_PDF_TITLE = re.compile(r"^(untitled|microsoft word - .*|document\d*|.*\.(docx?|pdf|tex|dvi))$", re.I)
-
-
-def _pdf_info(path: Path) -> dict[str, Any]:
-    """Page count, title and author from the PDF itself (pypdf); raises corrupt_pdf when it has no readable pages."""
-    import logging
-
-    import pypdf
-
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        reader = pypdf.PdfReader(str(path), strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):  # an owner password alone does not stop reading
-            raise InputError(str(path), "encrypted_pdf", "the PDF is protected by a password: decrypt it first, e.g. "
-                             "`qpdf --decrypt --password=PASSWORD in.pdf out.pdf`, and ingest the copy")
-        pages = len(reader.pages)
-        meta = reader.metadata or {}
-        title = str(meta.get("/Title") or "").strip()
-        author = str(meta.get("/Author") or "").strip()
-    except InputError:
-        raise
-    except Exception as e:  # pypdf raises PdfReadError, ValueError, KeyError... on broken files
-        if type(e).__name__ in ("FileNotDecryptedError", "DependencyError"):  # e.g. AES without `cryptography`
-            raise InputError(str(path), "encrypted_pdf", f"the PDF is encrypted and cannot be opened ({e}): decrypt it "
-                             "first, e.g. `qpdf --decrypt in.pdf out.pdf`") from e
-        raise InputError(str(path), "corrupt_pdf", f"the PDF cannot be parsed ({type(e).__name__}: {e})"[:300]) from e
-    if pages == 0:
-        raise InputError(str(path), "corrupt_pdf", "the PDF has no pages")
-    return {"pages": pages, "title": None if not title or _JUNK_PDF_TITLE.match(title) else title, "author": author}
-
-
 def _html_parts(html: str) -> tuple[list[up.Part], str | None, Counter]:
     page = clean_html(html)
     return up.partition_html(page.html), page.title, page.removed
@@ -282,8 +198,8 @@ def _markdown_blocks(text: str) -> list[Block]:
     return blocks_from_markup(_partition_in_pieces(up.partition_markdown, text))
 
 
-def _text_blocks(text: str) -> list[Block]:
-    return blocks_from_layout(_partition_in_pieces(up.partition_text, text))
+def _text_blocks(text: str, dropped: Counter | None = None) -> list[Block]:
+    return blocks_from_layout(_partition_in_pieces(up.partition_text, text), dropped=dropped)
 
 
 def _read_markdown(path: Path, cfg: IngestConfig) -> _Read:
@@ -311,7 +227,10 @@ def _read_text(path: Path, cfg: IngestConfig) -> _Read:
     if fields:
         meta["gutenberg"] = True
         meta.update({k: v for k, v in fields.items() if k in ("author", "language")})
-    return fields.get("title"), _text_blocks(text), meta
+    dropped: Counter = Counter()
+    blocks = _text_blocks(text, dropped)
+    meta["dropped"] = _dropped(dropped)
+    return fields.get("title"), blocks, meta
 
 
 def _segments(pieces: Iterator[str], chars: int) -> Iterator[str]:

@@ -1,4 +1,4 @@
-"""What an ingest run did, file by file, and what went into the store: ``workdir.ingest_report`` + a summary table.
+"""What an ingest run did, file by file, and what went into the store: ``workdir.ingest_report`` (the CLI draws its summary table: ``commands/progress.py``).
 
 The report (``ingest/report.json``)::
 
@@ -29,7 +29,7 @@ from groundset.ingest.quality import guess_language, text_key
 from groundset.records import Chunk, Document
 from groundset.workdir import write_json_atomic
 
-__all__ = ["IngestResult", "ReportBuilder", "summary_table"]
+__all__ = ["IngestResult", "ReportBuilder"]
 
 _EXAMPLES = 5
 
@@ -181,37 +181,3 @@ class ReportBuilder:
         write_json_atomic(path, data)
         return data
 
-
-def summary_table(report: dict[str, Any]):
-    """A rich Table of a report dict: documents, chunks, dropped by reason, failures, quality, seconds."""
-    from rich.table import Table
-
-    c, q = report["counts"], report["quality"]
-    t = Table(title="ingest summary", show_header=False, title_justify="left")
-    t.add_column("what", style="bold")
-    t.add_column("value")
-    skipped = [f for f in report["files"] if f["status"] == "skipped"]
-    t.add_row("files", f"{c['files_ok']} ok, {c['files_failed']} failed"
-                       + (f", {len(skipped)} skipped (not a supported format)" if skipped else ""))
-    if skipped:
-        kinds = Counter(Path(f["path"]).suffix.lower() or Path(f["path"]).name for f in skipped)
-        t.add_row("skipped", ", ".join(f"{k} {n}" for k, n in kinds.most_common(8))
-                             + " (listed in ingest/report.json; [ingest] exclude hides them)")
-    t.add_row("documents", str(c["documents"]))
-    t.add_row("chunks", f"{c['chunks']} ({c['chunks_new']} new, {c['chunks_unchanged']} unchanged, "
-                        f"{c['chunks_deleted']} stale deleted); collection holds {c['points']}")
-    dropped = ", ".join(f"{k} {v}" for k, v in sorted(report["dropped"].items())) or "none"
-    t.add_row("dropped chunks", dropped)
-    cleaned = report.get("cleaned") or {}
-    if cleaned:
-        t.add_row("cleaned away", ", ".join(f"{k} {v}" for k, v in sorted(cleaned.items(), key=lambda kv: -kv[1])[:8]))
-    tok = q["tokens"]
-    t.add_row("chunk tokens", f"min {tok['min']}, median {tok['median']}, max {tok['max']} (limit {tok['limit']}, "
-                              f"{tok['over_limit']} over)")
-    t.add_row("quality", f"boilerplate {q['boilerplate_share']:.1%}, cross-document duplicates "
-                         f"{q['cross_document_duplicates']}, languages {q['languages']}")
-    for f in report["files"]:
-        if f["status"] == "failed":
-            t.add_row("[red]failed[/red]", f"{f['path']}: {f.get('reason')} {f.get('detail', '')}".strip())
-    t.add_row("seconds", f"{report['seconds']:.1f}")
-    return t

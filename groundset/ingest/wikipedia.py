@@ -49,7 +49,8 @@ _MAGIC = re.compile(r"__[A-Z]+__")
 _WORD = re.compile(r"[^\W\d_]{3}")
 _HTML_TAG = re.compile(  # tags mwparserfromhell left as text (unbalanced ones)
     r"</?(?:div|span|center|small|big|sup|sub|font|br|p|blockquote|abbr|poem|u|s|del|ins|nowiki|onlyinclude|"
-    r"includeonly|noinclude|section|cite|code|var|tt|ref|references)\b[^>]*>",
+    r"includeonly|noinclude|section|cite|code|var|tt|ref|references|ol|ul|li|dl|dt|dd|b|i|em|strong|table|tr|td|th|"
+    r"caption|hr)\b[^>]*>",
     re.I,
 )
 _EMPTY_PARENS = re.compile(r"\(\s*[,;:]?\s*\)|\[\s*\]")
@@ -222,12 +223,21 @@ def _tidy(text: str) -> str:
     return _SPACE_BEFORE_PUNCT.sub(r"\1", clean_text(text))
 
 
+_GALLERY = re.compile(r"<gallery\b.*?(?:</gallery\s*>|$)", re.S | re.I)
+_ANY_TAG = re.compile(r"</?[A-Za-z][\w-]*\b[^>]*>")
+
+
 def _cell_text(wikitext: str) -> str:
-    return _tidy(_render(mwparserfromhell.parse(wikitext, skip_style_tags=True).nodes))
+    """A table cell or infobox value as plain text (cells often hold half a tag: "</gallery>", "<ol>")."""
+    return _ANY_TAG.sub(" ", _tidy(_render(mwparserfromhell.parse(wikitext, skip_style_tags=True).nodes))).strip()
 
 
 def _stashed_block(marker: re.Match, stash: list[tuple[str, str]], section: list[str], dropped: Counter) -> list[Block]:
     kind, source = stash[int(marker.group(1))]
+    gone = len(_GALLERY.findall(source))
+    if gone:
+        dropped["gallery"] += gone
+        source = _GALLERY.sub("", source)
     text = table_text(source.split("\n"), _cell_text) if kind == "table" else infobox_text(source, _cell_text)
     if not text:
         dropped[f"{kind}_without_text"] += 1

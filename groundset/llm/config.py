@@ -1,10 +1,60 @@
-"""Configuration of the LLM backends: the [llm] table of groundset.toml."""
+"""Configuration of the LLM backends: the [llm] table of groundset.toml, with one sub-table per backend that has
+keys of its own.
+
+```toml
+[llm]
+spec = "vllm:Qwen/Qwen2.5-7B-Instruct"
+
+[llm.vllm]
+tensor_parallel_size = 2
+
+[llm.local]                 # the bundled CPU model
+batch_size = 16             # sequences decoded together
+```
+The old flat keys (``[llm] batch_size``, ``local_threads``, ``local_constrained``, ``tensor_parallel_size``,
+``max_model_len``, ``gpu_memory_utilization``) are still read, with a deprecation note (``groundset.config_compat``).
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Any
 
-__all__ = ["LLMConfig"]
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from groundset.config_compat import move_flat_keys
+
+__all__ = ["LLMConfig", "LocalConfig", "VLLMConfig"]
+
+_MOVED = {
+    "batch_size": ("local", "batch_size"),
+    "local_threads": ("local", "threads"),
+    "local_constrained": ("local", "constrained"),
+    "tensor_parallel_size": ("vllm", "tensor_parallel_size"),
+    "max_model_len": ("vllm", "max_model_len"),
+    "gpu_memory_utilization": ("vllm", "gpu_memory_utilization"),
+}
+
+
+class LocalConfig(BaseModel):
+    """``[llm.local]``: the bundled CPU model (spec ``local[:MODEL]``)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    batch_size: int = Field(8, gt=0, description="sequences decoded together (their shared prompt prefix once)")
+    threads: int | None = Field(None, gt=0, description="CPU threads for torch (default: the cores other processes "
+                                "leave free)")
+    constrained: bool = Field(True, description="decode requests that carry a JSON schema under that schema "
+                              "(valid JSON)")
+
+
+class VLLMConfig(BaseModel):
+    """``[llm.vllm]``: the in-process vLLM engine (spec ``vllm:MODEL``)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    tensor_parallel_size: int = Field(1, gt=0, description="GPUs one engine is split over")
+    max_model_len: int | None = Field(None, gt=0, description="context length of the engine (default: the model's)")
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1, description="share of the GPU's memory the engine takes")
 
 
 class LLMConfig(BaseModel):
@@ -24,19 +74,16 @@ class LLMConfig(BaseModel):
         1.0, gt=0, description="openai backend: first retry wait; doubles each retry, with jitter"
     )
     retry_max_wait_s: float = Field(60.0, gt=0, description="openai backend: cap on one wait, Retry-After included")
-    batch_size: int = Field(8, gt=0, description="local backend: sequences generated together")
-    tensor_parallel_size: int = Field(1, gt=0, description="vllm backend")
-    max_model_len: int | None = Field(None, gt=0, description="vllm backend")
-    gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
     price_prompt_per_m: float = Field(0.0, ge=0, description="price per million prompt tokens, for cost reports")
     price_completion_per_m: float = Field(0.0, ge=0)
     cache: bool = Field(True, description="persistent response cache in the workdir")
-    local_threads: int | None = Field(
-        None, gt=0, description="local backend: CPU threads for torch (default: torch's choice, all cores)"
-    )
-    local_constrained: bool = Field(
-        True, description="local backend: decode requests that carry a JSON schema under that schema (valid JSON)"
-    )
+    local: LocalConfig = Field(default_factory=LocalConfig, description="the local backend")
+    vllm: VLLMConfig = Field(default_factory=VLLMConfig, description="the vllm backend")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_flat_keys(cls, data: Any) -> Any:
+        return move_flat_keys(data, "llm", _MOVED)
 
     @field_validator("spec")
     @classmethod

@@ -8,11 +8,11 @@ Spec: ``local`` (the bundled GGUF), ``local:/path/model.gguf``, ``local:/path/to
 (read from the Hugging Face cache; nothing is downloaded when HF_HUB_OFFLINE=1). The model is loaded lazily, once
 per process, and shared by every ``LocalLLM`` naming it.
 
-Requests are batched ``cfg.batch_size`` at a time after sorting by their token ids, so that requests sharing a prompt
+Requests are batched ``cfg.local.batch_size`` at a time after sorting by their token ids, so that requests sharing a prompt
 prefix (a task's system prompt and demonstration) share a batch; ``local_loop.decode`` computes that prefix once
 and drops finished rows from the batch.
 Each row keeps its own sampling parameters and seed (see ``local_decoding``); a request with ``json_schema`` is
-decoded under that schema when ``cfg.local_constrained`` is on, so a 135M model still returns valid JSON.
+decoded under that schema when ``cfg.local.constrained`` is on, so a 135M model still returns valid JSON.
 transformers and torch are imported only here and in ``local_decoding``.
 """
 
@@ -98,7 +98,7 @@ class LocalLLM:
         self.cfg = cfg
         self.model_arg = cfg.spec.partition(":")[2]
         self.name = _resolve(self.model_arg)[2] if not self.model_arg else f"local:{self.model_arg}"
-        self.constrained = cfg.local_constrained
+        self.constrained = cfg.local.constrained
         self._tok = self._lm = self._tokdata = None
         self.stats = {"generated_tokens": 0, "seconds": 0.0}
 
@@ -108,7 +108,7 @@ class LocalLLM:
             import torch
 
             self._tok, self._lm = load_local_model(self.model_arg)
-            threads = self.cfg.local_threads or free_cores(os.cpu_count() or 1, _load())
+            threads = self.cfg.local.threads or free_cores(os.cpu_count() or 1, _load())
             torch.set_num_threads(threads)
             self.stats["threads"] = threads
 
@@ -151,7 +151,7 @@ class LocalLLM:
         # sorted by token ids: requests sharing a prompt prefix (a task's system prompt and demonstration) land in
         # the same batch, where that prefix is computed once (local_loop)
         order = sorted((i for i in range(len(requests)) if results[i] is None), key=lambda i: ids[i])
-        bs = self.cfg.batch_size
+        bs = self.cfg.local.batch_size
         for start in range(0, len(order), bs):
             idx = order[start : start + bs]
             reqs = [requests[i] for i in idx]
@@ -242,7 +242,7 @@ def _load(window: float = 0.25) -> float:
 
 
 def free_cores(cores: int, load: float) -> int:
-    """Threads for torch when [llm] local_threads is unset: the cores other processes leave free (at least 1).
+    """Threads for torch when [llm.local] threads is unset: the cores other processes leave free (at least 1).
 
     On a busy machine, more compute threads than free cores make OpenMP's threads wait for each other: measured on
     a 2-core machine at load 15, 2 threads took 9x the CPU time of 1 thread for the same batch.

@@ -1,6 +1,6 @@
 """Offline vLLM for GPU batch throughput: one ``vllm.LLM.chat`` call over the whole batch.
 
->>> llm = VLLMBackend(LLMConfig(spec="vllm:Qwen/Qwen2.5-7B-Instruct", tensor_parallel_size=2))   # doctest: +SKIP
+>>> llm = VLLMBackend(LLMConfig(spec="vllm:Qwen/Qwen2.5-7B-Instruct", vllm={"tensor_parallel_size": 2}))   # doctest: +SKIP
 >>> llm.chat(requests)                                                                        # doctest: +SKIP
 
 - The engine is ``vllm.LLM(model, tensor_parallel_size, max_model_len, gpu_memory_utilization,
@@ -68,17 +68,17 @@ class VLLMBackend:
     def _ensure(self) -> Any:
         if self._engine is None:
             kwargs: dict[str, Any] = {
-                "model": self.model, "tensor_parallel_size": self.cfg.tensor_parallel_size,
-                "gpu_memory_utilization": self.cfg.gpu_memory_utilization, "logprobs_mode": "processed_logprobs",
+                "model": self.model, "tensor_parallel_size": self.cfg.vllm.tensor_parallel_size,
+                "gpu_memory_utilization": self.cfg.vllm.gpu_memory_utilization, "logprobs_mode": "processed_logprobs",
             }
-            if self.cfg.max_model_len:
-                kwargs["max_model_len"] = self.cfg.max_model_len
+            if self.cfg.vllm.max_model_len:
+                kwargs["max_model_len"] = self.cfg.vllm.max_model_len
             try:
                 self._engine = self._vllm.LLM(**kwargs)
             except Exception as e:  # noqa: BLE001 - CUDA, memory, unknown model…
                 raise BackendError(
                     f"vLLM could not start {self.model!r}: {type(e).__name__}: {e}. Check the model name, the GPU "
-                    "(nvidia-smi), and lower [llm] gpu_memory_utilization or max_model_len if memory is short."
+                    "(nvidia-smi), and lower [llm.vllm] gpu_memory_utilization or max_model_len if memory is short."
                 ) from None
         return self._engine
 
@@ -110,8 +110,8 @@ class VLLMBackend:
         del engine
 
     def _max_len(self, engine: Any) -> int | None:
-        if self.cfg.max_model_len:
-            return self.cfg.max_model_len
+        if self.cfg.vllm.max_model_len:
+            return self.cfg.vllm.max_model_len
         config = getattr(getattr(engine, "llm_engine", None), "model_config", None)
         return getattr(config, "max_model_len", None)
 
@@ -132,7 +132,7 @@ class VLLMBackend:
             except Exception:  # noqa: BLE001 - leave it to vLLM
                 continue
             if n >= limit:
-                out[i] = (f"prompt_too_long: {n} prompt tokens, max_model_len is {limit}; raise [llm] max_model_len "
+                out[i] = (f"prompt_too_long: {n} prompt tokens, max_model_len is {limit}; raise [llm.vllm] max_model_len "
                           "or lower [generate] context_chunks")
         return out
 

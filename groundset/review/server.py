@@ -52,6 +52,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
+        if self.close_connection:  # say so: a client that reuses the connection would find it gone mid-request
+            self.send_header("Connection", "close")
         self.send_header("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; "
                                                     "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'")
         self.end_headers()

@@ -97,3 +97,14 @@ def test_a_bad_judge_model_spec_is_refused_when_the_config_loads():
 
     with pytest.raises(ConfigError, match=r"\[evaluate\] llm.spec: .*unknown backend 'opnai' \(did you mean 'openai'\?\)"):
         load_config(None, {"evaluate.llm.spec": "opnai:x"})
+
+
+def test_evaluate_threshold_applies_to_the_judge_auto_chose(tmp_path):
+    w = Workdir(tmp_path / "w").ensure()
+    w.samples_dir.mkdir(parents=True, exist_ok=True)
+    w.samples("qa").write_text(qa("a", "Who led them?", "Their leader was Rollo.").model_dump_json() + "\n")
+    res = CliRunner().invoke(cli, ["-w", str(w.root), "evaluate", "--no-progress", "--threshold", "0.42", "--no-dedup"])
+    assert res.exit_code == 0, res.output
+    judge = json.loads(w.evaluate_summary.read_text())["judge"]
+    assert (judge["name"], judge["threshold"]) == ("default", 0.42) and judge["chosen_by"].startswith("auto: ")
+    assert "chosen by auto: no verifier model" in " ".join(res.output.split())

@@ -52,3 +52,32 @@ def test_calibrate_cli_reports_figures_and_the_best_threshold(tmp_path, embedder
     assert set(out["per_kind"]) == {"pos", "neg"}
     text = CliRunner().invoke(cli, ["evaluate", "calibrate", "--labelled", str(path)])
     assert text.exit_code == 0 and "best (bal. accuracy)" in text.output and "thresholds" in text.output
+
+
+def test_a_question_field_reaches_the_judge(tmp_path):
+    from groundset.evaluate.calibrate import calibrate, read_labelled
+
+    path = tmp_path / "qa.jsonl"
+    path.write_text(json.dumps({"context": "Rollo led them.", "response": "Rollo.", "label": 1,
+                                "question": "Who led them?"}) + "\n"
+                    + json.dumps({"context": "Rollo led them.", "response": "Bob.", "label": 0}) + "\n")
+    rows = read_labelled(path)
+    assert [r["question"] for r in rows] == ["Who led them?", None]
+
+    class Recorder:
+        threshold = 0.5
+        seen: list = []
+
+        def score(self, inputs):
+            from groundset.evaluate.judges.base import Verdict
+
+            self.seen.extend(inputs)
+            return [Verdict(1.0 if i.texts == ["Rollo."] else 0.0) for i in inputs]
+
+        def describe(self):
+            return {"name": "recorder"}
+
+    judge = Recorder()
+    out = calibrate(rows, judge)
+    assert [i.question for i in judge.seen] == ["Who led them?", None]
+    assert out["at_configured"]["n"] == 2

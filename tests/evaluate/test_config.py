@@ -17,7 +17,7 @@ def test_thresholds_merge_with_the_defaults_and_follow_the_judge():
         ({"evaluate.thresholds": "{gpt = 0.5}"}, "unknown judge"),
         ({"evaluate.thresholds": "{default = 1.5}"}, "must be in"),
         ({"evaluate.judge": "magic"}, "[evaluate] judge"),
-        ({"evaluate.semantic_low": "0.9"}, "semantic_low"),
+        ({"evaluate.default.semantic_low": "0.9"}, "semantic_low"),
         ({"evaluate.decontam_ngram": "1"}, "decontam_ngram"),
     ],
 )

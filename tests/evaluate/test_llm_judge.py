@@ -171,3 +171,10 @@ def test_verdict_parsing_and_logprob_reading():
     assert p_supported(lp) == 0.0  # only partly and unsupported were on offer
     assert p_supported([{"token": '{"quote": "x"}', "logprob": 0.0, "top": {}}]) is None
     assert p_supported(None) is None
+
+
+def test_a_failed_request_is_the_samples_error_with_its_reason():
+    judge = load_judge(EvaluateConfig(judge="llm"), llm=FakeLLM([TimeoutError("no answer within 120s"),
+                                                                 verdict("supported")]))
+    v = judge.score([ITEM])[0]
+    assert v.adherence is None and "TimeoutError: no answer within 120s" in v.error

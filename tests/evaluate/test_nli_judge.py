@@ -40,14 +40,14 @@ def test_supported_label_is_found_by_name_or_config():
     assert supported_index({"0": "hallucinated", "1": "consistent"}) == 1
     assert supported_index({0: "score"}) is None  # one logit: read as a sigmoid
     assert supported_index({0: "LABEL_0", 1: "LABEL_1"}, "label_1") == 1
-    with pytest.raises(BackendError, match="nli_label"):
+    with pytest.raises(BackendError, match=r"\[evaluate.nli\] label"):
         supported_index({0: "LABEL_0", 1: "LABEL_1"})
 
 
 def test_nli_judge_scores_every_claim_against_every_chunk(nli_path):
     from groundset.evaluate.judges.nli import NLIJudge
 
-    judge = NLIJudge(EvaluateConfig(judge="nli", nli_model=nli_path, nli_batch_size=2, nli_max_length=24))
+    judge = NLIJudge(EvaluateConfig(judge="nli", nli={"model": nli_path, "batch_size": 2, "max_length": 24}))
     seen = []
     real = judge._probabilities
 
@@ -73,7 +73,7 @@ def test_single_logit_model_reads_a_sigmoid(tmp_path):
     from groundset.evaluate.judges.nli import NLIJudge
 
     path = tiny_model(tmp_path / "tiny-hhem", ["consistency"])
-    judge = NLIJudge(EvaluateConfig(judge="nli", nli_model=path, hard_checks=False))
+    judge = NLIJudge(EvaluateConfig(judge="nli", nli={"model": path}, hard_checks=False))
     v = judge.score([JudgeInput(texts=["Rollo led the Normans."], contexts=["rollo led the normans"])])[0]
     assert judge.index is None and 0.0 < v.adherence < 1.0
 
@@ -81,7 +81,7 @@ def test_single_logit_model_reads_a_sigmoid(tmp_path):
 def test_missing_model_says_what_to_set(tmp_path):
     from groundset.evaluate.judges.nli import NLIJudge
 
-    with pytest.raises(BackendError, match="nli_model"):
+    with pytest.raises(BackendError, match=r"\[evaluate.nli\] model"):
         NLIJudge(EvaluateConfig(judge="nli"))
     with pytest.raises(BackendError, match="local path"):
-        NLIJudge(EvaluateConfig(judge="nli", nli_model=str(tmp_path / "nowhere")))
+        NLIJudge(EvaluateConfig(judge="nli", nli={"model": str(tmp_path / "nowhere")}))

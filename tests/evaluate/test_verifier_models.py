@@ -197,3 +197,17 @@ def test_the_gpu_is_used_when_there_is_one(monkeypatch):
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert pick_device("auto") == "cuda" and pick_device("cpu") == "cpu"
+
+
+def test_a_folder_that_is_not_a_model_or_has_broken_weights_says_so(models, tmp_path):
+    import shutil
+
+    empty = tmp_path / "not-a-model"
+    empty.mkdir()
+    with pytest.raises(BackendError, match="no config.json"):
+        verifier(empty)
+    broken = tmp_path / "broken"
+    shutil.copytree(models["mnli"], broken)
+    (broken / "model.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(BackendError, match=r"cannot load verifier model .*broken.* as kind 'nli'"):
+        verifier(broken)

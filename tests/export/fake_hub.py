@@ -88,7 +88,9 @@ class FakeHub:
                         {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False, "oid": None} for f in files]})
                 if path.endswith("/commit/main"):
                     repo = path.split("/api/datasets/")[1].split("/commit/")[0]
-                    return self._reply(200, {"commitUrl": f"{base}/datasets/{repo}/commit/{'a' * 40}", "commitOid": "a" * 40})
+                    # huggingface_hub < 1.0 parses this URL against the endpoint it read at import (the public Hub)
+                    url = f"https://huggingface.co/datasets/{repo}/commit/{'a' * 40}"
+                    return self._reply(200, {"commitUrl": url, "commitOid": "a" * 40})
                 return self._reply(404, {"error": f"fake hub does not know {self.command} {path}"})
 
             do_GET = do_POST = do_PUT = _handle

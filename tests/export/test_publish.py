@@ -149,3 +149,60 @@ def test_kill_mid_export_leaves_previous_export_or_nothing(wd, tmp_path, point, 
     result = export(_cfg(out), wd)
     assert result.rows == 24 and is_export(out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "out", "w"]
+
+
+def _valid_or_absent(out: Path) -> str:
+    """'absent', or 'export' when ``out`` is a complete groundset export whose every listed file exists."""
+    import json
+
+    if not out.exists():
+        return "absent"
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["complete"] is True
+    assert all((out / f).is_file() for f in manifest["files"])
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == sorted(
+        [MANIFEST, *manifest["files"]])
+    return "export"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_twenty_kills_at_random_moments_never_leave_a_torn_export(wd, tmp_path):
+    """SIGKILL a forked export at 20 seeded random moments of its run: each time ``out`` is a complete export or
+    absent, and the export after the last kill equals an uninterrupted one."""
+    import random
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    cfg = _cfg(out, **{"export.format": "hf"})
+    t0 = time.perf_counter()
+    export(cfg, wd)
+    full = time.perf_counter() - t0  # only to spread the kill moments over one run; nothing is asserted on it
+    reference = _tree(out)
+    rng = random.Random(21)
+    seen = []
+    for _ in range(20):
+        pid = os.fork()
+        if pid == 0:  # the child exports and exits without running any cleanup
+            try:
+                export(cfg, wd)
+            finally:
+                os._exit(0)
+        time.sleep(rng.uniform(0, 1.2 * full))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        seen.append(_valid_or_absent(out))
+    result = export(cfg, wd)
+    assert result.rows == 24 and _tree(out) == reference
+    left = {p.name: sorted(x.relative_to(p).as_posix() for x in p.rglob("*")) for p in tmp_path.iterdir()
+            if p.name not in ("home", "out", "w")}
+    assert not left, (left, seen)
+
+
+def test_the_export_folder_gets_the_usual_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        publish(tmp_path / "out", lambda f: (f / "a.txt").write_text("x"))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755

@@ -95,3 +95,56 @@ def test_code_and_table_chunks_end_at_line_ends():
         assert all(line in lines for line in c.text.split("\n") if line), c.text
     assert chunks[0].text.startswith("Some prose before the code.\n\n    value_0")  # a short piece merged back
     assert all(re.search(r"value_\d+ = compute", line) for line in chunks[1].text.split("\n") if "value" in line)
+
+
+def test_pdf_bookmarks_decide_the_headings(tmp_path):
+    import io
+
+    import pypdf
+
+    from tests.ingest.test_readers import make_pdf as make_pages
+
+    body = "Body text of this section explains the matter at some length, as manuals do. " * 2
+    page1 = [(72, 740, 18, "Chapter 1"), (72, 718, 18, "Introduction"), (72, 690, 10, body[:90]),
+             (72, 676, 10, body[90:]), (72, 640, 14, "1.1 Installation"), (72, 616, 10, body[:90]),
+             (72, 600, 10, "Property"), (72, 586, 10, body[:90]),
+             (72, 100, 8, "3 These parameters are required in latex mode.")]
+    page2 = [(72, 680, 14, "1.2 Running it To install it, unpack the archive and run the setup script there."),
+             (72, 656, 10, body[:90]), (72, 640, 10, body[90:])]
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(make_pages([page1, page2])))
+    chapter = writer.add_outline_item("Chapter 1 Introduction", 0)
+    writer.add_outline_item("1.1 Installation", 0, parent=chapter)
+    writer.add_outline_item("1.2 Running it", 1, parent=chapter)
+    out = io.BytesIO()
+    writer.write(out)
+    path = tmp_path / "manual.pdf"
+    path.write_bytes(out.getvalue())
+    doc = next(read_path(path, CFG))
+    heads = [b.section for b in doc.blocks if b.kind == "title"]
+    assert heads == [["Chapter 1 Introduction"], ["Chapter 1 Introduction", "1.1 Installation"],
+                     ["Chapter 1 Introduction", "1.2 Running it"]]  # two-line chapter joined; no footnote root
+    assert any(b.text.startswith("To install it, unpack") and b.section[-1] == "1.2 Running it" for b in doc.blocks)
+    assert not any(b.section and b.section[-1] in ("Property", "3 These parameters are required in latex mode.")
+                   for b in doc.blocks)
+
+
+def test_plain_text_book_contents_front_matter_and_two_line_chapters(tmp_path):
+    para = lambda topic: (f"The story of the {topic} goes on for a while, and the narrator tells it at length, "  # noqa: E731
+                          "with many words about the sea, the ship and the men aboard her.")
+    contents = ["CONTENTS", "CHAPTER 1. Loomings.", "CHAPTER 2. The Carpet-Bag.", "CHAPTER 3. The Spouter-Inn.",
+                "Epilogue"]
+    body = ["ETYMOLOGY.", para("whale's name"), "EXTRACTS.", para("old books"),
+            "CHAPTER 1.", "Loomings.", para("first day"), para("second day"),
+            "CHAPTER 2.", "The Carpet-Bag.", para("bag"),
+            "CHAPTER 3.", "The Spouter-Inn.", para("inn")]
+    text = ("*** START OF THE PROJECT GUTENBERG EBOOK MOBY-DICK ***\n\n" + "\n\n".join(contents + body)
+            + "\n\n*** END OF THE PROJECT GUTENBERG EBOOK MOBY-DICK ***\n")
+    path = tmp_path / "moby.txt"
+    path.write_text(text, encoding="utf-8")
+    doc = next(read_path(path, CFG))
+    assert [b.text for b in doc.blocks if b.kind == "title"] == [
+        "CHAPTER 1. Loomings", "CHAPTER 2. The Carpet-Bag", "CHAPTER 3. The Spouter-Inn"]
+    front = [b for b in doc.blocks if "whale's name" in b.text or "old books" in b.text]
+    assert front and all(b.section == [] for b in front)  # front matter is not filed under the last chapter
+    assert doc.metadata["dropped"]["table_of_contents"] == 4  # "CONTENTS" and its three chapter lines
+    assert "CHAPTER 2. The Carpet-Bag." not in doc.text

@@ -20,7 +20,9 @@ from groundset.ingest.chunk import WINDOW_CHARS, Chunker
 from groundset.ingest.config import IngestConfig
 from groundset.ingest.discover import Skipped, discover
 from groundset.ingest.encoding import decode_text
-from groundset.ingest.pipeline import _ChunkCap, _read_file, ingest
+from groundset.ingest.pipeline import ingest
+from groundset.ingest.reading import ChunkCap as _ChunkCap
+from groundset.ingest.reading import read_file as _read_file
 from groundset.ingest.readers import read_path
 from groundset.records import Block, Document
 from groundset.workdir import Workdir
@@ -300,7 +302,7 @@ def test_reader_process_memory_limit_turns_into_memory_error():
 
 
 def _limit(mb):
-    from groundset.ingest.pipeline import _limit_process_memory
+    from groundset.ingest.reading import limit_process_memory as _limit_process_memory
 
     _limit_process_memory(mb)
 

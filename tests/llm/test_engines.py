@@ -26,7 +26,7 @@ def test_configs_differing_only_in_cache_or_prices_share_an_engine(monkeypatch):
     monkeypatch.setattr(llm_pkg, "make_backend", lambda cfg: Engine())
     a = shared_backend(LLMConfig(spec="fake"))
     assert shared_backend(LLMConfig(spec="fake", cache=False, price_prompt_per_m=2.0)) is a
-    assert shared_backend(LLMConfig(spec="fake", batch_size=3)) is not a
+    assert shared_backend(LLMConfig(spec="fake", local={"batch_size": 3})) is not a
     assert load_llm(LLMConfig(spec="fake")).backend is a
     private = load_llm(LLMConfig(spec="fake"), shared=False)
     assert private.backend is not a
@@ -38,7 +38,7 @@ def test_closing_the_engines_survives_a_failing_close_and_starts_afresh(monkeypa
     engines = [Engine(fail_close=True), Engine()]
     monkeypatch.setattr(llm_pkg, "make_backend", lambda cfg: engines.pop(0))
     first = shared_backend(LLMConfig(spec="fake"))
-    other = shared_backend(LLMConfig(spec="fake", batch_size=2))
+    other = shared_backend(LLMConfig(spec="fake", local={"batch_size": 2}))
     with caplog.at_level(logging.WARNING):
         close_engines()
     assert first.closed == 1 and other.closed == 1 and "GPU already gone" in caplog.text

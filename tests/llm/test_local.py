@@ -22,7 +22,7 @@ TEXT = "The Eiffel Tower in Paris was completed in 1889 and is 330 metres tall."
 
 @pytest.fixture(scope="session")
 def local() -> LocalLLM:
-    llm = LocalLLM(LLMConfig(batch_size=4))
+    llm = LocalLLM(LLMConfig(local={"batch_size": 4}))
     llm._ensure()
     return llm
 

@@ -89,7 +89,7 @@ def test_plan_order_puts_groups_together_in_order_of_first_appearance():
 
 
 def test_whole_batch_in_one_chat_call_with_results_in_caller_order(stub_vllm):
-    cfg = LLMConfig(spec="vllm:org/model", tensor_parallel_size=2, max_model_len=4096, gpu_memory_utilization=0.8)
+    cfg = LLMConfig(spec="vllm:org/model", vllm={"tensor_parallel_size": 2, "max_model_len": 4096, "gpu_memory_utilization": 0.8})
     backend = VLLMBackend(cfg)
     reqs = [_req("a1", "A", json_schema=SCHEMA, seed=3), _req("b1", "B"), _req("a2", "A", temperature=0.0, stop=["\n"])]
     results = backend.chat(reqs)
@@ -116,7 +116,7 @@ def test_rejected_request_fails_alone_and_finish_reasons_map(stub_vllm):
 
 
 def test_overlong_prompts_are_filtered_with_the_engine_tokenizer_and_the_batch_stays_whole(stub_vllm):
-    backend = VLLMBackend(LLMConfig(spec="vllm:m", max_model_len=12))
+    backend = VLLMBackend(LLMConfig(spec="vllm:m", vllm={"max_model_len": 12}))
     long = " ".join(["word"] * 9)  # 9 words + 3 template tokens = 12 >= max_model_len
     results = backend.chat([_req("short one"), _req(long), _req("short two")])
     assert len(stub_vllm.calls) == 1 and len(stub_vllm.calls[0][0]) == 2  # one batch call, not one by one
@@ -149,7 +149,7 @@ def test_missing_extra_names_the_install(monkeypatch):
 
 
 def test_without_a_tokenizer_the_batch_goes_as_it_is(stub_vllm, monkeypatch):
-    backend = VLLMBackend(LLMConfig(spec="vllm:m", max_model_len=12))
+    backend = VLLMBackend(LLMConfig(spec="vllm:m", vllm={"max_model_len": 12}))
     backend.chat([_req("warm")])
     monkeypatch.setattr(type(backend._engine), "get_tokenizer", lambda self: (_ for _ in ()).throw(RuntimeError()))
     results = backend.chat([_req("short"), _req(" ".join(["word"] * 20))])

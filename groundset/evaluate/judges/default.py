@@ -3,7 +3,7 @@ per sample (weights shipped in ``groundset/evaluate/gate_weights.json``, rebuilt
 
 Per claim (``features.claim_features``): lexical recall of its content words in the best window of two source
 sentences and in the whole context, novel content words, content bigrams, MiniLM cosine to the best source
-sentences (only when the recall is below ``[evaluate] lexical_sure``, and only when the fitted weights use it:
+sentences (only when the recall is below ``[evaluate.default] lexical_sure``, and only when the fitted weights use it:
 the shipped ones give it no weight, so nothing is embedded),
 numbers / names / quotes / identifiers missing from the sources, negation and antonym flips, talk about "the
 passage", overlap with the question and evaluative words the sources lack. The sentence model turns them into the
@@ -79,7 +79,7 @@ class DefaultJudge(Judge):
             aggregate="learned (min, mean and share of unsupported sentences)",
             embedding_model=(getattr(self._embedder, "name", self._embed_cfg.model if self._embed_cfg else "default")
                              if self.uses_embeddings else "none (the fitted weights give the cosine no weight)"),
-            lexical_sure=self.cfg.lexical_sure,
+            lexical_sure=self.cfg.default.lexical_sure,
             weights=dict(self.model.info.get("fitted_on", {})),
             weights_threshold=self.model.threshold,
         )
@@ -104,7 +104,7 @@ class DefaultJudge(Judge):
 
     def _embeds(self, lex: Any) -> bool:
         """Whether the claim is compared by embedding: the weights use the cosine and the recall is not sure."""
-        return self.uses_embeddings and bool(lex.candidates) and lex.recall_window < self.cfg.lexical_sure
+        return self.uses_embeddings and bool(lex.candidates) and lex.recall_window < self.cfg.default.lexical_sure
 
     def featurise(self, items: Sequence[Prepared]) -> list[list[tuple[dict[str, float], str]]]:
         """Per item, per claim: the feature dict and a contradiction note ('' when none)."""
@@ -112,7 +112,7 @@ class DefaultJudge(Judge):
         wanted: set[str] = set()
         for p in items:
             sources = [self._get_source(c) for c in p.contexts]
-            lexes = [lexical(claim, sources, self.cfg.semantic_candidates) for claim in p.claims]
+            lexes = [lexical(claim, sources, self.cfg.default.semantic_candidates) for claim in p.claims]
             for lex in lexes:
                 if self._embeds(lex):
                     wanted.add(lex.claim)

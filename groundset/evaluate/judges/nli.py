@@ -5,7 +5,7 @@ path): e.g. a DeBERTa MNLI model (labels entailment / neutral / contradiction) o
 "consistent" logit. Support of a claim = the highest probability of the 'supported' label over the sample's
 chunks (premise = chunk, hypothesis = claim). Batched; CPU or GPU. transformers is touched only here.
 
-Which output means 'supported': ``[evaluate] nli_label`` when set, else the first label whose name contains
+Which output means 'supported': ``[evaluate.nli] label`` when set, else the first label whose name contains
 entail / consistent / support / faithful / factual; a model with one output is read as a sigmoid score.
 """
 
@@ -33,13 +33,13 @@ def supported_index(id2label: dict[int, str], wanted: str | None = None) -> int 
         for i, name in labels.items():
             if name.lower() == wanted.lower():
                 return i
-        raise BackendError(f"[evaluate] nli_label = {wanted!r} is not a label of the model (labels: {sorted(labels.values())})")
+        raise BackendError(f"[evaluate.nli] label = {wanted!r} is not a label of the model (labels: {sorted(labels.values())})")
     for i, name in sorted(labels.items()):
         if any(k in name.lower() for k in _SUPPORTED_NAMES):
             return i
     raise BackendError(
         f"cannot tell which label of the NLI model means 'supported' (labels: {sorted(labels.values())}); "
-        "set [evaluate] nli_label to it"
+        "set [evaluate.nli] label to it"
     )
 
 
@@ -50,9 +50,9 @@ class NLIJudge(Judge):
 
     def __init__(self, cfg: EvaluateConfig):
         super().__init__(cfg)
-        if not cfg.nli_model:
+        if not cfg.nli.model:
             raise BackendError(
-                "[evaluate] judge = 'nli' needs [evaluate] nli_model: a Hugging Face NLI or hallucination model name "
+                "[evaluate] judge = 'nli' needs [evaluate.nli] model: a Hugging Face NLI or hallucination model name "
                 "(in your HF cache) or local path, e.g. a DeBERTa MNLI model"
             )
         try:
@@ -61,33 +61,33 @@ class NLIJudge(Judge):
         except ImportError:
             raise MissingExtraError("transformers", purpose="the nli judge") from None
         self._torch = torch
-        kw: dict[str, Any] = {"trust_remote_code": cfg.nli_trust_remote_code}
+        kw: dict[str, Any] = {"trust_remote_code": cfg.nli.trust_remote_code}
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(cfg.nli_model, **kw)
-            self.model = AutoModelForSequenceClassification.from_pretrained(cfg.nli_model, **kw)
+            self.tokenizer = AutoTokenizer.from_pretrained(cfg.nli.model, **kw)
+            self.model = AutoModelForSequenceClassification.from_pretrained(cfg.nli.model, **kw)
         except Exception as e:  # noqa: BLE001 - hub, file and config errors come in many types
             raise BackendError(
-                f"cannot load NLI model {cfg.nli_model!r}: {type(e).__name__}: {e}. Give a local path or a model "
+                f"cannot load NLI model {cfg.nli.model!r}: {type(e).__name__}: {e}. Give a local path or a model "
                 "already in your Hugging Face cache (no downloads happen offline)"
             ) from None
-        self.model.to(cfg.nli_device).eval()
-        self.index = supported_index(self.model.config.id2label, cfg.nli_label)
+        self.model.to(cfg.nli.device).eval()
+        self.index = supported_index(self.model.config.id2label, cfg.nli.label)
 
     def describe(self) -> dict[str, Any]:
         d = super().describe()
-        d.update(model=self.cfg.nli_model, label=None if self.index is None else self.model.config.id2label[self.index])
+        d.update(model=self.cfg.nli.model, label=None if self.index is None else self.model.config.id2label[self.index])
         return d
 
     def _probabilities(self, pairs: list[tuple[str, str]]) -> list[float]:
         torch = self._torch
         out: list[float] = []
-        bs = self.cfg.nli_batch_size
+        bs = self.cfg.nli.batch_size
         for i in range(0, len(pairs), bs):
             batch = pairs[i : i + bs]
             enc = self.tokenizer(
                 [p for p, _ in batch], [h for _, h in batch], truncation="only_first",
-                max_length=self.cfg.nli_max_length, padding=True, return_tensors="pt",
-            ).to(self.cfg.nli_device)
+                max_length=self.cfg.nli.max_length, padding=True, return_tensors="pt",
+            ).to(self.cfg.nli.device)
             with torch.inference_mode():
                 logits = self.model(**enc).logits.float()
             if self.index is None:
@@ -115,4 +115,4 @@ def _load(cfg: EvaluateConfig, **_: Any) -> NLIJudge:
 
 
 JUDGES.register("nli", JudgeSpec(load=_load, threshold=0.5,
-                                 description="an NLI / hallucination cross-encoder ([evaluate] nli_model)"), order=20)
+                                 description="an NLI / hallucination cross-encoder ([evaluate.nli] model)"), order=20)

@@ -4,7 +4,7 @@
 
 ragas asks an LLM to break the response into statements and to verify each; the score is the share of supported
 statements. It needs an OpenAI-compatible endpoint: ``[llm] spec = "openai:MODEL"`` with ``base_url`` (a vLLM
-server works), or ``[evaluate] ragas_model`` to name another model on that endpoint. ragas scores the whole
+server works), or ``[evaluate.ragas] model`` to name another model on that endpoint. ragas scores the whole
 response, so every claim of a sample carries the sample's score (our hard fact checks still apply per claim).
 ragas is imported only here, and only when this judge is chosen.
 
@@ -50,7 +50,7 @@ def build_metric(cfg: EvaluateConfig, llm_cfg: Any) -> Any:
         )
     client = AsyncOpenAI(base_url=llm_cfg.base_url, api_key=os.environ.get(llm_cfg.api_key_env) or "none",
                          timeout=llm_cfg.timeout_s)
-    return Faithfulness(llm=llm_factory(cfg.ragas_model or model, client=client))
+    return Faithfulness(llm=llm_factory(cfg.ragas.model or model, client=client))
 
 
 class RagasJudge(Judge):
@@ -77,7 +77,7 @@ class RagasJudge(Judge):
 
     def describe(self) -> dict[str, Any]:
         d = super().describe()
-        d.update(metric=type(self.metric).__name__, model=self.cfg.ragas_model)
+        d.update(metric=type(self.metric).__name__, model=self.cfg.ragas.model)
         return d
 
     async def _one(self, sem: asyncio.Semaphore, p: Prepared) -> float | str:
