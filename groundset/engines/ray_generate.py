@@ -80,14 +80,16 @@ def _ray_llm_api():
 
 
 def vllm_processor(llm_cfg: Any, run_cfg: Any, batch_size: int):
-    """The ``ray.data.llm`` processor for ``vllm:MODEL`` with the [llm] engine settings."""
+    """The ``ray.data.llm`` processor for ``vllm:MODEL`` with the ``[llm.vllm]`` engine settings (no logprobs on
+    this path yet: the llm judge then falls back to the verdict label)."""
     config_cls, build = _ray_llm_api()
     model = split_spec(llm_cfg.spec)[1]
-    engine_kwargs: dict[str, Any] = {"tensor_parallel_size": llm_cfg.tensor_parallel_size,
-                                     "gpu_memory_utilization": llm_cfg.gpu_memory_utilization,
+    v = llm_cfg.vllm  # [llm.vllm]: the same engine settings as the in-process vllm backend
+    engine_kwargs: dict[str, Any] = {"tensor_parallel_size": v.tensor_parallel_size,
+                                     "gpu_memory_utilization": v.gpu_memory_utilization,
                                      "enable_prefix_caching": True}
-    if llm_cfg.max_model_len:
-        engine_kwargs["max_model_len"] = llm_cfg.max_model_len
+    if v.max_model_len:
+        engine_kwargs["max_model_len"] = v.max_model_len
     config = config_cls(model_source=model, engine_kwargs=engine_kwargs, concurrency=run_cfg.ray_llm_actors,
                         batch_size=batch_size, should_continue_on_error=True)
     return build(config, preprocess=vllm_preprocess, postprocess=vllm_postprocess)

@@ -66,7 +66,7 @@ def test_vllm_spec_runs_through_the_ray_data_llm_processor(tmp_path, monkeypatch
     monkeypatch.setattr(ray_generate, "_ray_llm_api", lambda: (StubProcessorConfig, stub_build))
     BUILT.clear()
     config = load_config(None, {"run.engine": "ray", "run.ray_llm_actors": 2, "llm.spec": "vllm:Qwen/Qwen3-8B",
-                                "llm.tensor_parallel_size": 2, "llm.max_model_len": 8192})
+                                "llm.vllm.tensor_parallel_size": 2, "llm.vllm.max_model_len": 8192})
     llm = load_ray_llm(config, None, "generate")
     assert llm.name == "vllm:Qwen/Qwen3-8B"
     results = llm.chat(_requests())
