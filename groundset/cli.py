@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from groundset.engines.config import ENGINES
 from groundset.errors import GroundsetError
 
 __all__ = ["main", "cli", "AppContext", "EXIT_PARTIAL", "pass_app", "RegistryChoice"]
@@ -166,9 +167,24 @@ def _parse_sets(ctx: click.Context, param: click.Parameter, values: tuple[str, .
     metavar="SECTION.KEY=VALUE",
     help="Override any config key, e.g. --set ingest.chunk_tokens=200 (repeatable).",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=None,
+    envvar="GROUNDSET_ENGINE",
+    help="Where the stages run: local (this process) or ray (Ray Data; pip install 'groundset[ray]') [default: "
+    "[run] engine, local]. Same chunk ids, sample ids and kept set either way.",
+)
+@click.option(
+    "--ray-address",
+    default=None,
+    envvar="RAY_ADDRESS",
+    help="Ray cluster to join with --engine ray, e.g. ray://head:10001 [default: start a local Ray].",
+)
 @click.version_option(package_name="groundset")
 @click.pass_context
-def cli(ctx: click.Context, workdir: Path, config_path: Path | None, sets: dict[str, str]) -> None:
+def cli(ctx: click.Context, workdir: Path, config_path: Path | None, sets: dict[str, str], engine: str | None,
+        ray_address: str | None) -> None:
     """groundset: synthetic datasets grounded in your own documents.
 
     \b
@@ -179,7 +195,9 @@ def cli(ctx: click.Context, workdir: Path, config_path: Path | None, sets: dict[
     _quiet_third_parties()
     if config_path is None and Path("groundset.toml").is_file():
         config_path = Path("groundset.toml")
-    ctx.obj = AppContext(workdir=workdir, config_path=config_path, overrides=sets)
+    named = {"run.engine": engine, "run.ray_address": ray_address}  # named flags win over --set
+    ctx.obj = AppContext(workdir=workdir, config_path=config_path,
+                         overrides={**sets, **{k: v for k, v in named.items() if v is not None}})
 
 
 def main() -> None:

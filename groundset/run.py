@@ -159,6 +159,8 @@ def _run(config: Config, workdir: Workdir, llm: Any, *, progress: Progress | Non
          force: tuple[str, ...]) -> RunResult:
     workdir.ensure()
     result = RunResult()
+    if config.run.engine == "ray":
+        echo(f"engine: ray ({config.run.ray_address or 'a local Ray'}); same ids as the local engine")
     stale = False  # once a stage ran, later stages check their inputs anyway; this only shortens the messages
     gated = False  # the generate rounds ran the gate: evaluate is done in this run, not skipped
     for i, stage in enumerate(STAGES, 1):

@@ -315,6 +315,11 @@ class Store:
             if offset is None:
                 return
 
+    def ids(self) -> set[str]:
+        """Every point id of the collection (the Ray engine skips these chunks before embedding them elsewhere)."""
+        self._need()
+        return {str(p.id) for p in self._scroll(payload=False)}
+
     def ids_for_source(self, source: str) -> set[str]:
         """Ids of the chunks stored for ``source`` (a path, URL or dump#title)."""
         from qdrant_client import models

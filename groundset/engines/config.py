@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["RunConfig", "ENGINES"]
 
-ENGINES = ("local", "ray")
+ENGINES = ("local", "ray")  # the choices of --engine; [run] engine's type below says the same
 
 
 class RunConfig(BaseModel):
@@ -32,10 +32,9 @@ class RunConfig(BaseModel):
     ray_embed_actors: int = Field(
         1, gt=0, description="ray engine: embedding actors (each loads the [embed] model once)")
     ray_llm_actors: int = Field(
-        1, gt=0, description="ray engine: actors running the [llm] backend (local / fake / openai) or vLLM engines")
-    ray_judge_actors: int = Field(1, gt=0, description="ray engine: actors running the grounding judge")
+        1, gt=0, description="ray engine: tasks at once running the [llm] backend (local / fake / openai; each "
+        "worker keeps its model), or vLLM engine replicas for vllm:MODEL")
+    ray_judge_actors: int = Field(1, gt=0, description="ray engine: tasks at once running the grounding judge")
     ray_dump_part_mb: float = Field(
         64, gt=0, description="ray engine: a Wikipedia dump is read in parts of about this many MB (compressed for "
         "a multistream .bz2 with its index; a plain .bz2 is one part)")
-    ray_num_gpus_per_llm_actor: float = Field(
-        1, ge=0, description="ray engine with vllm:MODEL: GPUs per vLLM engine (times [llm.vllm] tensor_parallel_size)")

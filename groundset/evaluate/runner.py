@@ -157,9 +157,9 @@ def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: Pro
     samples, input_stats = read_samples(workdir)
     loaded = None
     if llm is None and (_judge_spec(cfg).needs_llm or cfg.rating):
-        from groundset.llm import load_llm
+        from groundset.engines import load_stage_llm  # [run] engine: local, or the calls on Ray
 
-        llm = loaded = load_llm(config.llm, workdir, stage="evaluate")  # the engine generate used, if any
+        llm = loaded = load_stage_llm(config, workdir, "evaluate")  # the engine generate used, if any
     emit = progress_callback(progress)
 
     def tick(step: str, done: int, total: int) -> None:

@@ -86,9 +86,12 @@ class BatchFilter(Step):
     def check_batch(self, batch: list[Sample]) -> list[Any]:
         raise NotImplementedError
 
+    def batch_size(self) -> int:
+        return self.ctx.cfg.batch_size
+
     def run(self, todo: list[Sample]) -> None:
         done = 0
-        for batch in _batches(todo, self.ctx.cfg.batch_size):
+        for batch in _batches(todo, self.batch_size()):
             for s, outcome in zip(batch, self.check_batch(batch)):
                 _reject(s, outcome)
             done += len(batch)
@@ -162,6 +165,10 @@ class Judge(BatchFilter):
         todo = [s for s in todo if not _verbatim(s)]
         ctx.judge = load_judge(cfg, embed_cfg=ctx.config.embed, llm=ctx.llm, llm_cfg=ctx.config.llm,
                                embedder=ctx.embedder, workdir=ctx.workdir)
+        from groundset.engines import stage_judge  # [run] engine = "ray": scored in Ray tasks, same verdicts
+
+        ctx.judge = stage_judge(ctx.config, ctx.judge, {"cfg": cfg, "embed_cfg": ctx.config.embed,
+                                                        "llm_cfg": ctx.config.llm, "workdir": ctx.workdir})
         ctx.info["judge"] = ctx.judge.describe()
         try:
             super().run(todo)
@@ -172,6 +179,9 @@ class Judge(BatchFilter):
         if cfg._auto_reason:
             ctx.info["judge"]["chosen_by"] = f"auto: {cfg._auto_reason}"
         ctx.info["judged"] = len(todo)
+
+    def batch_size(self) -> int:  # a Ray judge takes thousands at a time (one Dataset each)
+        return getattr(self.ctx.judge, "score_batch", None) or self.ctx.cfg.batch_size
 
     def check_batch(self, batch: list[Sample]) -> list[str | None]:
         judge, cfg = self.ctx.judge, self.ctx.cfg

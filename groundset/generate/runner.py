@@ -243,9 +243,9 @@ def generate(config: Config, workdir: Workdir, llm: LLM | None = None, *, dry_ru
         else:
             loaded = None
             if llm is None and plans:
-                from groundset.llm import load_llm
+                from groundset.engines import load_stage_llm  # [run] engine: local, or the calls on Ray
 
-                llm = loaded = load_llm(config.llm, workdir, "generate")  # the process's shared engine
+                llm = loaded = load_stage_llm(config, workdir, "generate")  # the process's shared engine
             result.model = getattr(llm, "name", "")
             try:
                 for report in _run_tasks(plans, workdir, llm, corpus, config, emit):

@@ -42,11 +42,13 @@ class DumpPart:
 
     @property
     def label(self) -> str:
-        return "whole file" if self.kind == "whole" else f"bytes {self.start}-{self.end if self.end is not None else 'end'}"
+        if self.kind == "whole":
+            return "whole file"
+        return f"bytes {self.start}-{self.end if self.end is not None else 'end'}"
 
 
 def multistream_index(path: Path) -> Path | None:
-    """The index file of a multistream dump (``X-multistream.xml.bz2`` → ``X-multistream-index.txt.bz2``), if present."""
+    """The index beside a multistream dump (``X-multistream.xml.bz2`` → ``X-multistream-index.txt.bz2``), if any."""
     name = path.name
     if not name.endswith(".xml.bz2"):
         return None

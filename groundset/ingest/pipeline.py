@@ -139,8 +139,13 @@ def ingest(paths: list[Path], config: Config, workdir: Workdir, progress: Progre
     report)``. The steps: ``_prepare`` (discover, load), ``_read_and_store`` (the reader thread's messages →
     the store), ``_write_report``.
     """
+    from groundset.engines import uses_ray
     from groundset.store import open_store
 
+    if uses_ray(config):  # [run] engine = "ray": the same steps on Ray Data (groundset.engines.ray_ingest)
+        from groundset.engines.ray_ingest import ingest_on_ray
+
+        return ingest_on_ray(paths, config, workdir, progress)
     emit = progress_callback(progress)
     data = None
     try:

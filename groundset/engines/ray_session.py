@@ -1,0 +1,91 @@
+"""The one place that starts or joins Ray, and sets Ray Data up for our stages (quiet, ordered).
+
+>>> ray = connect(RunConfig(engine="ray"))          # doctest: +SKIP  starts a local Ray (all CPUs) once per process
+>>> ray = connect(RunConfig(engine="ray", ray_address="ray://head:10001"))   # doctest: +SKIP  joins a cluster
+
+A Ray that is already initialised (a notebook, a test fixture, ``ray.init`` in your script) is used as it is.
+Ray is the optional ``ray`` extra; without it ``MissingExtraError`` names the install.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from groundset.errors import BackendError, MissingExtraError
+
+__all__ = ["import_ray", "connect", "RayEngineError", "root_cause"]
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit))(?:\(.*\))?: ")
+
+
+class RayEngineError(BackendError):
+    """Ray could not be started or joined, or a Ray job failed as a whole (the stage stops; a rerun resumes)."""
+
+
+def import_ray() -> Any:
+    """``ray`` with ``ray.data`` loaded; MissingExtraError (``pip install 'groundset[ray]'``) without it."""
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError:
+        raise MissingExtraError("ray[data]", "ray", 'the ray engine ([run] engine = "ray", --engine ray)') from None
+    return ray
+
+
+def root_cause(e: BaseException) -> str:
+    """``"RuntimeError: CUDA error: device lost"`` for a Ray task error wrapping it (Ray's traceback left out): the
+    first ``Name: message`` line of the traceback that is not Ray's own, else the innermost exception."""
+    text = _ANSI.sub("", str(e))
+    for line in text.splitlines():
+        m = _ERROR_LINE.match(line.strip())
+        if m and not m.group(1).startswith(("ray.", "UserCodeException", "RayTaskError")):
+            return line.strip()[:500]
+    seen = set()
+    while id(e) not in seen:
+        seen.add(id(e))
+        inner = getattr(e, "cause", None) or e.__cause__
+        if not isinstance(inner, BaseException):
+            break
+        e = inner
+    lines = _ANSI.sub("", str(e)).strip().splitlines()
+    return f"{type(e).__name__}: {lines[-1] if lines else ''}"[:500]
+
+
+def _package_root() -> str:
+    return str(Path(__file__).resolve().parents[2])
+
+
+def connect(run_cfg: Any, *, progress: bool = False) -> Any:
+    """The ``ray`` module, initialised: joins ``run_cfg.ray_address`` or starts a local Ray (``ray_num_cpus``)."""
+    ray = import_ray()
+    if not ray.is_initialized():
+        # workers import groundset from where this driver does (a checkout, or site-packages on every node)
+        path = os.pathsep.join(p for p in (_package_root(), os.environ.get("PYTHONPATH", "")) if p)
+        kwargs: dict[str, Any] = {
+            "include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR,  # quiet library
+            "runtime_env": {"env_vars": {"PYTHONPATH": path, "TOKENIZERS_PARALLELISM": "false"}},
+        }
+        try:
+            if run_cfg.ray_address:
+                ray.init(address=run_cfg.ray_address, **kwargs)
+            elif run_cfg.ray_num_cpus is not None:
+                ray.init(num_cpus=run_cfg.ray_num_cpus, **kwargs)
+            else:  # all CPUs, or the cluster $RAY_ADDRESS names
+                ray.init(**kwargs)
+        except Exception as e:  # noqa: BLE001 - connection refused, bad address, no resources…
+            where = run_cfg.ray_address or "a local Ray"
+            raise RayEngineError(
+                f"could not start or join {where}: {type(e).__name__}: {e}. Check [run] ray_address (--ray-address; "
+                "e.g. ray://HEAD:10001, or unset for a local Ray) or use [run] engine = \"local\"") from None
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = progress
+    ctx.print_on_execution_start = False
+    ctx.execution_options.preserve_order = True  # rows come back in input order: the driver's journal order
+    ctx.execution_options.verbose_progress = False
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # the library is quiet: no notices from Ray Data
+    return ray
