@@ -108,6 +108,13 @@ def _quantize(src: Path, dst: Path) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    # the quantizer writes intermediate files (model-inferred.onnx) beside its input: quantize a private copy, so
+    # that two processes preparing the same cache folder (Ray workers, parallel runs) never meet
+    import shutil
+
+    local = dst.parent / "source.onnx"
+    shutil.copyfile(src, local)
+    src = local
     graph = onnx.load(str(src), load_external_data=False).graph
     keep_fp32 = [n.name for n in graph.node if n.op_type == "MatMul"
                  and (("/output/dense/" in n.name and "attention" not in n.name) or "/self/value/" in n.name)]
@@ -207,7 +214,10 @@ class OnnxEmbedder:
                 _quantize(fp32, Path(tmp) / "model.int8.onnx")
                 os.replace(Path(tmp) / "model.int8.onnx", int8)
             worst = self._agreement(int8, self._vectors(_PROBES, fp32))
-            verdict.write_text(json.dumps({"min_cosine": worst, "ok": worst >= MIN_COSINE}), encoding="utf-8")
+            fd, part = tempfile.mkstemp(dir=folder, suffix=".json")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"min_cosine": worst, "ok": worst >= MIN_COSINE}, f)
+            os.replace(part, verdict)  # atomic: another process may read it at once
         ok = json.loads(verdict.read_text(encoding="utf-8")).get("ok", False)
         return (int8, True) if ok and int8.exists() else (fp32, False)
 
