@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from groundset.evaluate.text import split_sentences
 
-__all__ = ["Passage", "prose_runs", "pick_passage", "PASSAGE_REASONS"]
+__all__ = ["Passage", "prose_runs", "pick_passage", "is_lead", "PASSAGE_REASONS"]
 
 # why a chunk gives no passage (counted by the generator as the reject reason)
 PASSAGE_REASONS = ("no_passage",)
@@ -36,14 +36,30 @@ _ANAPHOR = re.compile(
     r"^(?:this|these|that|those|it|its|they|them|their|such|however|also|but|and|or|so|thus|therefore|then|"
     r"hence|here|there|otherwise|similarly|likewise|instead|finally|again|now|in (?:this|that|the latter|the former)"
     r"|for (?:example|instance)|as (?:a result|shown|above|below|before|mentioned)|the (?:latter|former|above|"
-    r"following|same)|another|other|both|each of these|one of these)\b",
+    r"following|same|first|second|third|last|next|rest|remaining|other)|another|other|both|each of these|"
+    r"one of these|(?-i:a|an|the|of|in|to|and|or|with|for|by|on|is|are))\b",  # lower case: it continues a line
     re.I,
 )
 _EARLY_POINTER = re.compile(r"^(?:\S+\s+){0,4}?(?:this|these|those|such|other|above|latter|former)\b", re.I)
 _POINTER = re.compile(
     r"\b(?:the following|as follows|shown (?:below|above|here)|(?:see|in) the (?:example|table|figure) (?:below|above)|"
     r"(?:above|below|previous|next) (?:example|section|chapter|code|table|figure)|like this|this example|"
-    r"the example (?:below|above)|assuming the above|in the (?:previous|next) (?:section|chapter))\b",
+    r"the example (?:below|above)|assuming the above|in the (?:previous|next) (?:section|chapter)|"
+    r"(?:^|[.;,] )see\b|for (?:more|further) (?:information|details)|for a reference on|"
+    r"(?:documentation|reference guide|tutorial|chapter|section) (?:of|on|for) the\b.{0,40}\bfor (?:more|details)|"
+    r"(?:is|are) (?:discussed|described|explained|covered) (?:later|in (?:section|chapter))|later in this tutorial)\b",
+    re.I,
+)
+# a pronoun or "the same"/"it" early in the opening sentence points at something the passage does not contain
+_EARLY_PRONOUN = re.compile(r"^(?:\S+\s+){0,7}?(?:it|its|they|them|their|he|she|his|her)\b", re.I)
+# an opening sentence that says what its subject is or does: "The struct module provides …", "Threading is a
+# technique …", "To check whether a key is in a dictionary, use …" (a passage that defines or explains)
+_LEAD = re.compile(
+    r"^(?P<subject>(?:(?:the|an?)\s+)?[\w.()\-“”‘’\"']+(?:\s+[\w.()\-“”‘’\"']+){0,6}?)\s+(?:is|are|was|were|provides?|lets?|"
+    r"allows?|returns?|creates?|means|refers|contains?|supports?|defines?|makes?|works?|gives?|takes?|uses?|"
+    r"consists?|holds?|stores?|can be|may be|must be|should be|will|associates?|introduces?|describes?|"
+    r"(?:has|have) (?:an?|the|no|two|three|several|many)\b)\b|^to [a-z]+\b.{3,100}?,\s+(?:use|run|call|type|"
+    r"write|set|add|pass|create|import)\b",
     re.I,
 )
 _SYMBOLS = re.compile(r"[{}\[\]=<>*/\\|#@$%^&~`;]")
@@ -108,29 +124,58 @@ def prose_runs(text: str) -> list[list[tuple[int, int, str]]]:
             if _POINTER.search(s) or s.rstrip().endswith(":") or not _SENTENCE_END.search(s):
                 runs.append([])
                 continue
-            if not runs[-1] and (_ANAPHOR.match(s) or _EARLY_POINTER.match(s)):
+            if s.lstrip().startswith(("(", "[")):
+                runs.append([])  # an aside or a footnote mark: it ends the run and cannot start one
+                continue
+            if not runs[-1] and (_ANAPHOR.match(s) or _EARLY_POINTER.match(s) or _EARLY_PRONOUN.match(s)):
                 continue  # a run must not start by pointing back at what came before
             runs[-1].append((start, end, s))
     return [r for r in runs if r]
 
 
-def pick_passage(text: str, min_words: int = 12, max_words: int = 110, max_sentences: int = 6) -> Passage | None:
-    """The best passage of ``text``: the run with the most words (ties: the first), cut to ``max_sentences`` and
-    ``max_words``; None when no run has ``min_words``."""
-    best: Passage | None = None
+# words that make an opening a condition, an aside or an address to the reader, not a subject
+_NOT_SUBJECT = frozenset("""if when whenever while although though because since once note how you your we our us i
+there here what which who whom as unless until after before where so thus be do don’t don't make remember try
+always never""".split())
+
+
+def is_lead(sentence: str) -> bool:
+    """True when ``sentence`` says what its subject is or does ("The struct module provides …", "To check … , use
+    …"), not a condition or an address to the reader ("If you do much work …")."""
+    m = _LEAD.match(sentence.strip())
+    if not m:
+        return False
+    subject = m.group("subject")
+    return subject is None or not ({w.lower() for w in re.findall(r"\w+", subject)} & _NOT_SUBJECT)
+
+
+def pick_passage(text: str, min_words: int = 12, max_words: int = 110, max_sentences: int = 6,
+                 lead: bool = False) -> Passage | None:
+    """The best passage of ``text``, cut to ``max_sentences`` and ``max_words``; None when none has ``min_words``.
+
+    Every sentence of a run may open a passage. Best is a passage opening with a lead sentence (``is_lead``: it
+    says what its subject is or does), then the longest (ties: the first). With ``lead``, only such passages count.
+    """
+    best: tuple[tuple[int, int], Passage] | None = None
     for run in prose_runs(text):
-        taken: list[tuple[int, int, str]] = []
-        for sent in run:
-            words = sum(len(s.split()) for _, _, s in taken) + len(sent[2].split())
-            if taken and (len(taken) >= max_sentences or words > max_words):
-                break
-            taken.append(sent)
-        if not taken:
-            continue
-        start, end = taken[0][0], taken[-1][1]
-        cand = Passage(text=text[start:end], start=start, end=end, sentences=len(taken))
-        if cand.words > max_words * 1.5:
-            continue  # one run-on sentence longer than a passage should be
-        if cand.words >= min_words and (best is None or cand.words > best.words):
-            best = cand
-    return best
+        for first in range(len(run)):
+            if first and (_ANAPHOR.match(run[first][2]) or _EARLY_POINTER.match(run[first][2])
+                          or _EARLY_PRONOUN.match(run[first][2])):
+                continue
+            opens = is_lead(run[first][2])
+            if lead and not opens:
+                continue
+            taken: list[tuple[int, int, str]] = []
+            for sent in run[first:]:
+                words = sum(len(s.split()) for _, _, s in taken) + len(sent[2].split())
+                if taken and (len(taken) >= max_sentences or words > max_words):
+                    break
+                taken.append(sent)
+            start, end = taken[0][0], taken[-1][1]
+            cand = Passage(text=text[start:end], start=start, end=end, sentences=len(taken))
+            if cand.words > max_words * 1.5 or cand.words < min_words:
+                continue  # one run-on sentence longer than a passage should be, or too short
+            key = (int(opens), cand.words)
+            if best is None or key > best[0]:
+                best = (key, cand)
+    return best[1] if best else None
