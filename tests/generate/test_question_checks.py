@@ -1,0 +1,45 @@
+"""The question checks of backtranslate / answer-first: one literal case per reason, and questions that pass."""
+
+import pytest
+
+from groundset.generate.question_checks import QUESTION_REASONS, overlap, problem
+
+PASSAGE = ("The struct module provides pack() and unpack() functions for working with variable length binary record "
+           "formats. Unlike the array module, it reads mixed types.")
+ABOUT = "11. Brief Tour of the Standard Library 11.3. Working with Binary Data Record Layouts python tutorial"
+
+
+@pytest.mark.parametrize("question,reason", [
+    ("Why did the struct module be used for binary records?", "ungrammatical"),
+    ("How do I use the the struct module?", "ungrammatical"),
+    ("How do I ...?", "ungrammatical"),
+    ("What is the difference between the struct module and the struct module?", "self_comparison"),
+    ("Why did you choose the struct module for binary records?", "asks_the_author"),
+    ("How do I use weakref.ref() with binary records?", "absent_identifier"),
+    ("How do I read binary records with `numpy`?", "absent_identifier"),
+    ("How do I read binary record formats in JavaScript?", "absent_identifier"),
+    ("Which library compresses images and audio streams quickly?", "question_not_in_passage"),
+])
+def test_each_reason(question, reason):
+    assert reason in QUESTION_REASONS
+    assert problem(question, PASSAGE, ABOUT) == reason
+
+
+@pytest.mark.parametrize("question", [
+    "Which functions does the struct module provide for binary record formats?",
+    "How do I use pack() and unpack() for variable length binary records?",
+    "What is the difference between the struct module and the array module?",
+    "How do I work with binary record layouts in Python?",  # "Python": the section path / corpus names it
+    "Explain what the struct module is used for.",
+])
+def test_good_questions_pass(question):
+    assert problem(question, PASSAGE, ABOUT) is None
+
+
+def test_overlap_counts_the_section_path_as_present():
+    q = "How do I work with binary data record layouts?"
+    assert overlap(q, "The struct module packs bytes.", ABOUT) == 1.0
+    assert overlap(q, "The struct module packs bytes.") < 0.6
+    assert overlap("What is it?", PASSAGE) == 1.0  # no key terms: nothing to miss
+    assert problem("Which module packs binary record layouts?", "The struct module packs bytes.", ABOUT,
+                   min_overlap=1.0) is None
