@@ -36,7 +36,7 @@ from groundset.generate.seeds import _rng
 from groundset.generate.task import Task
 from groundset.generate.passages import Passage, pick_passage
 from groundset.generate.prompts import dumps, is_demo_copy, quote
-from groundset.generate.question_checks import overlap, problem as question_problem
+from groundset.generate.question_checks import covers, overlap, problem as question_problem
 from groundset.llm.base import ChatRequest, ChatResult
 from groundset.records import Attributes, Sample
 from groundset.registry import TASKS
@@ -61,28 +61,28 @@ SYSTEM = (
     '"the text" or "the passage". One sentence, at most 20 words, in the style asked for. '
     'Reply with JSON: {"question": "..."}'
 )
-TEMPLATE = "{documents}\nStyle: {style_instruction}"
+TEMPLATE = "{documents}\nStyle: {style_instruction}\nAbout: {subject}"
 
 # one demonstration per style, on toy texts far from any real corpus (a copy of one is caught as copied_demo)
 DEMOS = [
-    ("question", "Rhine", ["Trade"],
-     "Barges carry coal and grain along the Rhine, which is why Rhine ports such as Duisburg grew into trading "
-     "centres. Unlike the Danube, which flows east into the Black Sea, the Rhine drains into the North Sea.",
+    ("question", "Rhine", ["Trade"], "the Rhine",
+     "The Rhine drains into the North Sea, unlike the Danube, which flows east into the Black Sea. Barges carry "
+     "coal and grain along it.",
      "Which sea does the Rhine drain into?"),
-    ("how-to", "Baking", ["Storing bread"],
+    ("how-to", "Baking", ["Storing bread"], "how to keep sourdough bread from going stale",
      "To keep sourdough bread from going stale, store it cut side down in a paper bag at room temperature. A "
      "plastic bag keeps the crust soft but lets mould grow sooner.",
      "How do I keep sourdough bread from going stale?"),
-    ("why", "Kestrels", ["Hunting"],
+    ("why", "Kestrels", ["Hunting"], "the kestrel",
      "The kestrel hovers into the wind while it watches the ground, because hovering lets it hunt voles over open "
      "fields where there is no perch.",
      "Why does the kestrel hover while it hunts voles?"),
-    ("imperative", "Kestrels", ["Hunting"],
+    ("imperative", "Kestrels", ["Hunting"], "the kestrel",
      "The kestrel hovers into the wind while it watches the ground, because hovering lets it hunt voles over open "
      "fields where there is no perch.",
      "Describe how the kestrel hunts voles over open fields."),
 ]
-DEMO = {style: question for style, _, _, _, question in DEMOS}
+DEMO = {style: question for style, _, _, _, _, question in DEMOS}
 _DEMO_WORDS = ("rhine", "duisburg", "danube", "sourdough", "bread", "mould", "kestrel", "voles", "barges")
 
 
@@ -158,16 +158,17 @@ def _about(seed: Any) -> str:
     return " ".join([seed.title or "", *seed.section])
 
 
-def messages_for(passage_text: str, title: str, section: list[str] | tuple[str, ...], style: str) -> list[dict[str, str]]:
-    """System prompt, one demonstration per style, then the real passage with its style line."""
+def messages_for(passage: Passage, title: str, section: list[str] | tuple[str, ...], style: str) -> list[dict[str, str]]:
+    """System prompt, one demonstration per style, then the real passage with its style and subject lines."""
     messages = [{"role": "system", "content": SYSTEM}]
-    for demo_style, demo_title, demo_section, demo_text, demo_q in DEMOS:
+    for demo_style, demo_title, demo_section, demo_subject, demo_text, demo_q in DEMOS:
         messages.append({"role": "user", "content": TEMPLATE.format(
             documents=quote("C1", demo_text, title=demo_title, section=demo_section),
-            style_instruction=STYLES[demo_style])})
+            style_instruction=STYLES[demo_style], subject=demo_subject)})
         messages.append({"role": "assistant", "content": dumps({"question": demo_q})})
     messages.append({"role": "user", "content": TEMPLATE.format(
-        documents=quote("C1", passage_text, title, section), style_instruction=STYLES.get(style, STYLES["question"]))})
+        documents=quote("C1", passage.text, title, section), style_instruction=STYLES.get(style, STYLES["question"]),
+        subject=passage.subject or (section[-1] if section else title) or "the text's subject")})
     return messages
 
 
@@ -175,7 +176,7 @@ def build_requests(attempt: Attempt, passage: Passage, candidates: int = 1) -> l
     """``candidates`` requests with the same prompt: the first greedy, the others sampled with their own seeds
     (the local backend prefills one copy of the prompt for all of them)."""
     seed = attempt.seeds[0]
-    messages = messages_for(passage.text, seed.title, seed.section, attempt.controls.get("style", "question"))
+    messages = messages_for(passage, seed.title, seed.section, attempt.controls.get("style", "question"))
     base = request(attempt, messages, question_schema())
     out = [replace(base, temperature=0.0) if candidates > 1 else base]
     out += [replace(base, seed=(attempt.request_seed + k) & 0xFFFF_FFFF) for k in range(1, candidates)]
@@ -239,8 +240,8 @@ def _rank(corpus: Any, question: str, chunk_id: str, depth: int = 20) -> int | N
 def choose(results: list[ChatResult], attempt: Attempt, passage: Passage, corpus: Any = None,
            min_overlap: float = 0.6) -> Sample | Reject:
     """The best of the candidates: among those that pass ``parse``, the one whose question retrieves the passage's
-    chunk at the best rank (when the corpus can search), then the one sharing most key terms with the passage, then
-    the first. When none passes: the most frequent reason (ties: the first candidate's), every reason in the detail."""
+    chunk at the best rank (when the corpus can search), then the one naming most of the passage's subject
+    (``Passage.subject``), then the one sharing most key terms with the passage, then the first. When none passes: the most frequent reason (ties: the first candidate's), every reason in the detail."""
     outs = [parse([r], attempt, passage, min_overlap) for r in results]
     samples = [(k, s) for k, s in enumerate(outs) if isinstance(s, Sample)]
     if not samples:
@@ -254,7 +255,9 @@ def choose(results: list[ChatResult], attempt: Attempt, passage: Passage, corpus
     scored = []
     for k, s in samples:
         rank = _rank(corpus, s.question, seed_id) if len(samples) > 1 or corpus is not None else None
-        scored.append(((rank if rank is not None else 10**6, -overlap(s.question, passage.text, about), k), k, s, rank))
+        key = (rank if rank is not None else 10**6, -round(covers(s.question, passage.subject), 1),
+               -overlap(s.question, passage.text, about), k)
+        scored.append((key, k, s, rank))
     _, k, sample, rank = min(scored, key=lambda t: t[0])
     sample.attributes.update(candidates=len(results), chosen=k, candidate_rank=rank)
     return sample

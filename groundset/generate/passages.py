@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from groundset.evaluate.text import split_sentences
 
-__all__ = ["Passage", "prose_runs", "pick_passage", "is_lead", "PASSAGE_REASONS"]
+__all__ = ["Passage", "prose_runs", "pick_passage", "is_lead", "lead_subject", "PASSAGE_REASONS"]
 
 # why a chunk gives no passage (counted by the generator as the reject reason)
 PASSAGE_REASONS = ("no_passage",)
@@ -55,11 +55,11 @@ _EARLY_PRONOUN = re.compile(r"^(?:\S+\s+){0,7}?(?:it|its|they|them|their|he|she|
 # an opening sentence that says what its subject is or does: "The struct module provides …", "Threading is a
 # technique …", "To check whether a key is in a dictionary, use …" (a passage that defines or explains)
 _LEAD = re.compile(
-    r"^(?P<subject>(?:(?:the|an?)\s+)?[\w.()\-“”‘’\"']+(?:\s+[\w.()\-“”‘’\"']+){0,6}?)\s+(?:is|are|was|were|provides?|lets?|"
-    r"allows?|returns?|creates?|means|refers|contains?|supports?|defines?|makes?|works?|gives?|takes?|uses?|"
-    r"consists?|holds?|stores?|can be|may be|must be|should be|will|associates?|introduces?|describes?|"
-    r"(?:has|have) (?:an?|the|no|two|three|several|many)\b)\b|^to [a-z]+\b.{3,100}?,\s+(?:use|run|call|type|"
-    r"write|set|add|pass|create|import)\b",
+    r"^(?:(?P<goal>to [a-z]+\b.{3,100}?),\s+(?!(?:the|an?|it|its|you|this|we|they|there)\b)(?-i:[a-z]+)\b|"
+    r"(?P<subject>(?:(?:the|an?)\s+)?(?!(?:the|an?|to)\s)[\w.()\-“”‘’\"']+(?:\s+[\w.()\-“”‘’\"']+){0,8}?)(?<!\bto)(?<!\band)(?<!\bor)\s+(?:is|are|"
+    r"was|were|has|have|provides?|lets?|allows?|returns?|creates?|means|refers|contains?|supports?|defines?|makes?|"
+    r"works?|gives?|takes?|uses?|consists?|holds?|stores?|can|may|must|should|will|associates?|introduces?|"
+    r"describes?)\b)",
     re.I,
 )
 _SYMBOLS = re.compile(r"[{}\[\]=<>*/\\|#@$%^&~`;]")
@@ -73,6 +73,7 @@ class Passage:
     start: int
     end: int
     sentences: int
+    subject: str = ""  # what its opening sentence is about (``lead_subject``), "" when it opens with no lead
 
     @property
     def words(self) -> int:
@@ -139,14 +140,40 @@ there here what which who whom as unless until after before where so thus be do 
 always never""".split())
 
 
+_TRAILING = frozenset("also often usually always first then still now just only not".split())
+
+
+def lead_subject(sentence: str) -> str:
+    """What a lead sentence is about ("" when ``sentence`` is no lead: a condition, an address to the reader).
+
+    >>> lead_subject("The struct module provides pack() and unpack() functions.")
+    'the struct module'
+    >>> lead_subject("To check whether a single key is in the dictionary, use the in keyword.")
+    'how to check whether a single key is in the dictionary'
+    >>> lead_subject("If you do much work on computers, you find tasks to automate.")
+    ''
+    """
+    m = _LEAD.match(sentence.strip())
+    if not m:
+        return ""
+    if m.group("goal"):
+        goal = m.group("goal")
+        return "how " + goal[0].lower() + goal[1:]
+    subject = m.group("subject")
+    if {w.lower() for w in re.findall(r"\w+", subject)} & _NOT_SUBJECT:
+        return ""
+    words = subject.split()
+    while len(words) > 1 and (words[-1].lower() in _TRAILING or words[-1].lower().endswith("ly")):
+        words.pop()  # "Python also", "The Python installer automatically": the adverb is not the subject
+    if len(words) > 1 and words[0].lower() in ("the", "a", "an"):
+        words[0] = words[0].lower()
+    return " ".join(words)
+
+
 def is_lead(sentence: str) -> bool:
     """True when ``sentence`` says what its subject is or does ("The struct module provides …", "To check … , use
     …"), not a condition or an address to the reader ("If you do much work …")."""
-    m = _LEAD.match(sentence.strip())
-    if not m:
-        return False
-    subject = m.group("subject")
-    return subject is None or not ({w.lower() for w in re.findall(r"\w+", subject)} & _NOT_SUBJECT)
+    return bool(lead_subject(sentence))
 
 
 def pick_passage(text: str, min_words: int = 12, max_words: int = 110, max_sentences: int = 6,
@@ -162,7 +189,8 @@ def pick_passage(text: str, min_words: int = 12, max_words: int = 110, max_sente
             if first and (_ANAPHOR.match(run[first][2]) or _EARLY_POINTER.match(run[first][2])
                           or _EARLY_PRONOUN.match(run[first][2])):
                 continue
-            opens = is_lead(run[first][2])
+            subject = lead_subject(run[first][2])
+            opens = bool(subject)
             if lead and not opens:
                 continue
             taken: list[tuple[int, int, str]] = []
@@ -172,7 +200,7 @@ def pick_passage(text: str, min_words: int = 12, max_words: int = 110, max_sente
                     break
                 taken.append(sent)
             start, end = taken[0][0], taken[-1][1]
-            cand = Passage(text=text[start:end], start=start, end=end, sentences=len(taken))
+            cand = Passage(text=text[start:end], start=start, end=end, sentences=len(taken), subject=subject)
             if cand.words > max_words * 1.5 or cand.words < min_words:
                 continue  # one run-on sentence longer than a passage should be, or too short
             key = (int(opens), cand.words)

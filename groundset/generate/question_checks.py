@@ -4,7 +4,9 @@ A small model writing the question for a verbatim passage (``backtranslate``, qa
 recognisable ways; each is its own reject reason, counted by the runner:
 
 - ``ungrammatical``: a broken auxiliary ("Why did the file f be closed?"), a doubled word ("the the"), a
-  placeholder ("How do I …?");
+  placeholder ("How do I …?"), an unclosed quote or bracket ("the keyword `def?");
+- ``copied_heading``: it copies a numbered heading ("… using Python, 16.1.2. Executable Python Scripts");
+- ``compound_question``: two questions in one ("How do I install pip, but how do I uninstall it?");
 - ``self_comparison``: "What is the difference between X and X?" with the same X on both sides;
 - ``asks_the_author``: a question to the writer, not about the subject ("Why did you choose …?");
 - ``absent_identifier``: it names code (``weakref``, ``str.format()``, ``__all__``, a quoted name) or a capitalised
@@ -27,14 +29,17 @@ import re
 from groundset.evaluate.qa_checks import key_terms
 from groundset.evaluate.text import stem, words
 
-__all__ = ["problem", "overlap", "QUESTION_REASONS"]
+__all__ = ["problem", "overlap", "covers", "QUESTION_REASONS"]
 
-QUESTION_REASONS = ("ungrammatical", "self_comparison", "asks_the_author", "absent_identifier",
-                    "question_not_in_passage")
+QUESTION_REASONS = ("ungrammatical", "copied_heading", "compound_question", "self_comparison", "asks_the_author",
+                    "absent_identifier", "question_not_in_passage")
 
 _BAD_AUX = re.compile(r"\b(?:do|does|did)\s+(?:\S+\s+){0,4}?(?:be|is|are|was|were|been)\b", re.I)
 _DOUBLED = re.compile(r"\b(\w{2,})\s+\1\b", re.I)
 _PLACEHOLDER = re.compile(r"(?:\.\.\.|…|\bX\b(?= (?:and|or) \bY\b))")
+_HEADING = re.compile(r"\b\d+(?:\.\d+)+\.?\s+[A-Z]")
+_COMPOUND = re.compile(r"(?:,|\band)\s+(?:but\s+|and\s+|also\s+)?(?:how|what|why|when|which|where|who)\s+(?:do|does|did|is|are|"
+                       r"can|should|would|was|were)\b", re.I)
 _AUTHOR = re.compile(r"\b(?:did|do|would|could|should|will|can) you (?:choose|chose|decide|think|mean|want|prefer|"
                      r"pick|recommend|use|write)\b|\b(?:you|the author) (?:chose|decided)\b", re.I)
 _COMPARE = re.compile(r"\b(?:difference|differences) between (?:the )?(.+?) (?:and|or|vs\.?) (?:the )?(.+?)"
@@ -45,6 +50,11 @@ _CODE = re.compile(r"`([^`]+)`|'([^'\s]{2,40})'|\"([^\"\s]{2,40})\"|(?<![\w.])((
 
 
 _NAME = re.compile(r"(?<![\w.])[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*(?![\w.(])")
+
+
+def _unbalanced(text: str) -> bool:
+    return text.count("`") % 2 == 1 or text.count("(") != text.count(")") or text.count('"') % 2 == 1 or \
+        text.count("[") != text.count("]")
 
 
 def _norm_code(token: str) -> str:
@@ -65,10 +75,21 @@ def overlap(question: str, passage: str, about: str = "") -> float:
     return sum(k in present for k in key) / len(key)
 
 
+def covers(question: str, subject: str) -> float:
+    """Share of the content words of ``subject`` (what the passage's opening sentence is about) that the question
+    names; 0.0 when the subject has none."""
+    want = {stem(w) for w in words(subject) if len(w) >= 3} - _stems("how to the a an of in")
+    return sum(w in _stems(question) for w in want) / len(want) if want else 0.0
+
+
 def problem(question: str, passage: str, about: str = "", min_overlap: float = 0.6) -> str | None:
     """The reason ``question`` is not a good question for ``passage`` (see module doc), or None."""
-    if _BAD_AUX.search(question) or _DOUBLED.search(question) or _PLACEHOLDER.search(question):
+    if _BAD_AUX.search(question) or _DOUBLED.search(question) or _PLACEHOLDER.search(question) or _unbalanced(question):
         return "ungrammatical"
+    if _HEADING.search(question):
+        return "copied_heading"
+    if _COMPOUND.search(question):
+        return "compound_question"
     m = _COMPARE.search(question)
     if m and _stems(m.group(1)) == _stems(m.group(2)):
         return "self_comparison"

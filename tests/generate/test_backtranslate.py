@@ -183,7 +183,8 @@ def test_candidates_share_one_prompt_the_first_greedy_the_others_seeded():
     assert len(reqs) == 3 and all(r.messages == reqs[0].messages for r in reqs)
     assert reqs[0].temperature == 0.0 and reqs[1].temperature == reqs[2].temperature == 0.3
     assert len({r.seed for r in reqs}) == 3
-    assert reqs[0].messages[-1]["content"].endswith("Style: " + backtranslate.STYLES["question"])
+    assert reqs[0].messages[-1]["content"].endswith("Style: " + backtranslate.STYLES["question"] +
+                                                    "\nAbout: the module used to create and manage virtual environments")
 
 
 def test_the_candidate_retrieving_its_chunk_best_is_kept():

@@ -13,6 +13,10 @@ ABOUT = "11. Brief Tour of the Standard Library 11.3. Working with Binary Data R
     ("Why did the struct module be used for binary records?", "ungrammatical"),
     ("How do I use the the struct module?", "ungrammatical"),
     ("How do I ...?", "ungrammatical"),
+    ("What is the purpose of the keyword `struct?", "ungrammatical"),
+    ("Explain how to pack binary records using Python, 11.3. Working with Binary Data Record Layouts",
+     "copied_heading"),
+    ("How do I pack binary records, but how do I unpack them?", "compound_question"),
     ("What is the difference between the struct module and the struct module?", "self_comparison"),
     ("Why did you choose the struct module for binary records?", "asks_the_author"),
     ("How do I use weakref.ref() with binary records?", "absent_identifier"),
@@ -43,3 +47,13 @@ def test_overlap_counts_the_section_path_as_present():
     assert overlap("What is it?", PASSAGE) == 1.0  # no key terms: nothing to miss
     assert problem("Which module packs binary record layouts?", "The struct module packs bytes.", ABOUT,
                    min_overlap=1.0) is None
+
+
+def test_covers_is_the_share_of_the_subject_the_question_names():
+    from groundset.generate.question_checks import covers
+
+    assert covers("What does the struct module provide?", "the struct module") == 1.0
+    assert covers("How do I read binary records?", "the struct module") == 0.0
+    assert covers("How do I check whether a key is in a dictionary?",
+                  "how to check whether a single key is in the dictionary") >= 0.6
+    assert covers("Anything?", "") == 0.0
