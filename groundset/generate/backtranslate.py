@@ -3,10 +3,10 @@
 Instruction backtranslation (Li et al. 2023, "Self-Alignment with Instruction Backtranslation"): generating the
 instruction given a human-written answer is easy, even for a small model; the answer is grounded by construction.
 
->>> reqs = build_requests(attempt, passage, candidates=3)   # doctest: +SKIP  (one prompt, three seeds)
->>> choose([ChatResult(text='{"question": "How do I create a virtual environment?"}'), …], attempt, passage, corpus)
+>>> reqs = build_requests(attempt, passage, candidates=3)   # doctest: +SKIP
+>>> choose(results, attempt, passage, corpus)             # doctest: +SKIP
 Sample(task='backtranslate', question='How do I create a virtual environment?', answer='To create a virtual …',
-       answer_origin='corpus', attributes={'style': 'how-to', 'candidates': 3, 'chosen': 0, …}, …)  # doctest: +SKIP
+       answer_origin='corpus', attributes={'style': 'how-to', 'candidates': 3, 'chosen': 0, …}, …)
 
 The passage (``passages.pick_passage``: 1–6 stand-alone sentences of prose inside one section, opening with a
 sentence that says what its subject is or does — ``lead`` —, not code, not a list) is chosen before any LLM call;
@@ -33,6 +33,7 @@ from groundset.generate.base import Attempt, Job, new_sample, request
 from groundset.generate.checks import Reject, clean_field, off_topic, problem_with_question, read_object
 from groundset.generate.config import TaskParams
 from groundset.generate.seeds import _rng
+from groundset.evaluate.text import split_sentences
 from groundset.generate.task import Task
 from groundset.generate.passages import Passage, pick_passage
 from groundset.generate.prompts import dumps, is_demo_copy, quote
@@ -86,6 +87,29 @@ DEMO = {style: question for style, _, _, _, _, question in DEMOS}
 _DEMO_WORDS = ("rhine", "duisburg", "danube", "sourdough", "bread", "mould", "kestrel", "voles", "barges")
 
 
+# a style the passage cannot answer becomes a direct question: a how-to needs a procedure, a why needs a reason
+_FITS = {
+    "how-to": re.compile(r"\b(?:you can|can be used|use|using|run|call|type|lets you|allows? you|to create|to make|"
+                         r"to add|to get|to read|to write|to change|to remove)\b", re.I),
+    "why": re.compile(r"\b(?:because|so that|since|in order to|to avoid|avoids|prevents?|helps?|useful|necessary|"
+                      r"the reason|reasons?|so)\b", re.I),
+}
+
+
+def style_for(drawn: str, passage: Passage) -> str:
+    """The style asked for: the drawn one when the passage can answer a question of that style, else "question".
+
+    >>> style_for("how-to", Passage("To sort a list, call sorted() on it.", 0, 36, 1, "how to sort a list"))
+    'how-to'
+    >>> style_for("why", Passage("A namespace is a mapping from names to objects.", 0, 48, 1, "a namespace"))
+    'question'
+    """
+    fit = _FITS.get(drawn)
+    if fit is None or (drawn == "how-to" and passage.subject.startswith("how to")) or fit.search(passage.text):
+        return drawn if drawn in STYLES else "question"
+    return "question"
+
+
 # a small model's favourite question ("What is the difference between X and Y?") needs a passage that compares
 _COMPARE_Q = re.compile(r"\b(?:difference|differences|differ|compare[sd]?|comparison|versus|vs\.?)\b", re.I)
 _COMPARE_P = re.compile(r"\b(?:differ\w*|unlike|whereas|compared?|than|instead of|rather than|versus|vs\.?|similar\w*)\b",
@@ -130,7 +154,8 @@ class BacktranslateConfig(TaskParams):
 class BacktranslateAttributes(Attributes):
     """What a backtranslate sample records besides question and answer (in ``Sample.attributes``)."""
 
-    style: str = Field(description="question style of the grid: question | how-to | why | imperative")
+    style: str = Field(description="question style asked for: question | how-to | why | imperative (the drawn "
+                       "style, or question when the passage cannot answer that style: ``style_for``)")
     passage_start: int = Field(description="answer == contexts[0].text[passage_start:passage_end]")
     passage_end: int
     passage_sentences: int
@@ -176,7 +201,8 @@ def build_requests(attempt: Attempt, passage: Passage, candidates: int = 1) -> l
     """``candidates`` requests with the same prompt: the first greedy, the others sampled with their own seeds
     (the local backend prefills one copy of the prompt for all of them)."""
     seed = attempt.seeds[0]
-    messages = messages_for(passage, seed.title, seed.section, attempt.controls.get("style", "question"))
+    messages = messages_for(passage, seed.title, seed.section, style_for(attempt.controls.get("style", "question"),
+                                                                          passage))
     base = request(attempt, messages, question_schema())
     out = [replace(base, temperature=0.0) if candidates > 1 else base]
     out += [replace(base, seed=(attempt.request_seed + k) & 0xFFFF_FFFF) for k in range(1, candidates)]
@@ -206,7 +232,7 @@ def parse(results: list[ChatResult], attempt: Attempt, passage: Passage, min_ove
     if isinstance(obj, Reject):
         return obj
     question = clean_field(obj["question"])
-    style = attempt.controls.get("style", "question")
+    style = style_for(attempt.controls.get("style", "question"), passage)
     if "?" in question[:-1]:  # a small model goes on after its question: keep the (first) question
         question = question[: question.index("?") + 1]
     reason = _problem(question, style)
@@ -240,8 +266,9 @@ def _rank(corpus: Any, question: str, chunk_id: str, depth: int = 20) -> int | N
 def choose(results: list[ChatResult], attempt: Attempt, passage: Passage, corpus: Any = None,
            min_overlap: float = 0.6) -> Sample | Reject:
     """The best of the candidates: among those that pass ``parse``, the one whose question retrieves the passage's
-    chunk at the best rank (when the corpus can search), then the one naming most of the passage's subject
-    (``Passage.subject``), then the one sharing most key terms with the passage, then the first. When none passes: the most frequent reason (ties: the first candidate's), every reason in the detail."""
+    chunk among the first 2 (then 5) when the corpus can search, then the one whose key terms are most in the
+    passage's opening sentence (a question that sentence answers), then the one naming most of the passage's
+    subject (``Passage.subject``), then the one sharing most key terms with the passage, the best rank, the first. When none passes: the most frequent reason (ties: the first candidate's), every reason in the detail."""
     outs = [parse([r], attempt, passage, min_overlap) for r in results]
     samples = [(k, s) for k, s in enumerate(outs) if isinstance(s, Sample)]
     if not samples:
@@ -252,11 +279,13 @@ def choose(results: list[ChatResult], attempt: Attempt, passage: Passage, corpus
         return Reject(best, first.raw, detail)
     seed_id = attempt.seeds[0].id
     about = _about(attempt.seeds[0])
+    lead = (split_sentences(passage.text) or [passage.text])[0]
     scored = []
     for k, s in samples:
         rank = _rank(corpus, s.question, seed_id) if len(samples) > 1 or corpus is not None else None
-        key = (rank if rank is not None else 10**6, -round(covers(s.question, passage.subject), 1),
-               -overlap(s.question, passage.text, about), k)
+        bucket = 0 if rank is not None and rank <= 2 else 1 if rank is not None and rank <= 5 else 2
+        key = (bucket, -round(overlap(s.question, lead), 1), -round(covers(s.question, passage.subject), 1),
+               -overlap(s.question, passage.text, about), rank or 10**6, k)
         scored.append((key, k, s, rank))
     _, k, sample, rank = min(scored, key=lambda t: t[0])
     sample.attributes.update(candidates=len(results), chosen=k, candidate_rank=rank)
