@@ -87,7 +87,7 @@ DEMO = {style: question for style, _, _, _, _, question in DEMOS}
 _DEMO_WORDS = ("rhine", "duisburg", "danube", "sourdough", "bread", "mould", "kestrel", "voles", "barges")
 
 
-# a style the passage cannot answer becomes a direct question: a how-to needs a procedure, a why needs a reason
+# a style the passage cannot answer becomes an instruction: a how-to needs a procedure, a why needs a reason
 _FITS = {
     "how-to": re.compile(r"\b(?:you can|can be used|use|using|run|call|type|lets you|allows? you|to create|to make|"
                          r"to add|to get|to read|to write|to change|to remove)\b", re.I),
@@ -97,17 +97,18 @@ _FITS = {
 
 
 def style_for(drawn: str, passage: Passage) -> str:
-    """The style asked for: the drawn one when the passage can answer a question of that style, else "question".
+    """The style asked for: the drawn one when the passage can answer a question of that style, else an
+    instruction ("Explain …", "Describe …": any passage answers one).
 
     >>> style_for("how-to", Passage("To sort a list, call sorted() on it.", 0, 36, 1, "how to sort a list"))
     'how-to'
     >>> style_for("why", Passage("A namespace is a mapping from names to objects.", 0, 48, 1, "a namespace"))
-    'question'
+    'imperative'
     """
     fit = _FITS.get(drawn)
     if fit is None or (drawn == "how-to" and passage.subject.startswith("how to")) or fit.search(passage.text):
         return drawn if drawn in STYLES else "question"
-    return "question"
+    return "imperative"
 
 
 # a small model's favourite question ("What is the difference between X and Y?") needs a passage that compares
@@ -193,7 +194,7 @@ def messages_for(passage: Passage, title: str, section: list[str] | tuple[str, .
         messages.append({"role": "assistant", "content": dumps({"question": demo_q})})
     messages.append({"role": "user", "content": TEMPLATE.format(
         documents=quote("C1", passage.text, title, section), style_instruction=STYLES.get(style, STYLES["question"]),
-        subject=passage.subject or (section[-1] if section else title) or "the text's subject")})
+        subject=passage.subject.split(" | ")[0] or (section[-1] if section else title) or "the text's subject")})
     return messages
 
 
@@ -245,7 +246,7 @@ def parse(results: list[ChatResult], attempt: Attempt, passage: Passage, min_ove
         return Reject("off_topic", result.text, f"question={question!r}")
     if _COMPARE_Q.search(question) and not _COMPARE_P.search(passage.text):
         return Reject("comparison_not_in_passage", result.text, f"question={question!r}")
-    reason = question_problem(question, passage.text, _about(seed), min_overlap)
+    reason = question_problem(question, passage.text, _about(seed), min_overlap, passage.subject)
     if reason:
         return Reject(reason, result.text, f"question={question!r}")
     attrs = BacktranslateAttributes(style=style, passage_start=passage.start, passage_end=passage.end,
@@ -268,7 +269,8 @@ def choose(results: list[ChatResult], attempt: Attempt, passage: Passage, corpus
     """The best of the candidates: among those that pass ``parse``, the one whose question retrieves the passage's
     chunk among the first 2 (then 5) when the corpus can search, then the one whose key terms are most in the
     passage's opening sentence (a question that sentence answers), then the one naming most of the passage's
-    subject (``Passage.subject``), then the one sharing most key terms with the passage, the best rank, the first. When none passes: the most frequent reason (ties: the first candidate's), every reason in the detail."""
+    subject (``Passage.subject``), then the one sharing most key terms with the passage, the best rank, the first.
+    When none passes: the most frequent reason (ties: the first candidate's), every reason in the detail."""
     outs = [parse([r], attempt, passage, min_overlap) for r in results]
     samples = [(k, s) for k, s in enumerate(outs) if isinstance(s, Sample)]
     if not samples:

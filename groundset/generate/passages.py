@@ -56,7 +56,8 @@ _EARLY_PRONOUN = re.compile(r"^(?:\S+\s+){0,7}?(?:it|its|they|them|their|he|she|
 # technique …", "To check whether a key is in a dictionary, use …" (a passage that defines or explains)
 _LEAD = re.compile(
     r"^(?:(?P<goal>to [a-z]+\b.{3,100}?),\s+(?!(?:the|an?|it|its|you|this|we|they|there)\b)(?-i:[a-z]+)\b|"
-    r"(?P<subject>(?:(?:the|an?)\s+)?(?!(?:the|an?|to)\s)[\w.()\-“”‘’\"']+(?:\s+[\w.()\-“”‘’\"']+){0,8}?)(?<!\bto)(?<!\band)(?<!\bor)\s+(?:is|are|"
+    r"(?P<subject>(?:(?:the|an?)\s+)?(?!(?:the|an?|to)\s)[\w.()\-“”‘’\"']+(?:\s+[\w.()\-“”‘’\"']+){0,8}?)"
+    r"(?<!\bto)(?<!\band)(?<!\bor)\s+(?:is|are|"
     r"was|were|has|have|provides?|lets?|allows?|returns?|creates?|means|refers|contains?|supports?|defines?|makes?|"
     r"works?|gives?|takes?|uses?|consists?|holds?|stores?|can|may|must|should|will|associates?|introduces?|"
     r"describes?)\b)",
@@ -73,7 +74,7 @@ class Passage:
     start: int
     end: int
     sentences: int
-    subject: str = ""  # what its opening sentence is about (``lead_subject``), "" when it opens with no lead
+    subject: str = ""  # what its opening sentence is about (``lead_subject``; "A | B": either), "" for no lead
 
     @property
     def words(self) -> int:
@@ -140,6 +141,7 @@ there here what which who whom as unless until after before where so thus be do 
 always never""".split())
 
 
+_NAMED = re.compile(r"\b(?:is|are) (?:called|named|known as) ((?:the |an? )?[\w.()\-]+)")
 _TRAILING = frozenset("also often usually always first then still now just only not".split())
 
 
@@ -152,14 +154,24 @@ def lead_subject(sentence: str) -> str:
     'how to check whether a single key is in the dictionary'
     >>> lead_subject("If you do much work on computers, you find tasks to automate.")
     ''
+    >>> lead_subject("The module used to create and manage virtual environments is called venv.")
+    'venv | the module used to create and manage virtual environments'
+
+    A named subject gives two alternatives, "NAME | DESCRIPTION": a question may name either.
     """
     m = _LEAD.match(sentence.strip())
     if not m:
         return ""
+    named = _NAMED.search(sentence)
+    if named and m.group("subject"):  # "The module used to … is called venv": the name, or what it names
+        return f"{named.group(1).rstrip('.,;:')} | {_subject_words(m.group('subject'))}"
     if m.group("goal"):
         goal = m.group("goal")
         return "how " + goal[0].lower() + goal[1:]
-    subject = m.group("subject")
+    return _subject_words(m.group("subject"))
+
+
+def _subject_words(subject: str) -> str:
     if {w.lower() for w in re.findall(r"\w+", subject)} & _NOT_SUBJECT:
         return ""
     words = subject.split()

@@ -11,6 +11,10 @@ recognisable ways; each is its own reject reason, counted by the runner:
 - ``asks_the_author``: a question to the writer, not about the subject ("Why did you choose …?");
 - ``absent_identifier``: it names code (``weakref``, ``str.format()``, ``__all__``, a quoted name) or a capitalised
   name ("JavaScript") that neither the passage nor its section path / title mentions;
+- ``purpose_not_in_passage``: it asks for the purpose or the advantage of something ("What is the purpose of the
+  file?"), a small model's favourite, and the passage states none (no "used to", "for", "allows", "helps" …);
+- ``misses_subject``: the passage opens by saying what its subject is or does (``Passage.subject``) and the question
+  names less than half of that subject ("What is the purpose of an object?" over "Classes introduce …");
 - ``question_not_in_passage``: too few of its key terms occur in the passage (or its section path).
 
 >>> problem("Why did the file f be closed?", "Call f.close() to close the file f.")
@@ -32,7 +36,7 @@ from groundset.evaluate.text import stem, words
 __all__ = ["problem", "overlap", "covers", "QUESTION_REASONS"]
 
 QUESTION_REASONS = ("ungrammatical", "copied_heading", "compound_question", "self_comparison", "asks_the_author",
-                    "absent_identifier", "question_not_in_passage")
+                    "absent_identifier", "purpose_not_in_passage", "misses_subject", "question_not_in_passage")
 
 _BAD_AUX = re.compile(r"\b(?:do|does|did)\s+(?:\S+\s+){0,4}?(?:be|is|are|was|were|been)\b", re.I)
 _DOUBLED = re.compile(r"\b(\w{2,})\s+\1\b", re.I)
@@ -40,6 +44,10 @@ _PLACEHOLDER = re.compile(r"(?:\.\.\.|…|\bX\b(?= (?:and|or) \bY\b))")
 _HEADING = re.compile(r"\b\d+(?:\.\d+)+\.?\s+[A-Z]")
 _COMPOUND = re.compile(r"(?:,|\band)\s+(?:but\s+|and\s+|also\s+)?(?:how|what|why|when|which|where|who)\s+(?:do|does|did|is|are|"
                        r"can|should|would|was|were)\b", re.I)
+_PURPOSE_Q = re.compile(r"\b(?:purpose|advantage|benefit|point|goal|aim|role|use of|used for)\b", re.I)
+_PURPOSE_P = re.compile(r"\b(?:purpose|advantage|benefit|used (?:to|for|when|in)|is for|are for|in order to|designed|"
+                        r"helps?|allows?|lets?|makes? it|so that|useful|intended|meant to|enables?|for \w+ing|to (?:avoid|make|"
+                        r"get|keep|find|create|store|run|read|write|change|decouple|improve))\b", re.I)
 _AUTHOR = re.compile(r"\b(?:did|do|would|could|should|will|can) you (?:choose|chose|decide|think|mean|want|prefer|"
                      r"pick|recommend|use|write)\b|\b(?:you|the author) (?:chose|decided)\b", re.I)
 _COMPARE = re.compile(r"\b(?:difference|differences) between (?:the )?(.+?) (?:and|or|vs\.?) (?:the )?(.+?)"
@@ -76,14 +84,20 @@ def overlap(question: str, passage: str, about: str = "") -> float:
 
 
 def covers(question: str, subject: str) -> float:
-    """Share of the content words of ``subject`` (what the passage's opening sentence is about) that the question
-    names; 0.0 when the subject has none."""
-    want = {stem(w) for w in words(subject) if len(w) >= 3} - _stems("how to the a an of in")
-    return sum(w in _stems(question) for w in want) / len(want) if want else 0.0
+    """Share of the content words of ``subject`` (what the passage's opening sentence is about; "A | B": the better
+    of two alternatives) that the question names; 0.0 when the subject has none."""
+    best = 0.0
+    for part in subject.split(" | "):
+        want = {stem(w) for w in words(part) if len(w) >= 3} - _stems("how to the a an of in")
+        if want:
+            best = max(best, sum(w in _stems(question) for w in want) / len(want))
+    return best
 
 
-def problem(question: str, passage: str, about: str = "", min_overlap: float = 0.6) -> str | None:
-    """The reason ``question`` is not a good question for ``passage`` (see module doc), or None."""
+def problem(question: str, passage: str, about: str = "", min_overlap: float = 0.6, subject: str = "",
+            min_subject: float = 0.5) -> str | None:
+    """The reason ``question`` is not a good question for ``passage`` (see module doc), or None. ``subject``: what
+    the passage's opening sentence is about (checked when given)."""
     if _BAD_AUX.search(question) or _DOUBLED.search(question) or _PLACEHOLDER.search(question) or _unbalanced(question):
         return "ungrammatical"
     if _HEADING.search(question):
@@ -103,6 +117,10 @@ def problem(question: str, passage: str, about: str = "", min_overlap: float = 0
     for m in _NAME.finditer(question):  # a name ("JavaScript", "ExceptionGroup") after the first word
         if m.start() > 0 and m.group(0).lower() not in text:
             return "absent_identifier"
+    if _PURPOSE_Q.search(question) and not _PURPOSE_P.search(passage):
+        return "purpose_not_in_passage"
     if overlap(question, passage, about) < min_overlap:
         return "question_not_in_passage"
+    if subject and covers(question, subject) < min_subject:
+        return "misses_subject"
     return None

@@ -183,8 +183,7 @@ def test_candidates_share_one_prompt_the_first_greedy_the_others_seeded():
     assert len(reqs) == 3 and all(r.messages == reqs[0].messages for r in reqs)
     assert reqs[0].temperature == 0.0 and reqs[1].temperature == reqs[2].temperature == 0.3
     assert len({r.seed for r in reqs}) == 3
-    assert reqs[0].messages[-1]["content"].endswith("Style: " + backtranslate.STYLES["question"] +
-                                                    "\nAbout: the module used to create and manage virtual environments")
+    assert reqs[0].messages[-1]["content"].endswith("Style: " + backtranslate.STYLES["question"] + "\nAbout: venv")
 
 
 def test_the_candidate_retrieving_its_chunk_best_is_kept():
@@ -247,3 +246,14 @@ def test_passages_open_with_a_lead_sentence_when_asked():
 ])
 def test_pointers_asides_and_continuations_do_not_open_a_passage(text):
     assert pick_passage(text, min_words=5) is None
+
+
+def test_a_style_the_passage_cannot_answer_becomes_an_instruction():
+    text = "Lists\n\nA namespace is a mapping from names to objects in the running interpreter."
+    a = attempt(chunk(text), "why")
+    passage = backtranslate.passage_of(a)
+    assert backtranslate.style_for("why", passage) == "imperative"
+    [req] = backtranslate.build_requests(a, passage)
+    assert "Style: " + backtranslate.STYLES["imperative"] in req.messages[-1]["content"]
+    out = backtranslate.parse([ChatResult(text='{"question": "Explain what a namespace maps names to."}')], a, passage)
+    assert isinstance(out, Sample) and out.attributes["style"] == "imperative"

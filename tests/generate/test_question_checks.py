@@ -23,10 +23,26 @@ ABOUT = "11. Brief Tour of the Standard Library 11.3. Working with Binary Data R
     ("How do I read binary records with `numpy`?", "absent_identifier"),
     ("How do I read binary record formats in JavaScript?", "absent_identifier"),
     ("Which library compresses images and audio streams quickly?", "question_not_in_passage"),
+    ("Which functions work with variable length binary record formats?", "misses_subject"),
 ])
 def test_each_reason(question, reason):
     assert reason in QUESTION_REASONS
-    assert problem(question, PASSAGE, ABOUT) == reason
+    assert problem(question, PASSAGE, ABOUT, subject="the struct module") == reason
+
+
+def test_a_purpose_question_needs_a_passage_that_states_one():
+    plain = "The struct module is written in C and ships with every Python."
+    assert problem("What is the purpose of the struct module?", plain) == "purpose_not_in_passage"
+    assert problem("What is the purpose of the struct module?", plain + " It is used to read C structs.") is None
+    assert problem("What is the purpose of the struct module?", PASSAGE) is None  # "functions for working with"
+
+
+def test_a_named_subject_may_be_named_or_described():
+    subject = "venv | the module used to create and manage virtual environments"
+    text = "The module used to create and manage virtual environments is called venv."
+    assert problem("What is the venv module called?", text, subject=subject) is None
+    assert problem("Which module creates and manages virtual environments?", text, subject=subject) is None
+    assert problem("Which module is called by the manager?", text, subject=subject) == "misses_subject"
 
 
 @pytest.mark.parametrize("question", [
@@ -38,6 +54,8 @@ def test_each_reason(question, reason):
 ])
 def test_good_questions_pass(question):
     assert problem(question, PASSAGE, ABOUT) is None
+    if "struct" in question:
+        assert problem(question, PASSAGE, ABOUT, subject="the struct module") is None
 
 
 def test_overlap_counts_the_section_path_as_present():
