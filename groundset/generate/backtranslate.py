@@ -210,10 +210,17 @@ def build_requests(attempt: Attempt, passage: Passage, candidates: int = 1) -> l
     return out
 
 
+# an instruction opens with a verb that asks for an answer; anything else must be a question
+_INSTRUCTION = re.compile(r"^(?:explain|describe|list|give|show|tell|name|define|summari[sz]e|outline|compare|"
+                          r"identify|state|write|find|how|what|which|why|when|where|who)\b", re.I)
+
+
 def _problem(question: str, style: str) -> str | None:
     reason = problem_with_question(question, require_mark=style != "imperative")
     if reason:
         return reason
+    if not question.rstrip().endswith("?") and not _INSTRUCTION.match(question):
+        return "not_a_question"  # a statement ("The Python interpreter is freely available …")
     if len(question.split()) > 40:
         return "too_long"
     return None

@@ -257,3 +257,13 @@ def test_a_style_the_passage_cannot_answer_becomes_an_instruction():
     assert "Style: " + backtranslate.STYLES["imperative"] in req.messages[-1]["content"]
     out = backtranslate.parse([ChatResult(text='{"question": "Explain what a namespace maps names to."}')], a, passage)
     assert isinstance(out, Sample) and out.attributes["style"] == "imperative"
+
+
+def test_an_instruction_must_open_with_a_verb_that_asks():
+    a = attempt(chunk(), "imperative")
+    passage = backtranslate.passage_of(a)
+    out = backtranslate.parse([ChatResult(text='{"question": "The venv module creates virtual environments."}')], a,
+                              passage)
+    assert isinstance(out, Reject) and out.reason == "not_a_question"
+    ok = backtranslate.parse([ChatResult(text='{"question": "Describe what venv creates and manages."}')], a, passage)
+    assert isinstance(ok, Sample)
