@@ -148,3 +148,22 @@ def test_plain_text_book_contents_front_matter_and_two_line_chapters(tmp_path):
     assert front and all(b.section == [] for b in front)  # front matter is not filed under the last chapter
     assert doc.metadata["dropped"]["table_of_contents"] == 4  # "CONTENTS" and its three chapter lines
     assert "CHAPTER 2. The Carpet-Bag." not in doc.text
+
+
+def test_symbol_rich_code_and_tables_are_not_boilerplate():
+    """Found by benchmarks/fidelity.py: three listings of the Python tutorial ("(1, 2, 3) < (1, 2, 4)", the
+    Fibonacci loop and its output) were dropped as symbol soup once they stood alone in a chunk."""
+    code = "\n".join(["(1, 2, 3)              < (1, 2, 4)", "[1, 2, 3]              < [1, 2, 4]",
+                      "'ABC' < 'C' < 'Pascal' < 'Python'", "(1, 2, 3, 4)           < (1, 2, 4)",
+                      "(1, 2)                 < (1, 2, -1)", "(1, 2, 3)             == (1.0, 2.0, 3.0)"])
+    table = "\n".join(f"No.: {i}; Time: 1:{i:02d}.{i * 7 % 100:02d}; Lap: {i * 3}/{i * 5}" for i in range(1, 9))
+    prose = lambda k: f"Sequence objects of kind {k} may be compared to other objects of the same type. " * 6  # noqa: E731
+    soup = " ".join(["» « · | ¶ — 1 2 3"] * 5)
+    doc = Document.make("a.html", "A", [Block(text=prose(1), section=["A"]), Block(text=code, section=["A"], kind="code"),
+                                        Block(text=prose(2), section=["A"]), Block(text=table, section=["A"], kind="table"),
+                                        Block(text=prose(3), section=["A"]), Block(text=soup, section=["B"])])
+    chunker = Chunker(count_tokens=lambda s: len(s.split()), chunk_tokens=60, overlap=8, min_tokens=4, limit=80)
+    chunks, dropped = chunker.chunk(doc)
+    lines = {ln for c in chunks for ln in c.text.split("\n")}
+    assert set(code.split("\n")) <= lines and set(table.split("\n")) <= lines
+    assert dropped == {"boilerplate": 1} and not any("»" in c.text for c in chunks)  # prose soup still goes
