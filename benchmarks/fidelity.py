@@ -14,7 +14,9 @@ Per file (per dump for Wikipedia), with chunks cut by the bundled MiniLM tokeniz
   text is found in the chunks;
 - ``code lines``: lines of monospace text boxes (PDF) or ``<pre>`` lines (HTML) / of them found whole as a line of a
   chunk;
-- ``ligatures``: characters U+FB00-FB06 left in the chunks;
+- ``ligatures``: characters U+FB00-FB06 left in the chunks (PDFs: ``ligatures_in_source``, those of the text
+  layer as pdfminer reads it). The shared corpus has none, so a last row reads a PDF made here whose text layer
+  carries 25 ligature glyphs (``tests/ingest/pdfs.py``, as LaTeX-made manuals do); ``--no-fixture`` leaves it out;
 - ``mid-token``: chunks whose first or last word is not a whole word of the document text (a boundary inside
   ``0.2`` or ``myfile.xml``), out of all chunks.
 """
@@ -60,12 +62,14 @@ def _outline(pdf: Path) -> list[str]:
         return []
 
 
-def _pdf_code_lines(pdf: Path) -> list[str]:
-    """Lines of the PDF's monospace text boxes (pdfminer), independent of the reader under test."""
+def _pdf_code_lines(pdf: Path) -> tuple[list[str], int]:
+    """Lines of the PDF's monospace text boxes (pdfminer), independent of the reader under test, and the ligature
+    characters of its whole text layer."""
     from pdfminer.high_level import extract_pages
     from pdfminer.layout import LAParams, LTChar, LTTextBox, LTTextLine
 
     lines = []
+    ligatures = 0
     for page in extract_pages(str(pdf), laparams=LAParams()):
         for box in page:
             if not isinstance(box, LTTextBox):
@@ -73,11 +77,12 @@ def _pdf_code_lines(pdf: Path) -> list[str]:
             for line in box:
                 if not isinstance(line, LTTextLine):
                     continue
+                ligatures += len(_LIG.findall(line.get_text()))
                 chars = [c for c in line if isinstance(c, LTChar) and not c.get_text().isspace()]
                 if len(chars) >= 4 and all("courier" in c.fontname.lower() or "mono" in c.fontname.lower()
                                            for c in chars):
                     lines.append(line.get_text().strip())
-    return lines
+    return lines, ligatures
 
 
 def _html_tables_and_pre(path: Path) -> tuple[int, list[str], list[str]]:
@@ -99,6 +104,7 @@ def measure(path: Path, docs: list, chunks: list) -> dict:
     chunk_lines = {ln.strip() for c in chunks for ln in c.text.split("\n")}
     chunk_sq = _sq(" ".join(c.text for c in chunks))
     row = {"file": path.name, "documents": len(docs), "chunks": len(chunks),
+           "title": docs[0].title if len(docs) == 1 else f"{len(docs)} titles",
            "ligatures": sum(len(_LIG.findall(c.text)) for c in chunks),
            "mid_token": sum(1 for c in chunks if c.text.split() and
                             (c.text.split()[0] not in words or c.text.split()[-1] not in words)),
@@ -108,7 +114,7 @@ def measure(path: Path, docs: list, chunks: list) -> dict:
     if path.suffix == ".pdf":
         outline = _outline(path)
         row["outline"] = f"{sum(1 for t in outline if _sq(t) in heads)}/{len(outline)}"
-        code = _pdf_code_lines(path)
+        code, row["ligatures_in_source"] = _pdf_code_lines(path)
         row["code_lines"] = f"{sum(1 for ln in code if ln in chunk_lines)}/{len(code)}"
     elif path.suffix == ".html":
         tables, cells, pre = _html_tables_and_pre(path)
@@ -125,6 +131,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     ap.add_argument("--json", type=Path, help="also write the rows here")
+    ap.add_argument("--no-fixture", action="store_true", help="leave out the PDF with ligature glyphs made here")
     args = ap.parse_args()
     from groundset.embed import load_embedder
 
@@ -135,12 +142,24 @@ def main() -> None:
     cfg = IngestConfig()
     chunker = Chunker.for_embedder(emb, cfg.chunk_tokens, cfg.chunk_overlap, cfg.min_chunk_tokens)
     files, _ = discover([args.corpus / d for d in ("html", "pdf", "books", "wikipedia")])
+    if not args.no_fixture:
+        import tempfile
+
+        from tests.ingest.pdfs import ligature_pdf
+
+        fixture = Path(tempfile.mkdtemp(prefix="fidelity-")) / "ligature-fixture.pdf"
+        fixture.write_bytes(ligature_pdf())
+        files.append(fixture)
     rows = []
     for f in files:
         docs = list(read_path(f, cfg))
         chunks = [c for d in docs for c in chunker.chunk(d)[0]]
         rows.append(measure(f, docs, chunks))
         print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
+    if not args.no_fixture:
+        import shutil
+
+        shutil.rmtree(fixture.parent, ignore_errors=True)
     html = [r for r in rows if r["file"].endswith(".html")]
     total = lambda key: [sum(int(r[key].split("/")[i]) for r in html) for i in (0, 1)]  # noqa: E731
     print("\nhtml (17 pages): table cells kept {}/{}, <pre> lines kept whole {}/{}; mid-token chunks {}/{}".format(

@@ -16,6 +16,7 @@ from groundset.ingest.clean_pdf import clean_pdf_parts
 from groundset.ingest.config import IngestConfig
 from groundset.ingest.encoding import looks_binary
 from groundset.ingest.pdf_title import first_page_title, running_keys, useful_title
+from groundset.ingest.text import clean_text
 from groundset.records import Block
 
 __all__ = ["read_pdf"]
@@ -44,6 +45,7 @@ def read_pdf(path: Path, cfg: IngestConfig) -> tuple[str | None, list[Block], di
                              f"ocr_only needs tesseract and poppler); 'fast' works offline: {e}"[:500]) from e
         raise InputError(str(path), "corrupt_pdf", f"the PDF cannot be parsed: {e}"[:500]) from e
     title = useful_title(info.get("title"), path) or _first_page_title(path, parts)
+    title = clean_text(title) if title else None  # the page's own text: ligatures as in the blocks
     parts, restored = _restore_code(path, parts)
     parts, dropped = clean_pdf_parts(parts, up.english_words().__contains__)
     blocks = blocks_from_layout(parts, outline=info.get("outline"))

@@ -167,3 +167,24 @@ def test_symbol_rich_code_and_tables_are_not_boilerplate():
     lines = {ln for c in chunks for ln in c.text.split("\n")}
     assert set(code.split("\n")) <= lines and set(table.split("\n")) <= lines
     assert dropped == {"boilerplate": 1} and not any("»" in c.text for c in chunks)  # prose soup still goes
+
+
+def test_pdf_ligature_glyphs_are_read_as_letters(tmp_path):
+    """A text layer with ﬁ/ﬂ/ﬃ glyphs (tests/ingest/pdfs.py): none is left in the document, its title or its
+    chunks, and the hyphenated "transmogri- ﬁcation" is joined."""
+    from pdfminer.high_level import extract_text
+
+    from tests.ingest.pdfs import ligature_pdf
+
+    path = tmp_path / "engine.pdf"
+    path.write_bytes(ligature_pdf())
+    assert len(re.findall("[\ufb00-\ufb06]", extract_text(str(path)))) == 25  # the fixture carries them
+    doc = next(read_path(path, CFG))
+    chunker = Chunker(count_tokens=lambda s: len(s.split()), chunk_tokens=40, overlap=4, min_tokens=1, limit=60)
+    chunks, _ = chunker.chunk(doc)
+    assert not re.search("[\ufb00-\ufb06]", doc.title + doc.text + "".join(c.text for c in chunks))
+    assert doc.title == "Configuration of the Workflow Engine"
+    assert "The configuration file is specified in the first section" in doc.text
+    assert "efficient workflow keeps the offset" in doc.text and "baffling" in doc.text
+    assert "the transmogrification of the output" in doc.text
+    assert [b.text for b in doc.blocks if b.kind == "title"] == ["2 Defining a Flow"]
