@@ -24,7 +24,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from groundset.ingest.clean_blocks import heading_strength
+from groundset.ingest.headings import heading_strength
 from groundset.ingest.pdf_code import Line
 
 __all__ = ["first_page_title", "useful_title", "running_keys"]
