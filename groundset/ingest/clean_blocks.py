@@ -29,9 +29,10 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
-from groundset.ingest.headings import CODE_IN_NUMBERED, Item, heading_strength, is_body, looks_like_code, words
+from groundset.ingest.headings import (CODE_IN_NUMBERED, Item, heading_strength, is_body, looks_like_code, number_of,
+                                       words)
 from groundset.ingest.partition import Part
-from groundset.ingest.structure import apply_outline, book_structure
+from groundset.ingest.structure import apply_outline, book_structure, join_chapter_titles, keep_in_sequence, nest
 from groundset.ingest.text import clean_text
 from groundset.records import Block
 
@@ -93,6 +94,7 @@ class _Layout:
 
     body_left: float
     line: float
+    text_line: float = 0.0  # the same, from body text only (0: no short body line to tell)
 
     @classmethod
     def of(cls, parts: list[Part]) -> "_Layout | None":
@@ -100,7 +102,14 @@ class _Layout:
         lines = [round(p.height, 4) for p in parts if p.height and p.kind in ("text", "title") and len(p.text.split()) <= 12]
         if not lefts or not lines:
             return None
-        return cls(statistics.median(lefts), Counter(lines).most_common(1)[0][0])
+        text = [round(p.height, 4) for p in parts if p.height and p.kind == "text" and 3 <= len(p.text.split()) <= 12]
+        return cls(statistics.median(lefts), Counter(lines).most_common(1)[0][0],
+                   Counter(text).most_common(1)[0][0] if text else 0.0)
+
+    def footnote(self, part: Part) -> bool:
+        """In the bottom quarter of the page and set smaller than the body's short lines: a footnote."""
+        line = self.text_line or self.line
+        return part.height is not None and part.top is not None and part.top > 0.75 and part.height < 0.85 * line
 
     def heading_like(self, part: Part) -> bool:
         """An unnumbered heading sits at the body's left edge (or is centred and big) in a larger font."""
@@ -158,13 +167,16 @@ def _accepted(items: list[Item], i: int, lookahead: int = 12) -> bool:
 
 
 def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None,
-                       outline: list[tuple[int, str]] | None = None, dropped: Counter | None = None) -> list[Block]:
+                       outline: list[tuple[int, str]] | None = None, dropped: Counter | None = None,
+                       contents: list[tuple[int, str]] | None = None) -> list[Block]:
     """Parts with guessed titles (PDF, plain text) -> Blocks whose sections come from accepted headings only.
 
     ``allow_weak``: accept unnumbered headings; default: when the parts have page layout or no strong heading exists.
-    ``outline``: the document's own (level, title) outline, e.g. PDF bookmarks: see :func:`_apply_outline`.
-    Without page layout (plain text) a table of contents is dropped, counted in ``dropped``, and two-line chapter
-    headings are joined (:func:`_book_structure`).
+    ``outline``: the document's own (level, title) outline, e.g. PDF bookmarks: see
+    :func:`groundset.ingest.structure.apply_outline`; ``contents``: entries read from its contents pages, which
+    confirm headings without ruling out others. Numbered headings must be in sequence and nest by their numbers; a
+    numbered line in a smaller font than the body is a footnote, not a heading (structure.py). Without page layout
+    (plain text) a table of contents is dropped, counted in ``dropped``; two-line chapter headings are joined.
     """
     items = []
     for part in parts:
@@ -183,25 +195,31 @@ def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None,
     layout = _Layout.of([it.part for it in items])
     if layout is None and strong:
         items = book_structure(items, dropped if dropped is not None else Counter())
+    items = join_chapter_titles(items)
     if allow_weak is None:
         allow_weak = layout is not None or not strong
     for it in items:
         if it.strength and it.strength[0] == "weak":
             if not allow_weak or (layout is not None and not layout.heading_like(it.part)):
                 it.strength = None
+        elif it.strength and layout is not None and layout.footnote(it.part):
+            it.strength = None  # "3 These parameters are required ...": a footnote
+    keep_in_sequence(items)
     if outline:
         items = apply_outline(items, outline)
+    elif contents:
+        items = apply_outline(items, contents, strict=False)
     accepted = [bool(it.strength) and (it.strength[0] == "outline" or _accepted(items, i)) for i, it in enumerate(items)]
 
     blocks: list[Block] = []
-    stack: list[tuple[int, str, bool]] = []  # (level, text, numbered)
+    stack: list[tuple[int, str, tuple[int, ...] | None, bool]] = []  # (level, text, number, numbered or outline)
     loose: list[str] = []  # rejected titles waiting to merge into one block
     loose_page: int | None = None
 
     def flush() -> None:
         nonlocal loose
         if loose:
-            _emit(blocks, "text", "\n".join(loose), [t for _, t, _ in stack], loose_page)
+            _emit(blocks, "text", "\n".join(loose), [t for _, t, _, _ in stack], loose_page)
             loose = []
 
     for it, ok in zip(items, accepted):
@@ -209,12 +227,12 @@ def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None,
             flush()
             kind, level = it.strength
             if kind == "weak":
-                numbered = [lv for lv, _, num in stack if num]
+                numbered = [lv for lv, _, _, num in stack if num]
                 level = (max(numbered) + 1) if numbered else 1
-            while stack and stack[-1][0] >= level:
-                stack.pop()
-            stack.append((level, it.text, kind in ("strong", "outline")))
-            _emit(blocks, "title", it.text, [t for _, t, _ in stack], it.part.page)
+            number = number_of(it.text, chapters=True) if kind != "weak" else None
+            stack = nest(stack, level, number)
+            stack.append((level, it.text, number, kind in ("strong", "outline")))
+            _emit(blocks, "title", it.text, [t for _, t, _, _ in stack], it.part.page)
         elif it.part.kind == "title" and _loose_line(it.text):
             if loose and loose_page != it.part.page:
                 flush()
@@ -225,6 +243,6 @@ def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None,
             kind = _BLOCK_KIND.get(it.part.kind, "text")
             if kind == "title":
                 kind = "code" if CODE_IN_NUMBERED.search(it.text) else "text"
-            _emit(blocks, kind, it.text, [t for _, t, _ in stack], it.part.page)
+            _emit(blocks, kind, it.text, [t for _, t, _, _ in stack], it.part.page)
     flush()
     return blocks

@@ -44,12 +44,14 @@ def looks_like_code(text: str) -> bool:
     return bool(_CODE.search(text))
 
 
-def number_of(text: str) -> tuple[int, ...] | None:
-    """The section number of a numbered heading ("8.6.1 ..." -> (8, 6, 1)); letters count from 1 ("A.2" -> (1, 2))."""
+def number_of(text: str, chapters: bool = False) -> tuple[int, ...] | None:
+    """The section number of a numbered heading ("8.6.1 ..." -> (8, 6, 1)); appendix letters come after every
+    chapter number ("A.2" -> (101, 2)). ``chapters``: also "Chapter 8" -> (8,) (a keyword heading with digits)."""
     m = NUMBERED.match(text)
-    if not m:
-        return None
-    return tuple(int(p) if p.isdigit() else ord(p.upper()) - 64 for p in m.group(1).split("."))
+    if m:
+        return tuple(int(p) if p.isdigit() else 100 + ord(p.upper()) - 64 for p in m.group(1).split("."))
+    k = KEYWORD.match(text) if chapters else None
+    return (int(k.group(2)),) if k and k.group(2).isdigit() else None
 
 
 def heading_strength(text: str) -> tuple[str, int] | None:

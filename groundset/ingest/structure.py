@@ -1,26 +1,82 @@
 """Structure rules of documents without markup, applied to the candidate headings of the layout reader:
 
-- ``apply_outline``: the document's own outline (PDF bookmarks) decides which lines are headings;
-- ``book_structure``: a plain-text book's table of contents is dropped and counted, and a chapter line without a
-  title joined with the short title line under it ("CHAPTER IV." / "Down the Rabbit-Hole").
+- ``in_sequence``: numbered headings must follow each other (8.5 < 8.6.1 < 9): a number off the longest increasing
+  run is not a heading (a footnote "3 These parameters ..." in chapter 8, a list restarting at "1");
+- ``nest``: a numbered heading is filed under the heading whose number is its prefix, never under a predecessor
+  ("8.6.1" under "8", not under "8.5 Todo List", when "8.6" was not found);
+- ``apply_outline``: the document's own outline (PDF bookmarks) decides which lines are headings; a table of
+  contents read from the document (``strict=False``) only confirms them;
+- ``book_structure``: a plain-text book's table of contents is dropped and counted;
+- ``join_chapter_titles``: a chapter line without a title is joined with the short title line under it
+  ("CHAPTER IV." / "Down the Rabbit-Hole", "Chapter 1" / "Introduction").
+
+>>> in_sequence([(1,), (1, 1), (3,), (1, 2), (2,), (2, 1)])
+{0, 1, 3, 4, 5}
+>>> nest([(1, "8 Build", (8,)), (2, "8.5 Todo List", (8, 5))], 3, (8, 6, 1))
+[(1, '8 Build', (8,))]
 """
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
+from typing import Any
 
-from groundset.ingest.headings import KEYWORD, NUMBERED, Item, heading_key, heading_strength, is_body, words
+from groundset.ingest.headings import KEYWORD, NUMBERED, Item, heading_key, heading_strength, is_body, number_of, words
 
-__all__ = ["apply_outline", "book_structure"]
+__all__ = ["apply_outline", "book_structure", "join_chapter_titles", "in_sequence", "nest", "keep_in_sequence"]
 
 
-def apply_outline(items: list[Item], outline: list[tuple[int, str]]) -> list[Item]:
+def in_sequence(numbers: list[tuple[int, ...]]) -> set[int]:
+    """Indexes of the longest strictly increasing run of ``numbers`` (the earliest such run on ties)."""
+    tails: list[tuple[int, ...]] = []  # tails[k]: the smallest last number of an increasing run of length k + 1
+    tail_at: list[int] = []
+    before: list[int] = []
+    for i, n in enumerate(numbers):
+        k = bisect.bisect_left(tails, n)
+        if k == len(tails):
+            tails.append(n)
+            tail_at.append(i)
+        else:
+            tails[k], tail_at[k] = n, i
+        before.append(tail_at[k - 1] if k else -1)
+    out: set[int] = set()
+    i = tail_at[-1] if tail_at else -1
+    while i >= 0:
+        out.add(i)
+        i = before[i]
+    return out
+
+
+def keep_in_sequence(items: list[Item]) -> None:
+    """Numbered heading candidates off the longest increasing run of numbers lose their strength (see module)."""
+    idx = [i for i, it in enumerate(items) if it.strength and it.strength[0] == "strong" and number_of(it.text)]
+    keep = in_sequence([number_of(items[i].text) for i in idx])
+    for j, i in enumerate(idx):
+        if j not in keep:
+            items[i].strength = None
+
+
+def nest(stack: list[tuple[Any, ...]], level: int, number: tuple[int, ...] | None) -> list[tuple[Any, ...]]:
+    """``stack`` ((level, text, number, ...) outermost first) with what a new heading of ``level`` / ``number``
+    closes removed: every entry of the same or a deeper level, then numbered entries that are not its prefix."""
+    stack = [s for s in stack]
+    while stack and stack[-1][0] >= level:
+        stack.pop()
+    while number and stack and stack[-1][2] and stack[-1][2] != number[: len(stack[-1][2])]:
+        stack.pop()
+    return stack
+
+
+def apply_outline(items: list[Item], outline: list[tuple[int, str]], strict: bool = True) -> list[Item]:
     """The document's own outline (PDF bookmarks) decides: a line that is an outline entry (or a run of up to three
     lines that together are one: "Chapter 1" + "Introduction") is a heading of the entry's level, each entry once;
     a line followed by another entry of the same or a higher level is a list of entries (a table of contents), not
     a heading; a heading that runs into its paragraph ("2.5 MS Windows systems To install ...") is cut off it; a
     numbered line not in the outline is not a heading unless it is numbered deeper than the outline goes (footnotes,
-    numbered lists, contents lines); unnumbered guesses still pass the usual checks and nest below the outline."""
+    numbered lists, contents lines); unnumbered guesses still pass the usual checks and nest below the outline.
+    ``strict=False`` (an outline read from the document's contents pages): numbered lines not in it keep their
+    strength."""
     wanted: dict[str, int] = {}
     for level, title in outline:
         wanted.setdefault(heading_key(title), level)
@@ -49,7 +105,7 @@ def apply_outline(items: list[Item], outline: list[tuple[int, str]]) -> list[Ite
             out.append(Item(it.part, it.text[len(head):].strip()))
             i += 1
             continue
-        if it.strength and it.strength[0] == "strong" and it.strength[1] <= depth:
+        if strict and it.strength and it.strength[0] == "strong" and it.strength[1] <= depth:
             it.strength = None  # numbered as deep as the outline goes, yet not in it: a footnote, a list item
         out.append(it)
         i += 1
@@ -58,8 +114,7 @@ def apply_outline(items: list[Item], outline: list[tuple[int, str]]) -> list[Ite
 
 def book_structure(items: list[Item], dropped: Counter) -> list[Item]:
     """Plain-text books: a table of contents (three or more chapter lines with no body between them, and the
-    "Contents" line before them) is dropped and counted; a chapter line without a title followed by a short title
-    line ("CHAPTER IV." / "Down the Rabbit-Hole") becomes one heading."""
+    "Contents" line before them) is dropped and counted."""
     out: list[Item] = []
     i = 0
     while i < len(items):
@@ -75,11 +130,22 @@ def book_structure(items: list[Item], dropped: Counter) -> list[Item]:
             dropped["table_of_contents"] += end - i
             i = end
             continue
+        out.append(items[i])
+        i += 1
+    return out
+
+
+def join_chapter_titles(items: list[Item]) -> list[Item]:
+    """A keyword heading without a title ("CHAPTER IV.", "Chapter 1") and the short title line right after it (on
+    the same page) become one heading: "CHAPTER IV. Down the Rabbit-Hole"."""
+    out: list[Item] = []
+    i = 0
+    while i < len(items):
         it = items[i]
         nxt = items[i + 1] if i + 1 < len(items) else None
         m = KEYWORD.match(it.text) if it.strength and it.strength[0] == "strong" else None
-        if (m and not m.group(3) and nxt is not None and nxt.strength is None and nxt.part.kind == "title"
-                and _title_line(nxt.text)):
+        if (m and not m.group(3) and nxt is not None and (nxt.strength is None or nxt.strength[0] == "weak")
+                and nxt.part.kind == "title" and nxt.part.page == it.part.page and _title_line(nxt.text)):
             out.append(Item(it.part, f"{it.text} {nxt.text.rstrip('.')}", it.strength))
             i += 2
             continue
