@@ -10,6 +10,8 @@ For a before/after comparison, run the same script against another checkout of t
 Per file (per dump for Wikipedia), with chunks cut by the bundled MiniLM tokenizer at the default size:
 
 - ``outline``: PDF bookmarks (pypdf) found as heading blocks, e.g. ``180/208`` (titles compared without spaces/case);
+  ``outline_without_bookmarks``: the same, reading a copy of the PDF without its bookmarks (pages and metadata
+  only), where headings come from the layout, the numbering and the contents pages;
 - ``tables``: tables in the source (``<table>``, ``{|``, infoboxes) / table blocks kept / source table cells whose
   text is found in the chunks;
 - ``code lines``: lines of monospace text boxes (PDF) or ``<pre>`` lines (HTML) / of them found whole as a line of a
@@ -60,6 +62,21 @@ def _outline(pdf: Path) -> list[str]:
         return list(walk(pypdf.PdfReader(str(pdf)).outline))
     except Exception:  # noqa: BLE001 - no outline
         return []
+
+
+def _without_bookmarks(pdf: Path, out: Path) -> Path:
+    """A copy of ``pdf`` with its pages and metadata but no outline."""
+    import pypdf
+
+    reader = pypdf.PdfReader(str(pdf))
+    writer = pypdf.PdfWriter()
+    for page in reader.pages:
+        writer.add_page(page)
+    writer.add_metadata({k: v for k, v in (reader.metadata or {}).items() if isinstance(v, str)})
+    copy = out / pdf.name
+    with copy.open("wb") as f:
+        writer.write(f)
+    return copy
 
 
 def _pdf_code_lines(pdf: Path) -> tuple[list[str], int]:
@@ -114,6 +131,13 @@ def measure(path: Path, docs: list, chunks: list) -> dict:
     if path.suffix == ".pdf":
         outline = _outline(path)
         row["outline"] = f"{sum(1 for t in outline if _sq(t) in heads)}/{len(outline)}"
+        if outline:
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as tmp:
+                bare = [b for d in read_path(_without_bookmarks(path, Path(tmp)), IngestConfig()) for b in d.blocks]
+            found = {_sq(b.text) for b in bare if b.kind == "title"}
+            row["outline_without_bookmarks"] = f"{sum(1 for t in outline if _sq(t) in found)}/{len(outline)}"
         code, row["ligatures_in_source"] = _pdf_code_lines(path)
         row["code_lines"] = f"{sum(1 for ln in code if ln in chunk_lines)}/{len(code)}"
     elif path.suffix == ".html":

@@ -1,6 +1,6 @@
 """PDF files -> title, blocks and metadata: unstructured's partition (partition.py), running heads and contents
 pages removed (clean_pdf.py), code boxes restored with their lines (pdf_code.py), headings from the PDF's own
-bookmarks when it has them (clean_blocks.py), title / author / page count / outline from pypdf; without a useful
+bookmarks when it has them, else confirmed by its contents pages (clean_blocks.py), title / author / page count / outline from pypdf; without a useful
 metadata title, the title set on the first page (pdf_title.py), else none (the reader uses the file name).
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 from groundset.errors import InputError
 from groundset.ingest import partition as up
 from groundset.ingest.clean_blocks import blocks_from_layout
-from groundset.ingest.clean_pdf import clean_pdf_parts
+from groundset.ingest.clean_pdf import clean_pdf_parts, contents_entries
 from groundset.ingest.config import IngestConfig
 from groundset.ingest.encoding import looks_binary
 from groundset.ingest.pdf_title import first_page_title, running_keys, useful_title
@@ -46,9 +46,10 @@ def read_pdf(path: Path, cfg: IngestConfig) -> tuple[str | None, list[Block], di
         raise InputError(str(path), "corrupt_pdf", f"the PDF cannot be parsed: {e}"[:500]) from e
     title = useful_title(info.get("title"), path) or _first_page_title(path, parts)
     title = clean_text(title) if title else None  # the page's own text: ligatures as in the blocks
+    contents = None if info.get("outline") else contents_entries(parts)
     parts, restored = _restore_code(path, parts)
     parts, dropped = clean_pdf_parts(parts, up.english_words().__contains__)
-    blocks = blocks_from_layout(parts, outline=info.get("outline"))
+    blocks = blocks_from_layout(parts, outline=info.get("outline"), contents=contents)
     meta = {"pages": info.get("pages"), "dropped": {k: v for k, v in sorted(dropped.items()) if v}, "code_blocks": restored}
     if info.get("author"):
         meta["author"] = info["author"]

@@ -76,3 +76,36 @@ def test_sequence_and_nesting_rules():
     assert nest(stack, 3, (9, 1, 1)) == []  # chapter 9 was not found: not under chapter 8 either
     assert nest(stack, 3, None) == stack  # an unnumbered heading nests below
     assert nest([(1, "Preface", None, False)], 2, (1, 1)) == [(1, "Preface", None, False)]
+
+
+def test_contents_page_confirms_headings_without_bookmarks(tmp_path):
+    """Entries of the contents page make headings of lines the layout alone would not (a heading in the body's
+    font, one run into its paragraph); the contents page itself is dropped and counted."""
+    dots = " " + ". " * 30
+    entries = [(72, "1 Getting Started", 2), (90, "1.1 Installation", 2), (90, "Changing Colours", 2),
+               (72, "2 Advanced Use", 3), (90, "2.1 Running it", 3), (90, "2.2 Options", 3)]
+    toc = [(72, 700, 16, "Contents")] + [(x, 660 - 30 * i, 10, f"{t}{dots}{n}") for i, (x, t, n) in enumerate(entries)]
+    page2 = [(72, 700, 16, "1 Getting Started"), *body(676), (72, 630, 14, "1.1 Installation"), *body(606),
+             (72, 560, 10, "Changing Colours"), *body(546)]
+    page3 = [(72, 700, 16, "2 Advanced Use"), *body(676),
+             (72, 630, 10, "2.1 Running it To install it, unpack the archive and run the setup script there."),
+             *body(616), (72, 560, 14, "2.2 Options"), *body(536)]
+    doc = read(tmp_path, [toc, page2, page3])
+    assert sections(doc) == [["1 Getting Started"], ["1 Getting Started", "1.1 Installation"],
+                             ["1 Getting Started", "Changing Colours"], ["2 Advanced Use"],
+                             ["2 Advanced Use", "2.1 Running it"], ["2 Advanced Use", "2.2 Options"]]
+    assert any(b.text.startswith("To install it, unpack") and b.section[-1] == "2.1 Running it" for b in doc.blocks)
+    assert doc.metadata["dropped"]["table_of_contents"] >= 5 and ". . ." not in doc.text
+
+
+def test_contents_entries_levels_and_leaders():
+    from groundset.ingest.clean_pdf import contents_entries
+    from groundset.ingest.partition import Part
+
+    lines = [("Contents", 0.12), ("Chapter 1 Introduction . . . . . . 6", 0.13), ("1.1 About it . . . . . . . 6", 0.17),
+             ("1.2 More . . . . . . . 7", 0.17), ("Chapter 2 Drawing . . . . . . 11", 0.13),
+             ("2.1 Lines . . . . . . . 12", 0.17), ("11", 0.85)]
+    parts = [Part("title", t, page=2, left=left, top=0.1 + 0.02 * i) for i, (t, left) in enumerate(lines)]
+    assert contents_entries(parts) == [(1, "Chapter 1 Introduction"), (2, "1.1 About it"), (2, "1.2 More"),
+                                       (1, "Chapter 2 Drawing"), (2, "2.1 Lines")]
+    assert contents_entries(parts[:5]) == []  # not a contents page: fewer than five leader lines
