@@ -129,7 +129,7 @@ def _fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str, ...]) ->
         return value, np.append(Z.T @ g + coef / C, g.sum())
 
     # a feature constant on the fit data (the cosine when nothing is embedded) gets no weight, not an arbitrary one
-    bounds = [(0, 0) if X[:, j].std() == 0 or SIGNS[n] is None else (0, None) if SIGNS[n] > 0
+    bounds = [(0, 0) if np.ptp(X[:, j]) == 0 or SIGNS[n] is None else (0, None) if SIGNS[n] > 0
               else (None, 0) if SIGNS[n] < 0 else (None, None) for j, n in enumerate(names)] + [(None, None)]
     res = minimize(loss, np.zeros(len(names) + 1), jac=True, method="L-BFGS-B", bounds=bounds,
                    options={"maxiter": 5000, "gtol": 1e-9})
