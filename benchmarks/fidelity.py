@@ -19,6 +19,8 @@ Per file (per dump for Wikipedia), with chunks cut by the bundled MiniLM tokeniz
 - ``ligatures``: characters U+FB00-FB06 left in the chunks (PDFs: ``ligatures_in_source``, those of the text
   layer as pdfminer reads it). The shared corpus has none, so a last row reads a PDF made here whose text layer
   carries 25 ligature glyphs (``tests/ingest/pdfs.py``, as LaTeX-made manuals do); ``--no-fixture`` leaves it out;
+- ``chapters`` (plain-text books): distinct "Chapter N" / "Letter N" / "Book N" / "Part N" lines of the file found
+  as headings, out of those in the file (its contents list repeats them: counted once);
 - ``mid-token``: chunks whose first or last word is not a whole word of the document text (a boundary inside
   ``0.2`` or ``myfile.xml``), out of all chunks.
 """
@@ -41,6 +43,7 @@ from groundset.ingest.config import EmbedConfig, IngestConfig  # noqa: E402
 from groundset.ingest.readers import discover, read_path  # noqa: E402
 
 _LIG = re.compile("[\ufb00-\ufb06]")
+_CHAPTER = re.compile(r"^\s*(chapter|letter|book|part)\s+([0-9]+|[ivxlcdm]+)\b", re.I | re.M)
 _SQ = re.compile(r"\W+")
 
 
@@ -145,6 +148,12 @@ def measure(path: Path, docs: list, chunks: list) -> dict:
         row["tables_in_source"] = tables
         row["table_cells_kept"] = f"{sum(1 for c in cells if _sq(c) in chunk_sq)}/{len(cells)}"
         row["code_lines"] = f"{sum(1 for ln in pre if ln in chunk_lines)}/{len(pre)}"
+    elif path.suffix == ".txt":
+        source = {(m.group(1).lower(), m.group(2).lower())
+                  for m in _CHAPTER.finditer(path.read_bytes().decode("utf-8", "replace"))}
+        found = {(m.group(1).lower(), m.group(2).lower())
+                 for d in docs for b in d.blocks if b.kind == "title" for m in [_CHAPTER.match(b.text)] if m}
+        row["chapters"] = f"{len(source & found)}/{len(source)}"
     elif path.suffix == ".bz2":
         tables, infoboxes = _wiki_tables(path)
         row["tables_in_source"] = f"{tables} tables + {infoboxes} infoboxes"
