@@ -109,3 +109,13 @@ def test_contents_entries_levels_and_leaders():
     assert contents_entries(parts) == [(1, "Chapter 1 Introduction"), (2, "1.1 About it"), (2, "1.2 More"),
                                        (1, "Chapter 2 Drawing"), (2, "2.1 Lines")]
     assert contents_entries(parts[:5]) == []  # not a contents page: fewer than five leader lines
+
+
+def test_table_cells_are_never_headings(tmp_path):
+    """Cells set like the body ("Property", "Column 1", "Option") stay text, however short and capitalised."""
+    cells = [(72, 630 - 30 * i, 10, cell) for i, cell in enumerate(["Property", "Column 1", "Option"])]
+    page1 = [(72, 700, 16, "1 Options"), *body(676), *cells, *body(520, 3)]
+    doc = read(tmp_path, [page1])
+    assert sections(doc) == [["1 Options"]]
+    assert all(b.section == ["1 Options"] for b in doc.blocks)
+    assert all(cell in doc.text for cell in ("Property", "Column 1", "Option"))
