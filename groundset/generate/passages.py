@@ -47,7 +47,8 @@ _POINTER = re.compile(
     r"the example (?:below|above)|assuming the above|in the (?:previous|next) (?:section|chapter)|"
     r"(?:^|[.;,] )see\b|for (?:more|further) (?:information|details)|for a reference on|"
     r"(?:documentation|reference guide|tutorial|chapter|section) (?:of|on|for) the\b.{0,40}\bfor (?:more|details)|"
-    r"(?:is|are) (?:discussed|described|explained|covered) (?:later|in (?:section|chapter))|later in this tutorial)\b",
+    r"(?:is|are) (?:discussed|described|explained|covered) (?:later|in (?:section|chapter))|later in this tutorial|"
+    r"you will (?:soon |later )?(?:learn|see|find out)|will be (?:discussed|described|explained|covered))\b",
     re.I,
 )
 # a pronoun or "the same"/"it" early in the opening sentence points at something the passage does not contain

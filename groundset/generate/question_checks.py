@@ -39,7 +39,7 @@ QUESTION_REASONS = ("ungrammatical", "copied_heading", "compound_question", "sel
                     "absent_identifier", "purpose_not_in_passage", "misses_subject", "question_not_in_passage")
 
 _BAD_AUX = re.compile(r"\b(?:do|does|did)\s+(?:\S+\s+){0,4}?(?:be|is|are|was|were|been)\b", re.I)
-_DOUBLED = re.compile(r"\b(\w{2,})\s+\1\b", re.I)
+_DOUBLED = re.compile(r"\b(\w{2,})(?:'s)?\s+\1\b", re.I)  # "the the", "the name's name"
 _PLACEHOLDER = re.compile(r"(?:\.\.\.|…|\bX\b(?= (?:and|or) \bY\b))")
 _HEADING = re.compile(r"\b\d+(?:\.\d+)+\.?\s+[A-Z]")
 _COMPOUND = re.compile(r"(?:,|\band)\s+(?:but\s+|and\s+|also\s+)?(?:how|what|why|when|which|where|who)\s+(?:do|does|did|is|are|"
@@ -112,8 +112,8 @@ def problem(question: str, passage: str, about: str = "", min_overlap: float = 0
     text = (passage + " " + about).lower()
     for m in _CODE.finditer(question):
         token = _norm_code(next(g for g in m.groups() if g))
-        if token and token not in text:
-            return "absent_identifier"
+        if token and not re.search(rf"(?<![\w]){re.escape(token)}(?![\w])", text):
+            return "absent_identifier"  # as a word: `def` is not in "definitions"
     for m in _NAME.finditer(question):  # a name ("JavaScript", "ExceptionGroup") after the first word
         if m.start() > 0 and m.group(0).lower() not in text:
             return "absent_identifier"

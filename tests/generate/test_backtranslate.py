@@ -243,6 +243,7 @@ def test_passages_open_with_a_lead_sentence_when_asked():
     "(This also works when the list of names is defined by the package author in the module.)",
     "the code in the module will be executed, just as if you imported it into the running program.",
     "Don’t explicitly assign a value to it — you would create an independent local variable.",
+    "Errors detected during execution are called exceptions: you will soon learn how to handle them in programs.",
 ])
 def test_pointers_asides_and_continuations_do_not_open_a_passage(text):
     assert pick_passage(text, min_words=5) is None

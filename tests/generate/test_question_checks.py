@@ -12,6 +12,7 @@ ABOUT = "11. Brief Tour of the Standard Library 11.3. Working with Binary Data R
 @pytest.mark.parametrize("question,reason", [
     ("Why did the struct module be used for binary records?", "ungrammatical"),
     ("How do I use the the struct module?", "ungrammatical"),
+    ("What is the struct module's module?", "ungrammatical"),
     ("How do I ...?", "ungrammatical"),
     ("What is the purpose of the keyword `struct?", "ungrammatical"),
     ("Explain how to pack binary records using Python, 11.3. Working with Binary Data Record Layouts",
@@ -21,6 +22,7 @@ ABOUT = "11. Brief Tour of the Standard Library 11.3. Working with Binary Data R
     ("Why did you choose the struct module for binary records?", "asks_the_author"),
     ("How do I use weakref.ref() with binary records?", "absent_identifier"),
     ("How do I read binary records with `numpy`?", "absent_identifier"),
+    ("How do I pack binary records with `form`?", "absent_identifier"),  # a word, not a part of "formats"
     ("How do I read binary record formats in JavaScript?", "absent_identifier"),
     ("Which library compresses images and audio streams quickly?", "question_not_in_passage"),
     ("Which functions work with variable length binary record formats?", "misses_subject"),
