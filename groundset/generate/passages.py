@@ -51,8 +51,11 @@ _POINTER = re.compile(
     r"you will (?:soon |later )?(?:learn|see|find out)|will be (?:discussed|described|explained|covered))\b",
     re.I,
 )
-# a pronoun or "the same"/"it" early in the opening sentence points at something the passage does not contain
-_EARLY_PRONOUN = re.compile(r"^(?:\S+\s+){0,7}?(?:it|its|they|them|their|he|she|his|her)\b", re.I)
+# a pronoun or "the same"/"it" early in the opening sentence points at something the passage does not contain, as
+# does a noun left out ("The only difference between the two is …", "The most versatile is the list")
+_EARLY_PRONOUN = re.compile(r"^(?:\S+\s+){0,7}?(?:it|its|they|them|their|he|she|his|her)\b|"
+                            r"^(?:\S+\s+){0,6}?the (?:two|three|both)\b(?!\s+[a-z]{2,}s\b)|^the (?:most|least) \w+ (?:is|are)\b",
+                            re.I)
 # an opening sentence that says what its subject is or does: "The struct module provides …", "Threading is a
 # technique …", "To check whether a key is in a dictionary, use …" (a passage that defines or explains)
 _LEAD = re.compile(

@@ -244,6 +244,8 @@ def test_passages_open_with_a_lead_sentence_when_asked():
     "the code in the module will be executed, just as if you imported it into the running program.",
     "Don’t explicitly assign a value to it — you would create an independent local variable.",
     "Errors detected during execution are called exceptions: you will soon learn how to handle them in programs.",
+    "The only difference between the two is that within single quotes you do not need to escape double quotes.",
+    "The most versatile is the list, which can be written as a list of comma-separated values between brackets.",
 ])
 def test_pointers_asides_and_continuations_do_not_open_a_passage(text):
     assert pick_passage(text, min_words=5) is None
