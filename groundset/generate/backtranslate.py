@@ -298,6 +298,7 @@ def choose(results: list[ChatResult], attempt: Attempt, passage: Passage, corpus
         scored.append((key, k, s, rank))
     _, k, sample, rank = min(scored, key=lambda t: t[0])
     sample.attributes.update(candidates=len(results), chosen=k, candidate_rank=rank)
+    sample.generation.finish_reason = results[k].finish_reason or "stop"  # not another candidate's max_tokens
     return sample
 
 

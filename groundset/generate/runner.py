@@ -107,7 +107,8 @@ class _Walker:
             g = outcome.generation
             g.model, g.calls, g.prompt_tokens, g.completion_tokens = (
                 model, stats.calls, stats.prompt_tokens, stats.completion_tokens)
-            g.finish_reason = "length" if stats.hit_max_tokens else "stop"
+            if g.finish_reason is None:  # a task that chose among candidates set the chosen one's
+                g.finish_reason = "length" if stats.hit_max_tokens else "stop"
         if any(a.id == attempt.id for a in self.pending[self.sure:]):
             self.deferred[attempt.id] = (attempt, outcome, stats)
             return

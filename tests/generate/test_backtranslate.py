@@ -270,3 +270,25 @@ def test_an_instruction_must_open_with_a_verb_that_asks():
     assert isinstance(out, Reject) and out.reason == "not_a_question"
     ok = backtranslate.parse([ChatResult(text='{"question": "Describe what venv creates and manages."}')], a, passage)
     assert isinstance(ok, Sample)
+
+
+def test_a_candidate_cut_at_max_tokens_does_not_mark_the_chosen_one_truncated(workdir):
+    config = load_config(None, {"generate.tasks": {"backtranslate": 2}})
+    fill_store(config, workdir, make_chunks())
+
+    class SampledCut(FakeLLM):
+        """The greedy candidate is fine; the sampled ones stop at max_tokens."""
+
+        def chat(self, requests):
+            out = super().chat(requests)
+            for req, res in zip(requests, out):
+                if req.temperature > 0:
+                    res.text, res.parsed, res.error, res.finish_reason = '{"question": "Which', None, None, "length"
+            return out
+
+    llm = SampledCut(default=echo_reply)
+    result = generate(config, workdir, llm, progress=False)
+    assert result.tasks["backtranslate"].accepted == 2 and len(llm.history) == 6
+    rows = [Sample.model_validate(r) for r in read_jsonl(workdir.samples("backtranslate"))]
+    assert all(s.generation.finish_reason == "stop" and s.attributes["chosen"] == 0 for s in rows)
+    assert all("truncated" not in sanity.check(s) for s in rows)
