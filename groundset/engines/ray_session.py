@@ -17,7 +17,7 @@ from typing import Any
 
 from groundset.errors import BackendError, MissingExtraError
 
-__all__ = ["import_ray", "connect", "RayEngineError", "root_cause"]
+__all__ = ["import_ray", "connect", "RayEngineError", "root_cause", "retries"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit))(?:\(.*\))?: ")
@@ -54,6 +54,23 @@ def root_cause(e: BaseException) -> str:
         e = inner
     lines = _ANSI.sub("", str(e)).strip().splitlines()
     return f"{type(e).__name__}: {lines[-1] if lines else ''}"[:500]
+
+
+def retries(run_cfg: Any, *, actors: bool) -> dict[str, int]:
+    """The ``map_batches`` / ``flat_map`` options that bound Ray's fault tolerance to ``[run] ray_retries``.
+
+    A worker process that dies (SIGKILL, the OOM killer, a lost node) fails its task with a system error: Ray runs
+    the task again (``max_retries``), restarts a dead actor (``max_restarts``) and resends its tasks
+    (``max_task_retries``). Ray Data's own default is to retry forever, so a file that kills its reader every time
+    would hang the run; bounded, the stage stops with the worker's error and a rerun resumes. Exceptions raised by
+    our code are not retried (the readers report them per file; backends return failed results).
+
+    >>> from groundset.engines.config import RunConfig
+    >>> retries(RunConfig(ray_retries=2), actors=True)
+    {'max_restarts': 2, 'max_task_retries': 2}
+    """
+    n = run_cfg.ray_retries
+    return {"max_restarts": n, "max_task_retries": n} if actors else {"max_retries": n}
 
 
 def _package_root() -> str:
