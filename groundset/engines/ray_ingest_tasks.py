@@ -175,9 +175,15 @@ class EmbedActor:
         from groundset.ingest.config import StoreConfig
         from groundset.store import open_writer
 
+        from groundset.errors import StoreError
+
         if self.writer is None:
             self.writer = open_writer(StoreConfig.model_validate(self.store_cfg))
-        self.writer.upsert(chunks, vectors, wait=False)
+        try:
+            self.writer.upsert(chunks, vectors, wait=False)
+        except Exception as e:  # noqa: BLE001 - HTTP errors, timeouts: one message that says where and what next
+            raise StoreError(f"a Ray worker's write to Qdrant at {self.writer.where} failed: {type(e).__name__}: "
+                             f"{' '.join(str(e).split())[:300]}; check the server (its log, disk, memory)") from None
 
     def __del__(self) -> None:
         if getattr(self, "writer", None) is not None:

@@ -20,7 +20,9 @@ from groundset.errors import BackendError, MissingExtraError
 __all__ = ["import_ray", "connect", "RayEngineError", "root_cause", "retries"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit))(?:\(.*\))?: ")
+# "ValueError: …" or a qualified name ("qdrant_client.http.exceptions.UnexpectedResponse: …")
+_ERROR_LINE = re.compile(r"^((?:[A-Za-z_]\w*\.)+[A-Za-z_]\w*|[A-Za-z_]\w*(?:Error|Exception|Interrupt|Exit))"
+                         r"(?:\(.*\))?: ")
 
 
 class RayEngineError(BackendError):

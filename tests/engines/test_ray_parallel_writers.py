@@ -111,7 +111,7 @@ def test_actors_write_in_parallel_with_wait_false_and_the_graph_is_built_after(t
 def test_a_server_that_refuses_writes_stops_the_ray_ingest_with_its_message(tmp_path):
     docs = _corpus(tmp_path)
     with EmbedServer() as embed, QdrantStub(fail_upserts=True) as qdrant:
-        with pytest.raises(RayEngineError, match=r"Ray ingest job failed: .*500.*run again"):
+        with pytest.raises(RayEngineError, match=r"job failed: .*write to Qdrant at http://127.0.0.1:\d+ failed: .*500.*run again"):
             ingest([docs], _config("ray", embed, qdrant.url, **{"run.ray_embed_actors": 1}), Workdir(tmp_path / "w"),
                    progress=False)
     data = json.loads((tmp_path / "w" / "ingest" / "report.json").read_text())
