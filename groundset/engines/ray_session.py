@@ -39,23 +39,37 @@ def import_ray() -> Any:
     return ray
 
 
+_DEATHS = ("WorkerCrashedError", "ActorDiedError", "ActorUnavailableError", "NodeDiedError", "OutOfMemoryError")
+
+
+def _chain(e: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    while isinstance(e, BaseException) and all(e is not x for x in out):
+        out.append(e)
+        e = getattr(e, "cause", None) or e.__cause__  # type: ignore[assignment]
+    return out
+
+
 def root_cause(e: BaseException) -> str:
     """``"RuntimeError: CUDA error: device lost"`` for a Ray task error wrapping it (Ray's traceback left out): the
-    first ``Name: message`` line of the traceback that is not Ray's own, else the innermost exception."""
+    first ``Name: message`` line of the traceback that is not Ray's own, else the innermost exception. A worker
+    process that died (SIGKILL, the OOM killer, a segfault, a lost node) more often than ``[run] ray_retries``
+    allows is said so in plain words."""
+    chain = _chain(e)
+    for x in chain:
+        name = type(x).__name__
+        if any(d in name for d in _DEATHS):
+            return (f"{name}: a Ray worker process died while running this work (killed, out of memory, a crash in "
+                    "native code, or a lost node) on every try ([run] ray_retries); its log is under the Ray "
+                    "session's logs directory (e.g. /tmp/ray/session_latest/logs)")
     text = _ANSI.sub("", str(e))
     for line in text.splitlines():
         m = _ERROR_LINE.match(line.strip())
         if m and not m.group(1).startswith(("ray.", "UserCodeException", "RayTaskError")):
             return line.strip()[:500]
-    seen = set()
-    while id(e) not in seen:
-        seen.add(id(e))
-        inner = getattr(e, "cause", None) or e.__cause__
-        if not isinstance(inner, BaseException):
-            break
-        e = inner
-    lines = _ANSI.sub("", str(e)).strip().splitlines()
-    return f"{type(e).__name__}: {lines[-1] if lines else ''}"[:500]
+    inner = chain[-1]
+    lines = _ANSI.sub("", str(inner)).strip().splitlines()
+    return f"{type(inner).__name__}: {lines[-1] if lines else ''}"[:500]
 
 
 def retries(run_cfg: Any, *, actors: bool) -> dict[str, int]:
