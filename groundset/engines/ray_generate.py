@@ -8,7 +8,9 @@ accounting (``llm.managed.wrap``) on the driver:
 - ``fake``, ``local[:MODEL]`` and ``openai:MODEL``: our own backend in ``map_batches`` (Ray tasks, at most
   ``[run] ray_llm_actors`` at once; each worker process builds the backend once and keeps it for later rounds);
 - ``vllm:MODEL``: ``ray.data.llm``'s vLLM engine processor (``vLLMEngineProcessorConfig`` + ``build_processor``) on
-  GPU nodes, the JSON schema passed as ``sampling_params["structured_outputs"] = {"json": schema}``.
+  GPU nodes, the JSON schema passed as ``sampling_params["structured_outputs"] = {"json": schema}`` and a request's
+  ``logprobs=k`` as ``sampling_params["logprobs"]``; the processor's ``logprobs`` column comes back on
+  ``ChatResult.logprobs`` in the in-process backend's shape (the llm judge reads P(supported) from it).
 
 >>> config = load_config(None, {"run.engine": "ray", "llm.spec": "fake"})               # doctest: +SKIP
 >>> llm = load_ray_llm(config, workdir, "generate")                                     # doctest: +SKIP
@@ -32,7 +34,7 @@ from groundset.engines.ray_session import RayEngineError, connect, retries, root
 from groundset.llm.base import ChatRequest, ChatResult
 from groundset.llm.spec import split_spec
 
-__all__ = ["load_ray_llm", "RayBackend", "vllm_preprocess", "vllm_postprocess", "vllm_processor"]
+__all__ = ["load_ray_llm", "RayBackend", "vllm_preprocess", "vllm_postprocess", "vllm_processor", "vllm_logprobs"]
 
 _BACKENDS: dict[bytes, Any] = {}  # per worker process: [llm] config → raw backend (models stay loaded between rounds)
 
@@ -53,20 +55,45 @@ def chat_batch(batch: dict[str, np.ndarray], llm_cfg: str, backend: bytes = b"")
 
 # --- vLLM through ray.data.llm -------------------------------------------------------------------------------------
 def vllm_preprocess(row: dict[str, Any]) -> dict[str, Any]:
-    """A request row → what the vLLM processor reads: ``messages`` and per-row ``sampling_params``."""
+    """A request row → what the vLLM processor reads: ``messages`` and per-row ``sampling_params`` (as the
+    in-process vllm backend builds them: a JSON schema as structured output, ``logprobs=k`` when asked)."""
     req: ChatRequest = pickle.loads(row["request"])
     params: dict[str, Any] = {"temperature": req.temperature, "top_p": req.top_p, "max_tokens": req.max_tokens,
-                              "seed": req.seed, "stop": list(req.stop or []),
+                              "seed": req.seed, "stop": list(req.stop or []), "logprobs": req.logprobs,
                               # a JSON string: one Arrow type for every schema; vLLM reads str or dict
                               "structured_outputs": {"json": json.dumps(req.json_schema)} if req.json_schema else None}
-    return {"idx": row["idx"], "messages": req.messages, "sampling_params": params, "max_tokens": req.max_tokens}
+    return {"idx": row["idx"], "messages": req.messages, "sampling_params": params, "max_tokens": req.max_tokens,
+            "want_logprobs": req.logprobs is not None}
+
+
+def vllm_logprobs(positions: Any, token_ids: Any) -> list[dict[str, Any]] | None:
+    """The processor's ``logprobs`` column (per output position: {token id: {"logprob", "rank", "decoded_token"}},
+    ray.data.llm's own conversion of vLLM's ``Logprob``) → ``ChatResult.logprobs``: [{"token", "logprob", "top":
+    {token: logprob}}] for the sampled token (``generated_tokens[pos]``) at each position, as the in-process vllm
+    backend gives them. Keys may come back as strings, and entries as None, after Arrow."""
+    if positions is None:
+        return None
+    ids = [int(t) for t in (token_ids if token_ids is not None else [])]
+    out = []
+    for pos, cands in enumerate(positions):
+        cands = {int(k): v for k, v in dict(cands or {}).items() if v is not None}
+        if not cands:
+            continue
+        chosen_id = ids[pos] if pos < len(ids) and ids[pos] in cands else next(iter(cands))
+        top = {str(v.get("decoded_token", k)): float(v["logprob"]) for k, v in cands.items()}
+        chosen = cands[chosen_id]
+        out.append({"token": str(chosen.get("decoded_token", chosen_id)), "logprob": float(chosen["logprob"]),
+                    "top": top})
+    return out
 
 
 def vllm_postprocess(row: dict[str, Any]) -> dict[str, Any]:
-    """A processor output row (``generated_text``, token counts) → a pickled ``ChatResult``."""
+    """A processor output row (``generated_text``, token counts, ``logprobs``) → a pickled ``ChatResult``."""
     done = int(row.get("num_generated_tokens") or 0)
     result = ChatResult(text=row.get("generated_text") or "", prompt_tokens=int(row.get("num_input_tokens") or 0),
                         completion_tokens=done, finish_reason="length" if done >= int(row["max_tokens"]) else "stop",
+                        logprobs=vllm_logprobs(row.get("logprobs"), row.get("generated_tokens"))
+                        if row.get("want_logprobs") else None,
                         meta={"engine": "ray.data.llm"})
     return {"idx": row["idx"], "result": pickle.dumps(result)}
 
@@ -80,14 +107,14 @@ def _ray_llm_api():
 
 
 def vllm_processor(llm_cfg: Any, run_cfg: Any, batch_size: int):
-    """The ``ray.data.llm`` processor for ``vllm:MODEL`` with the ``[llm.vllm]`` engine settings (no logprobs on
-    this path yet: the llm judge then falls back to the verdict label)."""
+    """The ``ray.data.llm`` processor for ``vllm:MODEL`` with the ``[llm.vllm]`` engine settings; logprobs are
+    those after sampling processors (``logprobs_mode="processed_logprobs"``), as in the in-process backend."""
     config_cls, build = _ray_llm_api()
     model = split_spec(llm_cfg.spec)[1]
     v = llm_cfg.vllm  # [llm.vllm]: the same engine settings as the in-process vllm backend
     engine_kwargs: dict[str, Any] = {"tensor_parallel_size": v.tensor_parallel_size,
                                      "gpu_memory_utilization": v.gpu_memory_utilization,
-                                     "enable_prefix_caching": True}
+                                     "enable_prefix_caching": True, "logprobs_mode": "processed_logprobs"}
     if v.max_model_len:
         engine_kwargs["max_model_len"] = v.max_model_len
     config = config_cls(model_source=model, engine_kwargs=engine_kwargs, concurrency=run_cfg.ray_llm_actors,

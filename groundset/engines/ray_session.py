@@ -9,6 +9,7 @@ Ray is the optional ``ray`` extra; without it ``MissingExtraError`` names the in
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -72,21 +73,23 @@ def root_cause(e: BaseException) -> str:
     return f"{type(inner).__name__}: {lines[-1] if lines else ''}"[:500]
 
 
-def retries(run_cfg: Any, *, actors: bool) -> dict[str, int]:
-    """The ``map_batches`` / ``flat_map`` options that bound Ray's fault tolerance to ``[run] ray_retries``.
+def retries(run_cfg: Any, *, actors: bool) -> dict[str, Any]:
+    """The ``map_batches`` / ``flat_map`` option that bounds Ray's fault tolerance to ``[run] ray_retries``.
 
     A worker process that dies (SIGKILL, the OOM killer, a lost node) fails its task with a system error: Ray runs
     the task again (``max_retries``), restarts a dead actor (``max_restarts``) and resends its tasks
     (``max_task_retries``). Ray Data's own default is to retry forever, so a file that kills its reader every time
     would hang the run; bounded, the stage stops with the worker's error and a rerun resumes. Exceptions raised by
-    our code are not retried (the readers report them per file; backends return failed results).
+    our code are not retried (the readers report them per file; backends return failed results). Passed as
+    ``ray_remote_args_fn`` (keyword remote args are deprecated in Ray Data 2.60).
 
     >>> from groundset.engines.config import RunConfig
-    >>> retries(RunConfig(ray_retries=2), actors=True)
+    >>> retries(RunConfig(ray_retries=2), actors=True)["ray_remote_args_fn"]()
     {'max_restarts': 2, 'max_task_retries': 2}
     """
     n = run_cfg.ray_retries
-    return {"max_restarts": n, "max_task_retries": n} if actors else {"max_retries": n}
+    args = {"max_restarts": n, "max_task_retries": n} if actors else {"max_retries": n}
+    return {"ray_remote_args_fn": functools.partial(dict, args)}
 
 
 def _package_root() -> str:

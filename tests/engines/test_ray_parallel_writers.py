@@ -23,7 +23,7 @@ from tests.engines.embed_server import EmbedServer
 from tests.engines.qdrant_stub import QdrantStub
 
 HEAD = '<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.11/">\n  <siteinfo><sitename>W</sitename></siteinfo>\n'
-PAGES = 40
+PAGES = 24
 
 
 def _page(i: int) -> str:
