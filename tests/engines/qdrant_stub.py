@@ -29,6 +29,15 @@ import psutil
 from qdrant_client import QdrantClient, models
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A threading HTTP server that says nothing when a client goes away (the tests kill clients on purpose)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass
+
+
 def pid_of_peer(port: int) -> int | None:
     """The pid of the local process whose TCP socket has local port ``port`` (None when it cannot be told)."""
     try:
@@ -106,8 +115,7 @@ class QdrantStub:
 
             do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = _serve
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         threading.Thread(target=self._applier, daemon=True).start()

@@ -126,16 +126,19 @@ def _kill_when_marked(marker: Path, killed: list[int]) -> threading.Thread:
 def test_an_llm_worker_killed_mid_round_is_replaced_and_the_journal_is_the_uninterrupted_one(tmp_path):
     from tests.generate.fakes import fill_store
 
+    def config(engine):
+        return _gen_config(engine, **{"generate.tasks": {"qa": 3, "multihop": 1}})
+
     local = Workdir(tmp_path / "local").ensure()
-    fill_store(_gen_config("local"), local)
+    fill_store(config("local"), local)
     shutil.copytree(local.root, tmp_path / "ray")  # the same store, before anything is generated
     remote = Workdir(tmp_path / "ray")
-    generate(_gen_config("local"), local, _llm("local", local), progress=False)
+    generate(config("local"), local, _llm("local", local), progress=False)
 
     marker, killed = tmp_path / "dies-once.pid", []
     thread = _kill_when_marked(marker, killed)
-    llm = load_ray_llm(_gen_config("ray"), remote, "generate", backend=DiesOnce(str(marker)))
-    result = generate(_gen_config("ray"), remote, llm, progress=False)
+    llm = load_ray_llm(config("ray"), remote, "generate", backend=DiesOnce(str(marker)))
+    result = generate(config("ray"), remote, llm, progress=False)
     thread.join(timeout=5)
     assert killed and killed[0] != os.getpid() and _dead(killed[0])
     assert result.complete and _files(remote) == _files(local)  # same sample ids, records and order

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from groundset.config import load_config
+from groundset.engines.ray_ingest import _Applied, _Upserts
 from groundset.engines.ray_session import RayEngineError
 from groundset.errors import StoreError
 from groundset.ingest.config import StoreConfig
@@ -24,6 +25,7 @@ from tests.engines.qdrant_stub import QdrantStub
 
 HEAD = '<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.11/">\n  <siteinfo><sitename>W</sitename></siteinfo>\n'
 PAGES = 24
+LONG = pytest.mark.skipif(os.environ.get("GROUNDSET_LONG") != "1", reason="long: set GROUNDSET_LONG=1 to run")
 
 
 def _page(i: int) -> str:
@@ -95,6 +97,16 @@ def test_actors_write_in_parallel_with_wait_false_and_the_graph_is_built_after(t
         assert qdrant.calls[patch].body["hnsw_config"]["m"] == 16 and qdrant.m["wiki"] == 16
         assert qdrant.calls[patch].points == local.chunks_new  # every write was applied when the graph was asked
 
+
+
+@LONG
+@pytest.mark.usefixtures("ray_cluster")
+def test_reingest_into_a_server_skips_stored_chunks_and_deletes_stale_ones_as_locally(tmp_path):
+    docs = _corpus(tmp_path)
+    with EmbedServer() as embed, QdrantStub() as qdrant:
+        local_wd, ray_wd = Workdir(tmp_path / "local"), Workdir(tmp_path / "ray")
+        local = ingest([docs], _config("local", embed), local_wd, progress=False)
+        ingest([docs], _config("ray", embed, qdrant.url), ray_wd, progress=False)
         sent = len(qdrant.upserts())
         again = ingest([docs], _config("ray", embed, qdrant.url), ray_wd, progress=False)
         assert (again.chunks_new, again.chunks_unchanged, again.chunks_deleted) == (0, local.chunks_new, 0)
@@ -105,13 +117,15 @@ def test_actors_write_in_parallel_with_wait_false_and_the_graph_is_built_after(t
         relocal = ingest([docs], _config("local", embed), local_wd, progress=False)
         assert (changed.chunks_new, changed.chunks_deleted) == (relocal.chunks_new, relocal.chunks_deleted) != (0, 0)
         assert _stored(_config("ray", embed, qdrant.url), ray_wd)[0] == _stored(_config("local", embed), local_wd)[0]
+        assert qdrant.named("POST", "/points/delete")  # the driver deleted the stale chunks on the server
 
 
 @pytest.mark.usefixtures("ray_cluster")
 def test_a_server_that_refuses_writes_stops_the_ray_ingest_with_its_message(tmp_path):
     docs = _corpus(tmp_path)
     with EmbedServer() as embed, QdrantStub(fail_upserts=True) as qdrant:
-        with pytest.raises(RayEngineError, match=r"job failed: .*write to Qdrant at http://127.0.0.1:\d+ failed: .*500.*run again"):
+        refused = r"job failed: .*write to Qdrant at http://127.0.0.1:\d+ failed: .*500.*run again"
+        with pytest.raises(RayEngineError, match=refused):
             ingest([docs], _config("ray", embed, qdrant.url, **{"run.ray_embed_actors": 1}), Workdir(tmp_path / "w"),
                    progress=False)
     data = json.loads((tmp_path / "w" / "ingest" / "report.json").read_text())
@@ -140,6 +154,35 @@ def test_the_driver_waits_for_wait_false_writes_and_says_what_to_do_when_some_ne
                 writer.upsert(_chunks(10), vectors[:10], wait=False)
             with pytest.raises(StoreError, match="holds 0 of the 10 points .* run ingest again"):
                 store.wait_for_points(10, timeout_s=0.2, poll_s=0.01)
+
+
+class Recording:
+    """The driver's store, recording what it is asked to write."""
+
+    def __init__(self):
+        self.upserts, self.deletes = [], []
+
+    def upsert(self, chunks, vectors):
+        self.upserts.append([c.id for c in chunks])
+
+    def delete(self, ids):
+        self.deletes.append(list(ids))
+
+
+def test_the_driver_counts_what_workers_wrote_and_deletes_stale_chunks_itself():
+    store, stored = Recording(), []
+    writer = _Upserts(store, {}, None, stored.append)
+    a, b, c = _chunks(3)
+    writer.written = {a.id, b.id}  # the row's actor wrote a and b; c was not embedded by any actor
+    writer.vectors = {c.id: np.ones(4, dtype=np.float32)}
+    writer.add([a, b, c], stale={"old-1"})
+    writer.flush()
+    assert stored == [2, 1] and store.upserts == [[c.id]] and store.deletes == [["old-1"]]
+
+    view = _Applied({"s.txt": {"old-1", a.id}, "other.md": {"z"}})
+    assert view.ids_for_source("s.txt") == {"old-1", a.id} and view.total() == 3
+    view.applied("s.txt", [a, b, c])  # after the row: its chunks are what the source holds
+    assert view.ids_for_source("s.txt") == {a.id, b.id, c.id} and view.total() == 4
 
 
 def test_parallel_writers_need_a_server():
