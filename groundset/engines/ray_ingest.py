@@ -148,6 +148,8 @@ def _dataset(ray, units: list[dict], config: Config, skip: Any):
     actors = config.run.ray_embed_actors
     actor_cpus, read_cpus = cpu_shares(float(ray.cluster_resources().get("CPU", 1.0)), actors)
     store_cfg = config.store.model_dump(mode="json") if config.store.url else None
+    if store_cfg is not None and config.run.ray_store_url:  # the server as the workers reach it
+        store_cfg["url"] = config.run.ray_store_url
     ds = ray.data.from_items(units, override_num_blocks=max(1, len(units)))
     ds = ds.flat_map(read_unit, fn_kwargs={"ingest_cfg": ingest_cfg, "embed_cfg": embed_cfg}, num_cpus=read_cpus,
                      **retries(config.run, actors=False))

@@ -67,6 +67,7 @@ class QdrantStub:
 
     ``apply_delay_s``: how long each queued (wait=false) write waits before it is applied. ``fail_upserts``: answer
     upserts with HTTP 500. ``drop_writes``: acknowledge wait=false upserts and never apply them (lost writes).
+    ``ack_only``: acknowledge upserts unread (benchmarks/scale.py --writers: the client's cost alone).
     ``hold_first_upsert_s``: the first upsert is answered once a second process has sent one (or after this long):
     two writers are then in flight at once whenever two processes write at all.
     """
@@ -75,6 +76,7 @@ class QdrantStub:
     fail_upserts: bool = False
     drop_writes: bool = False
     hold_first_upsert_s: float = 0.0
+    ack_only: bool = False  # benchmarks: upserts are read and acknowledged, not parsed, recorded or stored
     calls: list[Call] = field(default_factory=list)
     m: dict[str, int] = field(default_factory=dict)
     in_flight: int = 0
@@ -100,7 +102,16 @@ class QdrantStub:
 
             def _serve(self):
                 size = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(size)) if size else None
+                raw = self.rfile.read(size) if size else b""
+                if stub.ack_only and self.command == "PUT" and self.path.split("?")[0].endswith("/points"):
+                    data = b'{"result": {"operation_id": 0, "status": "acknowledged"}, "status": "ok", "time": 0}'
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                body = json.loads(raw) if raw else None
                 status, result = stub.handle(self.command, self.path, body, self.client_address[1])
                 if urlparse(self.path).path == "/":  # the version probe: Qdrant answers it unwrapped
                     data = json.dumps(result).encode()
