@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from groundset.engines.ray_session import RayEngineError, connect, retries, root_cause
+from groundset.engines.ray_session import RayEngineError, connect, quiet_deprecations, retries, root_cause
 from groundset.llm.base import ChatRequest, ChatResult
 from groundset.llm.spec import split_spec
 
@@ -157,9 +157,11 @@ class RayBackend:
         if self.vllm:
             ds = vllm_processor(self.cfg, self.run, min(size, 256))(ds)
         else:
-            ds = ds.map_batches(chat_batch, fn_kwargs={"llm_cfg": self.cfg.model_dump_json(), "backend": self._backend},
-                                batch_size=size, batch_format="numpy", compute=ray.data.TaskPoolStrategy(size=workers),
-                                **retries(self.run, actors=False))
+            with quiet_deprecations():
+                ds = ds.map_batches(chat_batch, fn_kwargs={"llm_cfg": self.cfg.model_dump_json(),
+                                                           "backend": self._backend},
+                                    batch_size=size, batch_format="numpy",
+                                    compute=ray.data.TaskPoolStrategy(size=workers), **retries(self.run, actors=False))
         try:
             got = {int(row["idx"]): _result(row) for row in ds.iter_rows()}
         except Exception as e:  # noqa: BLE001 - a task error wraps the backend's own: keep its message

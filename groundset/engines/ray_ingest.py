@@ -25,7 +25,7 @@ import numpy as np
 
 from groundset.config import Config
 from groundset.engines.ray_ingest_tasks import DOC_BATCH, EmbedActor, _embed_texts, plan_units, read_unit
-from groundset.engines.ray_session import RayEngineError, connect, retries, root_cause
+from groundset.engines.ray_session import RayEngineError, connect, quiet_deprecations, retries, root_cause
 from groundset.ingest.pipeline import FLUSH_CHUNKS
 from groundset.ingest.report import IngestResult
 from groundset.records import Chunk
@@ -151,14 +151,15 @@ def _dataset(ray, units: list[dict], config: Config, skip: Any):
     if store_cfg is not None and config.run.ray_store_url:  # the server as the workers reach it
         store_cfg["url"] = config.run.ray_store_url
     ds = ray.data.from_items(units, override_num_blocks=max(1, len(units)))
-    ds = ds.flat_map(read_unit, fn_kwargs={"ingest_cfg": ingest_cfg, "embed_cfg": embed_cfg}, num_cpus=read_cpus,
-                     **retries(config.run, actors=False))
     # at most 2 batches queued per actor: a busy actor (a slow write) does not hoard the batches an idle one could take
     pool = ray.data.ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=2)
-    return ds.map_batches(EmbedActor, fn_constructor_kwargs={"embed_cfg": embed_cfg, "skip": skip,
-                                                             "store_cfg": store_cfg},
-                          compute=pool, num_cpus=actor_cpus, batch_size=DOC_BATCH, batch_format="numpy",
-                          **retries(config.run, actors=True))
+    with quiet_deprecations():
+        ds = ds.flat_map(read_unit, fn_kwargs={"ingest_cfg": ingest_cfg, "embed_cfg": embed_cfg},
+                         num_cpus=read_cpus, **retries(config.run, actors=False))
+        return ds.map_batches(EmbedActor, fn_constructor_kwargs={"embed_cfg": embed_cfg, "skip": skip,
+                                                                 "store_cfg": store_cfg},
+                              compute=pool, num_cpus=actor_cpus, batch_size=DOC_BATCH, batch_format="numpy",
+                              **retries(config.run, actors=True))
 
 
 def ingest_on_ray(paths: list[Path], config: Config, workdir: Workdir, progress: Any = None) -> IngestResult:

@@ -9,16 +9,17 @@ Ray is the optional ``ray`` extra; without it ``MissingExtraError`` names the in
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import logging
 import os
 import re
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from groundset.errors import BackendError, MissingExtraError
 
-__all__ = ["import_ray", "connect", "RayEngineError", "root_cause", "retries"]
+__all__ = ["import_ray", "connect", "RayEngineError", "root_cause", "retries", "quiet_deprecations"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # "ValueError: …" or a qualified name ("qdrant_client.http.exceptions.UnexpectedResponse: …")
@@ -73,23 +74,33 @@ def root_cause(e: BaseException) -> str:
     return f"{type(inner).__name__}: {lines[-1] if lines else ''}"[:500]
 
 
-def retries(run_cfg: Any, *, actors: bool) -> dict[str, Any]:
-    """The ``map_batches`` / ``flat_map`` option that bounds Ray's fault tolerance to ``[run] ray_retries``.
+def retries(run_cfg: Any, *, actors: bool) -> dict[str, int]:
+    """The ``map_batches`` / ``flat_map`` options that bound Ray's fault tolerance to ``[run] ray_retries``.
 
     A worker process that dies (SIGKILL, the OOM killer, a lost node) fails its task with a system error: Ray runs
     the task again (``max_retries``), restarts a dead actor (``max_restarts``) and resends its tasks
     (``max_task_retries``). Ray Data's own default is to retry forever, so a file that kills its reader every time
     would hang the run; bounded, the stage stops with the worker's error and a rerun resumes. Exceptions raised by
-    our code are not retried (the readers report them per file; backends return failed results). Passed as
-    ``ray_remote_args_fn`` (keyword remote args are deprecated in Ray Data 2.60).
+    our code are not retried (the readers report them per file; backends return failed results).
+
+    Ray Data 2.60 marks keyword remote args (and ``ray_remote_args_fn``) deprecated, to be removed in Ray 2.64, and
+    offers no other way to set these: the calls pass them inside ``quiet_deprecations()``, and
+    ``tests/engines/test_engine_choice.py`` checks the plan carries them.
 
     >>> from groundset.engines.config import RunConfig
-    >>> retries(RunConfig(ray_retries=2), actors=True)["ray_remote_args_fn"]()
+    >>> retries(RunConfig(ray_retries=2), actors=True)
     {'max_restarts': 2, 'max_task_retries': 2}
     """
     n = run_cfg.ray_retries
-    args = {"max_restarts": n, "max_task_retries": n} if actors else {"max_retries": n}
-    return {"ray_remote_args_fn": functools.partial(dict, args)}
+    return {"max_restarts": n, "max_task_retries": n} if actors else {"max_retries": n}
+
+
+@contextlib.contextmanager
+def quiet_deprecations() -> Iterator[None]:
+    """Ray Data's warning that keyword remote args are deprecated, silenced (the library is quiet; see ``retries``)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"`ray_remote_args(_fn)?` is deprecated")
+        yield
 
 
 def _package_root() -> str:

@@ -103,8 +103,8 @@ def test_the_ingest_plan_bounds_retries_and_gives_the_writers_the_workers_url(ur
     ray = _PlanRecorder()
     _dataset(ray, [{"path": "a.md"}], load_config(None, overrides), skip=set())
     (_, read), (_, embed) = ray.steps
-    assert read["ray_remote_args_fn"]() == {"max_retries": 2}
-    assert embed["ray_remote_args_fn"]() == {"max_restarts": 2, "max_task_retries": 2}
+    assert read["max_retries"] == 2  # keyword remote args: deprecated in Ray Data 2.60, removed in 2.64
+    assert (embed["max_restarts"], embed["max_task_retries"]) == (2, 2)
     store = embed["fn_constructor_kwargs"]["store_cfg"]
     assert (store or {}).get("url") == want  # None: the embedded store, the driver is its one writer
     assert embed["compute"] == {"size": 2, "max_tasks_in_flight_per_actor": 2}

@@ -71,7 +71,7 @@ def _stored(config, workdir):
 
 
 def test_an_embedding_actor_killed_mid_batch_is_restarted_and_the_chunks_are_the_same(tmp_path):
-    docs = _corpus(tmp_path)
+    docs = _corpus(tmp_path, pages=8)
     killer = KillFirstSender()
     with EmbedServer() as plain, EmbedServer(on_batch=killer) as dying:
         local = ingest([docs], _ingest_config("local", plain), Workdir(tmp_path / "local"), progress=False)

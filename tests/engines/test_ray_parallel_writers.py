@@ -35,12 +35,12 @@ def _page(i: int) -> str:
             f"    <revision><text>{text}</text></revision>\n  </page>\n")
 
 
-def _corpus(root):
+def _corpus(root, pages: int = PAGES):
     docs = root / "docs"
     docs.mkdir()
     (docs / "notes.txt").write_text("The committee met on 4 May 2021 in Lyon. It approved a budget of 3 million "
                                     "euros for the new library, which opens in 2024.\n")
-    (docs / "dump.xml").write_text(HEAD + "".join(_page(i) for i in range(1, PAGES + 1)) + "</mediawiki>\n")
+    (docs / "dump.xml").write_text(HEAD + "".join(_page(i) for i in range(1, pages + 1)) + "</mediawiki>\n")
     return docs
 
 
@@ -122,7 +122,7 @@ def test_reingest_into_a_server_skips_stored_chunks_and_deletes_stale_ones_as_lo
 
 @pytest.mark.usefixtures("ray_cluster")
 def test_a_server_that_refuses_writes_stops_the_ray_ingest_with_its_message(tmp_path):
-    docs = _corpus(tmp_path)
+    docs = _corpus(tmp_path, pages=4)
     with EmbedServer() as embed, QdrantStub(fail_upserts=True) as qdrant:
         refused = r"job failed: .*write to Qdrant at http://127.0.0.1:\d+ failed: .*500.*run again"
         with pytest.raises(RayEngineError, match=refused):
