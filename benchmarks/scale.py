@@ -2,6 +2,7 @@
 what one parallel writer can send to a Qdrant server.
 
     .venv/bin/python benchmarks/scale.py [--corpus groundset/demo/python-tutorial] [--wiki-pages 0] [--rounds 1]
+                                         [--engines local,ray1,ray2]
     .venv/bin/python benchmarks/scale.py --writers 2 [--points 20000] [--dim 384]    # the writer part only
 
 Each round ingests the same files into a fresh workdir three times, in this order: ``engine = "local"``, then
@@ -9,8 +10,9 @@ Each round ingests the same files into a fresh workdir three times, in this orde
 shut down after it; the start is reported apart). ``--wiki-pages N`` adds a synthetic Wikipedia XML dump of N pages
 (split into parts on Ray). Printed: chunks, wall seconds, chunks/s and the ratio to the local run of the same round,
 the CPU seconds of this process (the driver), and the CPU seconds of every process of the run (the driver, its
-reader process, the Ray workers, raylet and GCS: read from /proc just before Ray is shut down), with chunks per
-CPU-second: the per-worker rate a cluster plan can start from, and less sensitive to other jobs than wall time.
+reader process, the Ray workers, raylet and GCS: sampled from /proc every 0.2 s, so workers that exit count too),
+with chunks per CPU-second: the per-worker rate a cluster plan can start from, less sensitive to other jobs than
+wall time (not immune: ONNX Runtime's threads spin while they wait, and spin longer on a contended machine).
 
 ``--writers K`` (1..K processes) measures the client side of parallel writers: each process opens its own
 ``open_writer`` and sends ``--points`` random ``--dim`` vectors with chunk payloads in ``wait=False`` batches to
@@ -59,19 +61,44 @@ def _wiki(path: Path, pages: int) -> Path:
     return path
 
 
-def _tree_cpu() -> float:
-    """CPU seconds of this process and every live descendant (Ray's raylet, GCS and workers; a reader process)."""
-    import psutil
+class _TreeCPU:
+    """CPU seconds of this process and its descendants (Ray's raylet, GCS and workers; a reader process) over a run.
 
-    total = 0.0
-    me = psutil.Process()
-    for p in [me, *me.children(recursive=True)]:
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system + t.children_user + t.children_system
-        except psutil.Error:
-            continue
-    return total
+    A sampler thread reads every live descendant's CPU times each 0.2 s and keeps the last value seen per pid, so a
+    worker that exits during the run (an actor killed when its Dataset ends) still counts up to its last sample."""
+
+    def __init__(self):
+        import threading
+
+        self.start = self._sample()
+        self.last = dict(self.start)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def _sample() -> dict[int, float]:
+        import psutil
+
+        me = psutil.Process()
+        out = {}
+        for p in [me, *me.children(recursive=True)]:
+            try:
+                t = p.cpu_times()
+                out[p.pid] = t.user + t.system
+            except psutil.Error:
+                continue
+        return out
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.2):
+            self.last.update(self._sample())
+
+    def seconds(self) -> float:
+        self.stop.set()
+        self.thread.join()
+        self.last.update(self._sample())
+        return sum(v - self.start.get(pid, 0.0) for pid, v in self.last.items())
 
 
 def _one(paths: list[Path], engine: str, tmp: Path, num_cpus: int | None) -> dict:
@@ -84,10 +111,10 @@ def _one(paths: list[Path], engine: str, tmp: Path, num_cpus: int | None) -> dic
                  runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
         start = time.perf_counter() - t
     config = load_config(None, {"run.engine": engine, "run.ray_dump_part_mb": 0.5})
-    cpu, tree, t = _cpu(), _tree_cpu(), time.perf_counter()
+    cpu, tree, t = _cpu(), _TreeCPU(), time.perf_counter()
     result = ingest(paths, config, Workdir(tmp / f"{engine}-{num_cpus}"), progress=False)
     wall = time.perf_counter() - t
-    tree = _tree_cpu() - tree
+    tree = tree.seconds()
     if engine == "ray":
         ray.shutdown()
     return {"engine": engine if engine == "local" else f"ray num_cpus={num_cpus}", "chunks": result.chunks_new,
@@ -148,6 +175,7 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=ROOT / "groundset" / "demo" / "python-tutorial")
     ap.add_argument("--wiki-pages", type=int, default=0)
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--engines", default="local,ray1,ray2", help="which runs, of local, ray1, ray2 (comma-separated)")
     ap.add_argument("--writers", type=int, default=0, help="only the parallel-writer part, with 1..N writers")
     ap.add_argument("--points", type=int, default=20000)
     ap.add_argument("--dim", type=int, default=384)
@@ -165,12 +193,13 @@ def main() -> None:
         for r in range(args.rounds):
             print(f"round {r + 1}:", flush=True)
             base = None
-            for engine, cpus in (("local", None), ("ray", 1), ("ray", 2)):
+            runs = {"local": ("local", None), "ray1": ("ray", 1), "ray2": ("ray", 2)}
+            for engine, cpus in (runs[name] for name in args.engines.split(",")):
                 row = _one(paths, engine, tmp / f"r{r}", cpus)
                 rate = row["chunks"] / row["wall"]
                 base = base or rate
                 print(f"  {row['engine']:<16} {row['chunks']:>6} chunks  {row['wall']:7.1f} s wall  {rate:7.1f} "
-                      f"chunks/s  ratio to local {rate / base:5.2f}  driver CPU {row['cpu']:6.1f} s  all processes "
+                      f"chunks/s  ratio to the first run {rate / base:5.2f}  driver CPU {row['cpu']:6.1f} s  all processes "
                       f"{row['tree']:6.1f} CPU s ({row['chunks'] / max(row['tree'], 1e-9):5.1f} chunks/CPU-s)"
                       + (f"  (Ray start {row['start']:.1f} s, not in the wall time)" if row["start"] else ""),
                       flush=True)
