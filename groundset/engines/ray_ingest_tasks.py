@@ -90,6 +90,7 @@ def read_unit(unit: dict[str, Any], ingest_cfg: dict, embed_cfg: dict) -> Iterat
     """Ray task body (a generator: a large file or dump part streams out Document by Document): the Document rows
     of one unit, then its failure (if any) and a ``done`` row with the seconds it took."""
     from groundset.ingest.dump_parts import DumpPart, read_part
+    from groundset.ingest.quality import guess_language
     from groundset.ingest.reading import ChunkCap, failure_of
     from groundset.ingest.readers import read_path
 
@@ -106,6 +107,8 @@ def read_unit(unit: dict[str, Any], ingest_cfg: dict, embed_cfg: dict) -> Iterat
             chunks, dropped = chunker.chunk(doc)
             chunks, over = cap.take(chunks)
             if chunks or not over:
+                # the report's language guess, here rather than on the driver (its largest per-document cost)
+                doc.metadata["language"] = guess_language(doc.text[:3000])
                 yield _row(unit, "doc", doc=pickle.dumps(doc), chunks=pickle.dumps(chunks),
                            dropped=json.dumps(dict(dropped)))
             if over:
