@@ -199,8 +199,9 @@ def main() -> None:
                 rate = row["chunks"] / row["wall"]
                 base = base or rate
                 print(f"  {row['engine']:<16} {row['chunks']:>6} chunks  {row['wall']:7.1f} s wall  {rate:7.1f} "
-                      f"chunks/s  ratio to the first run {rate / base:5.2f}  driver CPU {row['cpu']:6.1f} s  all processes "
-                      f"{row['tree']:6.1f} CPU s ({row['chunks'] / max(row['tree'], 1e-9):5.1f} chunks/CPU-s)"
+                      f"chunks/s  ratio to the first run {rate / base:5.2f}  driver CPU {row['cpu']:6.1f} s  "
+                      f"all processes {row['tree']:6.1f} CPU s "
+                      f"({row['chunks'] / max(row['tree'], 1e-9):5.1f} chunks/CPU-s)"
                       + (f"  (Ray start {row['start']:.1f} s, not in the wall time)" if row["start"] else ""),
                       flush=True)
 

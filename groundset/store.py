@@ -363,13 +363,9 @@ class Store:
             if offset is None:
                 return
 
-    def ids(self) -> set[str]:
-        """Every point id of the collection (the Ray engine skips these chunks before embedding them elsewhere)."""
-        self._need()
-        return {str(p.id) for p in self._scroll(payload=False)}
-
     def ids_by_source(self) -> dict[str, set[str]]:
-        """Every point id, by the ``source`` of its chunk (one scroll over the collection)."""
+        """Every point id, by the ``source`` of its chunk (one scroll; the Ray engine skips these chunks before it
+        embeds them on other machines, and with parallel writers keeps its bookkeeping against them)."""
         self._need()
         index: dict[str, set[str]] = defaultdict(set)
         for p in self._scroll(payload=["source"]):

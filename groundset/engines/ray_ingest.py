@@ -184,8 +184,9 @@ def ingest_on_ray(paths: list[Path], config: Config, workdir: Workdir, progress:
             emit(Tick("ingest", "chunks", done=0, total=0, note="embedded"))
             embed_secs = sent_secs = 0.0
             try:
-                view = _Applied(store.ids_by_source()) if parallel else None
-                skip = set().union(*view.by_source.values()) if view is not None else store.ids()
+                by_source = store.ids_by_source()
+                view = _Applied(by_source) if parallel else None
+                skip = set().union(*by_source.values())
                 ds = _dataset(ray, units, config, ray.put(skip)) if units else None
                 for row in (ds.iter_rows() if ds is not None else ()):
                     if row["kind"] == "doc":

@@ -89,9 +89,10 @@ class _PlanRecorder:
         return self
 
 
-@pytest.mark.parametrize("url, worker_url, want", [(None, None, None), ("http://localhost:6333", None,
-                                                   "http://localhost:6333"),
-                                                  ("http://localhost:6333", "http://qdrant:6333", "http://qdrant:6333")])
+HOST, COMPOSE = "http://localhost:6333", "http://qdrant:6333"
+
+
+@pytest.mark.parametrize("url, worker_url, want", [(None, None, None), (HOST, None, HOST), (HOST, COMPOSE, COMPOSE)])
 def test_the_ingest_plan_bounds_retries_and_gives_the_writers_the_workers_url(url, worker_url, want):
     from groundset.engines.ray_ingest import _dataset
 
