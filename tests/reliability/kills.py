@@ -1,23 +1,27 @@
 """``kill -9`` a stage at seeded random moments, resume it each time, and compare with an uninterrupted run.
 
->>> report = kill_and_resume("generate", tmp, kills=20, seed=0)       # doctest: +SKIP
+>>> report = kill_and_resume(prepare(tmp), "generate", kills=20, seed=0)       # doctest: +SKIP
 >>> report.kills, report.lost, report.duplicated, report.torn, report.equal
 (20, 0, 0, 0, True)
 
 Per stage: a workdir holding the stage's inputs (ingest: nothing; generate: an ingested corpus; evaluate: its
-samples) is copied three times. ``reference`` runs the stage uninterrupted. ``timing`` runs it too (another
-uninterrupted run, which must give the same result), then again on its finished state: ``T`` the run, ``O`` a run
-with nothing left to do. ``killed`` runs it in a forked child that is SIGKILLed (its whole process group) at a moment
-drawn from U(0, O + 2 (T - O) / kills): anywhere in start-up, loading and a share of the work, so that the run
-needs about ``kills`` attempts; a run that ends before its moment counts as ``finished_early`` and the next one
-is killed instead, until ``kills`` SIGKILLs have hit a live run. Then one last run completes it.
+samples) is copied. ``reference`` runs the stage uninterrupted in this process; ``timing`` runs it again in a
+forked child (it must give the same result; ``T`` is how long it took). ``killed`` runs it in forked children,
+each SIGKILLed (its whole process group) at a moment drawn from U(0, 1.05 T) and resumed by the next, until a run
+ends by itself before its moment: that completes a *chain*, whose result is compared with the reference, and the
+next chain starts again from the inputs. This goes on until ``kills`` SIGKILLs have hit a live run; one last
+uninterrupted run completes the last chain. Every kill lands in a run that still has work to do, at a moment as
+likely in start-up as in the middle of the work or in the final writes.
 
 After every kill: each JSON file of the workdir parses, each JSONL line parses (a half line at the very end of a
-file is counted in ``torn_after_kill``: the next run cuts it off and redoes that record), and, for ingest, the
-embedded Qdrant opens. At the end the killed workdir must hold what the reference does: the same ids and records
+file is counted in ``torn_after_kill``: the next run cuts it off and redoes that record), ``evaluated/`` holds
+one evaluation (kept and rejected as many lines as its summary says), and, for ingest, the embedded Qdrant opens. At the end the killed workdir must hold what the reference does: the same ids and records
 (Qdrant points and their payloads; samples and rejects; kept and rejected), their per-file outcomes, and a
-state.json entry that says the stage is done and current. ``lost``: reference ids missing; ``duplicated``: ids
-(or, in Qdrant, chunk texts of a source) held more than once; ``torn``: lines that do not parse at the end.
+state.json entry that says the stage is done and current, and no file the reference does not have (``litter``:
+temporaries a kill left). Summed over the chains: ``lost``, reference ids missing; ``duplicated``, ids (in Qdrant:
+chunk texts of a source) held more than once; ``torn``, lines that do not parse. ``trail``: how far the stage had
+got at each kill (points stored, records written, replies cached); ``mid_work``: kills after which it had got
+further than before but not to the end.
 
 The stages run through the real CLI (``groundset --workdir W --config C STAGE``) with a bag-of-words embedder, the
 shipped ``fake`` LLM (slowed by ``delay`` per reply so that kills land among the replies) and a tiny corpus. The
@@ -28,57 +32,17 @@ its imports (seconds of llama-index and qdrant-client).
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
-import signal
-import sys
 import time
-import traceback
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KillReport", "kill_and_resume", "prepare", "STAGES", "make_corpus", "CONFIG"]
+from tests.reliability.harness import STAGES, Harness
 
-STAGES = ("ingest", "generate", "evaluate")
-CONFIG = """
-[ingest]
-chunk_tokens = 60
-[generate]
-tasks = { qa = 8, multihop = 3, conversation = 2, textbook = 2, rag = 3 }
-batch_size = 4
-reuse_chunks = true
-[generate.conversation]
-turns = 2
-[llm]
-spec = "fake"
-[evaluate]
-judge = "llm"
-batch_size = 4
-"""
-TOPICS = ["lists", "dictionaries", "errors", "modules", "files", "classes", "strings", "numbers", "loops", "sets"]
-
-
-def make_corpus(folder: Path, files: int = 10, seed: int = 0) -> Path:
-    """``files`` Markdown files of three sections, sentences drawn from the generate tests' documents (real prose,
-    so the quality filters keep it; every section different, so no chunk is a duplicate)."""
-    from tests.generate.fakes import DOCS
-
-    sentences = [s.strip() + "." for parts in DOCS.values() for _, text in parts for s in text.split(". ")
-                 if len(s.split()) > 6 and "Copyright" not in s]
-    rng = random.Random(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    for i in range(files):
-        topic = TOPICS[i % len(TOPICS)]
-        body = [f"# Notes on {topic} ({i})\n"]
-        for j in range(3):
-            picked = rng.sample(sentences, 4)
-            body.append(f"## Part {j + 1} of {topic}\n\n" + " ".join(picked) + f" This is note {i}.{j} on {topic}.\n")
-        (folder / f"{i:02d}-{topic}.md").write_text("\n".join(body), encoding="utf-8")
-    return folder
-
+__all__ = ["KillReport", "kill_and_resume", "prepare", "check_after_kill", "progress", "STAGES"]
 
 @dataclass
 class KillReport:
@@ -104,119 +68,6 @@ class KillReport:
 
     def row(self) -> dict[str, Any]:
         return asdict(self)
-
-
-# --- running the CLI -----------------------------------------------------------------------------------------------
-class Harness:
-    """Runs ``groundset`` commands in this process or in forked children, with the test embedder and a slow fake."""
-
-    def __init__(self, root: Path, delay: float = 0.02):
-        self.root, self.delay = root, delay
-        self.config = root / "groundset.toml"
-        self.docs = root / "docs"
-
-    def setup(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.config.write_text(CONFIG, encoding="utf-8")
-        make_corpus(self.docs)
-        _patch(self.delay)
-
-    def argv(self, workdir: Path, stage: str) -> list[str]:
-        extra = [str(self.docs), "-q"] if stage == "ingest" else ["--no-progress"]
-        return ["--workdir", str(workdir), "--config", str(self.config), stage, *extra]
-
-    def run_here(self, workdir: Path, stage: str) -> int:
-        """The command in this process (imports what the stage needs, for the forked children)."""
-        return _cli(self.argv(workdir, stage))
-
-    def start(self, workdir: Path, stage: str, log: Path) -> int:
-        """The command in a forked child of its own process group; returns its pid."""
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns, never runs this process's cleanup
-            code = 70
-            try:
-                os.setpgid(0, 0)
-                fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-                os.dup2(fd, 1)
-                os.dup2(fd, 2)
-                code = _cli(self.argv(workdir, stage))
-            except BaseException:  # noqa: BLE001 - report, then leave without cleanup
-                traceback.print_exc()
-            finally:
-                os._exit(code)
-        try:
-            os.setpgid(pid, pid)  # also here: whichever runs first, the group exists before any kill
-        except (PermissionError, ProcessLookupError):
-            pass
-        return pid
-
-    def run_forked(self, workdir: Path, stage: str, log: Path, kill_at: float | None = None
-                   ) -> tuple[int | None, float]:
-        """(exit status, or None when killed; seconds). ``kill_at``: SIGKILL the process group after that long."""
-        t0 = time.perf_counter()
-        pid = self.start(workdir, stage, log)
-        while True:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return os.waitstatus_to_exitcode(status), time.perf_counter() - t0
-            if kill_at is not None and time.perf_counter() - t0 >= kill_at:
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                _reap_group(pid)
-                return None, time.perf_counter() - t0
-            time.sleep(0.002)
-
-
-def _reap_group(pgid: int) -> None:
-    """Wait until no process of the killed group is left (reader processes die with it)."""
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.01)
-
-
-def _cli(argv: list[str]) -> int:
-    from groundset.cli import cli
-
-    try:
-        cli.main(args=argv, prog_name="groundset", standalone_mode=True)
-    except SystemExit as e:
-        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    return 0
-
-
-def _patch(delay: float) -> None:
-    """The bag-of-words embedder (``delay`` seconds per text) for every stage; the shipped fake LLM, ``delay``
-    seconds per reply."""
-    import groundset.embed
-    import groundset.llm.fake_replies as replies
-    from tests.reliability.run_cli import test_embedder
-
-    embedder = test_embedder("bow")
-    encode = embedder.encode
-
-    def slow_encode(texts, batch_size=None):
-        time.sleep(delay * len(texts))
-        return encode(texts, batch_size)
-
-    embedder.encode = slow_encode
-    groundset.embed.load_embedder = lambda cfg: embedder
-    grounded = getattr(replies.grounded_reply, "__wrapped__", replies.grounded_reply)
-
-    def slow(request):
-        time.sleep(delay)
-        return grounded(request)
-
-    slow.__wrapped__ = grounded
-    replies.grounded_reply = slow
 
 
 # --- what a workdir holds ------------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
 
 Used by the reliability tests and benchmarks/faults.py, in a process of its own so that its memory can be measured
 and so that it can be killed. ``GROUNDSET_TEST_EMBEDDER``: ``hash`` (default; tests/ingest/fakes.py) or ``bow``
-(bag of words, tests/generate/fakes.py: similar wording, similar vectors, so generate finds partners).
+(bag of words, tests/generate/fakes.py: similar wording, similar vectors, so generate finds partners) or ``real``
+(the configured model).
 With ``GROUNDSET_PEAK_DIR=DIR`` (``peaks.ENV``) this process and each reader process write their own peak RSS
 (``VmHWM``, see peaks.py) there: ``cli-<pid>.json`` at exit, ``reader-<pid>.json`` after every file and at exit.
 """
@@ -58,8 +59,10 @@ def main() -> None:
     import groundset.embed as embed_mod
     from groundset.cli import main as cli_main
 
-    embedder = test_embedder(os.environ.get("GROUNDSET_TEST_EMBEDDER", "hash"))
-    embed_mod.load_embedder = lambda cfg: embedder
+    kind = os.environ.get("GROUNDSET_TEST_EMBEDDER", "hash")
+    if kind != "real":  # real: the configured model, as `groundset` loads it
+        embedder = test_embedder(kind)
+        embed_mod.load_embedder = lambda cfg: embedder
     reading.read_file, reading.limit_process_memory = reader_read_file, reader_init  # pickled by reference
     sys.argv[0] = "groundset"
     cli_main()
