@@ -21,7 +21,7 @@ import time
 import traceback
 from pathlib import Path
 
-__all__ = ["Harness", "make_corpus", "CONFIG", "STAGES"]
+__all__ = ["Harness", "make_corpus", "set_stage", "CONFIG", "STAGES", "DELAYS"]
 
 STAGES = ("ingest", "generate", "evaluate")
 CONFIG = """
@@ -65,8 +65,8 @@ def make_corpus(folder: Path, files: int = 10, seed: int = 0) -> Path:
 class Harness:
     """Runs ``groundset`` commands in this process or in forked children, with the test embedder and a slow fake."""
 
-    def __init__(self, root: Path, delay: float = 0.02):
-        self.root, self.delay = root, delay
+    def __init__(self, root: Path, scale: float = 1.0):
+        self.root, self.scale = root, scale
         self.config = root / "groundset.toml"
         self.docs = root / "docs"
 
@@ -74,7 +74,7 @@ class Harness:
         self.root.mkdir(parents=True, exist_ok=True)
         self.config.write_text(CONFIG, encoding="utf-8")
         make_corpus(self.docs)
-        _patch(self.delay)
+        _patch(self.scale)
 
     def argv(self, workdir: Path, stage: str) -> list[str]:
         extra = [str(self.docs), "-q"] if stage == "ingest" else ["--no-progress"]
@@ -163,18 +163,29 @@ def _cli(argv: list[str]) -> int:
     return 0
 
 
-def _patch(delay: float) -> None:
-    """The bag-of-words embedder (``delay`` seconds per text) for every stage; the shipped fake LLM, ``delay``
-    seconds per reply."""
+DELAYS = {"ingest": 0.02, "generate": 0.02, "evaluate": 0.1}  # seconds per text embedded / per LLM reply
+_DELAY = {"now": 0.02}  # read at each call: the fake engine is built once per process and shared
+
+
+def set_stage(stage: str, scale: float = 1.0) -> None:
+    """Slow the embedder and the fake LLM as ``stage``'s kill series wants (evaluate: its judge's replies are most of
+    its run, not a sliver of it)."""
+    _DELAY["now"] = DELAYS[stage] * scale
+
+
+def _patch(scale: float) -> None:
+    """The bag-of-words embedder and the shipped fake LLM for every stage, each slowed by the current delay (per text
+    embedded, per reply)."""
     import groundset.embed
     import groundset.llm.fake_replies as replies
     from tests.reliability.run_cli import test_embedder
 
+    set_stage("ingest", scale)
     embedder = test_embedder("bow")
     encode = embedder.encode
 
     def slow_encode(texts, batch_size=None):
-        time.sleep(delay * len(texts))
+        time.sleep(_DELAY["now"] * len(texts))
         return encode(texts, batch_size)
 
     embedder.encode = slow_encode
@@ -182,7 +193,7 @@ def _patch(delay: float) -> None:
     grounded = getattr(replies.grounded_reply, "__wrapped__", replies.grounded_reply)
 
     def slow(request):
-        time.sleep(delay)
+        time.sleep(_DELAY["now"])
         return grounded(request)
 
     slow.__wrapped__ = grounded

@@ -24,7 +24,8 @@ got at each kill (points stored, records written, replies cached); ``mid_work``:
 further than before but not to the end.
 
 The stages run through the real CLI (``groundset --workdir W --config C STAGE``) with a bag-of-words embedder, the
-shipped ``fake`` LLM (slowed by ``delay`` per reply so that kills land among the replies) and a tiny corpus. The
+shipped ``fake`` LLM (both slowed, ``harness.DELAYS``, so that kills land among the texts and replies) and a tiny
+corpus. The
 children are forked from a process that has already run each stage once, so a cycle costs the stage's work, not
 its imports (seconds of llama-index and qdrant-client).
 """
@@ -40,7 +41,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.reliability.harness import STAGES, Harness
+from tests.reliability.harness import STAGES, Harness, set_stage
 
 __all__ = ["KillReport", "kill_and_resume", "prepare", "check_after_kill", "progress", "STAGES"]
 
@@ -228,13 +229,14 @@ def _differences(want: dict, got: dict) -> list[str]:
 
 
 # --- the series ----------------------------------------------------------------------------------------------------
-def prepare(root: Path, delay: float = 0.02, upto: str = STAGES[-1]) -> Harness:
+def prepare(root: Path, scale: float = 1.0, upto: str = STAGES[-1]) -> Harness:
     """The corpus, the config and ``root/base-<stage>``: each stage's inputs, made by running the stages before it
     in this process (which also imports what the forked children need); ``root/base`` has them all, up to ``upto``."""
-    h = Harness(root, delay)
+    h = Harness(root, scale)
     h.setup()
     base = root / "base"
     for stage in STAGES[: STAGES.index(upto) + 1]:
+        set_stage(stage, scale)
         shutil.copytree(base, root / f"base-{stage}") if base.exists() else (root / f"base-{stage}").mkdir()
         code = h.run_here(base, stage)
         if code not in (0, 3):
@@ -245,6 +247,7 @@ def prepare(root: Path, delay: float = 0.02, upto: str = STAGES[-1]) -> Harness:
 def kill_and_resume(h: Harness, stage: str, kills: int, seed: int = 0) -> KillReport:
     """One stage's series (module doc); ``prepare`` made ``h``."""
     t0 = time.perf_counter()
+    set_stage(stage, h.scale)
     rep = KillReport(stage)
     root = h.root / f"kill-{stage}"
     shutil.rmtree(root, ignore_errors=True)
