@@ -43,6 +43,7 @@ from groundset.evaluate.model import GateModel, LogisticModel  # noqa: E402
 OUT = ROOT / "groundset" / "evaluate" / "gate_weights.json"
 SEED = 0
 REAL_WEIGHT = 1.0  # weight of the human-labelled group relative to one synthetic group
+EMBED = os.environ.get("GATE_FIT_EMBED", "0") == "1"  # the MiniLM cosine feature (zero weight when last fitted with it)
 
 
 def featurise(rows: list[dict], batch: int = 64, vectors: Path | None = None) -> list[list[tuple[dict, int | None]]]:
@@ -54,7 +55,7 @@ def featurise(rows: list[dict], batch: int = 64, vectors: Path | None = None) ->
 
     placeholder = GateModel(*(LogisticModel(("recall_window",), (0.0,), (1.0,), (0.0,), 0.0),) * 2, 0.5, {})
     embedder = load_embedder(EmbedConfig(backend="sentence-transformers", precision="fp32"))
-    judge = DefaultJudge(EvaluateConfig(), embedder=embedder, model=placeholder, embed=True)
+    judge = DefaultJudge(EvaluateConfig(), embedder=embedder, model=placeholder, embed=EMBED)
     judge._vectors.size = 10**7
     if vectors is not None and vectors.is_file():
         with np.load(vectors) as z:
@@ -94,13 +95,15 @@ def _weights(groups: list[str], labels: list[int], boost: dict[str, float] | Non
     return np.asarray(w)
 
 
-# the sign each weight may take: +1 evidence of support, -1 evidence against, 0 free. Constraining the signs keeps
+# the sign each weight may take: +1 evidence of support, -1 evidence against, 0 free, None: no weight. Restating the
+# question gets none: real answers restate it ("The capital of France is Paris"), and in the synthetic QA pairs it
+# only told template negatives from copied positives; the question's words count as given in the recall instead. Constraining the signs keeps
 # the fit from learning artefacts of how the synthetic negatives were made (e.g. "on-topic means a neighbour
 # sentence, so a high cosine is suspicious"), which do not hold on real output.
 SIGNS = {
     "recall_window": 1, "recall_all": 1, "novel": -1, "bigram": 1, "cosine": 1, "missing_number": -1,
     "missing_name": -1, "missing_other": -1, "facts_found": 1, "negation": -1, "antonym": -1, "length": 0,
-    "source_talk": 0, "question_overlap": 0, "evaluative": -1,
+    "source_talk": 0, "question_overlap": None, "evaluative": -1,
     "min_support": 1, "mean_support": 1, "low_share": -1, "novel_share": -1, "any_missing": -1, "mean_recall": 1,
 }
 C = 1.0  # inverse L2 strength, as scikit-learn's C (loss summed over weighted rows, weights averaging 1)
@@ -125,7 +128,9 @@ def _fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, names: tuple[str, ...]) ->
         value = float(w @ ell) + 0.5 / C * float(coef @ coef)
         return value, np.append(Z.T @ g + coef / C, g.sum())
 
-    bounds = [(0, None) if SIGNS[n] > 0 else (None, 0) if SIGNS[n] < 0 else (None, None) for n in names] + [(None, None)]
+    # a feature constant on the fit data (the cosine when nothing is embedded) gets no weight, not an arbitrary one
+    bounds = [(0, 0) if np.ptp(X[:, j]) == 0 or SIGNS[n] is None else (0, None) if SIGNS[n] > 0
+              else (None, 0) if SIGNS[n] < 0 else (None, None) for j, n in enumerate(names)] + [(None, None)]
     res = minimize(loss, np.zeros(len(names) + 1), jac=True, method="L-BFGS-B", bounds=bounds,
                    options={"maxiter": 5000, "gtol": 1e-9})
     r = lambda v: [round(float(x), 5) + 0.0 for x in v]  # noqa: E731  (+ 0.0: no -0.0 in the file)

@@ -13,7 +13,8 @@ prefix), optionally two of them merged; a *negative* is such a response with ONE
 
 Sources: SQuAD paragraphs (with their questions: QA rows), Wikipedia dump articles, the Python tutorial pages,
 the FIT half of ``labels/faithbench_dev.jsonl`` (contexts only, plus its labelled rows as they are), and
-synthetic JSON business records (data-to-text). Each row is
+synthetic JSON business records and review-site records as Yelp-style data stores them (data-to-text,
+``gate_pairs_records.py``). Each row is
 ``{"group", "kind", "contexts", "question", "sentences": [[text, label], ...], "label"}``.
 
 ``faithbench_split(context)`` is the fit / check split: sha256 of the context text, even → fit, odd → check;
@@ -30,6 +31,8 @@ import random
 import re
 from collections import defaultdict
 from pathlib import Path
+
+from gate_pairs_records import record_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -338,5 +341,6 @@ def build(seed: int = 0, wiki_limit: int = 700) -> list[dict]:
     rows += fb_maker.rows("faithbench_synthetic", [(k, v[0]) for k, v in paras.items()], per_passage=4)
     names = sorted({e for e in maker.pools["entity"] if 1 <= len(e.split()) <= 3})
     rows += data2text_rows(random.Random(seed + 4), 400, names)
+    rows += record_rows(random.Random(seed + 5), 300, names, CITIES, _row)
     rows += faithbench_rows("fit")
     return rows

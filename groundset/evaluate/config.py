@@ -3,7 +3,7 @@
 ```toml
 [evaluate]
 judge = "auto"                    # auto | default (offline) | verifier | nli | llm | ragas
-thresholds = { default = 0.5 }    # per judge; unnamed judges keep their defaults
+thresholds = { default = 0.45 }   # per judge; unnamed judges keep their defaults
 decontaminate = ["benchmarks/mmlu.jsonl"]
 rating = false
 ```

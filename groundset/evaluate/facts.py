@@ -154,6 +154,12 @@ def _entities(claim: str) -> list[Fact]:
     return out
 
 
+def _initials(name: str) -> str:
+    """'Western Australia' → 'wa' (connectors skipped; '' for a one-word name)."""
+    words = [w for w in re.findall(r"[\w'’\-]+", name) if w.lower() not in _CONNECTORS]
+    return "".join(w[0] for w in words).casefold() if len(words) >= 2 else ""
+
+
 @dataclass
 class Evidence:
     """What a claim's facts are looked up in: the sample's source chunks (and their titles / sections)."""
@@ -176,6 +182,9 @@ class Evidence:
         for m in _NUMWORD.finditer(self.text):
             self.numbers.add(float(_NUMBER_WORDS[m.group(1).lower()]))
         self._lower = self.text.casefold()
+        # initials of the names in the evidence ("Western Australia" → "wa"), and its all-capital tokens ("WA")
+        self.acronyms = {_initials(f.text) for f in _entities(self.text)} - {""}
+        self.capitals = {t.casefold() for t in re.findall(r"\b[A-Z]{2,6}\b", self.text)}
 
     def has_number(self, fact: Fact) -> bool:
         if any(v in self.numbers for v in fact.values):
@@ -189,10 +198,18 @@ class Evidence:
         return bool(n) and f" {n} " in self.norm
 
     def has_entity(self, name: str) -> bool:
+        """The name as written, all its words, or the same name as an acronym on the other side ("WA" for
+        "Western Australia", "Western Australia" for "WA")."""
         if self.has_text(name):
             return True
         parts = [p for p in normalise(name).split() if p not in _CONNECTORS]
-        return bool(parts) and all(p in self.tokens or stem(p) in self.stems for p in parts)
+        if parts and all(p in self.tokens or stem(p) in self.stems for p in parts):
+            return True
+        compact = name.replace(".", "").strip()
+        if re.fullmatch(r"[A-Z]{2,6}", compact) and compact.casefold() in self.acronyms:
+            return True
+        initials = _initials(name)
+        return len(initials) >= 2 and initials in self.capitals
 
     def has(self, fact: Fact) -> bool:
         if fact.kind == "number":

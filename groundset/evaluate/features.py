@@ -157,10 +157,15 @@ class Lexical:
     candidates: list[tuple[int, int]]  # source sentences worth an embedding comparison
 
 
-def lexical(claim: str, sources: list[Source], n_candidates: int) -> Lexical:
-    """Best two-sentence window recall of the claim's stems (or two sources' best windows joined, for multi-hop)."""
+def lexical(claim: str, sources: list[Source], n_candidates: int, given: set[str] | frozenset[str] = frozenset()
+            ) -> Lexical:
+    """Best two-sentence window recall of the claim's stems (or two sources' best windows joined, for multi-hop).
+
+    ``given``: stems the claim may take from the question ("Who led the army?" → "Rollo led the army"); they are
+    neither evidence nor invention, so the recall is over the claim's other stems (all of them if none is left).
+    """
     ordered = content_words(claim)
-    cstems = set(ordered)
+    cstems = (set(ordered) - given) or set(ordered)
     total = sum(weight(w) for w in cstems)
     best = 0.0
     overlaps: list[tuple[int, int, int]] = []
@@ -182,7 +187,7 @@ def lexical(claim: str, sources: list[Source], n_candidates: int) -> Lexical:
         a, b = sorted(per_source, key=lambda t: sum(weight(x) for x in t))[-2:]
         best = max(best, sum(weight(x) for x in a | b) / total)
     vocabulary = set().union(*(s.vocabulary for s in sources)) if sources else set()
-    novel = [w for w in dict.fromkeys(ordered) if w not in vocabulary]
+    novel = [w for w in dict.fromkeys(ordered) if w not in vocabulary and w not in given]
     recall_all = (sum(weight(w) for w in cstems if w in vocabulary) / total) if total else 1.0
     overlaps.sort(key=lambda o: -o[0])  # stable: ties keep source order
     at = (overlaps[0][1], overlaps[0][2]) if overlaps else None

@@ -4,10 +4,15 @@ A judge compares sentences with sentences; a JSON record has none, so data-to-te
 and were all rejected. ``as_facts`` rewrites such a context as prose-like facts: the short fields of one record
 become one sentence (so a claim combining several fields of the record finds them in one window), a long text
 field becomes its own sentence. Keys are split into words (``price_range`` / ``priceRange`` → "price range"),
-nested keys are joined ("address city: Paris"), lists are joined with commas, booleans read as yes / no.
+nested keys are joined ("address city: Paris"), lists are joined with commas, booleans read as yes / no (and a false
+one also as "no <word>" for each word of its key, so that "offers outdoor seating" against ``"OutdoorSeating": "False"``
+is a negation flip), strings that hold a boolean or a Python literal (``"False"``, ``"{'garage': False}"``, as Yelp
+records store them) are read as that value, and opening hours ``"11:0-22:0"`` also as "11 am to 10 pm".
 
 >>> as_facts('{"name": "Aromi", "eatType": "coffee shop", "address": {"city": "Cambridge"}, "open": true}')
 'name: Aromi; eat type: coffee shop; address city: Cambridge; open: yes.'
+>>> as_facts('{"name": "Aromi", "hours": {"Monday": "11:0-22:0"}, "attributes": {"OutdoorSeating": "False"}}')
+'name: Aromi; hours monday: 11:00-22:00 (11 am to 10 pm); attributes outdoor seating: no (no outdoor, no seating).'
 >>> as_facts("| city | population |\\n|---|---|\\n| Paris | 2,100,000 |")
 'city: Paris; population: 2,100,000.'
 >>> as_facts("Plain prose stays as it is.")
@@ -18,6 +23,7 @@ Prose before or after a JSON value (``"Business record: {...}"``) is kept around
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from typing import Any
@@ -35,6 +41,31 @@ def key_words(key: str) -> str:
     return " ".join(_CAMEL.sub(" ", str(key)).replace("_", " ").replace("-", " ").split()).lower()
 
 
+_BOOL_STRINGS = {"true": True, "false": False, "yes": True, "no": False}
+_LITERAL = re.compile(r"^\s*(?:[{\[]|u?'[^']*'\s*$)")  # "{'garage': False}", "u'free'": Python literals in strings
+_HOURS = re.compile(r"^(\d{1,2}):(\d{1,2})\s*-\s*(\d{1,2}):(\d{1,2})$")  # "11:0-22:0"
+
+
+def _literal(v: Any) -> Any:
+    """A string holding a boolean or a Python literal ("False", "{'garage': False}", "u'free'") as that value."""
+    if not isinstance(v, str):
+        return v
+    if v.strip().lower() in _BOOL_STRINGS:
+        return _BOOL_STRINGS[v.strip().lower()]
+    if _LITERAL.match(v):
+        try:
+            return ast.literal_eval(v.strip())
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return v
+    return v
+
+
+def _clock(h: int, m: int) -> str:
+    """22, 0 → '10 pm'; 11, 30 → '11:30 am'; 0, 0 → '12 am'."""
+    h12 = h % 12 or 12
+    return f"{h12}{f':{m:02d}' if m else ''} {'am' if h % 24 < 12 else 'pm'}"
+
+
 def _value(v: Any) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
@@ -42,7 +73,25 @@ def _value(v: Any) -> str:
         return "none"
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
-    return " ".join(str(v).split())
+    text = " ".join(str(v).split())
+    hours = _HOURS.match(text)
+    if hours:  # opening hours as records store them, and as a description says them
+        h1, m1, h2, m2 = map(int, hours.groups())
+        text = f"{h1:02d}:{m1:02d}-{h2:02d}:{m2:02d} ({_clock(h1, m1)} to {_clock(h2, m2)})"
+    return text
+
+
+def _fact(key: str, v: Any, leaf: str) -> str:
+    """``key: value``; a false flag also says so in words, so that a claim of the opposite reads as a negation flip:
+    "outdoor seating: no (no outdoor, no seating)"."""
+    if v is False:
+        words = [w for w in leaf.split() if w not in _GENERIC_KEY_WORDS] or leaf.split()
+        return f"{key}: no ({', '.join(f'no {w}' for w in words)})"
+    return f"{key}: {_value(v)}"
+
+
+# words of record keys that name the record, not the feature ("attributes restaurants take out")
+_GENERIC_KEY_WORDS = frozenset("attributes attribute business restaurants restaurant has is good for".split())
 
 
 def _record(obj: Any, prefix: str, short: list[str], long: list[str], sentences: list[str]) -> None:
@@ -50,6 +99,7 @@ def _record(obj: Any, prefix: str, short: list[str], long: list[str], sentences:
     if isinstance(obj, dict):
         for k, v in obj.items():
             key = f"{prefix} {key_words(k)}".strip()
+            v = _literal(v)
             if isinstance(v, dict):
                 _record(v, key, short, long, sentences)
             elif isinstance(v, list) and any(isinstance(x, (dict, list)) for x in v):
@@ -59,12 +109,12 @@ def _record(obj: Any, prefix: str, short: list[str], long: list[str], sentences:
                 short.append(f"{key}: {', '.join(_value(x) for x in v)}")
             else:
                 text = _value(v)
-                (long if len(text.split()) > LONG_FIELD_WORDS else short).append(f"{key}: {text}")
+                (long if len(text.split()) > LONG_FIELD_WORDS else short).append(_fact(key, v, key_words(k)))
     elif isinstance(obj, list):
         for item in obj:
             _emit(item, prefix, sentences)
     else:
-        short.append(f"{prefix}: {_value(obj)}" if prefix else _value(obj))
+        short.append(_fact(prefix, obj, prefix.split(" ")[-1]) if prefix else _value(obj))
 
 
 def _emit(obj: Any, prefix: str, sentences: list[str]) -> None:

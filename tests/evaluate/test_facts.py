@@ -58,3 +58,18 @@ def test_version_strings_are_checked_as_text():
     ev = Evidence("Python 3.11.2 was released.")
     assert missing_facts("Python 3.11.2 is out.", ev) == []
     assert missing_facts("Python 3.12.1 is out.", ev) == ["3.12.1"]
+
+
+@pytest.mark.parametrize(
+    "claim, source",
+    [
+        ("It was found in Western Australia.", "It was found in WA, near Exmouth."),
+        ("The IAAF chose Eugene.", "The International Association of Athletics Federations chose Eugene."),
+    ],
+)
+def test_a_name_matches_its_acronym_either_way(claim, source):
+    assert missing_facts(claim, Evidence(source)) == []
+
+
+def test_an_acronym_the_sources_lack_is_still_missing():
+    assert missing_facts("The NBA chose Eugene.", Evidence("The International Association chose Eugene.")) == ["NBA"]

@@ -68,3 +68,14 @@ def test_sample_features_are_length_neutral():
     assert set(a) == set(SAMPLE_FEATURES) and a == b
     mixed = sample_features([0.9, 0.1], [one, one])
     assert mixed["min_support"] == 0.1 and mixed["low_share"] == 0.5 and mixed["mean_support"] == pytest.approx(0.5)
+
+
+def test_words_taken_from_the_question_are_neither_evidence_nor_invention():
+    from groundset.evaluate.text import question_stems
+
+    src = [source("Rollo was the leader of the Norse raiders who settled in Normandy.")]
+    claim = "The leader of the Viking settlers in the northern province was Rollo."
+    plain = lexical(claim, src, 3)
+    given = lexical(claim, src, 3, question_stems("Who was the leader of the Viking settlers in the northern province?"))
+    assert given.recall_window > plain.recall_window
+    assert "vike" in plain.novel and "vike" not in given.novel

@@ -50,8 +50,10 @@ def test_fit_is_deterministic_and_keeps_the_signs():
     assert tuple(m1.sentence.features) == FEATURES and tuple(m1.sample.features) == SAMPLE_FEATURES
     for model in (m1.sentence, m1.sample):
         for name, c in zip(model.features, model.coef):
-            assert c * fit_gate.SIGNS[name] >= 0, name
+            sign = fit_gate.SIGNS[name]
+            assert c == 0 if sign is None else c * sign >= 0, name
     assert dict(zip(FEATURES, m1.sentence.coef))["recall_window"] > 0
+    assert dict(zip(FEATURES, m1.sentence.coef))["question_overlap"] == 0  # no weight by design
     assert 0.2 <= m1.threshold <= 0.8 and set(r1["fit_per_group_at_threshold"]) == {"a", "b"}
 
 

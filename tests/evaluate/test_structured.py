@@ -6,7 +6,7 @@ from groundset.evaluate.structured import as_facts, is_structured, key_words
 
 def test_json_record_becomes_one_sentence_of_facts():
     out = as_facts('{"name": "Aromi", "priceRange": "cheap", "address": {"post_code": "CB1"}, "open": false}')
-    assert out == "name: Aromi; price range: cheap; address post code: CB1; open: no."
+    assert out == "name: Aromi; price range: cheap; address post code: CB1; open: no (no open)."
 
 
 def test_lists_nested_records_and_long_fields():
@@ -53,3 +53,35 @@ def test_a_description_of_a_json_record_is_supported(default_judge):
     bad = default_judge.score([JudgeInput(texts=["Aromi is a French coffee shop by the river, rated 3.2."],
                                           contexts=[ctx])])[0]
     assert good.adherence >= default_judge.threshold > bad.adherence
+
+
+def test_review_site_records_are_read_as_their_values():
+    """Yelp-style records: flags as "True"/"False" strings, nested flags as Python-literal strings, hours as 11:0-22:0."""
+    import json
+
+    facts = as_facts(json.dumps({"name": "Aromi", "hours": {"Monday": "11:0-22:0"}, "attributes": {
+        "RestaurantsTakeOut": "True", "OutdoorSeating": "False", "WiFi": "u'free'",
+        "BusinessParking": "{'garage': False, 'street': True}"}}))
+    assert "hours monday: 11:00-22:00 (11 am to 10 pm)" in facts
+    assert "attributes restaurants take out: yes" in facts
+    assert "attributes outdoor seating: no (no outdoor, no seating)" in facts
+    assert "attributes wi fi: free" in facts
+    assert "attributes business parking garage: no (no garage)" in facts and "business parking street: yes" in facts
+
+
+def test_a_claim_against_a_false_flag_is_a_negation_flip(default_judge):
+    import json
+
+    from groundset.evaluate.judges.base import JudgeInput
+
+    ctx = json.dumps({"name": "Aromi", "attributes": {"OutdoorSeating": "False", "BusinessAcceptsCreditCards": "True"}})
+    wrong, right = default_judge.score([JudgeInput(texts=["Aromi has outdoor seating."], contexts=[ctx]),
+                                        JudgeInput(texts=["Aromi has no outdoor seating."], contexts=[ctx])])
+    assert wrong.adherence < default_judge.threshold <= right.adherence
+    assert wrong.decision["sentence_feature"] == "negation"
+
+
+def test_a_string_that_only_looks_like_a_literal_stays_text():
+    import json
+
+    assert "motto: {not a dict" in as_facts(json.dumps({"name": "Aromi", "motto": "{not a dict"}))

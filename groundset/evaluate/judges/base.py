@@ -22,6 +22,7 @@ from typing import Any, Sequence
 
 from groundset.evaluate.config import EvaluateConfig
 from groundset.evaluate.facts import Evidence, check_facts
+from groundset.evaluate.meta import matched_text
 from groundset.evaluate.structured import as_facts
 from groundset.evaluate.text import content_words, split_claims
 
@@ -94,6 +95,8 @@ class Prepared:
     question: str | None
     missing: list[list[str]]
     facts: list[tuple[int, list[tuple[str, str]]]] = field(default_factory=list)
+    # per claim, the part matched against the sources: without talk about the source (``meta.matched_text``)
+    matched: list[str] = field(default_factory=list)
 
 
 @lru_cache(maxsize=2048)
@@ -130,12 +133,16 @@ def prepare(item: JudgeInput, hard_checks: bool = True) -> Prepared:
         for seg in split_claims(text):
             (claims if seg.kind == "sentence" and _is_claim(seg.text) else skipped).append(seg.text)
     contexts = [_as_facts(c) for c in item.contexts]
+    matched = [matched_text(c) for c in claims]
     facts: list[tuple[int, list[tuple[str, str]]]] = [(0, []) for _ in claims]
     if hard_checks and claims:
         evidence = _evidence("\n".join([*contexts, *item.extra_evidence]))
-        facts = [check_facts(c, evidence) for c in claims]
+        # facts are found in the sentence as written (a name keeps its position), and count only where they stand in
+        # the part that is matched: "the passage" of a frame is not a claim
+        facts = [(n, [(k, f) for k, f in miss if f in m]) for (n, miss), m in
+                 zip((check_facts(c, evidence) for c in claims), matched)]
     missing = [[text for _, text in miss] for _, miss in facts]
-    return Prepared(claims, skipped, contexts, item.question, missing, facts)
+    return Prepared(claims, skipped, contexts, item.question, missing, facts, matched)
 
 
 class Judge:

@@ -112,7 +112,9 @@ class DefaultJudge(Judge):
         wanted: set[str] = set()
         for p in items:
             sources = [self._get_source(c) for c in p.contexts]
-            lexes = [lexical(claim, sources, self.cfg.default.semantic_candidates) for claim in p.claims]
+            given = question_stems(p.question)
+            lexes = [lexical(claim, sources, self.cfg.default.semantic_candidates, given)
+                     for claim in (p.matched or p.claims)]
             for lex in lexes:
                 if self._embeds(lex):
                     wanted.add(lex.claim)
