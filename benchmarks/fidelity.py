@@ -10,11 +10,17 @@ For a before/after comparison, run the same script against another checkout of t
 Per file (per dump for Wikipedia), with chunks cut by the bundled MiniLM tokenizer at the default size:
 
 - ``outline``: PDF bookmarks (pypdf) found as heading blocks, e.g. ``180/208`` (titles compared without spaces/case);
+  ``outline_without_bookmarks``: the same, reading a copy of the PDF without its bookmarks (pages and metadata
+  only), where headings come from the layout, the numbering and the contents pages;
 - ``tables``: tables in the source (``<table>``, ``{|``, infoboxes) / table blocks kept / source table cells whose
   text is found in the chunks;
 - ``code lines``: lines of monospace text boxes (PDF) or ``<pre>`` lines (HTML) / of them found whole as a line of a
   chunk;
-- ``ligatures``: characters U+FB00-FB06 left in the chunks;
+- ``ligatures``: characters U+FB00-FB06 left in the chunks (PDFs: ``ligatures_in_source``, those of the text
+  layer as pdfminer reads it). The shared corpus has none, so a last row reads a PDF made here whose text layer
+  carries 25 ligature glyphs (``tests/ingest/pdfs.py``, as LaTeX-made manuals do); ``--no-fixture`` leaves it out;
+- ``chapters`` (plain-text books): distinct "Chapter N" / "Letter N" / "Book N" / "Part N" lines of the file found
+  as headings, out of those in the file (its contents list repeats them: counted once);
 - ``mid-token``: chunks whose first or last word is not a whole word of the document text (a boundary inside
   ``0.2`` or ``myfile.xml``), out of all chunks.
 """
@@ -37,6 +43,7 @@ from groundset.ingest.config import EmbedConfig, IngestConfig  # noqa: E402
 from groundset.ingest.readers import discover, read_path  # noqa: E402
 
 _LIG = re.compile("[\ufb00-\ufb06]")
+_CHAPTER = re.compile(r"^\s*(chapter|letter|book|part)\s+([0-9]+|[ivxlcdm]+)\b", re.I | re.M)
 _SQ = re.compile(r"\W+")
 
 
@@ -60,12 +67,29 @@ def _outline(pdf: Path) -> list[str]:
         return []
 
 
-def _pdf_code_lines(pdf: Path) -> list[str]:
-    """Lines of the PDF's monospace text boxes (pdfminer), independent of the reader under test."""
+def _without_bookmarks(pdf: Path, out: Path) -> Path:
+    """A copy of ``pdf`` with its pages and metadata but no outline."""
+    import pypdf
+
+    reader = pypdf.PdfReader(str(pdf))
+    writer = pypdf.PdfWriter()
+    for page in reader.pages:
+        writer.add_page(page)
+    writer.add_metadata({k: v for k, v in (reader.metadata or {}).items() if isinstance(v, str)})
+    copy = out / pdf.name
+    with copy.open("wb") as f:
+        writer.write(f)
+    return copy
+
+
+def _pdf_code_lines(pdf: Path) -> tuple[list[str], int]:
+    """Lines of the PDF's monospace text boxes (pdfminer), independent of the reader under test, and the ligature
+    characters of its whole text layer."""
     from pdfminer.high_level import extract_pages
     from pdfminer.layout import LAParams, LTChar, LTTextBox, LTTextLine
 
     lines = []
+    ligatures = 0
     for page in extract_pages(str(pdf), laparams=LAParams()):
         for box in page:
             if not isinstance(box, LTTextBox):
@@ -73,11 +97,12 @@ def _pdf_code_lines(pdf: Path) -> list[str]:
             for line in box:
                 if not isinstance(line, LTTextLine):
                     continue
+                ligatures += len(_LIG.findall(line.get_text()))
                 chars = [c for c in line if isinstance(c, LTChar) and not c.get_text().isspace()]
                 if len(chars) >= 4 and all("courier" in c.fontname.lower() or "mono" in c.fontname.lower()
                                            for c in chars):
                     lines.append(line.get_text().strip())
-    return lines
+    return lines, ligatures
 
 
 def _html_tables_and_pre(path: Path) -> tuple[int, list[str], list[str]]:
@@ -99,6 +124,7 @@ def measure(path: Path, docs: list, chunks: list) -> dict:
     chunk_lines = {ln.strip() for c in chunks for ln in c.text.split("\n")}
     chunk_sq = _sq(" ".join(c.text for c in chunks))
     row = {"file": path.name, "documents": len(docs), "chunks": len(chunks),
+           "title": docs[0].title if len(docs) == 1 else f"{len(docs)} titles",
            "ligatures": sum(len(_LIG.findall(c.text)) for c in chunks),
            "mid_token": sum(1 for c in chunks if c.text.split() and
                             (c.text.split()[0] not in words or c.text.split()[-1] not in words)),
@@ -108,13 +134,26 @@ def measure(path: Path, docs: list, chunks: list) -> dict:
     if path.suffix == ".pdf":
         outline = _outline(path)
         row["outline"] = f"{sum(1 for t in outline if _sq(t) in heads)}/{len(outline)}"
-        code = _pdf_code_lines(path)
+        if outline:
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as tmp:
+                bare = [b for d in read_path(_without_bookmarks(path, Path(tmp)), IngestConfig()) for b in d.blocks]
+            found = {_sq(b.text) for b in bare if b.kind == "title"}
+            row["outline_without_bookmarks"] = f"{sum(1 for t in outline if _sq(t) in found)}/{len(outline)}"
+        code, row["ligatures_in_source"] = _pdf_code_lines(path)
         row["code_lines"] = f"{sum(1 for ln in code if ln in chunk_lines)}/{len(code)}"
     elif path.suffix == ".html":
         tables, cells, pre = _html_tables_and_pre(path)
         row["tables_in_source"] = tables
         row["table_cells_kept"] = f"{sum(1 for c in cells if _sq(c) in chunk_sq)}/{len(cells)}"
         row["code_lines"] = f"{sum(1 for ln in pre if ln in chunk_lines)}/{len(pre)}"
+    elif path.suffix == ".txt":
+        source = {(m.group(1).lower(), m.group(2).lower())
+                  for m in _CHAPTER.finditer(path.read_bytes().decode("utf-8", "replace"))}
+        found = {(m.group(1).lower(), m.group(2).lower())
+                 for d in docs for b in d.blocks if b.kind == "title" for m in [_CHAPTER.match(b.text)] if m}
+        row["chapters"] = f"{len(source & found)}/{len(source)}"
     elif path.suffix == ".bz2":
         tables, infoboxes = _wiki_tables(path)
         row["tables_in_source"] = f"{tables} tables + {infoboxes} infoboxes"
@@ -125,6 +164,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     ap.add_argument("--json", type=Path, help="also write the rows here")
+    ap.add_argument("--no-fixture", action="store_true", help="leave out the PDF with ligature glyphs made here")
     args = ap.parse_args()
     from groundset.embed import load_embedder
 
@@ -135,12 +175,24 @@ def main() -> None:
     cfg = IngestConfig()
     chunker = Chunker.for_embedder(emb, cfg.chunk_tokens, cfg.chunk_overlap, cfg.min_chunk_tokens)
     files, _ = discover([args.corpus / d for d in ("html", "pdf", "books", "wikipedia")])
+    if not args.no_fixture:
+        import tempfile
+
+        from tests.ingest.pdfs import ligature_pdf
+
+        fixture = Path(tempfile.mkdtemp(prefix="fidelity-")) / "ligature-fixture.pdf"
+        fixture.write_bytes(ligature_pdf())
+        files.append(fixture)
     rows = []
     for f in files:
         docs = list(read_path(f, cfg))
         chunks = [c for d in docs for c in chunker.chunk(d)[0]]
         rows.append(measure(f, docs, chunks))
         print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
+    if not args.no_fixture:
+        import shutil
+
+        shutil.rmtree(fixture.parent, ignore_errors=True)
     html = [r for r in rows if r["file"].endswith(".html")]
     total = lambda key: [sum(int(r[key].split("/")[i]) for r in html) for i in (0, 1)]  # noqa: E731
     print("\nhtml (17 pages): table cells kept {}/{}, <pre> lines kept whole {}/{}; mid-token chunks {}/{}".format(

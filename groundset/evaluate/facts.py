@@ -10,6 +10,12 @@ models invent percentages and names while the rest of the sentence stays close t
 ['45%', 'King Harold']
 >>> missing_facts("They had 12% more ships.", evidence)
 []
+
+Claims and sources are compared with presentation forms folded (``text.fold``, the normalisation ingest applies):
+a ligature or a full-width digit on one side only does not make a fact missing, while ``x²`` is still not ``x2``.
+
+>>> missing_facts("The Conﬁg Manager shipped １２ ships.", Evidence("The Config Manager shipped 12 ships."))
+[]
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from groundset.evaluate.text import STOPWORDS, normalise, stem
+from groundset.evaluate.text import STOPWORDS, fold, normalise, stem
 
 __all__ = ["Fact", "Evidence", "extract_facts", "missing_facts", "check_facts"]
 
@@ -87,8 +93,10 @@ def extract_facts(claim: str) -> list[Fact]:
     """The numbers (in digits), quoted strings, code identifiers and capitalised names of ``claim``.
 
     Number words ("two", "dozen") count as evidence in the sources but are not checked in claims: generic counts
-    ("the first two destinations") are often right without being written in the source.
+    ("the first two destinations") are often right without being written in the source. Presentation forms are
+    folded first (``fold``): the facts of "Ｋｉｎｇ Ｈａｒｏｌｄ had １２ ships" are those of "King Harold had 12 ships".
     """
+    claim = fold(claim)
     facts: list[Fact] = []
     for m in _NUM.finditer(claim):
         values = _number_values(m.group("num"), m.group("suffix"), m.group("unit"))
@@ -162,7 +170,8 @@ def _initials(name: str) -> str:
 
 @dataclass
 class Evidence:
-    """What a claim's facts are looked up in: the sample's source chunks (and their titles / sections)."""
+    """What a claim's facts are looked up in: the sample's source chunks (and their titles / sections), read with
+    presentation forms folded (``fold``); ``text`` stays as given."""
 
     text: str
     norm: str = field(init=False)
@@ -171,20 +180,21 @@ class Evidence:
     numbers: set[float] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.norm = " " + normalise(self.text) + " "
+        text = fold(self.text)
+        self.norm = " " + normalise(text) + " "
         self.tokens = set(self.norm.split())
         self.stems = {stem(t) for t in self.tokens}
         self.numbers = set()
-        for m in _NUM.finditer(self.text):
+        for m in _NUM.finditer(text):
             values = _number_values(m.group("num"), m.group("suffix"), m.group("unit"))
             if values:
                 self.numbers.update(values)
-        for m in _NUMWORD.finditer(self.text):
+        for m in _NUMWORD.finditer(text):
             self.numbers.add(float(_NUMBER_WORDS[m.group(1).lower()]))
-        self._lower = self.text.casefold()
+        self._lower = text.casefold()
         # initials of the names in the evidence ("Western Australia" → "wa"), and its all-capital tokens ("WA")
-        self.acronyms = {_initials(f.text) for f in _entities(self.text)} - {""}
-        self.capitals = {t.casefold() for t in re.findall(r"\b[A-Z]{2,6}\b", self.text)}
+        self.acronyms = {_initials(f.text) for f in _entities(text)} - {""}
+        self.capitals = {t.casefold() for t in re.findall(r"\b[A-Z]{2,6}\b", text)}
 
     def has_number(self, fact: Fact) -> bool:
         if any(v in self.numbers for v in fact.values):
@@ -215,7 +225,7 @@ class Evidence:
         if fact.kind == "number":
             return self.has_number(fact)
         if fact.kind == "code":
-            return fact.text.casefold() in self._lower or self.has_text(fact.text)
+            return fold(fact.text).casefold() in self._lower or self.has_text(fact.text)
         if fact.kind == "entity":
             return self.has_entity(fact.text)
         return self.has_text(fact.text)

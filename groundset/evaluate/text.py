@@ -7,6 +7,14 @@
 
 No model, no download: regular expressions plus an abbreviation list. Markdown headings become ``heading``
 segments, fenced code blocks ``code`` segments, list items their own sentences.
+
+Matching sees presentation forms as what they stand for, as ingest does (``fold``: the ligature of "speciﬁed", the
+full-width "１２" are "specified", "12"; superscripts, fractions and ASCII untouched, so ``x²`` is not ``x2``):
+``words``, ``content_words``, ``question_stems`` and ``normalise`` fold, and so do the fact checks (facts.py).
+``split_claims`` and ``split_sentences`` keep the text as written (trimming finds the sentences in the answer).
+
+>>> content_words("The ﬁle is speciﬁed.") == content_words("The file is specified.")
+True
 """
 
 from __future__ import annotations
@@ -16,9 +24,10 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from groundset.ingest.text import normalize_compat
 
-__all__ = ["Segment", "split_claims", "split_sentences", "words", "content_words", "stem", "normalise", "STOPWORDS", "META_WORDS",
-           "question_stems"]
+__all__ = ["Segment", "split_claims", "split_sentences", "words", "content_words", "stem", "normalise", "fold",
+           "STOPWORDS", "META_WORDS", "question_stems"]
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are aren't as at be because been before being below
@@ -121,11 +130,25 @@ def split_claims(text: str) -> list[Segment]:
     return segments
 
 
+def fold(text: str) -> str:
+    """Presentation forms (ligatures, full-width and other compatibility forms) as what they stand for: the same
+    normalisation ingest applies before chunking (``groundset.ingest.text.normalize_compat``), so that a claim, a
+    question and a context compare alike whichever of them kept the ligature.
+
+    >>> fold("speciﬁed ﬂow １２ ｆｕｌｌ x² ½ `a_b`")
+    'specified flow 12 full x² ½ `a_b`'
+    """
+    return text if text.isascii() else normalize_compat(text)
+
+
 def normalise(text: str) -> str:
-    """Casefolded, accents and punctuation removed, whitespace collapsed: for hashing and substring checks."""
+    """Casefolded, accents and punctuation removed, whitespace collapsed: for hashing and substring checks.
+
+    Presentation forms are folded (``fold``); other compatibility characters keep their identity: "x²" is not "x2".
+    """
     text = text or ""
     if not text.isascii():
-        text = unicodedata.normalize("NFKD", text)
+        text = unicodedata.normalize("NFD", fold(text))
         text = "".join(c for c in text if not unicodedata.combining(c))
     text = re.sub(r"[’‘`]", "'", text.casefold())
     text = re.sub(r"'s\b", "", text)
@@ -134,8 +157,8 @@ def normalise(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased word tokens (keeps '3.5', "don't", 'e-mail' together)."""
-    return [w.lower().replace("’", "'") for w in _WORD.findall(text or "")]
+    """Lower-cased word tokens (keeps '3.5', "don't", 'e-mail' together), presentation forms folded ('ﬁle' → 'file')."""
+    return [w.lower().replace("’", "'") for w in _WORD.findall(fold(text or ""))]
 
 
 @lru_cache(maxsize=200_000)

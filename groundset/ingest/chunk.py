@@ -14,7 +14,8 @@ until it fits, so no chunk is ever truncated by the model. Boundaries fall betwe
 punctuation mark followed by whitespace: never inside ``c.rect(0.2*inch`` or ``myfile.xml``) or words; code blocks
 and tables (one row per line) are cut at line ends only, and pieces that fit together are merged again. A chunk's page is the page where it starts. Then chunks
 are dropped, with a counted reason: ``tiny`` (< ``min_tokens``), ``boilerplate`` (navigation, licence, symbol
-soup) and ``duplicate`` (the same text earlier in the same document).
+soup; a piece of a code block or table is never symbol soup) and ``duplicate`` (the same text earlier in the same
+document).
 """
 
 from __future__ import annotations
@@ -143,19 +144,20 @@ class Chunker:
             cut = mid
         return self._fit(text[:cut].strip()) + self._fit(text[cut:].strip())
 
-    def _split_section(self, blocks: list[Block]) -> list[tuple[str, int | None]]:
-        """(chunk text, page where it starts) for one section: prose by the sentence splitter, code blocks at line
-        ends (a chunk never starts inside a code line), then neighbours that fit together merged again."""
+    def _split_section(self, blocks: list[Block]) -> list[tuple[str, int | None, bool]]:
+        """(chunk text, page where it starts, holds code or table lines) for one section: prose by the sentence
+        splitter, code blocks at line ends (a chunk never starts inside a code line), then neighbours that fit
+        together merged again."""
         text = "\n\n".join(b.text for b in blocks)
         if len(text) <= self.size * 12 and self.count_tokens(text) <= self.size:  # no tokenizer pass on long text
-            return [(text.strip(), blocks[0].page)]
-        out: list[tuple[str, int | None]] = []
+            return [(text.strip(), blocks[0].page, any(b.kind in LINE_KINDS for b in blocks))]
+        out: list[tuple[str, int | None, bool]] = []
         for is_code, run in itertools.groupby(blocks, key=lambda b: b.kind in LINE_KINDS):
             run = list(run)
             if is_code:
-                out.extend((piece, b.page) for b in run for piece in self._split_lines(b.text))
+                out.extend((piece, b.page, True) for b in run for piece in self._split_lines(b.text))
             else:
-                out.extend(self._split_prose(run))
+                out.extend((piece, page, False) for piece, page in self._split_prose(run))
         return self._merge(out)
 
     def _split_prose(self, blocks: list[Block]) -> list[tuple[str, int | None]]:
@@ -195,17 +197,17 @@ class Chunker:
             pieces.append("\n".join(lines))
         return [p for piece in pieces if piece.strip() for p in self._fit(piece.strip("\n")) if p]
 
-    def _merge(self, pieces: list[tuple[str, int | None]]) -> list[tuple[str, int | None]]:
+    def _merge(self, pieces: list[tuple[str, int | None, bool]]) -> list[tuple[str, int | None, bool]]:
         """Join consecutive pieces while the result stays within ``size`` tokens (a short code snippet stays with
         the prose around it instead of becoming a chunk too small to keep)."""
-        out: list[tuple[str, int | None]] = []
-        for text, page in pieces:
+        out: list[tuple[str, int | None, bool]] = []
+        for text, page, code in pieces:
             if out:
                 joined = f"{out[-1][0]}\n\n{text}"
                 if len(joined) <= self.size * 12 and self.count_tokens(joined) <= self.size:
-                    out[-1] = (joined, out[-1][1])
+                    out[-1] = (joined, out[-1][1], out[-1][2] or code)
                     continue
-            out.append((text, page))
+            out.append((text, page, code))
         return out
 
     def chunk(self, doc: Document) -> tuple[list[Chunk], Counter[str]]:
@@ -214,12 +216,12 @@ class Chunker:
         chunks: list[Chunk] = []
         seen: set[str] = set()
         for section, blocks in self._sections(doc.blocks):
-            for text, page in (piece for run in self._windows(blocks) for piece in self._split_section(run)):
+            for text, page, code in (piece for run in self._windows(blocks) for piece in self._split_section(run)):
                 n = self.count_tokens(text)
                 if n < self.min_tokens:
                     dropped["tiny"] += 1
                     continue
-                if looks_boilerplate(text):
+                if looks_boilerplate(text, code=code):
                     dropped["boilerplate"] += 1
                     continue
                 key = text_key(text)

@@ -29,69 +29,19 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
+from groundset.ingest.headings import (CODE_IN_NUMBERED, Item, heading_strength, is_body, looks_like_code, number_of,
+                                       words)
 from groundset.ingest.partition import Part
+from groundset.ingest.structure import apply_outline, book_structure, join_chapter_titles, keep_in_sequence, nest
 from groundset.ingest.text import clean_text
 from groundset.records import Block
 
-__all__ = ["blocks_from_markup", "blocks_from_layout", "drop_empty_headings", "heading_strength", "DROP_KINDS"]
+__all__ = ["blocks_from_markup", "blocks_from_layout", "drop_empty_headings", "heading_strength", "looks_like_code",
+           "DROP_KINDS"]
 
 DROP_KINDS = {"header", "footer", "page_number", "image", "page_break"}
 _BLOCK_KIND = {"text": "text", "caption": "text", "list": "list", "table": "table", "code": "code", "title": "title"}
-
-_NUMBERED = re.compile(r"^((?:\d{1,2}|[A-Z](?=\.\d))(?:\.\d{1,3}){0,4})\.?\s+(?=[A-Z\"'“(])(\S.*)$")
-_KEYWORD = re.compile(
-    r"^(chapter|part|book|section|appendix|letter|volume|act|scene|lecture|lesson|stave|canto)\s+"
-    r"(\d{1,3}|[ivxlcdm]{1,7}|[a-z]|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|first|second|third)"
-    r"\b[.:]?(\s+\S.*)?$",
-    re.I,
-)
-_CODE = re.compile(r"[=_{}\[\]<>@#$%^*|\\/~`]|\w\.\w|\w\(|^\(|\)$|^>>>")
-_CODE_IN_NUMBERED = re.compile(r"[={}\[\]<>]|\w\(|^>>>|\w\.\w+\(")
-_CAPTION = re.compile(r"^(figure|fig\.|table|listing|example|image|plate|chart)\s*[\dIVX][\d\-.:]*", re.I)
 _TRAILING_ANCHOR = re.compile(r"\s*[¶§]\s*$")
-
-
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
-def looks_like_code(text: str) -> bool:
-    return bool(_CODE.search(text))
-
-
-def heading_strength(text: str) -> tuple[str, int] | None:
-    """('strong', level) for numbered / keyword headings, ('weak', 0) for a plausible unnumbered one, else None.
-
-    >>> heading_strength("2.3 Paragraph styles"), heading_strength("Image methods"), heading_strength("This produces it.")
-    (('strong', 2), ('weak', 0), None)
-    """
-    words = _words(text)
-    if not words or len(text) > 120:
-        return None
-    m = _NUMBERED.match(text)
-    if m and len(words) <= 14 and not _CODE_IN_NUMBERED.search(m.group(2)) and not m.group(2).endswith((",", ";")):
-        return "strong", m.group(1).count(".") + 1
-    if _KEYWORD.match(text) and len(words) <= 14 and not looks_like_code(text):
-        return "strong", 1
-    if len(words) > 10 or len(text) > 80 or not text[0].isupper() or text[-1] in ".,;:!?-–—":
-        return None
-    if looks_like_code(text) or _CAPTION.match(text):
-        return None
-    letters = sum(c.isalpha() for c in text if not c.isspace())
-    if letters < 0.6 * sum(not c.isspace() for c in text):
-        return None
-    if len(words) == 1 and len(text) <= 4:
-        return None  # "NOTE", "Tip": labels, not sections
-    if not any(sum(c.isalpha() for c in w) >= 3 for w in words):
-        return None  # "T U V", "Î î": glyph tables
-    return "weak", 0
-
-
-@dataclass
-class _Item:
-    part: Part
-    text: str
-    strength: tuple[str, int] | None = None
 
 
 def _clean(part: Part) -> str:
@@ -144,6 +94,7 @@ class _Layout:
 
     body_left: float
     line: float
+    text_line: float = 0.0  # the same, from body text only (0: no short body line to tell)
 
     @classmethod
     def of(cls, parts: list[Part]) -> "_Layout | None":
@@ -151,7 +102,14 @@ class _Layout:
         lines = [round(p.height, 4) for p in parts if p.height and p.kind in ("text", "title") and len(p.text.split()) <= 12]
         if not lefts or not lines:
             return None
-        return cls(statistics.median(lefts), Counter(lines).most_common(1)[0][0])
+        text = [round(p.height, 4) for p in parts if p.height and p.kind == "text" and 3 <= len(p.text.split()) <= 12]
+        return cls(statistics.median(lefts), Counter(lines).most_common(1)[0][0],
+                   Counter(text).most_common(1)[0][0] if text else 0.0)
+
+    def footnote(self, part: Part) -> bool:
+        """In the bottom quarter of the page and set smaller than the body's short lines: a footnote."""
+        line = self.text_line or self.line
+        return part.height is not None and part.top is not None and part.top > 0.75 and part.height < 0.85 * line
 
     def heading_like(self, part: Part) -> bool:
         """An unnumbered heading sits at the body's left edge (or is centred and big) in a larger font."""
@@ -168,7 +126,7 @@ class _Layout:
 def _loose_line(text: str) -> bool:
     """A short line that is neither a sentence nor code (a table-of-contents entry, a byline): merged with its
     neighbours into one block instead of standing alone."""
-    return len(_words(text)) <= 14 and not text.endswith((".", "!", "?")) and not looks_like_code(text)
+    return len(words(text)) <= 14 and not text.endswith((".", "!", "?")) and not looks_like_code(text)
 
 
 def drop_empty_headings(blocks: list[Block]) -> tuple[list[Block], int]:
@@ -193,15 +151,8 @@ def drop_empty_headings(blocks: list[Block]) -> tuple[list[Block], int]:
     return keep, len(blocks) - len(keep)
 
 
-def _is_body(item: _Item) -> bool:
-    if item.strength is not None:
-        return False
-    if item.part.kind in ("code", "table"):
-        return True
-    return len(_words(item.text)) >= 4 or (item.part.kind == "title" and looks_like_code(item.text))
 
-
-def _accepted(items: list[_Item], i: int, lookahead: int = 12) -> bool:
+def _accepted(items: list[Item], i: int, lookahead: int = 12) -> bool:
     """Body text must follow before a heading of the same or a higher level (a strong heading may be followed
     directly by deeper ones: "Chapter 2" then "2.1 Basics")."""
     kind, level = items[i].strength
@@ -210,120 +161,22 @@ def _accepted(items: list[_Item], i: int, lookahead: int = 12) -> bool:
             if kind == "weak" or (nxt.strength[0] == "strong" and nxt.strength[1] <= level):
                 return False
             continue
-        if _is_body(nxt):
+        if is_body(nxt):
             return True
     return False
 
 
-_SQ = re.compile(r"\W+")
-
-
-def _key(text: str) -> str:
-    return _SQ.sub("", text).lower()
-
-
-def _apply_outline(items: list[_Item], outline: list[tuple[int, str]]) -> list[_Item]:
-    """The document's own outline (PDF bookmarks) decides: a line that is an outline entry (or a run of up to three
-    lines that together are one: "Chapter 1" + "Introduction") is a heading of the entry's level, each entry once;
-    a line followed by another entry of the same or a higher level is a list of entries (a table of contents), not
-    a heading; a heading that runs into its paragraph ("2.5 MS Windows systems To install ...") is cut off it; a
-    numbered line not in the outline is not a heading unless it is numbered deeper than the outline goes (footnotes,
-    numbered lists, contents lines); unnumbered guesses still pass the usual checks and nest below the outline."""
-    wanted: dict[str, int] = {}
-    for level, title in outline:
-        wanted.setdefault(_key(title), level)
-    prefixes = {k[:i] for k in wanted for i in range(1, len(k))}
-    depth = max(level for level, _ in outline)
-    out: list[_Item] = []
-    i = 0
-    while i < len(items):
-        it = items[i]
-        key = _key(it.text)
-        run = [it]
-        while key in prefixes and key not in wanted and len(run) < 3 and i + len(run) < len(items):
-            run.append(items[i + len(run)])
-            key += _key(run[-1].text)
-        after = _key(items[i + len(run)].text) if i + len(run) < len(items) else ""
-        listed = key in wanted and after in wanted and wanted[after] <= wanted[key]  # a list of entries, no body
-        if key in wanted and not listed and len(_words(" ".join(r.text for r in run))) <= 20:
-            title = " ".join(r.text for r in run)
-            out.append(_Item(it.part, title, ("outline", wanted.pop(key))))
-            i += len(run)
-            continue
-        head = next((t for _, t in outline if _key(t) in wanted and it.text.startswith(t + " ")
-                     and len(it.text) > len(t) + 20), None) if it.part.kind in ("text", "title") else None
-        if head is not None:
-            out.append(_Item(it.part, head, ("outline", wanted.pop(_key(head)))))
-            out.append(_Item(it.part, it.text[len(head):].strip()))
-            i += 1
-            continue
-        if it.strength and it.strength[0] == "strong" and it.strength[1] <= depth:
-            it.strength = None  # numbered as deep as the outline goes, yet not in it: a footnote, a list item
-        out.append(it)
-        i += 1
-    return out
-
-
-def _book_structure(items: list[_Item], dropped: Counter) -> list[_Item]:
-    """Plain-text books: a table of contents (three or more chapter lines with no body between them, and the
-    "Contents" line before them) is dropped and counted; a chapter line without a title followed by a short title
-    line ("CHAPTER IV." / "Down the Rabbit-Hole") becomes one heading."""
-    out: list[_Item] = []
-    i = 0
-    while i < len(items):
-        j = i
-        while j < len(items) and not _is_body(items[j]) and items[j].part.kind != "table":
-            j += 1
-        strong = [k for k in range(i, j) if items[k].strength and items[k].strength[0] == "strong"]
-        if strong and j < len(items) and j - strong[-1] <= 2:
-            strong.pop()  # the heading right before body text (or before its title line) is that text's heading
-        kinds = Counter(_entry_kind(items[k].text) for k in strong)
-        if strong and kinds.most_common(1)[0][1] >= 2:  # "Chapter 1", "Chapter 2" with no text between: contents
-            end = strong[-1] + 1
-            dropped["table_of_contents"] += end - i
-            i = end
-            continue
-        it = items[i]
-        nxt = items[i + 1] if i + 1 < len(items) else None
-        m = _KEYWORD.match(it.text) if it.strength and it.strength[0] == "strong" else None
-        if (m and not m.group(3) and nxt is not None and nxt.strength is None and nxt.part.kind == "title"
-                and _title_line(nxt.text)):
-            out.append(_Item(it.part, f"{it.text} {nxt.text.rstrip('.')}", it.strength))
-            i += 2
-            continue
-        out.append(it)
-        i += 1
-    return out
-
-
-def _entry_kind(text: str) -> str:
-    """'chapter', 'letter', ... for a keyword heading, 'numbered-2' for "2.3 ...": what a contents list repeats."""
-    m = _KEYWORD.match(text)
-    if m:
-        return m.group(1).lower()
-    n = _NUMBERED.match(text)
-    return f"numbered-{n.group(1).count('.') + 1}" if n else "other"
-
-
-def _title_line(text: str) -> bool:
-    """A chapter's title on the line after "CHAPTER IV.": short, no digits, no clause marks, a period only after
-    a word or three ("Loomings.")."""
-    words = _words(text)
-    if not words or len(words) > 8 or any(c.isdigit() for c in text) or any(c in text for c in ";:"):
-        return False
-    if text.endswith(".") and len(words) > 3:
-        return False
-    return heading_strength(text.rstrip(".")) == ("weak", 0)
-
-
 def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None,
-                       outline: list[tuple[int, str]] | None = None, dropped: Counter | None = None) -> list[Block]:
+                       outline: list[tuple[int, str]] | None = None, dropped: Counter | None = None,
+                       contents: list[tuple[int, str]] | None = None) -> list[Block]:
     """Parts with guessed titles (PDF, plain text) -> Blocks whose sections come from accepted headings only.
 
     ``allow_weak``: accept unnumbered headings; default: when the parts have page layout or no strong heading exists.
-    ``outline``: the document's own (level, title) outline, e.g. PDF bookmarks: see :func:`_apply_outline`.
-    Without page layout (plain text) a table of contents is dropped, counted in ``dropped``, and two-line chapter
-    headings are joined (:func:`_book_structure`).
+    ``outline``: the document's own (level, title) outline, e.g. PDF bookmarks: see
+    :func:`groundset.ingest.structure.apply_outline`; ``contents``: entries read from its contents pages, which
+    confirm headings without ruling out others. Numbered headings must be in sequence and nest by their numbers; a
+    numbered line in a smaller font than the body is a footnote, not a heading (structure.py). Without page layout
+    (plain text) a table of contents is dropped, counted in ``dropped``; two-line chapter headings are joined.
     """
     items = []
     for part in parts:
@@ -332,8 +185,8 @@ def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None,
         text = _clean(part)
         if not text:
             continue
-        item = _Item(part, text)
-        if part.kind in ("title", "text") and len(_words(text)) <= 14:
+        item = Item(part, text)
+        if part.kind in ("title", "text") and len(words(text)) <= 14:
             strength = heading_strength(text)
             if strength and (part.kind == "title" or strength[0] == "strong"):
                 item.strength = strength
@@ -341,26 +194,32 @@ def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None,
     strong = any(it.strength and it.strength[0] == "strong" for it in items)
     layout = _Layout.of([it.part for it in items])
     if layout is None and strong:
-        items = _book_structure(items, dropped if dropped is not None else Counter())
+        items = book_structure(items, dropped if dropped is not None else Counter())
+    items = join_chapter_titles(items)
     if allow_weak is None:
         allow_weak = layout is not None or not strong
     for it in items:
         if it.strength and it.strength[0] == "weak":
             if not allow_weak or (layout is not None and not layout.heading_like(it.part)):
                 it.strength = None
+        elif it.strength and layout is not None and layout.footnote(it.part):
+            it.strength = None  # "3 These parameters are required ...": a footnote
+    keep_in_sequence(items)
     if outline:
-        items = _apply_outline(items, outline)
+        items = apply_outline(items, outline)
+    elif contents:
+        items = apply_outline(items, contents, strict=False)
     accepted = [bool(it.strength) and (it.strength[0] == "outline" or _accepted(items, i)) for i, it in enumerate(items)]
 
     blocks: list[Block] = []
-    stack: list[tuple[int, str, bool]] = []  # (level, text, numbered)
+    stack: list[tuple[int, str, tuple[int, ...] | None, bool]] = []  # (level, text, number, numbered or outline)
     loose: list[str] = []  # rejected titles waiting to merge into one block
     loose_page: int | None = None
 
     def flush() -> None:
         nonlocal loose
         if loose:
-            _emit(blocks, "text", "\n".join(loose), [t for _, t, _ in stack], loose_page)
+            _emit(blocks, "text", "\n".join(loose), [t for _, t, _, _ in stack], loose_page)
             loose = []
 
     for it, ok in zip(items, accepted):
@@ -368,12 +227,12 @@ def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None,
             flush()
             kind, level = it.strength
             if kind == "weak":
-                numbered = [lv for lv, _, num in stack if num]
+                numbered = [lv for lv, _, _, num in stack if num]
                 level = (max(numbered) + 1) if numbered else 1
-            while stack and stack[-1][0] >= level:
-                stack.pop()
-            stack.append((level, it.text, kind in ("strong", "outline")))
-            _emit(blocks, "title", it.text, [t for _, t, _ in stack], it.part.page)
+            number = number_of(it.text, chapters=True) if kind != "weak" else None
+            stack = nest(stack, level, number)
+            stack.append((level, it.text, number, kind in ("strong", "outline")))
+            _emit(blocks, "title", it.text, [t for _, t, _, _ in stack], it.part.page)
         elif it.part.kind == "title" and _loose_line(it.text):
             if loose and loose_page != it.part.page:
                 flush()
@@ -383,7 +242,7 @@ def blocks_from_layout(parts: list[Part], allow_weak: bool | None = None,
             flush()
             kind = _BLOCK_KIND.get(it.part.kind, "text")
             if kind == "title":
-                kind = "code" if _CODE_IN_NUMBERED.search(it.text) else "text"
-            _emit(blocks, kind, it.text, [t for _, t, _ in stack], it.part.page)
+                kind = "code" if CODE_IN_NUMBERED.search(it.text) else "text"
+            _emit(blocks, kind, it.text, [t for _, t, _, _ in stack], it.part.page)
     flush()
     return blocks

@@ -3,7 +3,8 @@
 - running headers and footers: a line in the top or bottom band of the page (or the first / last two elements of
   a page without positions) whose text, digits ignored, repeats on at least 3 pages and 20 % of them;
   page numbers ("12", "Page 12", "12 of 134", "xii") in those bands; what unstructured itself labels header/footer;
-- table-of-contents lines with dot leaders ("1.2 Basics . . . . . 6"), and whole pages full of them;
+- table-of-contents lines with dot leaders ("1.2 Basics . . . . . 6"), and whole pages full of them (their entries
+  are read first by ``contents_entries``: they confirm the headings of a PDF without bookmarks);
 - short labels in the left margin ("NOTE");
 - fragments without a single word of two letters: axis ticks, glyph tables, figure coordinates ("(4, 2.5)", "0A");
   pdfminer's "(cid:127)" placeholders for unmapped glyphs;
@@ -30,7 +31,7 @@ from typing import Callable
 from groundset.ingest.partition import Part
 from groundset.ingest.text import dehyphenate
 
-__all__ = ["clean_pdf_parts"]
+__all__ = ["clean_pdf_parts", "contents_entries"]
 
 _BAND = 0.09  # top / bottom share of the page height where running heads live
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?(?:\d{1,4}|[ivxlcdm]{1,6})(?:\s*(?:of|/)\s*\d{1,4})?$", re.I)
@@ -38,6 +39,7 @@ _DOT_LEADER = re.compile(r"(?:\.\s*){4,}\d*\s*$|(?:\.\s?){6,}|…{2,}")
 _LABELED_KINDS = {"header": "header_footer", "footer": "header_footer", "page_number": "page_number"}
 _END_OF_SENTENCE = tuple('.!?:;"”’)]')
 _CID = re.compile(r"\(cid:\d+\)")
+_LEADER_TAIL = re.compile(r"\s*(?:(?:\.\s?){3,}|…+)\s*(?:\d{1,4}|[ivxlcdm]{1,6})?\s*$", re.I)
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -49,6 +51,38 @@ def _in_band(part: Part, index_on_page: int, n_on_page: int) -> bool:
     if part.top is not None:
         return part.top < _BAND or part.top > 1 - _BAND
     return index_on_page < 2 or index_on_page >= n_on_page - 2
+
+
+def _toc_pages(parts: list[Part]) -> set[int | None]:
+    """Pages with five or more dot-leader lines: contents pages."""
+    leaders: Counter = Counter(p.page for p in parts if _DOT_LEADER.search(p.text))
+    return {page for page, n in leaders.items() if n >= 5}
+
+
+_CONTENTS_TITLE = re.compile(r"^(?:table of )?contents$", re.I)
+
+
+def contents_entries(parts: list[Part]) -> list[tuple[int, str]]:
+    """The entries of the contents pages as (level, title): dot leaders and page numbers cut off, the level from the
+    entry's indentation (the leftmost entries are level 1). [] when there are fewer than three."""
+    pages = _toc_pages(parts)
+    found: list[tuple[float | None, str]] = []
+    for p in parts:
+        if p.page not in pages or p.kind in _LABELED_KINDS or p.kind not in ("title", "text", "list"):
+            continue
+        text = _LEADER_TAIL.sub("", _CID.sub("", p.text)).strip()
+        if not _WORD.search(text) or _PAGE_NUMBER.match(text) or _CONTENTS_TITLE.match(text) or len(text) > 150:
+            continue
+        found.append((p.left, text))
+    if len(found) < 3:
+        return []
+    indents = sorted({round(left, 2) for left, _ in found if left is not None})
+
+    def level(left: float | None) -> int:
+        if left is None or not indents:
+            return 1
+        return 1 + sum(1 for x in indents if x < round(left, 2) - 0.005)
+    return [(min(level(left), 4), text) for left, text in found]
 
 
 def clean_pdf_parts(parts: list[Part], is_word: Callable[[str], bool]) -> tuple[list[Part], Counter]:
@@ -79,7 +113,7 @@ def clean_pdf_parts(parts: list[Part], is_word: Callable[[str], bool]) -> tuple[
     threshold = max(3, 0.2 * n_pages)
     running = {k for k, pages in pages_of_key.items() if len(pages) >= threshold}
 
-    toc_pages = {page for page, idxs in by_page.items() if sum(bool(_DOT_LEADER.search(kept[i].text)) for i in idxs) >= 5}
+    toc_pages = _toc_pages(kept)
     lefts = [p.left for p in kept if p.left is not None and p.kind == "text" and len(p.text.split()) >= 8]
     body_left = statistics.median(lefts) if lefts else None
 

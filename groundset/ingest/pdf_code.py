@@ -1,4 +1,5 @@
-"""Code in PDFs: text boxes set in a monospace font, read again with their lines and indentation.
+"""Code in PDFs: text boxes set in a monospace font, read again with their lines and indentation; and the text
+lines of a page with their font sizes (``page_lines``, for the title of the first page).
 
 unstructured's ``fast`` strategy joins the lines of a text box with spaces, which turns a listing into one line
 ("def hello(c): from reportlab.lib.units import inch # move the origin ..."), comments swallowing the statements
@@ -15,8 +16,9 @@ from __future__ import annotations
 import re
 import statistics
 from pathlib import Path
+from typing import NamedTuple
 
-__all__ = ["code_boxes", "squeeze", "is_monospace"]
+__all__ = ["code_boxes", "squeeze", "is_monospace", "page_lines", "Line"]
 
 _MONO = re.compile(r"courier|mono|cmtt|consol|menlo|inconsolata|typewriter|lucidaconsole|sourcecode|\btt\b|"
                    r"letter\s?gothic|fixed", re.I)
@@ -107,3 +109,36 @@ def code_boxes(path: Path, pages: set[int]) -> dict[int, list[tuple[str, str, in
     except Exception:  # noqa: BLE001 - pdfminer raises anything on odd files; the reflowed text stays as it was
         return found
     return found
+
+
+class Line(NamedTuple):
+    """One text line of a page: its text, font size (median of its characters, in points) and position (points from
+    the page's top and left edge)."""
+
+    text: str
+    size: float
+    top: float
+    left: float
+
+
+def page_lines(path: Path, page: int = 1) -> list[Line]:
+    """The text lines of one page (1-based) in reading order, top to bottom; [] when pdfminer cannot read it."""
+    try:
+        from pdfminer.high_level import extract_pages
+        from pdfminer.layout import LAParams, LTChar, LTTextBox, LTTextLine
+    except ImportError:
+        return []
+    out: list[Line] = []
+    try:
+        for layout in extract_pages(str(path), page_numbers=[page - 1], laparams=LAParams()):
+            for box in layout:
+                if not isinstance(box, LTTextBox):
+                    continue
+                for line in box:
+                    text = " ".join(line.get_text().split()) if isinstance(line, LTTextLine) else ""
+                    sizes = [c.size for c in line if isinstance(c, LTChar) and not c.get_text().isspace()]
+                    if text and sizes:
+                        out.append(Line(text, round(statistics.median(sizes), 1), layout.height - line.y1, line.x0))
+    except Exception:  # noqa: BLE001 - pdfminer raises anything on odd files: no lines, no title from them
+        return []
+    return sorted(out, key=lambda ln: (round(ln.top), ln.left))

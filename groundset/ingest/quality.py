@@ -31,10 +31,16 @@ _LICENCE = re.compile(
 )
 
 
-def looks_boilerplate(text: str) -> str:
+def looks_boilerplate(text: str, code: bool = False) -> str:
     """A reason ('navigation', 'licence', 'symbols') when ``text`` is page furniture rather than content, else ''.
 
-    Conservative on purpose: code (symbol-rich but letter-bearing) and prose pass.
+    Conservative on purpose: code (symbol-rich but letter-bearing) and prose pass. ``code``: the text comes from a
+    code block or a table, where few letters are normal (``(1, 2, 3) < (1, 2, 4)``, a row of figures): never
+    'symbols'.
+
+    >>> rows = "(1, 2, 3) < (1, 2, 4)\\n(1, 2) < (1, 2, -1)"
+    >>> looks_boilerplate(rows, code=True), looks_boilerplate(rows)
+    ('', 'symbols')
     """
     stripped = text.strip()
     if not stripped:
@@ -47,7 +53,7 @@ def looks_boilerplate(text: str) -> str:
         return "licence"
     visible = re.sub(r"\s+", "", stripped)
     letters = sum(ch.isalpha() for ch in visible)
-    if len(visible) >= 20 and letters < 0.25 * len(visible):
+    if not code and len(visible) >= 20 and letters < 0.25 * len(visible):
         return "symbols"
     return ""
 

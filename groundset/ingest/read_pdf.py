@@ -1,20 +1,22 @@
 """PDF files -> title, blocks and metadata: unstructured's partition (partition.py), running heads and contents
 pages removed (clean_pdf.py), code boxes restored with their lines (pdf_code.py), headings from the PDF's own
-bookmarks when it has them (clean_blocks.py), title / author / page count / outline from pypdf.
+bookmarks when it has them, else confirmed by its contents pages (clean_blocks.py), title / author / page count / outline from pypdf; without a useful
+metadata title, the title set on the first page (pdf_title.py), else none (the reader uses the file name).
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 from groundset.errors import InputError
 from groundset.ingest import partition as up
 from groundset.ingest.clean_blocks import blocks_from_layout
-from groundset.ingest.clean_pdf import clean_pdf_parts
+from groundset.ingest.clean_pdf import clean_pdf_parts, contents_entries
 from groundset.ingest.config import IngestConfig
 from groundset.ingest.encoding import looks_binary
+from groundset.ingest.pdf_title import first_page_title, running_keys, useful_title
+from groundset.ingest.text import clean_text
 from groundset.records import Block
 
 __all__ = ["read_pdf"]
@@ -42,14 +44,28 @@ def read_pdf(path: Path, cfg: IngestConfig) -> tuple[str | None, list[Block], di
                              f"[ingest] pdf_strategy = '{cfg.pdf_strategy}' failed (hi_res downloads a layout model, "
                              f"ocr_only needs tesseract and poppler); 'fast' works offline: {e}"[:500]) from e
         raise InputError(str(path), "corrupt_pdf", f"the PDF cannot be parsed: {e}"[:500]) from e
+    title = useful_title(info.get("title"), path) or _first_page_title(path, parts)
+    title = clean_text(title) if title else None  # the page's own text: ligatures as in the blocks
+    contents = None if info.get("outline") else contents_entries(parts)
     parts, restored = _restore_code(path, parts)
     parts, dropped = clean_pdf_parts(parts, up.english_words().__contains__)
-    blocks = blocks_from_layout(parts, outline=info.get("outline"))
-    title = info.get("title") or next((b.text for b in blocks if b.kind == "title"), None)
+    blocks = blocks_from_layout(parts, outline=info.get("outline"), contents=contents)
     meta = {"pages": info.get("pages"), "dropped": {k: v for k, v in sorted(dropped.items()) if v}, "code_blocks": restored}
     if info.get("author"):
         meta["author"] = info["author"]
     return title, blocks, meta
+
+
+def _first_page_title(path: Path, parts: list[up.Part]) -> str | None:
+    """The largest-font line(s) of page 1 (pdf_title.py), running headers (texts repeated on other pages) excluded."""
+    if not any(p.page == 1 for p in parts):
+        return None
+    from groundset.ingest.pdf_code import page_lines
+
+    by_page: dict[int | None, list[str]] = {}
+    for p in parts:
+        by_page.setdefault(p.page, []).append(p.text)
+    return first_page_title(page_lines(path, 1), running_keys(by_page))
 
 
 def _restore_code(path: Path, parts: list[up.Part]) -> tuple[list[up.Part], int]:
@@ -80,9 +96,6 @@ def _restore_code(path: Path, parts: list[up.Part]) -> tuple[list[up.Part], int]
     return out, restored
 
 
-_JUNK_PDF_TITLE = re.compile(r"^(untitled|microsoft word - .*|document\d*|.*\.(docx?|pdf|tex|dvi))$", re.I)
-
-
 def _pdf_info(path: Path) -> dict[str, Any]:
     """Page count, title and author from the PDF itself (pypdf); raises corrupt_pdf when it has no readable pages."""
     import logging
@@ -109,8 +122,7 @@ def _pdf_info(path: Path) -> dict[str, Any]:
         raise InputError(str(path), "corrupt_pdf", f"the PDF cannot be parsed ({type(e).__name__}: {e})"[:300]) from e
     if pages == 0:
         raise InputError(str(path), "corrupt_pdf", "the PDF has no pages")
-    return {"pages": pages, "title": None if not title or _JUNK_PDF_TITLE.match(title) else title, "author": author,
-            "outline": outline}
+    return {"pages": pages, "title": title or None, "author": author, "outline": outline}
 
 
 def _outline(reader) -> list[tuple[int, str]]:

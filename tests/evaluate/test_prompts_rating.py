@@ -1,24 +1,9 @@
 import pytest
 
-from groundset.evaluate.prompts import parse_rating, parse_verdicts, rate_messages
+from groundset.evaluate.prompts import parse_rating, rate_messages
 from groundset.evaluate.rating import instruction_and_answer, rate
 from groundset.llm.fake import FakeLLM
 from groundset.records import Sample, Turn
-
-
-@pytest.mark.parametrize(
-    "reply, n, expected",
-    [
-        ({"verdicts": [{"id": 2, "supported": False}, {"id": 1, "supported": True}]}, 2, [True, False]),
-        ('Sure! {"verdicts": [{"id": 1, "reasoning": "x", "supported": "yes"}]}', 1, [True]),
-        ([{"supported": 0}, {"supported": 1}], 2, [False, True]),
-        ({"verdicts": [{"id": 1, "supported": True}]}, 2, "judge gave 1 verdicts for 2 statements"),
-        ({"answer": 1}, 1, "no 'verdicts' list in the judge's reply"),
-        ('{"verdicts": [', 1, "no 'verdicts' list in the judge's reply"),
-    ],
-)
-def test_parse_verdicts(reply, n, expected):
-    assert parse_verdicts(reply, n) == expected
 
 
 @pytest.mark.parametrize(

@@ -148,3 +148,43 @@ def test_plain_text_book_contents_front_matter_and_two_line_chapters(tmp_path):
     assert front and all(b.section == [] for b in front)  # front matter is not filed under the last chapter
     assert doc.metadata["dropped"]["table_of_contents"] == 4  # "CONTENTS" and its three chapter lines
     assert "CHAPTER 2. The Carpet-Bag." not in doc.text
+
+
+def test_symbol_rich_code_and_tables_are_not_boilerplate():
+    """Found by benchmarks/fidelity.py: three listings of the Python tutorial ("(1, 2, 3) < (1, 2, 4)", the
+    Fibonacci loop and its output) were dropped as symbol soup once they stood alone in a chunk."""
+    code = "\n".join(["(1, 2, 3)              < (1, 2, 4)", "[1, 2, 3]              < [1, 2, 4]",
+                      "'ABC' < 'C' < 'Pascal' < 'Python'", "(1, 2, 3, 4)           < (1, 2, 4)",
+                      "(1, 2)                 < (1, 2, -1)", "(1, 2, 3)             == (1.0, 2.0, 3.0)"])
+    table = "\n".join(f"No.: {i}; Time: 1:{i:02d}.{i * 7 % 100:02d}; Lap: {i * 3}/{i * 5}" for i in range(1, 9))
+    prose = lambda k: f"Sequence objects of kind {k} may be compared to other objects of the same type. " * 6  # noqa: E731
+    soup = " ".join(["» « · | ¶ — 1 2 3"] * 5)
+    doc = Document.make("a.html", "A", [Block(text=prose(1), section=["A"]), Block(text=code, section=["A"], kind="code"),
+                                        Block(text=prose(2), section=["A"]), Block(text=table, section=["A"], kind="table"),
+                                        Block(text=prose(3), section=["A"]), Block(text=soup, section=["B"])])
+    chunker = Chunker(count_tokens=lambda s: len(s.split()), chunk_tokens=60, overlap=8, min_tokens=4, limit=80)
+    chunks, dropped = chunker.chunk(doc)
+    lines = {ln for c in chunks for ln in c.text.split("\n")}
+    assert set(code.split("\n")) <= lines and set(table.split("\n")) <= lines
+    assert dropped == {"boilerplate": 1} and not any("»" in c.text for c in chunks)  # prose soup still goes
+
+
+def test_pdf_ligature_glyphs_are_read_as_letters(tmp_path):
+    """A text layer with ﬁ/ﬂ/ﬃ glyphs (tests/ingest/pdfs.py): none is left in the document, its title or its
+    chunks, and the hyphenated "transmogri- ﬁcation" is joined."""
+    from pdfminer.high_level import extract_text
+
+    from tests.ingest.pdfs import ligature_pdf
+
+    path = tmp_path / "engine.pdf"
+    path.write_bytes(ligature_pdf())
+    assert len(re.findall("[\ufb00-\ufb06]", extract_text(str(path)))) == 25  # the fixture carries them
+    doc = next(read_path(path, CFG))
+    chunker = Chunker(count_tokens=lambda s: len(s.split()), chunk_tokens=40, overlap=4, min_tokens=1, limit=60)
+    chunks, _ = chunker.chunk(doc)
+    assert not re.search("[\ufb00-\ufb06]", doc.title + doc.text + "".join(c.text for c in chunks))
+    assert doc.title == "Configuration of the Workflow Engine"
+    assert "The configuration file is specified in the first section" in doc.text
+    assert "efficient workflow keeps the offset" in doc.text and "baffling" in doc.text
+    assert "the transmogrification of the output" in doc.text
+    assert [b.text for b in doc.blocks if b.kind == "title"] == ["2 Defining a Flow"]
