@@ -3,7 +3,8 @@
 The generate stage is unchanged: the driver plans the attempts, builds the prompts, parses the replies and appends
 samples to the journal exactly as with the local engine, so the sample ids, the journal and resuming are the same.
 Only the backend's ``chat(requests)`` runs on Ray, behind the same response cache, JSON repair and usage
-accounting (``llm.managed.wrap``) on the driver:
+accounting (``llm.managed.wrap``) on the driver; results stream back row by row (``on_result``), so the driver
+journals each one as it arrives, as with the local backends:
 
 - ``fake``, ``local[:MODEL]`` and ``openai:MODEL``: our own backend in ``map_batches`` (Ray tasks, at most
   ``[run] ray_llm_actors`` at once; each worker process builds the backend once and keeps it for later rounds);
@@ -26,7 +27,7 @@ from __future__ import annotations
 import json
 import math
 import pickle
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -145,7 +146,10 @@ class RayBackend:
         self.name = f"vllm:{model}" if self.vllm else (backend or make_backend(llm_cfg)).name
         self.rounds = 0
 
-    def chat(self, requests: list[ChatRequest]) -> list[ChatResult]:
+    def chat(self, requests: list[ChatRequest],
+             on_result: Callable[[int, ChatResult], None] | None = None) -> list[ChatResult]:
+        """Results in request order; ``on_result(i, result)`` as each row streams back from Ray (the driver
+        journals it then, so a killed driver loses only the rows still on the cluster)."""
         if not requests:
             return []
         ray = connect(self.run)
@@ -162,11 +166,20 @@ class RayBackend:
                                                            "backend": self._backend},
                                     batch_size=size, batch_format="numpy",
                                     compute=ray.data.TaskPoolStrategy(size=workers), **retries(self.run, actors=False))
-        try:
-            got = {int(row["idx"]): _result(row) for row in ds.iter_rows()}
-        except Exception as e:  # noqa: BLE001 - a task error wraps the backend's own: keep its message
-            raise RayEngineError(f"the LLM round on Ray failed ({self.name}): {root_cause(e)}; fix it and run again: "
-                                 "what the journal holds is kept, the rest is asked again") from None
+        got: dict[int, ChatResult] = {}
+        stream = iter(ds.iter_rows())
+        while True:
+            try:
+                row = next(stream)
+            except StopIteration:
+                break
+            except Exception as e:  # noqa: BLE001 - a task error wraps the backend's own: keep its message
+                raise RayEngineError(f"the LLM round on Ray failed ({self.name}): {root_cause(e)}; fix it and run "
+                                     "again: what the journal holds is kept, the rest is asked again") from None
+            i = int(row["idx"])
+            got[i] = _result(row)
+            if on_result is not None:  # outside the try: the caller's own errors stay its own
+                on_result(i, got[i])
         return [got.get(i) or ChatResult(error="backend_error: no result from Ray", finish_reason="error")
                 for i in range(len(requests))]
 
