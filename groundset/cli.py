@@ -206,4 +206,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # `python -m groundset.cli`: the commands were registered on groundset.cli (imported by them), not on this
+    # __main__ copy of the module, whose AppContext they would not recognise; run the imported one
+    from groundset.cli import main as _main
+
+    _main()

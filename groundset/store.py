@@ -15,6 +15,10 @@ and closing the store after loading sets ``m = 16`` so the server builds the gra
 by generate before it searches) switches the graph on when it finds ``m = 0`` (a load that was cut off) and waits
 until the collection is green (optimizations done). The embedded store is unchanged.
 
+Parallel writers (the ray engine with a server): the driver prepares the collection as above, each worker opens
+its own ``open_writer(cfg)`` and sends ``upsert(..., wait=False)`` batches; the driver then ``wait_for_points``
+(the exact count reaches what was written) and its close switches the graph on.
+
 Each point's payload is the chunk without its id: document_id, source, title, section, page, index, text, n_tokens.
 The collection's metadata records the embedding model, so vectors of two different models never get mixed.
 """
@@ -36,7 +40,7 @@ from groundset.ingest.config import StoreConfig
 from groundset.records import Chunk
 from groundset.workdir import Workdir
 
-__all__ = ["Store", "open_store", "PAYLOAD_INDEXES", "SERVER_BATCH", "SERVER_STREAMS", "HNSW_M"]
+__all__ = ["Store", "open_store", "open_writer", "PAYLOAD_INDEXES", "SERVER_BATCH", "SERVER_STREAMS", "HNSW_M"]
 
 log = logging.getLogger(__name__)
 SERVER_BATCH = 256  # points per upsert request to a server (Qdrant's bulk-upload advice: 64–256)
@@ -59,16 +63,7 @@ def open_store(cfg: StoreConfig, workdir: Workdir, dim: int | None = None, *, mo
     from qdrant_client import QdrantClient
 
     if cfg.url:
-        key = os.environ.get(cfg.api_key_env) or None
-        try:
-            client = QdrantClient(url=cfg.url, api_key=key, timeout=60)
-            client.get_collections()
-        except Exception as e:  # noqa: BLE001 - connection errors come in many types
-            raise StoreError(
-                f"cannot reach Qdrant at {cfg.url}: {type(e).__name__}: {e}. Start it (`docker compose up -d qdrant`), "
-                f"check [store] url / {cfg.api_key_env}, or leave the url unset to use the embedded store."
-            ) from None
-        where = cfg.url
+        client, where = _server_client(cfg), cfg.url
     else:
         path = workdir.qdrant_dir
         path.mkdir(parents=True, exist_ok=True)
@@ -88,6 +83,36 @@ def open_store(cfg: StoreConfig, workdir: Workdir, dim: int | None = None, *, mo
     except BaseException:
         store.close()
         raise
+    return store
+
+
+def _server_client(cfg: StoreConfig) -> Any:
+    """A client to the server ``cfg.url`` (API key from ``$[store] api_key_env``), checked with one request."""
+    from qdrant_client import QdrantClient
+
+    key = os.environ.get(cfg.api_key_env) or None
+    try:
+        client = QdrantClient(url=cfg.url, api_key=key, timeout=60)
+        client.get_collections()
+    except Exception as e:  # noqa: BLE001 - connection errors come in many types
+        raise StoreError(
+            f"cannot reach Qdrant at {cfg.url}: {type(e).__name__}: {e}. Start it (`docker compose up -d qdrant`), "
+            f"check [store] url / {cfg.api_key_env}, or leave the url unset to use the embedded store."
+        ) from None
+    return client
+
+
+def open_writer(cfg: StoreConfig) -> "Store":
+    """One parallel writer's own client to the server collection that the driver prepared (``open_store`` with
+    ``dim``: created at ``m = 0``). A Ray worker sends its batches with ``upsert(chunks, vectors, wait=False)``
+    beside the other workers; closing a writer builds nothing: the driver waits for the points
+    (``wait_for_points``) and switches the graph on once, at its own close. Raises StoreError without a server.
+    """
+    if not cfg.url:
+        raise StoreError("parallel writers need a Qdrant server ([store] url / --qdrant-url): the embedded store "
+                         "has a single writer")
+    store = Store(_server_client(cfg), cfg.collection, local=False, where=cfg.url)
+    store._exists = True  # the driver created it; a writer only adds points
     return store
 
 
@@ -165,6 +190,27 @@ class Store:
             time.sleep(poll_s)
             info = self._client.get_collection(self.collection)
 
+    def wait_for_points(self, expected: int, timeout_s: float = GREEN_TIMEOUT_S, poll_s: float = 0.5) -> int:
+        """Server, after parallel ``wait=False`` writers: poll the exact point count until it reaches ``expected``
+        (every acknowledged upsert applied). Returns the count; raises StoreError when the collection is red or the
+        count is still short after ``timeout_s`` (a rerun of ingest writes the missing chunks)."""
+        self._need()
+        deadline = time.monotonic() + timeout_s
+        while True:
+            n = self.count()
+            if n >= expected:
+                return n
+            info = self._client.get_collection(self.collection)
+            if str(getattr(info.status, "value", info.status)).lower() == "red":
+                raise StoreError(f"Qdrant reports collection {self.collection!r} at {self.where} as red while "
+                                 "loading: check the server's log, then run ingest again")
+            if time.monotonic() >= deadline:
+                raise StoreError(f"collection {self.collection!r} at {self.where} holds {n} of the {expected} points "
+                                 f"the workers wrote after {timeout_s:.0f} s: the server may be overloaded or have "
+                                 "dropped writes; run ingest again (stored chunks are skipped, the missing ones "
+                                 "are written)")
+            time.sleep(poll_s)
+
     def _prepare(self, dim: int | None, model: str | None) -> None:
         from qdrant_client import models
 
@@ -236,8 +282,10 @@ class Store:
             raise StoreError("the store is closed")
 
     # --- writing -----------------------------------------------------------------------------------------------
-    def upsert(self, chunks: list[Chunk], vectors: np.ndarray) -> None:
-        """Insert or replace ``chunks`` with their ``vectors`` (one row each), in bulk requests."""
+    def upsert(self, chunks: list[Chunk], vectors: np.ndarray, *, wait: bool = True) -> None:
+        """Insert or replace ``chunks`` with their ``vectors`` (one row each), in bulk requests. ``wait=False``
+        (parallel writers into a server): each request returns once the server has it in its write-ahead log, not
+        once it is applied; ``wait_for_points`` on the driver waits for them all."""
         from qdrant_client import models
 
         self._need()
@@ -259,7 +307,7 @@ class Store:
                     vectors=vectors[i : i + page].tolist(),
                     payloads=[c.model_dump(exclude={"id"}) for c in part],
                 ),
-                wait=True,
+                wait=wait,
             )
 
         starts = range(0, len(chunks), page)
@@ -315,10 +363,14 @@ class Store:
             if offset is None:
                 return
 
-    def ids(self) -> set[str]:
-        """Every point id of the collection (the Ray engine skips these chunks before embedding them elsewhere)."""
+    def ids_by_source(self) -> dict[str, set[str]]:
+        """Every point id, by the ``source`` of its chunk (one scroll; the Ray engine skips these chunks before it
+        embeds them on other machines, and with parallel writers keeps its bookkeeping against them)."""
         self._need()
-        return {str(p.id) for p in self._scroll(payload=False)}
+        index: dict[str, set[str]] = defaultdict(set)
+        for p in self._scroll(payload=["source"]):
+            index[(p.payload or {}).get("source", "")].add(str(p.id))
+        return index
 
     def ids_for_source(self, source: str) -> set[str]:
         """Ids of the chunks stored for ``source`` (a path, URL or dump#title)."""
@@ -327,10 +379,7 @@ class Store:
         self._need()
         if self.local:  # brute-force filters cost a full scan each: index sources once, keep it current
             if self._by_source is None:
-                index: dict[str, set[str]] = defaultdict(set)
-                for p in self._scroll(payload=["source"]):
-                    index[p.payload.get("source", "")].add(str(p.id))
-                self._by_source = index
+                self._by_source = self.ids_by_source()
             return set(self._by_source.get(source, ()))
         flt = models.Filter(must=[models.FieldCondition(key="source", match=models.MatchValue(value=source))])
         return {str(p.id) for p in self._scroll(flt, payload=False)}

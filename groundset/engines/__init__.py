@@ -7,10 +7,11 @@ choice is made in one place ([run] engine, ``--engine``) and Ray is imported onl
 >>> uses_ray(load_config(None, {"run.engine": "local"}))
 False
 
-The Ray side is one module per stage: ``ray_ingest`` (read/chunk in tasks, embed in an actor pool, the driver
-upserts), ``ray_generate`` (each round's LLM requests as a Dataset: our backends in ``map_batches``, or
-``ray.data.llm``'s vLLM processor), ``ray_evaluate`` (the judge in an actor pool; dedup stays global). They call
-the same stage functions and records as the local engine; ``ray_session`` starts or joins the cluster.
+The Ray side is one module per stage: ``ray_ingest`` (read/chunk in tasks, embed in an actor pool; the driver
+upserts into the embedded store, the actors themselves into a Qdrant server), ``ray_generate`` (each round's LLM
+requests as a Dataset: our backends in ``map_batches``, or ``ray.data.llm``'s vLLM processor), ``ray_evaluate``
+(the judge in an actor pool; dedup stays global). They call the same stage functions and records as the local
+engine; ``ray_session`` starts or joins the cluster.
 """
 
 from __future__ import annotations

@@ -35,6 +35,12 @@ class RunConfig(BaseModel):
         1, gt=0, description="ray engine: tasks at once running the [llm] backend (local / fake / openai; each "
         "worker keeps its model), or vLLM engine replicas for vllm:MODEL")
     ray_judge_actors: int = Field(1, gt=0, description="ray engine: tasks at once running the grounding judge")
+    ray_store_url: str | None = Field(
+        None, description="ray engine: the Qdrant server's URL as the Ray workers reach it, when it differs from "
+        "[store] url on the driver (e.g. http://qdrant:6333 inside docker compose); the workers write to it")
+    ray_retries: int = Field(
+        3, ge=0, description="ray engine: times a task is run again, and an actor restarted, after its worker "
+        "process died (killed, out of memory, a crashed node); 0: the stage stops at the first death")
     ray_dump_part_mb: float = Field(
         64, gt=0, description="ray engine: a Wikipedia dump is read in parts of about this many MB (compressed for "
         "a multistream .bz2 with its index; a plain .bz2 is one part)")

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from groundset.engines.ray_session import RayEngineError, connect, root_cause
+from groundset.engines.ray_session import RayEngineError, connect, quiet_deprecations, retries, root_cause
 
 __all__ = ["ray_judge", "RayJudge", "judge_batch"]
 
@@ -57,8 +57,9 @@ class RayJudge:
         rows = [{"idx": i, "input": pickle.dumps(x)} for i, x in enumerate(inputs)]
         size = max(1, min(self._batch, math.ceil(len(rows) / workers)))
         ds = ray.data.from_items(rows, override_num_blocks=min(len(rows), workers))
-        ds = ds.map_batches(judge_batch, fn_kwargs={"build": self._build}, batch_size=size, batch_format="numpy",
-                            compute=ray.data.TaskPoolStrategy(size=workers))
+        with quiet_deprecations():
+            ds = ds.map_batches(judge_batch, fn_kwargs={"build": self._build}, batch_size=size, batch_format="numpy",
+                                compute=ray.data.TaskPoolStrategy(size=workers), **retries(self._run, actors=False))
         try:
             got = {int(r["idx"]): pickle.loads(r["verdict"]) for r in ds.iter_rows()}
         except Exception as e:  # noqa: BLE001 - a task error wraps the judge's own: keep its message

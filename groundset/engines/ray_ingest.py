@@ -6,7 +6,9 @@
 
 The pipeline and the worker side are described in ``ray_ingest_tasks``. Here is the driver: it plans the units
 (files, dump parts), runs the Dataset, and hands its rows, in input order, to the local pipeline's own ``_apply``
-(counts, ``ingest/report.json``, stale chunks deleted after the new ones are stored). The driver loads the
+(counts, ``ingest/report.json``, stale chunks deleted after the new ones are stored). With a Qdrant server the
+embedding actors write the points themselves (parallel writers); the driver then waits for the server to count
+them all (``Store.wait_for_points``) before its close switches the HNSW graph on. The driver loads the
 embedder once too, as the local engine does: for its name, dimension and the chunker's limits.
 """
 
@@ -23,7 +25,7 @@ import numpy as np
 
 from groundset.config import Config
 from groundset.engines.ray_ingest_tasks import DOC_BATCH, EmbedActor, _embed_texts, plan_units, read_unit
-from groundset.engines.ray_session import RayEngineError, connect, root_cause
+from groundset.engines.ray_session import RayEngineError, connect, quiet_deprecations, retries, root_cause
 from groundset.ingest.pipeline import FLUSH_CHUNKS
 from groundset.ingest.report import IngestResult
 from groundset.records import Chunk
@@ -33,7 +35,11 @@ __all__ = ["ingest_on_ray", "resolved_embed", "cpu_shares"]
 
 
 class _Upserts:
-    """The single store writer: chunks with their vectors, upserted in bulk; stale ids deleted after a flush."""
+    """The driver's store writes: chunks with their vectors upserted in bulk, stale ids deleted after a flush.
+
+    With parallel writers (``written``: the ids the current row's actor already sent to the server) the driver
+    only counts those; it still writes the rare chunk no actor wrote (below) and deletes the stale ones.
+    """
 
     def __init__(self, store, embed_cfg: dict, ray, on_stored):
         self.store, self.embed_cfg, self.ray, self.on_stored = store, embed_cfg, ray, on_stored
@@ -41,12 +47,18 @@ class _Upserts:
         self.stale: set[str] = set()
         self.seconds = 0.0
         self.vectors: dict[str, np.ndarray] = {}  # the current row's, set before the pipeline's ``_apply``
+        self.written: set[str] = set()  # parallel writers: the current row's chunks already sent by its actor
 
     def add(self, chunks: list[Chunk], stale: set[str]) -> None:
         """What ``pipeline._apply`` calls: the new chunks of one Document (their vectors: ``self.vectors``)."""
+        sent = 0
         for c in chunks:
-            if c.id not in self.pending:
+            if c.id in self.written:
+                sent += 1
+            elif c.id not in self.pending:
                 self.pending[c.id] = (c, self.vectors.get(c.id))
+        if sent:
+            self.on_stored(sent)
         self.stale |= stale
         if len(self.pending) >= FLUSH_CHUNKS:
             self.flush()
@@ -70,6 +82,31 @@ class _Upserts:
             self.store.delete(sorted(self.stale))
             self.stale = set()
             self.seconds += time.perf_counter() - t0
+
+
+class _Applied:
+    """The store as the driver has applied it, for ``pipeline._apply``: the ids of each source when the run began,
+    replaced by a Document's chunk ids once its row is applied. With parallel writers the server already holds the
+    chunks actors sent for rows the driver has not reached: asking the server would count them as unchanged.
+
+    >>> view = _Applied({"a.md": {"1", "2"}})
+    >>> view.ids_for_source("a.md"), view.total()
+    ({'1', '2'}, 2)
+    """
+
+    def __init__(self, by_source: dict[str, set[str]]):
+        self.by_source = dict(by_source)
+
+    def ids_for_source(self, source: str) -> set[str]:
+        return set(self.by_source.get(source, ()))
+
+    def applied(self, source: str, chunks: list[Chunk]) -> None:
+        """After ``_apply``: what is stored for ``source`` is this Document's chunks (new ones in, stale ones out)."""
+        self.by_source[source] = {c.id for c in chunks}
+
+    def total(self) -> int:
+        """The points the collection holds once every write has landed (ids include their source: no overlap)."""
+        return sum(len(ids) for ids in self.by_source.values())
 
 
 def _vectors(row: dict[str, Any], dim: int) -> dict[str, np.ndarray]:
@@ -106,14 +143,23 @@ def cpu_shares(total_cpus: float, actors: int) -> tuple[float, float]:
 
 
 def _dataset(ray, units: list[dict], config: Config, skip: Any):
+    """read (tasks) → embed (actor pool; with a server, the actors write) as one Dataset, retries bounded."""
     ingest_cfg, embed_cfg = config.ingest.model_dump(mode="json"), resolved_embed(config)
     actors = config.run.ray_embed_actors
     actor_cpus, read_cpus = cpu_shares(float(ray.cluster_resources().get("CPU", 1.0)), actors)
+    store_cfg = config.store.model_dump(mode="json") if config.store.url else None
+    if store_cfg is not None and config.run.ray_store_url:  # the server as the workers reach it
+        store_cfg["url"] = config.run.ray_store_url
     ds = ray.data.from_items(units, override_num_blocks=max(1, len(units)))
-    ds = ds.flat_map(read_unit, fn_kwargs={"ingest_cfg": ingest_cfg, "embed_cfg": embed_cfg}, num_cpus=read_cpus)
-    return ds.map_batches(EmbedActor, fn_constructor_kwargs={"embed_cfg": embed_cfg, "skip": skip},
-                          compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=actor_cpus,
-                          batch_size=DOC_BATCH, batch_format="numpy")
+    # at most 2 batches queued per actor: a busy actor (a slow write) does not hoard the batches an idle one could take
+    pool = ray.data.ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=2)
+    with quiet_deprecations():
+        ds = ds.flat_map(read_unit, fn_kwargs={"ingest_cfg": ingest_cfg, "embed_cfg": embed_cfg},
+                         num_cpus=read_cpus, **retries(config.run, actors=False))
+        return ds.map_batches(EmbedActor, fn_constructor_kwargs={"embed_cfg": embed_cfg, "skip": skip,
+                                                                 "store_cfg": store_cfg},
+                              compute=pool, num_cpus=actor_cpus, batch_size=DOC_BATCH, batch_format="numpy",
+                              **retries(config.run, actors=True))
 
 
 def ingest_on_ray(paths: list[Path], config: Config, workdir: Workdir, progress: Any = None) -> IngestResult:
@@ -131,23 +177,37 @@ def ingest_on_ray(paths: list[Path], config: Config, workdir: Workdir, progress:
         embed_cfg = resolved_embed(config)
         units = plan_units(run.files, int(config.run.ray_dump_part_mb * 1e6))
         dim = run.embedder.dim
+        parallel = bool(config.store.url)  # a server: the embedding actors write, in parallel
         with open_store(config.store, workdir, dim=dim, model=run.embedder.name) as store:
             writer = _Upserts(store, embed_cfg, ray, lambda n: emit(Tick("ingest", "chunks", advance=n)))
             emit(Tick("ingest", "files", done=0, total=len(run.files), note=""))
             emit(Tick("ingest", "chunks", done=0, total=0, note="embedded"))
-            embed_secs = 0.0
+            embed_secs = sent_secs = 0.0
             try:
-                ds = _dataset(ray, units, config, ray.put(store.ids())) if units else None
+                by_source = store.ids_by_source()
+                view = _Applied(by_source) if parallel else None
+                skip = set().union(*by_source.values())
+                ds = _dataset(ray, units, config, ray.put(skip)) if units else None
                 for row in (ds.iter_rows() if ds is not None else ()):
                     if row["kind"] == "doc":
                         embed_secs += float(row["embed_secs"])
-                        writer.vectors = _vectors(row, dim)
+                        sent_secs += float(row["store_secs"])
+                        if parallel:
+                            writer.written = set(json.loads(row["vec_ids"]))
+                        else:
+                            writer.vectors = _vectors(row, dim)
                     msg = _message(row)
                     if msg is not None:
-                        _apply(run, msg, store, writer)
+                        _apply(run, msg, view if view is not None else store, writer)
+                        if view is not None and row["kind"] == "doc":
+                            view.applied(msg.doc.source, msg.chunks)
                     elif row["kind"] == "done":  # a dump part other than the last: its reading time only
                         run.result.timings["read"] = run.result.timings.get("read", 0.0) + float(row["secs"])
                 writer.flush()
+                if view is not None:  # every wait=false write applied before the graph is built (at close)
+                    t0 = time.perf_counter()
+                    store.wait_for_points(view.total())
+                    writer.seconds += time.perf_counter() - t0
             except BaseException as e:
                 _write_report_after_crash(run, e)
                 if isinstance(e, Exception) and type(e).__module__.startswith("ray"):
@@ -155,7 +215,7 @@ def ingest_on_ray(paths: list[Path], config: Config, workdir: Workdir, progress:
                                          "are skipped, the rest is read again") from None
                 raise
             run.result.points = store.count()
-        run.result.timings.update({"embed": embed_secs, "store": writer.seconds})
+        run.result.timings.update({"embed": embed_secs, "store": writer.seconds + sent_secs})
         data = _write_report(run)
     finally:
         emit(Finished("ingest", data))

@@ -5,15 +5,23 @@ files, dump parts ──flat_map (tasks): read, partition, clean, chunk──▶
     ──map_batches (actor pool, [run] ray_embed_actors): embed the chunks not already stored──▶
     ──driver, rows in input order: report, stale chunks, upsert through the single store writer
 ```
+(with a Qdrant server the actors upsert, in parallel; the driver deletes stale chunks and waits for the points)
+
 A Wikipedia dump is split into parts (``groundset.ingest.dump_parts``) so that one dump feeds many tasks. Each task
 uses the same readers and ``Chunker`` as the local engine, each actor the same ``load_embedder``; the driver does
 the local engine's bookkeeping (new / unchanged / stale chunks, ``ingest/report.json``), so a run gives the same
 chunk ids. Vectors come from other batches than locally (other padding), equal within the embedder's own check.
 
+With a Qdrant server (``[store] url``) the actors are the writers: each upserts the chunks it embedded over its
+own client (``wait=False`` batches into a collection created with ``m = 0``); the driver keeps the bookkeeping
+against the ids stored when the run began (the server already holds chunks of rows the driver has not reached),
+waits until the server counts every point, then switches the graph on.
+
 Differences from the local engine, on purpose: ``[ingest] max_file_chunks`` counts per dump part, not per dump;
 a broken dump part is reported and the parts after it are still read (the local reader stops at the break); the
-store has one writer (the driver). A killed run is resumed as locally: chunks already stored are
-skipped before they are embedded again.
+embedded store has one writer (the driver); with parallel writers, when two Documents of one source (a dump with a
+page title twice) share a chunk text, the stored payload is either one's (locally: the first's). A killed run is
+resumed as locally: chunks already stored are skipped before they are embedded again.
 """
 
 from __future__ import annotations
@@ -82,6 +90,7 @@ def read_unit(unit: dict[str, Any], ingest_cfg: dict, embed_cfg: dict) -> Iterat
     """Ray task body (a generator: a large file or dump part streams out Document by Document): the Document rows
     of one unit, then its failure (if any) and a ``done`` row with the seconds it took."""
     from groundset.ingest.dump_parts import DumpPart, read_part
+    from groundset.ingest.quality import guess_language
     from groundset.ingest.reading import ChunkCap, failure_of
     from groundset.ingest.readers import read_path
 
@@ -98,6 +107,8 @@ def read_unit(unit: dict[str, Any], ingest_cfg: dict, embed_cfg: dict) -> Iterat
             chunks, dropped = chunker.chunk(doc)
             chunks, over = cap.take(chunks)
             if chunks or not over:
+                # the report's language guess, here rather than on the driver (its largest per-document cost)
+                doc.metadata["language"] = guess_language(doc.text[:3000])
                 yield _row(unit, "doc", doc=pickle.dumps(doc), chunks=pickle.dumps(chunks),
                            dropped=json.dumps(dict(dropped)))
             if over:
@@ -112,10 +123,12 @@ def read_unit(unit: dict[str, Any], ingest_cfg: dict, embed_cfg: dict) -> Iterat
 class EmbedActor:
     """Ray actor: embeds the chunks of a batch of Document rows that the store does not hold yet.
 
-    Adds ``vec_ids`` (JSON list of chunk ids) and ``vectors`` (float32 bytes, one row per id) to each row.
+    Adds ``vec_ids`` (JSON list of chunk ids) and ``vectors`` (float32 bytes, one row per id) to each row. With
+    ``store_cfg`` (a Qdrant server: parallel writers) the actor upserts those chunks itself, over its own client,
+    in ``wait=False`` batches, and sends no vectors back: ``vec_ids`` are then the ids it wrote.
     """
 
-    def __init__(self, embed_cfg: dict, skip: Any):
+    def __init__(self, embed_cfg: dict, skip: Any, store_cfg: dict | None = None):
         import ray
 
         from groundset.embed import load_embedder
@@ -125,12 +138,13 @@ class EmbedActor:
         self.embedder = load_embedder(cfg)
         self.batch_size = cfg.batch_size
         self.skip = ray.get(skip) if isinstance(skip, ray.ObjectRef) else set(skip)
+        self.store_cfg, self.writer = store_cfg, None
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         t0 = time.perf_counter()
         n = len(batch["kind"])
         ids: list[list[str]] = [[] for _ in range(n)]
-        todo: list[tuple[int, int, str]] = []  # (tokens, row, text)
+        todo: list[tuple[int, int, Any]] = []  # (tokens, row, chunk)
         for i in range(n):
             if batch["kind"][i] != "doc":
                 continue
@@ -140,11 +154,14 @@ class EmbedActor:
                     continue
                 seen.add(c.id)
                 ids[i].append(c.id)
-                todo.append((c.n_tokens, i, c.text))
+                todo.append((c.n_tokens, i, c))
         order = sorted(range(len(todo)), key=lambda k: todo[k][0])  # length-sorted: less padding, as locally
-        vectors = self.embedder.encode([todo[k][2] for k in order], batch_size=self.batch_size) if todo else None
+        vectors = self.embedder.encode([todo[k][2].text for k in order], batch_size=self.batch_size) if todo else None
+        t1 = time.perf_counter()
         per_row: list[list[np.ndarray]] = [[] for _ in range(n)]
-        if vectors is not None:
+        if vectors is not None and self.store_cfg is not None:
+            self._write([todo[k][2] for k in order], vectors)
+        elif vectors is not None:
             back = np.empty_like(vectors)
             back[np.asarray(order)] = vectors
             for k, (_, i, _) in enumerate(todo):
@@ -152,8 +169,28 @@ class EmbedActor:
         batch["vec_ids"] = np.array([json.dumps(x) for x in ids], dtype=object)
         batch["vectors"] = np.array([np.asarray(v, dtype=np.float32).tobytes() if v else b"" for v in per_row],
                                     dtype=object)
-        batch["embed_secs"] = np.full(n, (time.perf_counter() - t0) / max(n, 1))
+        batch["embed_secs"] = np.full(n, (t1 - t0) / max(n, 1))
+        batch["store_secs"] = np.full(n, (time.perf_counter() - t1) / max(n, 1))
         return batch
+
+    def _write(self, chunks: list[Any], vectors: np.ndarray) -> None:
+        """Parallel writer: this actor's own client to the server, ``wait=False`` batches (the driver waits)."""
+        from groundset.ingest.config import StoreConfig
+        from groundset.store import open_writer
+
+        from groundset.errors import StoreError
+
+        if self.writer is None:
+            self.writer = open_writer(StoreConfig.model_validate(self.store_cfg))
+        try:
+            self.writer.upsert(chunks, vectors, wait=False)
+        except Exception as e:  # noqa: BLE001 - HTTP errors, timeouts: one message that says where and what next
+            raise StoreError(f"a Ray worker's write to Qdrant at {self.writer.where} failed: {type(e).__name__}: "
+                             f"{' '.join(str(e).split())[:300]}; check the server (its log, disk, memory)") from None
+
+    def __del__(self) -> None:
+        if getattr(self, "writer", None) is not None:
+            self.writer.close()
 
 
 def _embed_texts(embed_cfg: dict, texts: list[str]) -> np.ndarray:

@@ -9,18 +9,22 @@ Ray is the optional ``ray`` extra; without it ``MissingExtraError`` names the in
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from groundset.errors import BackendError, MissingExtraError
 
-__all__ = ["import_ray", "connect", "RayEngineError", "root_cause"]
+__all__ = ["import_ray", "connect", "RayEngineError", "root_cause", "retries", "quiet_deprecations"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Interrupt|Exit))(?:\(.*\))?: ")
+# "ValueError: …" or a qualified name ("qdrant_client.http.exceptions.UnexpectedResponse: …")
+_ERROR_LINE = re.compile(r"^((?:[A-Za-z_]\w*\.)+[A-Za-z_]\w*|[A-Za-z_]\w*(?:Error|Exception|Interrupt|Exit))"
+                         r"(?:\(.*\))?: ")
 
 
 class RayEngineError(BackendError):
@@ -37,23 +41,66 @@ def import_ray() -> Any:
     return ray
 
 
+_DEATHS = ("WorkerCrashedError", "ActorDiedError", "ActorUnavailableError", "NodeDiedError", "OutOfMemoryError")
+
+
+def _chain(e: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    while isinstance(e, BaseException) and all(e is not x for x in out):
+        out.append(e)
+        e = getattr(e, "cause", None) or e.__cause__  # type: ignore[assignment]
+    return out
+
+
 def root_cause(e: BaseException) -> str:
     """``"RuntimeError: CUDA error: device lost"`` for a Ray task error wrapping it (Ray's traceback left out): the
-    first ``Name: message`` line of the traceback that is not Ray's own, else the innermost exception."""
+    first ``Name: message`` line of the traceback that is not Ray's own, else the innermost exception. A worker
+    process that died (SIGKILL, the OOM killer, a segfault, a lost node) more often than ``[run] ray_retries``
+    allows is said so in plain words."""
+    chain = _chain(e)
+    for x in chain:
+        name = type(x).__name__
+        if any(d in name for d in _DEATHS):
+            return (f"{name}: a Ray worker process died while running this work (killed, out of memory, a crash in "
+                    "native code, or a lost node) on every try ([run] ray_retries); its log is under the Ray "
+                    "session's logs directory (e.g. /tmp/ray/session_latest/logs)")
     text = _ANSI.sub("", str(e))
     for line in text.splitlines():
         m = _ERROR_LINE.match(line.strip())
         if m and not m.group(1).startswith(("ray.", "UserCodeException", "RayTaskError")):
             return line.strip()[:500]
-    seen = set()
-    while id(e) not in seen:
-        seen.add(id(e))
-        inner = getattr(e, "cause", None) or e.__cause__
-        if not isinstance(inner, BaseException):
-            break
-        e = inner
-    lines = _ANSI.sub("", str(e)).strip().splitlines()
-    return f"{type(e).__name__}: {lines[-1] if lines else ''}"[:500]
+    inner = chain[-1]
+    lines = _ANSI.sub("", str(inner)).strip().splitlines()
+    return f"{type(inner).__name__}: {lines[-1] if lines else ''}"[:500]
+
+
+def retries(run_cfg: Any, *, actors: bool) -> dict[str, int]:
+    """The ``map_batches`` / ``flat_map`` options that bound Ray's fault tolerance to ``[run] ray_retries``.
+
+    A worker process that dies (SIGKILL, the OOM killer, a lost node) fails its task with a system error: Ray runs
+    the task again (``max_retries``), restarts a dead actor (``max_restarts``) and resends its tasks
+    (``max_task_retries``). Ray Data's own default is to retry forever, so a file that kills its reader every time
+    would hang the run; bounded, the stage stops with the worker's error and a rerun resumes. Exceptions raised by
+    our code are not retried (the readers report them per file; backends return failed results).
+
+    Ray Data 2.60 marks keyword remote args (and ``ray_remote_args_fn``) deprecated, to be removed in Ray 2.64, and
+    offers no other way to set these: the calls pass them inside ``quiet_deprecations()``, and
+    ``tests/engines/test_engine_choice.py`` checks the plan carries them.
+
+    >>> from groundset.engines.config import RunConfig
+    >>> retries(RunConfig(ray_retries=2), actors=True)
+    {'max_restarts': 2, 'max_task_retries': 2}
+    """
+    n = run_cfg.ray_retries
+    return {"max_restarts": n, "max_task_retries": n} if actors else {"max_retries": n}
+
+
+@contextlib.contextmanager
+def quiet_deprecations() -> Iterator[None]:
+    """Ray Data's warning that keyword remote args are deprecated, silenced (the library is quiet; see ``retries``)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"`ray_remote_args(_fn)?` is deprecated")
+        yield
 
 
 def _package_root() -> str:

@@ -10,12 +10,16 @@ evaluated/summary.json    counts per reason and task, score statistics, judge an
 ```
 The filters are the steps of ``evaluate/steps.py``. Each sees only the samples that passed the earlier ones (no
 judge or LLM call is spent on a sample already rejected); duplicates are resolved last so that the best-scoring member of a cluster is one that passed. Outputs
-are written whole and atomically: a killed run leaves the previous outputs, and re-running is cheap (the default
+are written whole, then renamed into place together: a killed run leaves the previous outputs (``_write_outputs``), and re-running is cheap (the default
 judge is fast; LLM replies come from the cache).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,7 +33,7 @@ from groundset.errors import GroundsetError
 from groundset.evaluate.summary import build_summary
 from groundset.progress import Finished, Progress, Tick, progress_callback
 from groundset.records import Evaluation, Sample
-from groundset.workdir import Workdir, atomic_writer, read_jsonl, write_json_atomic
+from groundset.workdir import Workdir, read_jsonl
 
 __all__ = ["evaluate", "EvaluateResult", "stage_fingerprint", "read_samples", "evaluate_samples"]
 
@@ -118,10 +122,52 @@ def evaluate_samples(
     return run_steps(samples, ctx)
 
 
-def _write_jsonl_atomic(path: Path, samples: Iterable[Sample]) -> None:
-    with atomic_writer(path) as f:
-        for s in samples:
-            f.write(s.model_dump_json() + "\n")
+def _stage(path: Path, lines: Iterable[str]) -> Path:
+    """``lines`` written to a temporary file beside ``path`` (named ``<name>…tmp``, as ``atomic_writer`` names its own)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for line in lines:
+                f.write(line)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return Path(tmp)
+
+
+def _write_outputs(workdir: Workdir, samples: list[Sample], summary: dict[str, Any]) -> None:
+    """kept, rejected and summary.json of ONE evaluation: each written whole to a temporary file, then the three
+    renamed into place one after the other. A kill while they are written (the long part) leaves the previous
+    evaluation's three files as they were, never the new kept beside the old rejected and summary; only a kill
+    between the renames (microseconds) could. The temporaries of a killed run are removed by the next one."""
+    outputs = [(workdir.kept, (s.model_dump_json() + "\n" for s in samples if s.evaluation.kept)),
+               (workdir.rejected, (s.model_dump_json() + "\n" for s in samples if not s.evaluation.kept)),
+               (workdir.evaluate_summary, [json.dumps(summary, indent=2, ensure_ascii=False, default=str) + "\n"])]
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, lines in outputs:
+            staged.append((_stage(path, lines), path))
+        while staged:
+            tmp, path = staged[0]
+            os.replace(tmp, path)
+            staged.pop(0)
+    finally:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _remove_stale_temporaries(workdir: Workdir) -> list[str]:
+    """The temporary files a killed evaluate left beside its outputs (``kept.jsonl…tmp`` …): removed, names returned."""
+    removed = []
+    for path in (workdir.kept, workdir.rejected, workdir.evaluate_summary):
+        for tmp in path.parent.glob(f"{path.name}*.tmp") if path.parent.is_dir() else []:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+                removed.append(tmp.name)
+    return removed
 
 
 def _retriever(config: Config, workdir: Workdir):
@@ -154,6 +200,7 @@ def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: Pro
     start = time.perf_counter()
     config = _resolved(config)
     cfg = config.evaluate
+    _remove_stale_temporaries(workdir)
     samples, input_stats = read_samples(workdir)
     loaded = None
     if llm is None and (_judge_spec(cfg).needs_llm or cfg.rating):
@@ -175,10 +222,8 @@ def evaluate(config: Config, workdir: Workdir, llm: Any = None, *, progress: Pro
     if keep_at_most:
         _cap(samples, keep_at_most)
     seconds = time.perf_counter() - start
-    _write_jsonl_atomic(workdir.kept, (s for s in samples if s.evaluation.kept))
-    _write_jsonl_atomic(workdir.rejected, (s for s in samples if not s.evaluation.kept))
     summary = build_summary(samples, config, info, input_stats, seconds)
-    write_json_atomic(workdir.evaluate_summary, summary)
+    _write_outputs(workdir, samples, summary)
     reasons = Counter(r for s in samples for r in s.evaluation.reasons)
     kept = sum(1 for s in samples if s.evaluation.kept)
     return EvaluateResult(total=len(samples), kept=kept, rejected=len(samples) - kept, reasons=dict(reasons),

@@ -40,8 +40,15 @@ class FakeLLM:
         self.queue.extend(replies)
         return self
 
-    def chat(self, requests: list[ChatRequest]) -> list[ChatResult]:
-        return [self._one(r) for r in requests]
+    def chat(self, requests: list[ChatRequest],
+             on_result: Callable[[int, ChatResult], None] | None = None) -> list[ChatResult]:
+        """One result per request, in order; ``on_result(i, result)`` as each is made (as the real backends do)."""
+        results = []
+        for i, request in enumerate(requests):
+            results.append(self._one(request))
+            if on_result is not None:
+                on_result(i, results[-1])
+        return results
 
     def _one(self, request: ChatRequest) -> ChatResult:
         self.history.append(request)

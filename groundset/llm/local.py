@@ -10,7 +10,8 @@ per process, and shared by every ``LocalLLM`` naming it.
 
 Requests are batched ``cfg.local.batch_size`` at a time after sorting by their token ids, so that requests sharing a prompt
 prefix (a task's system prompt and demonstration) share a batch; ``local_loop.decode`` computes that prefix once
-and drops finished rows from the batch.
+and drops finished rows from the batch. ``chat(requests, on_result=f)`` reports each request as its batch ends,
+so that the response cache and the sample log get every reply while the next batch decodes.
 Each row keeps its own sampling parameters and seed (see ``local_decoding``); a request with ``json_schema`` is
 decoded under that schema when ``cfg.local.constrained`` is on, so a 135M model still returns valid JSON.
 transformers and torch are imported only here and in ``local_decoding``.
@@ -24,7 +25,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from groundset.errors import BackendError, MissingExtraError
 from groundset.llm.base import ChatRequest, ChatResult
@@ -132,8 +133,13 @@ class LocalLLM:
         return "\n".join(lines) + "\nassistant:"
 
     # --- generation ----------------------------------------------------------------------------------------------
-    def chat(self, requests: list[ChatRequest]) -> list[ChatResult]:
-        """Results in the order of ``requests``; a failing batch fails only its own requests."""
+    def chat(self, requests: list[ChatRequest],
+             on_result: Callable[[int, ChatResult], None] | None = None) -> list[ChatResult]:
+        """Results in the order of ``requests``; a failing batch fails only its own requests.
+
+        ``on_result(i, result)`` is called for each request as soon as its decoding batch is done (a prompt too long
+        for the model: at once), so the caller journals each reply while the next batch decodes; a kill loses at
+        most the batch in flight (``[llm.local] batch_size`` requests)."""
         if not requests:
             return []
         self._ensure()  # BackendError when the model cannot load: no request could succeed
@@ -148,6 +154,8 @@ class LocalLLM:
                     error=f"prompt_too_long: {n} tokens, the model takes {limit}; use shorter chunks or another model",
                     finish_reason="error", prompt_tokens=n,
                 )
+                if on_result is not None:
+                    on_result(i, results[i])
         # sorted by token ids: requests sharing a prompt prefix (a task's system prompt and demonstration) land in
         # the same batch, where that prefix is computed once (local_loop)
         order = sorted((i for i in range(len(requests)) if results[i] is None), key=lambda i: ids[i])
@@ -163,6 +171,8 @@ class LocalLLM:
                 batch = [ChatResult(error=error, finish_reason="error") for _ in idx]
             for i, res in zip(idx, batch):
                 results[i] = res
+                if on_result is not None:
+                    on_result(i, res)
         return results  # type: ignore[return-value]
 
     def context_length(self) -> int:

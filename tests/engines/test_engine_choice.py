@@ -67,3 +67,45 @@ def test_embedding_actors_never_take_every_cpu_from_the_readers(cpus, actors, wa
     actor, read = cpu_shares(cpus, actors)
     assert (actor, read) == want
     assert read > 0 and actors * actor + read <= cpus
+
+
+class _PlanRecorder:
+    """Stands in for ``ray`` (and a Dataset) to record how ``ray_ingest._dataset`` builds its plan."""
+
+    def __init__(self):
+        self.steps = []
+        self.data = types.SimpleNamespace(from_items=lambda items, **kw: self, TaskPoolStrategy=dict,
+                                          ActorPoolStrategy=lambda **kw: kw)
+
+    def cluster_resources(self):
+        return {"CPU": 4.0}
+
+    def flat_map(self, fn, **kw):
+        self.steps.append(("flat_map", kw))
+        return self
+
+    def map_batches(self, fn, **kw):
+        self.steps.append(("map_batches", kw))
+        return self
+
+
+HOST, COMPOSE = "http://localhost:6333", "http://qdrant:6333"
+
+
+@pytest.mark.parametrize("url, worker_url, want", [(None, None, None), (HOST, None, HOST), (HOST, COMPOSE, COMPOSE)])
+def test_the_ingest_plan_bounds_retries_and_gives_the_writers_the_workers_url(url, worker_url, want):
+    from groundset.engines.ray_ingest import _dataset
+
+    overrides = {"run.engine": "ray", "run.ray_retries": 2, "run.ray_embed_actors": 2}
+    if url:
+        overrides["store.url"] = url
+    if worker_url:
+        overrides["run.ray_store_url"] = worker_url
+    ray = _PlanRecorder()
+    _dataset(ray, [{"path": "a.md"}], load_config(None, overrides), skip=set())
+    (_, read), (_, embed) = ray.steps
+    assert read["max_retries"] == 2  # keyword remote args: deprecated in Ray Data 2.60, removed in 2.64
+    assert (embed["max_restarts"], embed["max_task_retries"]) == (2, 2)
+    store = embed["fn_constructor_kwargs"]["store_cfg"]
+    assert (store or {}).get("url") == want  # None: the embedded store, the driver is its one writer
+    assert embed["compute"] == {"size": 2, "max_tasks_in_flight_per_actor": 2}

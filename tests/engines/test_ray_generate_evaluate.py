@@ -87,3 +87,19 @@ def test_a_ray_run_killed_mid_generate_resumes_to_the_uninterrupted_records(two_
     resumed = generate(_config("ray"), remote, _llm("ray", remote), progress=False)
     assert sum(r.resumed for r in resumed.tasks.values()) == partial
     assert _files(remote) == _files(local)
+
+
+def test_results_stream_to_the_driver_as_rows_arrive(tmp_path):
+    from groundset.engines.ray_generate import RayBackend
+    from groundset.llm.base import ChatRequest
+
+    backend = RayBackend(_config("ray").llm, _config("ray", **{"run.ray_llm_actors": 2}).run,
+                         FakeLLM(default=echo_reply, name="echo"))
+    requests = [ChatRequest(messages=[{"role": "user", "content": f"q{i}"}]) for i in range(5)]
+    seen = []
+    results = backend.chat(requests, on_result=lambda i, r: seen.append((i, r.text)))
+    assert seen == [(i, r.text) for i, r in enumerate(results)] and all(r.ok for r in results)
+    llm = wrap(backend, _config("ray").llm, workdir=Workdir(tmp_path / "w").ensure())
+    journal = []
+    llm.chat(requests, on_result=lambda i, r: journal.append(i))
+    assert sorted(journal) == list(range(5))  # the managed LLM passes each on as it arrives

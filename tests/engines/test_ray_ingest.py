@@ -50,8 +50,10 @@ def _stored(config, workdir):
 
 
 def _report(workdir):
+    """Counts, files and documents (language guessed by the reading tasks on Ray, by the driver locally)."""
     data = json.loads(workdir.ingest_report.read_text())
-    return data["counts"], sorted((f["path"], f["status"]) for f in data["files"])
+    docs = sorted((d["id"], d["source"], d["chunks"], d["language"]) for d in data["documents"])
+    return data["counts"], sorted((f["path"], f["status"]) for f in data["files"]), docs, data["quality"]["languages"]
 
 
 def test_ray_ingest_equals_local_and_resumes(tmp_path):
