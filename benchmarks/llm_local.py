@@ -1,7 +1,7 @@
 """Speed of the local backend (bundled SmolLM2-135M on CPU) beside its bounds, and what prefix KV reuse buys.
 
     .venv/bin/python benchmarks/llm_local.py [--batches 1,8,32] [--prompt-tokens 256] [--steps 16] [--threads N]
-                                             [--requests 16] [--skip-kernels] [--skip-chat]
+                                             [--requests 16] [--candidates 1] [--skip-kernels] [--skip-chat]
 
 1. Kernels (model forward only, no constraint, no sampling): prefill tokens/s of B prompts of ``--prompt-tokens``
    tokens each, and decode tokens/s of B rows (``--steps`` single-token steps on the KV cache), for each B. Beside
@@ -9,7 +9,7 @@
    nothing better than the cores' own peak; decode — tokens/s if every step only had to read the weights once at
    the memory bandwidth measured here (a 512 MiB numpy copy): B × bandwidth / weight bytes.
 2. Chat (the real backend: chat template, JSON-constrained decoding, per-row sampling): ``--requests`` backtranslate
-   requests built from the bundled demo corpus, once with the shared prompt prefix computed once per batch and once
+   passages of the bundled demo corpus, ``--candidates`` requests each (one prompt, several seeds), once with the shared prompt prefix computed once per batch and once
    without (``min_prefix`` out of reach); wall and CPU seconds, prompt tokens the prefix pass saved, valid JSON.
 
 Figures depend on the CPU and on what else runs: compare rows of one run, prefer the CPU-seconds columns on a
@@ -69,7 +69,7 @@ def kernels(lm, batches: list[int], prompt_tokens: int, steps: int) -> None:
               f"{dec_tps / bound:>6.0%}")
 
 
-def demo_requests(n: int):
+def demo_requests(candidates: int, n: int):
     """``n`` backtranslate requests over paragraphs of the bundled tutorial (``<p>`` text, tags stripped)."""
     import html
     import re
@@ -94,7 +94,7 @@ def demo_requests(n: int):
                   n_tokens=64)
         a = Attempt(task="backtranslate", index=i, seeds=(c,), controls={"style": ["question", "how-to"][i % 2]},
                     sampling={"temperature": 0.0, "top_p": 1.0, "max_tokens": 48}, id=f"a{i}", request_seed=i)
-        reqs += backtranslate.build_requests(a, backtranslate.passage_of(a))
+        reqs += backtranslate.build_requests(a, backtranslate.passage_of(a), candidates)
     return reqs
 
 
@@ -125,20 +125,21 @@ def main() -> None:
     ap.add_argument("--prompt-tokens", type=int, default=256)
     ap.add_argument("--steps", type=int, default=16)
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--requests", type=int, default=16)
+    ap.add_argument("--requests", type=int, default=16, help="passages (each asks --candidates questions)")
+    ap.add_argument("--candidates", type=int, default=1, help="questions per passage (same prompt, own seeds)")
     ap.add_argument("--skip-kernels", action="store_true")
     ap.add_argument("--skip-chat", action="store_true")
     args = ap.parse_args()
     from groundset.llm.config import LLMConfig
     from groundset.llm.local import LocalLLM
 
-    llm = LocalLLM(LLMConfig(local={"batch_size": args.requests, "threads": args.threads}))
+    llm = LocalLLM(LLMConfig(local={"batch_size": args.requests * args.candidates, "threads": args.threads}))
     llm._ensure()
     if not args.skip_kernels:
         kernels(llm._lm, [int(b) for b in args.batches.split(",")], args.prompt_tokens, args.steps)
     if not args.skip_chat:
         llm._tokenizer_data()
-        chat(llm, demo_requests(args.requests))
+        chat(llm, demo_requests(args.candidates, args.requests))
 
 
 if __name__ == "__main__":

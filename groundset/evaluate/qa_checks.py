@@ -24,7 +24,7 @@ from functools import lru_cache
 from groundset.evaluate.facts import Evidence, extract_facts
 from groundset.evaluate.text import content_words, normalise, question_stems, split_claims, stem, words
 
-__all__ = ["off_topic", "degenerate", "key_terms"]
+__all__ = ["off_topic", "degenerate", "key_terms", "topic_words"]
 
 _COPULA = re.compile(r"^(.+?)\s+(?:is|are|was|were|means|mean|refers to|is called|are called|equals)\s+(.+?)[.!]?$",
                      re.IGNORECASE)
@@ -46,6 +46,22 @@ def key_terms(question: str) -> set[str]:
         if s in stems and w not in _VERBS and not w.endswith(("ed", "ing")) and len(s) >= 4:
             out.add(s)
     return out
+
+
+_PATH_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+")
+_PATH_NOISE = frozenset("http https www html htm xhtml pdf txt md rst docx epub xml json com org net index".split())
+
+
+def topic_words(source: str = "", title: str = "", section: list[str] | tuple[str, ...] = ()) -> str:
+    """What a source is about besides its own text, for a question to name: its document title, its section path
+    and the words of its path or URL (a corpus filed as ``python-tutorial/inputoutput.html`` is about Python)
+    without extensions and URL parts.
+
+    >>> topic_words("groundset/demo/python-tutorial/inputoutput.html", "7. Input and Output", ["7.2. Files"])
+    '7. Input and Output 7.2. Files groundset demo python tutorial inputoutput'
+    """
+    path = " ".join(w for w in _PATH_WORD.findall(source or "") if w.lower() not in _PATH_NOISE)
+    return " ".join(t for t in (title or "", " ".join(section), path) if t)
 
 
 @lru_cache(maxsize=1024)

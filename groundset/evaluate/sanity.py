@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from groundset.evaluate.qa_checks import degenerate, off_topic
+from groundset.evaluate.qa_checks import degenerate, off_topic, topic_words
 from groundset.evaluate.text import normalise, split_claims
 from groundset.generate.task import task_shape
 from groundset.records import Sample
@@ -77,10 +77,10 @@ def _repetitive(text: str) -> bool:
 def _qa_reasons(sample: Sample, chunks: list[str]) -> list[str]:
     """off_topic_question / degenerate_answer, with their explanation written to ``details["sanity"]``.
 
-    The question may name what the sources are about (their titles and section headings: "… in Python" for a
-    Python tutorial); an answer that is the corpus's own text (``answer_origin == "corpus"``) is not judged
-    degenerate — a person wrote it."""
-    about = [t for c in sample.contexts for t in (c.title, " ".join(c.section)) if t]
+    The question may name what the sources are about (``qa_checks.topic_words``: their titles, section headings
+    and source paths: "… in Python" over ``python-tutorial/…``); an answer that is the corpus's own text
+    (``answer_origin == "corpus"``) is not judged degenerate — a person wrote it."""
+    about = [t for c in sample.contexts if (t := topic_words(c.source, c.title, c.section))]
     found = {"off_topic_question": off_topic(sample.question, chunks + about, sample.answer or ""),
              "degenerate_answer": "" if sample.answer_origin == "corpus" else degenerate(sample.question,
                                                                                          sample.answer or "")}

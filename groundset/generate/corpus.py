@@ -68,6 +68,11 @@ class Corpus:
             vector, limit=limit, exclude_ids=list(exclude_ids), exclude_document_ids=list(exclude_document_ids)
         )
 
+    @property
+    def can_encode(self) -> bool:
+        """True when texts can be embedded (``search_text`` works)."""
+        return self._encode is not None
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if self._encode is None:
             raise RuntimeError("this Corpus has no embedder: pass encode= to search by text")

@@ -66,6 +66,8 @@ def echo_reply(request: ChatRequest) -> str:
         subjects = " and ".join(_subject(t, 5) for _, t in docs[:2])
         return json.dumps({"question": f"What is known about {subjects}?", "answer": " ".join(parts),
                            "cited": [lab for lab, _ in docs[:2]]})
+    if props == {"question"} and "\nStyle: " in (request.messages[-1]["content"] if request.messages else ""):
+        return json.dumps({"question": f"What is known about {_subject(text)}?"})  # backtranslate
     if props == {"question"}:
         before = _said_before(request)
         turn = request.messages[-1]["content"].count("\n") % 7

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from groundset.evaluate.text import split_sentences
 
-__all__ = ["Passage", "prose_runs", "pick_passage", "PASSAGE_REASONS"]
+__all__ = ["Passage", "prose_runs", "pick_passage", "is_lead", "lead_subject", "PASSAGE_REASONS"]
 
 # why a chunk gives no passage (counted by the generator as the reject reason)
 PASSAGE_REASONS = ("no_passage",)
@@ -36,14 +36,35 @@ _ANAPHOR = re.compile(
     r"^(?:this|these|that|those|it|its|they|them|their|such|however|also|but|and|or|so|thus|therefore|then|"
     r"hence|here|there|otherwise|similarly|likewise|instead|finally|again|now|in (?:this|that|the latter|the former)"
     r"|for (?:example|instance)|as (?:a result|shown|above|below|before|mentioned)|the (?:latter|former|above|"
-    r"following|same)|another|other|both|each of these|one of these)\b",
+    r"following|same|first|second|third|last|next|rest|remaining|other)|another|other|both|each of these|"
+    r"one of these|(?-i:a|an|the|of|in|to|and|or|with|for|by|on|is|are))\b",  # lower case: it continues a line
     re.I,
 )
 _EARLY_POINTER = re.compile(r"^(?:\S+\s+){0,4}?(?:this|these|those|such|other|above|latter|former)\b", re.I)
 _POINTER = re.compile(
     r"\b(?:the following|as follows|shown (?:below|above|here)|(?:see|in) the (?:example|table|figure) (?:below|above)|"
     r"(?:above|below|previous|next) (?:example|section|chapter|code|table|figure)|like this|this example|"
-    r"the example (?:below|above)|assuming the above|in the (?:previous|next) (?:section|chapter))\b",
+    r"the example (?:below|above)|assuming the above|in the (?:previous|next) (?:section|chapter)|"
+    r"(?:^|[.;,] )see\b|for (?:more|further) (?:information|details)|for a reference on|"
+    r"(?:documentation|reference guide|tutorial|chapter|section) (?:of|on|for) the\b.{0,40}\bfor (?:more|details)|"
+    r"(?:is|are) (?:discussed|described|explained|covered) (?:later|in (?:section|chapter))|later in this tutorial|"
+    r"you will (?:soon |later )?(?:learn|see|find out)|will be (?:discussed|described|explained|covered))\b",
+    re.I,
+)
+# a pronoun or "the same"/"it" early in the opening sentence points at something the passage does not contain, as
+# does a noun left out ("The only difference between the two is …", "The most versatile is the list")
+_EARLY_PRONOUN = re.compile(r"^(?:\S+\s+){0,7}?(?:it|its|they|them|their|he|she|his|her)\b|"
+                            r"^(?:\S+\s+){0,6}?the (?:two|three|both)\b(?!\s+[a-z]{2,}s\b)|^the (?:most|least) \w+ (?:is|are)\b",
+                            re.I)
+# an opening sentence that says what its subject is or does: "The struct module provides …", "Threading is a
+# technique …", "To check whether a key is in a dictionary, use …" (a passage that defines or explains)
+_LEAD = re.compile(
+    r"^(?:(?P<goal>to [a-z]+\b.{3,100}?),\s+(?!(?:the|an?|it|its|you|this|we|they|there)\b)(?-i:[a-z]+)\b|"
+    r"(?P<subject>(?:(?:the|an?)\s+)?(?!(?:the|an?|to)\s)[\w.()\-“”‘’\"']+(?:\s+[\w.()\-“”‘’\"']+){0,8}?)"
+    r"(?<!\bto)(?<!\band)(?<!\bor)\s+(?:is|are|"
+    r"was|were|has|have|provides?|lets?|allows?|returns?|creates?|means|refers|contains?|supports?|defines?|makes?|"
+    r"works?|gives?|takes?|uses?|consists?|holds?|stores?|can|may|must|should|will|associates?|introduces?|"
+    r"describes?)\b)",
     re.I,
 )
 _SYMBOLS = re.compile(r"[{}\[\]=<>*/\\|#@$%^&~`;]")
@@ -57,6 +78,7 @@ class Passage:
     start: int
     end: int
     sentences: int
+    subject: str = ""  # what its opening sentence is about (``lead_subject``; "A | B": either), "" for no lead
 
     @property
     def words(self) -> int:
@@ -108,29 +130,96 @@ def prose_runs(text: str) -> list[list[tuple[int, int, str]]]:
             if _POINTER.search(s) or s.rstrip().endswith(":") or not _SENTENCE_END.search(s):
                 runs.append([])
                 continue
-            if not runs[-1] and (_ANAPHOR.match(s) or _EARLY_POINTER.match(s)):
+            if s.lstrip().startswith(("(", "[")):
+                runs.append([])  # an aside or a footnote mark: it ends the run and cannot start one
+                continue
+            if not runs[-1] and (_ANAPHOR.match(s) or _EARLY_POINTER.match(s) or _EARLY_PRONOUN.match(s)):
                 continue  # a run must not start by pointing back at what came before
             runs[-1].append((start, end, s))
     return [r for r in runs if r]
 
 
-def pick_passage(text: str, min_words: int = 12, max_words: int = 110, max_sentences: int = 6) -> Passage | None:
-    """The best passage of ``text``: the run with the most words (ties: the first), cut to ``max_sentences`` and
-    ``max_words``; None when no run has ``min_words``."""
-    best: Passage | None = None
+# words that make an opening a condition, an aside or an address to the reader, not a subject
+_NOT_SUBJECT = frozenset("""if when whenever while although though because since once note how you your we our us i
+there here what which who whom as unless until after before where so thus be do don’t don't make remember try
+always never""".split())
+
+
+_NAMED = re.compile(r"\b(?:is|are) (?:called|named|known as) ((?:the |an? )?[\w.()\-]+)")
+_TRAILING = frozenset("also often usually always first then still now just only not".split())
+
+
+def lead_subject(sentence: str) -> str:
+    """What a lead sentence is about ("" when ``sentence`` is no lead: a condition, an address to the reader).
+
+    >>> lead_subject("The struct module provides pack() and unpack() functions.")
+    'the struct module'
+    >>> lead_subject("To check whether a single key is in the dictionary, use the in keyword.")
+    'how to check whether a single key is in the dictionary'
+    >>> lead_subject("If you do much work on computers, you find tasks to automate.")
+    ''
+    >>> lead_subject("The module used to create and manage virtual environments is called venv.")
+    'venv | the module used to create and manage virtual environments'
+
+    A named subject gives two alternatives, "NAME | DESCRIPTION": a question may name either.
+    """
+    m = _LEAD.match(sentence.strip())
+    if not m:
+        return ""
+    named = _NAMED.search(sentence)
+    if named and m.group("subject"):  # "The module used to … is called venv": the name, or what it names
+        return f"{named.group(1).rstrip('.,;:')} | {_subject_words(m.group('subject'))}"
+    if m.group("goal"):
+        goal = m.group("goal")
+        return "how " + goal[0].lower() + goal[1:]
+    return _subject_words(m.group("subject"))
+
+
+def _subject_words(subject: str) -> str:
+    if {w.lower() for w in re.findall(r"\w+", subject)} & _NOT_SUBJECT:
+        return ""
+    words = subject.split()
+    while len(words) > 1 and (words[-1].lower() in _TRAILING or words[-1].lower().endswith("ly")):
+        words.pop()  # "Python also", "The Python installer automatically": the adverb is not the subject
+    if len(words) > 1 and words[0].lower() in ("the", "a", "an"):
+        words[0] = words[0].lower()
+    return " ".join(words)
+
+
+def is_lead(sentence: str) -> bool:
+    """True when ``sentence`` says what its subject is or does ("The struct module provides …", "To check … , use
+    …"), not a condition or an address to the reader ("If you do much work …")."""
+    return bool(lead_subject(sentence))
+
+
+def pick_passage(text: str, min_words: int = 12, max_words: int = 110, max_sentences: int = 6,
+                 lead: bool = False) -> Passage | None:
+    """The best passage of ``text``, cut to ``max_sentences`` and ``max_words``; None when none has ``min_words``.
+
+    Every sentence of a run may open a passage. Best is a passage opening with a lead sentence (``is_lead``: it
+    says what its subject is or does), then the longest (ties: the first). With ``lead``, only such passages count.
+    """
+    best: tuple[tuple[int, int], Passage] | None = None
     for run in prose_runs(text):
-        taken: list[tuple[int, int, str]] = []
-        for sent in run:
-            words = sum(len(s.split()) for _, _, s in taken) + len(sent[2].split())
-            if taken and (len(taken) >= max_sentences or words > max_words):
-                break
-            taken.append(sent)
-        if not taken:
-            continue
-        start, end = taken[0][0], taken[-1][1]
-        cand = Passage(text=text[start:end], start=start, end=end, sentences=len(taken))
-        if cand.words > max_words * 1.5:
-            continue  # one run-on sentence longer than a passage should be
-        if cand.words >= min_words and (best is None or cand.words > best.words):
-            best = cand
-    return best
+        for first in range(len(run)):
+            if first and (_ANAPHOR.match(run[first][2]) or _EARLY_POINTER.match(run[first][2])
+                          or _EARLY_PRONOUN.match(run[first][2])):
+                continue
+            subject = lead_subject(run[first][2])
+            opens = bool(subject)
+            if lead and not opens:
+                continue
+            taken: list[tuple[int, int, str]] = []
+            for sent in run[first:]:
+                words = sum(len(s.split()) for _, _, s in taken) + len(sent[2].split())
+                if taken and (len(taken) >= max_sentences or words > max_words):
+                    break
+                taken.append(sent)
+            start, end = taken[0][0], taken[-1][1]
+            cand = Passage(text=text[start:end], start=start, end=end, sentences=len(taken), subject=subject)
+            if cand.words > max_words * 1.5 or cand.words < min_words:
+                continue  # one run-on sentence longer than a passage should be, or too short
+            key = (int(opens), cand.words)
+            if best is None or key > best[0]:
+                best = (key, cand)
+    return best[1] if best else None

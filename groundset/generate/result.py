@@ -33,6 +33,7 @@ class TaskReport:
     skipped_seeds: dict[str, int] = field(default_factory=dict)  # unusable chunks by reason
     max_attempts: int = 0
     other_records: int = 0  # records in the task's files from another configuration or a larger n (kept)
+    unused_calls: int = 0  # speculative attempts ([generate] speculate) made but not needed: not recorded
     planned_calls: int | None = None  # dry run: calls if every attempt is accepted
     planned_calls_max: int | None = None  # dry run: calls if every remaining attempt is used
     estimated_prompt_tokens: int | None = None

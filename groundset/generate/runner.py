@@ -19,6 +19,7 @@ the response cache, or regenerated with the same request seed).
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -52,16 +53,23 @@ def _new_report(plan: TaskPlan) -> TaskReport:
 class _Walker:
     """One task's walk over its attempts: counts recorded ones, hands out those that must run, absorbs outcomes."""
 
-    def __init__(self, plan: TaskPlan, log: TaskLog):
+    def __init__(self, plan: TaskPlan, log: TaskLog, speculate: bool = False):
         self.plan, self.log = plan, log
         self.report = _new_report(plan)
         self.j = 0
         self.pending: list = []
+        self.sure = 0  # pending[:sure] run whatever the others give; pending[sure:] are speculative
+        self.deferred: dict[str, tuple] = {}  # speculative outcomes, journalled only once they are known to count
+        self.speculate = speculate
         self.visited: set[str] = set()
         self.done = False
 
     def fill(self, limit: int) -> list:
-        """Pending attempts (≤ ``limit``): attempt j runs iff fewer than n of the attempts before it were accepted."""
+        """Pending attempts (≤ ``limit``): attempt j runs iff fewer than n of the attempts before it were accepted.
+
+        With ``speculate``, attempts after those are added too (as many as the yield so far says are still needed,
+        half accepted before any outcome), up to ``limit``; ``absorb`` keeps their outcomes only while fewer than n
+        are accepted, in attempt order, so the records are the same as without."""
         plan, rep = self.plan, self.report
         while len(self.pending) < limit and self.j < plan.max_attempts and rep.accepted < plan.n:
             attempt = plan.attempt(self.j)
@@ -79,23 +87,49 @@ class _Walker:
                 break  # whether it must run depends on the pending outcomes
             self.visited.add(attempt.id)
             self.j += 1
+        self.sure = len(self.pending)
+        if self.speculate and self.sure and rep.accepted < plan.n:
+            rate = max(rep.accepted / rep.attempts, 0.1) if rep.attempts else 0.5
+            want = min(limit, math.ceil((plan.n - rep.accepted) / rate))
+            while len(self.pending) < want and self.j < plan.max_attempts:
+                attempt = plan.attempt(self.j)
+                if self.log.status(attempt.id) is not None:
+                    break  # recorded: counted by the next fill if it is still needed
+                self.pending.append(attempt)
+                self.j += 1
         self.done = not self.pending
         return list(self.pending)
 
     def journal(self, attempt, outcome, stats, model: str) -> None:
-        """Write one outcome the moment it is known (a kill then loses only the attempts still waiting)."""
+        """Write one outcome the moment it is known (a kill then loses only the attempts still waiting); a
+        speculative one waits for ``absorb`` to say whether it counts."""
         if not hasattr(outcome, "reason"):
             g = outcome.generation
             g.model, g.calls, g.prompt_tokens, g.completion_tokens = (
                 model, stats.calls, stats.prompt_tokens, stats.completion_tokens)
-            g.finish_reason = "length" if stats.hit_max_tokens else "stop"
+            if g.finish_reason is None:  # a task that chose among candidates set the chosen one's
+                g.finish_reason = "length" if stats.hit_max_tokens else "stop"
+        if any(a.id == attempt.id for a in self.pending[self.sure:]):
+            self.deferred[attempt.id] = (attempt, outcome, stats)
+            return
         self.log.append([(attempt, outcome, stats)], model=model)
 
     def absorb(self, outcomes: list, model: str) -> int:
-        """Count the outcomes of the pending attempts (already journalled); returns how many failed in the backend."""
+        """Count the outcomes of the pending attempts (journalled, or speculative ones journalled here while they
+        count); returns how many failed in the backend."""
         rep = self.report
         errors = 0
-        for outcome, stats in outcomes:
+        for k, (outcome, stats) in enumerate(outcomes):
+            if k >= self.sure:
+                attempt = self.pending[k]
+                if rep.accepted >= self.plan.n:  # a run without speculation would not have made it (nor the rest)
+                    self.j = attempt.index
+                    for a in self.pending[k:]:
+                        self.visited.discard(a.id)
+                    rep.unused_calls += sum(st.calls for _, st in outcomes[k:])
+                    break
+                self.log.append([self.deferred.pop(attempt.id, (attempt, outcome, stats))], model=model)
+                self.visited.add(attempt.id)
             rep.attempts += 1
             rep.llm_calls += stats.calls
             rep.prompt_tokens += stats.prompt_tokens
@@ -106,7 +140,8 @@ class _Walker:
                 errors += outcome.reason in RETRYABLE
             else:
                 rep.accepted += 1
-        self.pending = []
+        self.pending, self.sure = [], 0
+        self.deferred.clear()
         return errors
 
     def finish(self, t0: float) -> TaskReport:
@@ -126,7 +161,7 @@ def _run_tasks(plans: list[TaskPlan], workdir: Workdir, llm: LLM, corpus: Corpus
     """Walk every task's attempts together: each round sends the pending steps of all tasks in one LLM call."""
     gen = config.generate
     t0 = time.perf_counter()
-    walkers = [_Walker(plan, TaskLog(workdir, plan.task)) for plan in plans]
+    walkers = [_Walker(plan, TaskLog(workdir, plan.task), gen.speculate) for plan in plans]
     for w in walkers:
         emit(Tick("generate", w.plan.task, done=0, total=w.plan.n, fields={"rejected": 0, "tokens": 0}))
     while True:

@@ -5,7 +5,8 @@
 
 Requests of one task share their first tokens (system prompt, demonstration, instructions): with ``min_prefix``
 or more common tokens, the prefix goes through the model once (batch 1) and its key/value cache is repeated for
-every row. The rest of each prompt follows with the padding *between* prefix and suffix (masked, positions kept
+every row. Identical prompts (several candidates sampled for one request) are prefilled once and their cache
+copied. The rest of each prompt follows with the padding *between* prefix and suffix (masked, positions kept
 contiguous), so every row sees exactly its own prompt. Rows that stop (EOS, stop string, their own ``max_tokens``)
 are dropped from the batch and the cache, so a long answer does not make the short ones pay for its steps. The
 per-token work is the processors of ``local_decoding`` (JSON constraint, per-row sampler, stopper), nothing more.
@@ -54,6 +55,11 @@ def decode(lm: Any, prompts: list[list[int]], rows: list[RowState], eos: set[int
     from transformers import DynamicCache
 
     kw = _cache_kw(lm)
+    rows_of = {}  # identical prompts (candidates of one request) are prefilled once, then their cache is copied
+    first = [rows_of.setdefault(tuple(s), len(rows_of)) for s in prompts]
+    expand = len(rows_of) < len(prompts)
+    full = prompts
+    prompts = [list(s) for s in rows_of]
     b = len(prompts)
     p = common_prefix(prompts)
     p = p if p >= min_prefix and b > 1 else 0
@@ -73,6 +79,11 @@ def decode(lm: Any, prompts: list[list[int]], rows: list[RowState], eos: set[int
     pos = (p + tail_mask.cumsum(-1) - 1).clamp(min=p)
     logits, cache = _forward(lm, kw, ids, mask, pos, cache)
     seq = torch.cat([torch.tensor([prompts[0][:p]] * b, dtype=torch.long).reshape(b, p), ids], dim=1)
+    if expand:
+        idx = torch.tensor(first, dtype=torch.long)
+        cache.batch_select_indices(idx)
+        logits, seq, mask, pos = logits[idx], seq[idx], mask[idx], pos[idx]
+        b = len(full)
     prompt_len = seq.shape[1]
     last = pos[:, -1]
     active = list(range(b))

@@ -4,6 +4,7 @@ import pytest
 
 from groundset.evaluate import sanity
 from groundset.evaluate.qa_checks import degenerate, off_topic
+from groundset.records import Sample
 from tests.evaluate.conftest import NORMANS, qa
 
 LISTS = "Lists can contain other lists. A nested list is a list whose items are lists."
@@ -59,3 +60,26 @@ def test_sanity_records_the_reason_and_why():
     d = qa("d", "Who led them?", "A leader is a leader.")
     assert sanity.check(d) == ["degenerate_answer"] and d.evaluation.details["sanity"]["degenerate_answer"]
     assert sanity.check(qa("ok", "Who led the Norse raiders?", "Their leader was Rollo.")) == []
+
+
+def test_a_question_may_name_the_corpus_topic_its_source_path_or_section_carries():
+    from groundset.records import Citation
+
+    text = "To read a file's contents, call f.read(size), which reads some quantity of data and returns it."
+    cite = Citation(chunk_id="c1", document_id="d1", source="groundset/demo/python-tutorial/inputoutput.html",
+                    title="7. Input and Output", section=["7. Input and Output", "7.2. Reading and Writing Files"],
+                    text=text)
+    ok = Sample(id="s1", task="backtranslate", question="How do I read the contents of a file in Python?",
+                answer=text, answer_origin="corpus", contexts=[cite])
+    assert sanity.check(ok) == []  # "Python" is the corpus's topic: its path says so, its chunk never does
+    bad = ok.model_copy(update={"question": "How do I read the contents of a file in JavaScript?"}, deep=True)
+    assert sanity.check(bad) == ["off_topic_question"]
+    bare = ok.model_copy(update={"contexts": [cite.model_copy(update={"source": "docs/io.html"})]}, deep=True)
+    assert sanity.check(bare) == ["off_topic_question"]  # nothing says Python: still off topic
+
+
+def test_topic_words_leave_out_extensions_and_url_parts():
+    from groundset.evaluate.qa_checks import topic_words
+
+    assert topic_words("https://docs.python.org/3/tutorial/index.html") == "docs python tutorial"
+    assert topic_words("", "Normandy", ["History"]) == "Normandy History"

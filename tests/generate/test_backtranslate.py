@@ -153,5 +153,142 @@ def test_runner_seeds_only_chunks_with_a_passage_and_writes_samples(workdir):
     for r in rows:
         s = Sample.model_validate(r)
         assert s.answer_origin == "corpus" and s.answer in s.contexts[0].text
-    assert len(llm.history) == 4
+    assert len(llm.history) == 4 * 3  # three candidate questions per passage (the default)
+    assert all(Sample.model_validate(r).attributes["candidates"] == 3 for r in rows)
     assert json.loads(workdir.generate_summary.read_text())["tasks"]["backtranslate"]["accepted"] == 4
+
+
+# --- candidates ----------------------------------------------------------------------------------------------------
+class RankedCorpus:
+    """A corpus whose text search puts the seed chunk at a rank set per question."""
+
+    can_encode = True
+
+    def __init__(self, seed_id: str, ranks: dict[str, int]):
+        self.seed_id, self.ranks = seed_id, ranks
+
+    def search_text(self, text, limit):
+        rank = self.ranks.get(text, limit + 1)
+        others = [Chunk(id=f"o{i}", document_id="d", source="s", title="", text="x", index=i, n_tokens=1)
+                  for i in range(limit)]
+        if rank <= limit:
+            others.insert(rank - 1, chunk())
+            others[rank - 1] = others[rank - 1].model_copy(update={"id": self.seed_id})
+        return [(c, 1.0) for c in others[:limit]]
+
+
+def test_candidates_share_one_prompt_the_first_greedy_the_others_seeded():
+    a = attempt(chunk())
+    reqs = backtranslate.build_requests(a, backtranslate.passage_of(a), candidates=3)
+    assert len(reqs) == 3 and all(r.messages == reqs[0].messages for r in reqs)
+    assert reqs[0].temperature == 0.0 and reqs[1].temperature == reqs[2].temperature == 0.3
+    assert len({r.seed for r in reqs}) == 3
+    assert reqs[0].messages[-1]["content"].endswith("Style: " + backtranslate.STYLES["question"] + "\nAbout: venv")
+
+
+def test_the_candidate_retrieving_its_chunk_best_is_kept():
+    c = chunk()
+    a = attempt(c)
+    passage = backtranslate.passage_of(a)
+    qs = ["Which module manages virtual environments?", "What is the venv module called?",
+          "According to the passage, what is venv?"]
+    corpus = RankedCorpus(c.id, {qs[0]: 4, qs[1]: 1})
+    out = backtranslate.choose([ChatResult(text=json.dumps({"question": q})) for q in qs], a, passage, corpus)
+    assert isinstance(out, Sample) and out.question == qs[1]
+    assert out.attributes["candidates"] == 3 and out.attributes["chosen"] == 1 and out.attributes["candidate_rank"] == 1
+    backtranslate.BacktranslateAttributes.model_validate(out.attributes)
+
+
+def test_without_a_searchable_corpus_the_candidate_sharing_most_key_terms_is_kept():
+    a = attempt(chunk())
+    qs = ["Which module manages Python installs on laptops?", "Which module creates and manages virtual environments?"]
+    out = backtranslate.choose([ChatResult(text=json.dumps({"question": q})) for q in qs], a,
+                               backtranslate.passage_of(a), None)
+    assert out.question == qs[1] and out.attributes["candidate_rank"] is None
+
+
+def test_when_every_candidate_fails_the_most_frequent_reason_counts_and_all_are_recorded():
+    a = attempt(chunk())
+    replies = ['{"question": "What is the capital of France today?"}', "no json",
+               '{"question": "What is the capital of Spain today?"}']
+    out = backtranslate.choose([ChatResult(text=r) for r in replies], a, backtranslate.passage_of(a), None)
+    assert isinstance(out, Reject) and out.reason == "off_topic"
+    assert out.detail.endswith("candidates: off_topic, invalid_json, off_topic")
+
+
+@pytest.mark.parametrize("question,reason", [
+    ("Why did the venv module be installed?", "ungrammatical"),
+    ("How do I use the `weakref` module with venv?", "absent_identifier"),
+    ("Why did you choose venv for virtual environments?", "asks_the_author"),
+    ("Which module manages memory leaks and garbage collection in virtual environments?", "question_not_in_passage"),
+    ("Which sea does the Rhine drain into with venv?", "copied_demo"),
+])
+def test_new_question_reasons_in_parse(question, reason):
+    a = attempt(chunk())
+    out = backtranslate.parse([ChatResult(text=json.dumps({"question": question}))], a, backtranslate.passage_of(a))
+    assert isinstance(out, Reject) and out.reason == reason, out
+
+
+def test_passages_open_with_a_lead_sentence_when_asked():
+    text = ("Note how the local assignment changed nothing at all in the end. The global statement can be used to "
+            "indicate that particular variables live in the global scope and should be rebound there.")
+    assert pick_passage(text, min_words=5).text.startswith("The global statement")  # a lead is preferred
+    assert pick_passage("Note how the local assignment changed nothing at all in the end.", min_words=5,
+                        lead=True) is None
+    assert pick_passage("Note how the local assignment changed nothing at all in the end.", min_words=5) is not None
+
+
+@pytest.mark.parametrize("text", [
+    "See self-documenting expressions for more information on the specifier of the format strings.",
+    "(This also works when the list of names is defined by the package author in the module.)",
+    "the code in the module will be executed, just as if you imported it into the running program.",
+    "Don’t explicitly assign a value to it — you would create an independent local variable.",
+    "Errors detected during execution are called exceptions: you will soon learn how to handle them in programs.",
+    "The only difference between the two is that within single quotes you do not need to escape double quotes.",
+    "The most versatile is the list, which can be written as a list of comma-separated values between brackets.",
+])
+def test_pointers_asides_and_continuations_do_not_open_a_passage(text):
+    assert pick_passage(text, min_words=5) is None
+
+
+def test_a_style_the_passage_cannot_answer_becomes_an_instruction():
+    text = "Lists\n\nA namespace is a mapping from names to objects in the running interpreter."
+    a = attempt(chunk(text), "why")
+    passage = backtranslate.passage_of(a)
+    assert backtranslate.style_for("why", passage) == "imperative"
+    [req] = backtranslate.build_requests(a, passage)
+    assert "Style: " + backtranslate.STYLES["imperative"] in req.messages[-1]["content"]
+    out = backtranslate.parse([ChatResult(text='{"question": "Explain what a namespace maps names to."}')], a, passage)
+    assert isinstance(out, Sample) and out.attributes["style"] == "imperative"
+
+
+def test_an_instruction_must_open_with_a_verb_that_asks():
+    a = attempt(chunk(), "imperative")
+    passage = backtranslate.passage_of(a)
+    out = backtranslate.parse([ChatResult(text='{"question": "The venv module creates virtual environments."}')], a,
+                              passage)
+    assert isinstance(out, Reject) and out.reason == "not_a_question"
+    ok = backtranslate.parse([ChatResult(text='{"question": "Describe what venv creates and manages."}')], a, passage)
+    assert isinstance(ok, Sample)
+
+
+def test_a_candidate_cut_at_max_tokens_does_not_mark_the_chosen_one_truncated(workdir):
+    config = load_config(None, {"generate.tasks": {"backtranslate": 2}})
+    fill_store(config, workdir, make_chunks())
+
+    class SampledCut(FakeLLM):
+        """The greedy candidate is fine; the sampled ones stop at max_tokens."""
+
+        def chat(self, requests):
+            out = super().chat(requests)
+            for req, res in zip(requests, out):
+                if req.temperature > 0:
+                    res.text, res.parsed, res.error, res.finish_reason = '{"question": "Which', None, None, "length"
+            return out
+
+    llm = SampledCut(default=echo_reply)
+    result = generate(config, workdir, llm, progress=False)
+    assert result.tasks["backtranslate"].accepted == 2 and len(llm.history) == 6
+    rows = [Sample.model_validate(r) for r in read_jsonl(workdir.samples("backtranslate"))]
+    assert all(s.generation.finish_reason == "stop" and s.attributes["chosen"] == 0 for s in rows)
+    assert all("truncated" not in sanity.check(s) for s in rows)

@@ -12,6 +12,7 @@ import pytest
 from groundset.generate import backtranslate
 from groundset.generate.base import Attempt
 from groundset.generate.drive import run_jobs
+from groundset.generate.question_checks import QUESTION_REASONS
 from groundset.records import Chunk, Sample
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -25,7 +26,7 @@ TEXTS = [
     "working with variable length binary record formats.",
 ]
 REASONS = {"invalid_json", "truncated", "schema_mismatch", "preamble", "not_standalone", "not_a_question",
-           "copied_demo", "off_topic", "too_short", "too_long"}
+           "copied_demo", "off_topic", "too_short", "too_long", "comparison_not_in_passage", *QUESTION_REASONS}
 
 
 @pytest.fixture(scope="module")

@@ -67,3 +67,27 @@ def test_eos_stops_a_row_and_the_others_go_on(lm):
         ref = alone(lm, prompt, 5)
         cut = ref.index(first) + 1 if first in ref else 5
         assert out == ref[:cut]
+
+
+@pytest.mark.parametrize("min_prefix", [16, 10**6])
+def test_identical_prompts_are_prefilled_once_and_each_row_samples_on_its_own(lm, min_prefix):
+    # candidates of one request: the same prompt three times beside another; greedy rows match decoding alone,
+    # sampled rows with their own seeds follow their own generator
+    prompts = [PROMPTS[0], PROMPTS[0], PROMPTS[1], PROMPTS[0]]
+    rows = [RowState(max_tokens=4), RowState(max_tokens=7), RowState(max_tokens=3), RowState(max_tokens=5)]
+    calls = []
+    hook = lm.register_forward_pre_hook(lambda mod, args, kwargs: calls.append(kwargs["input_ids"].shape),
+                                        with_kwargs=True)
+    try:
+        with torch.inference_mode():
+            got, _ = decode(lm, prompts, rows, eos=set(), pad_id=0, decode_text=lambda ids: "", min_prefix=min_prefix)
+    finally:
+        hook.remove()
+    prefill = [shape for shape in calls if shape[1] > 1]
+    assert max(shape[0] for shape in prefill) == 2  # two distinct prompts went through the model, not four
+    for prompt, row, out in zip(prompts, rows, got):
+        assert out == alone(lm, prompt, row.max_tokens)
+    sampled = [RowState(max_tokens=6, temperature=1.5, seed=s) for s in (1, 2, 1)]
+    with torch.inference_mode():
+        got, _ = decode(lm, [PROMPTS[2]] * 3, sampled, eos=set(), pad_id=0, decode_text=lambda ids: "")
+    assert got[0] == got[2] != got[1]  # same seed, same tokens; another seed, another sample
