@@ -36,12 +36,13 @@ def test_generate_and_evaluate_with_the_shipped_fake(tmp_path, monkeypatch):
 
 
 def test_the_fake_judge_rejects_a_statement_the_sources_do_not_hold():
-    from groundset.evaluate.prompts import VERIFY_SCHEMA, verify_messages
+    from groundset.evaluate.judges.llm_verdict import CLAIM_SCHEMA, claim_messages
 
-    messages = verify_messages(["Rollo led the Norse from Norway.", "Rollo was crowned in Tokyo by samurai."],
-                               ["Rollo led the Norse settlers, who came from Norway, into Normandy."])
-    verdicts = json.loads(grounded_reply(ChatRequest(messages=messages, json_schema=VERIFY_SCHEMA)))["verdicts"]
-    assert [v["supported"] for v in verdicts] == [True, False]
+    sources = ["Rollo led the Norse settlers, who came from Norway, into Normandy."]
+    verdicts = [json.loads(grounded_reply(ChatRequest(messages=claim_messages(claim, sources),
+                                                      json_schema=CLAIM_SCHEMA)))["verdict"]
+                for claim in ("Rollo led the Norse from Norway.", "Rollo was crowned in Tokyo by samurai.")]
+    assert verdicts == ["supported", "unsupported"]
 
 
 def test_unknown_schemas_still_get_a_valid_instance():

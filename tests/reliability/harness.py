@@ -173,12 +173,30 @@ def set_stage(stage: str, scale: float = 1.0) -> None:
     _DELAY["now"] = DELAYS[stage] * scale
 
 
+_ORIGINAL: dict = {}  # what _patch replaced, for restore()
+
+
+def restore() -> None:
+    """Undo ``_patch`` (the tests' autouse fixture calls it: a later test in this process must get the real
+    ``load_embedder`` and ``grounded_reply``, not the kill series' slowed stand-ins)."""
+    import groundset.embed
+    import groundset.llm.fake_replies as replies
+
+    if "load_embedder" in _ORIGINAL:
+        groundset.embed.load_embedder = _ORIGINAL.pop("load_embedder")
+    if "grounded_reply" in _ORIGINAL:
+        replies.grounded_reply = _ORIGINAL.pop("grounded_reply")
+
+
 def _patch(scale: float) -> None:
     """The bag-of-words embedder and the shipped fake LLM for every stage, each slowed by the current delay (per text
-    embedded, per reply)."""
+    embedded, per reply); ``restore()`` undoes it."""
     import groundset.embed
     import groundset.llm.fake_replies as replies
     from tests.reliability.run_cli import test_embedder
+
+    _ORIGINAL.setdefault("load_embedder", groundset.embed.load_embedder)
+    _ORIGINAL.setdefault("grounded_reply", replies.grounded_reply)
 
     set_stage("ingest", scale)
     embedder = test_embedder("bow")
