@@ -48,6 +48,11 @@ def ligature_pdf(lines: list[tuple[float, float, float, str]] = MANUAL, title: s
             b"/Contents 5 0 R >>",
             b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
             f"<< /Title ({title}) >>".encode()]
+    return serialise(objs, info=True)
+
+
+def serialise(objs: list[bytes], info: bool = False) -> bytes:
+    """A PDF file of ``objs`` (object 1 the catalog; with ``info``, the last object is the document info)."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for k, body in enumerate(objs, 1):
@@ -55,5 +60,6 @@ def ligature_pdf(lines: list[tuple[float, float, float, str]] = MANUAL, title: s
         out += b"%d 0 obj\n" % k + body + b"\nendobj\n"
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, len(objs), xref)
+    trailer = b"/Size %d /Root 1 0 R" % (len(objs) + 1) + (b" /Info %d 0 R" % len(objs) if info else b"")
+    out += b"trailer\n<< " + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)

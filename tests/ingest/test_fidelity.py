@@ -9,6 +9,7 @@ from groundset.ingest.config import IngestConfig
 from groundset.ingest.readers import read_path
 from groundset.ingest.text import clean_text, normalize_compat
 from groundset.records import Block, Document
+from tests.ingest.pdfs import serialise
 
 CFG = IngestConfig()
 
@@ -23,15 +24,7 @@ def make_pdf(lines: list[tuple[float, float, float, str, str]]) -> bytes:
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> "
             b"/Contents 6 0 R >>",
             b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for k, body in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % k + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-    return bytes(out)
+    return serialise(objs)
 
 
 CODE = ["def hello(c):", "    from reportlab.lib.units import inch", "    # move the origin up and to the left",

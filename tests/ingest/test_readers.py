@@ -14,6 +14,7 @@ from groundset.errors import InputError
 from groundset.ingest import partition
 from groundset.ingest.config import IngestConfig
 from groundset.ingest.readers import discover, read_path
+from tests.ingest.pdfs import serialise
 
 CFG = IngestConfig()
 
@@ -256,16 +257,7 @@ def make_pdf(pages: list[list[tuple[float, float, float, str]]], title: str = ""
                     f"/Contents {5 + 2 * i} 0 R >>".encode())
         objs.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
     objs.append(f"<< /Title ({esc(title)}) >>".encode())
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for k, body in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % k + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, len(objs), xref)
-    return bytes(out)
+    return serialise(objs, info=True)
 
 
 def _manual_pages() -> list[list[tuple[float, float, float, str]]]:
