@@ -83,7 +83,10 @@ def test_sigkill_mid_batch_loses_at_most_the_requests_in_flight(tmp_path):
         cmd = [sys.executable, "-c", CHILD, str(wd.root), json.dumps(overrides)]
         proc = subprocess.Popen(cmd, env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 120
-        while (server.served < ANSWERED or _rows(wd.llm_cache) < ANSWERED) and proc.poll() is None \
+        # the two held requests keep the batch open, so whatever reaches the logs before the kill was journalled per
+        # reply; wait for the sample log too (it is written just after the cache: killing in between was a race)
+        while (server.served < ANSWERED or _rows(wd.llm_cache) < ANSWERED
+               or _lines(wd.samples("qa")) + _lines(wd.rejects("qa")) < ANSWERED) and proc.poll() is None \
                 and time.monotonic() < deadline:
             time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
