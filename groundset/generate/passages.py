@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from groundset.evaluate.text import split_sentences
 
-__all__ = ["Passage", "prose_runs", "pick_passage", "is_lead", "lead_subject", "PASSAGE_REASONS"]
+__all__ = ["Passage", "prose_runs", "pick_passage", "is_lead", "lead_subject", "lead_verb", "PASSAGE_REASONS"]
 
 # why a chunk gives no passage (counted by the generator as the reject reason)
 PASSAGE_REASONS = ("no_passage",)
@@ -173,6 +173,19 @@ def lead_subject(sentence: str) -> str:
         goal = m.group("goal")
         return "how " + goal[0].lower() + goal[1:]
     return _subject_words(m.group("subject"))
+
+
+def lead_verb(sentence: str) -> str:
+    """The verb after a lead sentence's subject ("provides", "is", "can"; "" for no lead or a goal lead).
+
+    >>> lead_verb("Python also has built-in support for complex numbers."), lead_verb("To sort a list, call sorted().")
+    ('has', '')
+    """
+    m = _LEAD.match(sentence.strip())
+    if not m or not m.group("subject"):
+        return ""
+    after = re.match(r"\s+(\w+)", sentence.strip()[m.end("subject"):])
+    return after.group(1) if after else ""
 
 
 def _subject_words(subject: str) -> str:
