@@ -38,7 +38,7 @@ def _cased(subject: str, text: str) -> str:
     chunk: "… written in Python."). Identifiers and acronyms (``pip``, ``HTML``, ``f.tell()``) keep theirs."""
     first, _, rest = subject.partition(" ")
     if first[:1].isupper() and not first.isupper() and first[1:].islower():
-        named_inside = re.search(rf"(?<![.!?:])\s{re.escape(first)}\b", text)  # capitalised mid-sentence: a name
+        named_inside = re.search(rf"(?<=[a-z,;])[ \t]+{re.escape(first)}\b", text)  # mid-sentence capital: a name
         if not named_inside:
             return f"{first.lower()} {rest}".strip()
     return subject

@@ -41,6 +41,8 @@ _ANAPHOR = re.compile(
     re.I,
 )
 _EARLY_POINTER = re.compile(r"^(?:\S+\s+){0,4}?(?:this|these|those|such|other|above|latter|former)\b", re.I)
+# a lead that points back anywhere ("Python provides a tool that answers those questions"): not stand-alone
+_LEAD_POINTER = re.compile(r"\b(?:those|these|such) (?!days\b|of\b|who\b|that\b|which\b)[a-z]+", re.I)
 _POINTER = re.compile(
     r"\b(?:the following|as follows|shown (?:below|above|here)|(?:see|in) the (?:example|table|figure) (?:below|above)|"
     r"(?:above|below|previous|next) (?:example|section|chapter|code|table|figure)|like this|this example|"
@@ -218,7 +220,7 @@ def pick_passage(text: str, min_words: int = 12, max_words: int = 110, max_sente
             if first and (_ANAPHOR.match(run[first][2]) or _EARLY_POINTER.match(run[first][2])
                           or _EARLY_PRONOUN.match(run[first][2])):
                 continue
-            subject = lead_subject(run[first][2])
+            subject = lead_subject(run[first][2]) if not _LEAD_POINTER.search(run[first][2]) else ""
             opens = bool(subject)
             if lead and not opens:
                 continue

@@ -292,3 +292,13 @@ def test_a_candidate_cut_at_max_tokens_does_not_mark_the_chosen_one_truncated(wo
     rows = [Sample.model_validate(r) for r in read_jsonl(workdir.samples("backtranslate"))]
     assert all(s.generation.finish_reason == "stop" and s.attributes["chosen"] == 0 for s in rows)
     assert all("truncated" not in sanity.check(s) for s in rows)
+
+
+def test_a_lead_that_points_back_is_no_lead():
+    # "those questions" were asked in the paragraph before: the passage would not stand alone
+    text = "Python provides a measurement tool that answers those questions immediately, with one module."
+    assert pick_passage(text, min_words=5, lead=True) is None
+    assert pick_passage("Python provides a measurement tool that answers such questions quickly, in one module.",
+                        min_words=5, lead=True) is None
+    assert pick_passage("Python provides a measurement tool for those of us who time code, in one module.",
+                        min_words=5, lead=True) is not None

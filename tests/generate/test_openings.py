@@ -53,6 +53,9 @@ def test_a_name_keeps_its_capital_and_a_common_noun_loses_it():
     assert opening("question", "Python uses indentation to group statements.", "Python", chunk) == "What does Python"
     assert opening("question", "Generators are a simple tool.", "Generators", "Generators are a simple tool.") == (
         "What are generators")
+    heading_then_paragraph = "9.10. Generators\n\nGenerators are a simple tool.\n\nGenerators use yield."
+    assert opening("question", "Generators are a simple tool.", "Generators", heading_then_paragraph) == (
+        "What are generators")
 
 
 def test_json_opening_leaves_the_string_open_and_escapes():
