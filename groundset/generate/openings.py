@@ -24,12 +24,14 @@ from __future__ import annotations
 import json
 import re
 
+from groundset.evaluate.qa_checks import key_terms
+from groundset.evaluate.text import stem, words
 from groundset.generate.passages import lead_verb
 
-__all__ = ["opening", "json_opening"]
+__all__ = ["opening", "json_opening", "added_words"]
 
 _BE = {"is", "are", "was", "were"}
-_MODAL = {"can", "may", "must", "should", "will"}
+_MODAL = {"can", "could", "may", "might", "must", "shall", "should", "will", "would"}
 
 
 def _cased(subject: str, text: str) -> str:
@@ -95,3 +97,19 @@ def opening(style: str, lead: str, subject: str, text: str = "") -> str | None:
 def json_opening(text: str, field: str = "question") -> str:
     """The start of the JSON reply whose ``field`` string opens with ``text`` (the string left open)."""
     return json.dumps({field: text}, ensure_ascii=False)[:-2]
+
+
+def added_words(question: str, start: str, passage: str) -> list[str]:
+    """Key terms of what the model wrote after the opening ``start`` that ``passage`` lacks ("… in Smalltalk?",
+    "… for the following code?"): the opening keeps a question on the passage only if the rest stays there too.
+    [] when ``question`` does not begin with ``start``.
+
+    >>> added_words("What does the struct module do?", "What does the struct module", "The struct module packs.")
+    []
+    >>> added_words("What is x in Smalltalk?", "What is x", "x is a name.")
+    ['smalltalk']
+    """
+    if not start or not question.startswith(start):
+        return []
+    have = {stem(w) for w in words(passage)}
+    return [k for k in key_terms(question[len(start):]) if k not in have]

@@ -302,3 +302,32 @@ def test_a_lead_that_points_back_is_no_lead():
                         min_words=5, lead=True) is None
     assert pick_passage("Python provides a measurement tool for those of us who time code, in one module.",
                         min_words=5, lead=True) is not None
+
+
+def test_the_opening_is_forced_and_what_the_model_adds_must_be_in_the_passage():
+    a = attempt(chunk())
+    passage = backtranslate.passage_of(a)
+    start = "What is the module used to create and manage virtual environments called"
+    [req] = backtranslate.build_requests(a, passage, opening=True)
+    assert req.prefix == '{"question": "' + start and req.temperature == 0.0
+    assert backtranslate.build_requests(a, passage)[0].prefix is None  # opening off
+    ok = backtranslate.parse([ChatResult(text=req.prefix + '?"}')], a, passage)
+    assert isinstance(ok, Sample) and ok.question == start + "?"
+    off = backtranslate.parse([ChatResult(text=req.prefix + ' in a shell script?"}')], a, passage)
+    assert isinstance(off, Reject) and off.reason == "added_not_in_passage" and "shell" in off.detail
+
+
+def test_the_fake_backend_finishes_an_opening_and_the_sample_records_it(workdir):
+    c = chunk()
+    llm = FakeLLM(default=echo_reply)
+    cfg = backtranslate.BacktranslateConfig(opening=True, candidates=1)
+    a = attempt(c)
+    gen = backtranslate.job(a, None, cfg)
+    reqs = next(gen)
+    try:
+        gen.send(llm.chat(reqs))
+    except StopIteration as stop:
+        sample = stop.value
+    assert isinstance(sample, Sample), sample
+    assert sample.question.startswith("What is the module used to create and manage virtual environments called")
+    assert sample.attributes["opening"] == "What is the module used to create and manage virtual environments called"
