@@ -129,7 +129,7 @@ class BacktranslateConfig(TaskParams):
         default_factory=lambda: {"question": 3, "how-to": 2, "why": 1, "imperative": 1},
         description="question style -> relative weight (question, how-to, why, imperative)",
     )
-    candidates: int = Field(3, ge=1, le=16, description="questions written per passage in one batch (the first "
+    candidates: int = Field(1, ge=1, le=16, description="questions written per passage in one batch (the first "
                             "greedy, the others sampled); the best is kept")
     min_overlap: float = Field(0.6, ge=0, le=1, description="share of the question's key terms the passage (or "
                                "its section path) must contain")

@@ -153,8 +153,10 @@ def test_runner_seeds_only_chunks_with_a_passage_and_writes_samples(workdir):
     for r in rows:
         s = Sample.model_validate(r)
         assert s.answer_origin == "corpus" and s.answer in s.contexts[0].text
-    assert len(llm.history) == 4 * 3  # three candidate questions per passage (the default)
-    assert all(Sample.model_validate(r).attributes["candidates"] == 3 for r in rows)
+    assert len(llm.history) == 4  # one question per passage (the default), opened from its lead sentence
+    assert all(Sample.model_validate(r).attributes["candidates"] == 1 for r in rows)
+    opened = [Sample.model_validate(r) for r in rows if r["attributes"]["opening"]]
+    assert opened and all(s.question.startswith(s.attributes["opening"]) for s in opened)
     assert json.loads(workdir.generate_summary.read_text())["tasks"]["backtranslate"]["accepted"] == 4
 
 
@@ -273,7 +275,7 @@ def test_an_instruction_must_open_with_a_verb_that_asks():
 
 
 def test_a_candidate_cut_at_max_tokens_does_not_mark_the_chosen_one_truncated(workdir):
-    config = load_config(None, {"generate.tasks": {"backtranslate": 2}})
+    config = load_config(None, {"generate.tasks": {"backtranslate": 2}, "generate.backtranslate.candidates": 3})
     fill_store(config, workdir, make_chunks())
 
     class SampledCut(FakeLLM):
