@@ -275,7 +275,7 @@ def parse(results: list[ChatResult], attempt: Attempt, passage: Passage, min_ove
     reason = question_problem(question, passage.text, _about(seed), min_overlap, passage.subject)
     if reason:
         return Reject(reason, result.text, f"question={question!r}")
-    added = added_words(question, question_opening(attempt, passage) or "", passage.text)
+    added = added_words(question, question_opening(attempt, passage) or "", f"{passage.text} {_about(seed)}")
     if added:  # the opening kept it on the passage, the model's own words left it ("… in Smalltalk?")
         return Reject("added_not_in_passage", result.text, f"question={question!r}; not in the passage: {added}")
     attrs = BacktranslateAttributes(style=style, passage_start=passage.start, passage_end=passage.end,

@@ -72,10 +72,17 @@ def opening(style: str, lead: str, subject: str, text: str = "") -> str | None:
     subject = _cased(subject, text or lead)
     v = verb.lower()
     aux = v if v in _BE | _MODAL else ("does" if v.endswith("s") and not v.endswith("ss") else "do")
+    after = re.match(rf".*?\b{verb}\s+(?:(?:also|often|usually|always|then|now|not|only|in fact|\w+ly)\s+)*([\w-]+)",
+                     lead, re.I)
+    word = after.group(1).lower() if after else ""
+    if v in _MODAL and word == "be":  # "X can be any expression" is "What can X be?"; "X can be created …": how
+        be_after = re.match(r".*?\bbe\s+(?:\w+ly\s+)*([\w-]+)", lead, re.I)
+        participle = be_after.group(1).lower() if be_after else ""
+        if participle.endswith("ed"):
+            return {"question": f"How {v} {subject} be {participle}", "how-to": f"How {v} {subject} be {participle}",
+                    "imperative": f"Explain how {subject} {v} be {participle}"}.get(style)
+        return {"question": f"What {v} {subject} be", "imperative": f"Explain what {subject} {v} be"}.get(style)
     if v in _BE:  # "X is a …" asks what X is; "X is necessary because …" why; "X is freed when …" how
-        after = re.match(rf".*?\b{verb}\s+(?:(?:also|often|usually|always|then|now|not|only|in fact)\s+)?([\w-]+)",
-                         lead, re.I)
-        word = after.group(1).lower() if after else ""
         if word in _WHY_ADJECTIVE:
             return {"question": f"Why {v} {subject} {word}", "why": f"Why {v} {subject} {word}",
                     "imperative": f"Explain why {subject} {v} {word}"}.get(style)

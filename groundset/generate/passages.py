@@ -65,7 +65,8 @@ _LEAD = re.compile(
     r"(?P<subject>(?:(?:the|an?)\s+)?(?!(?:the|an?|to)\s)[\w.()\-“”‘’\"']+(?:\s+[\w.()\-“”‘’\"']+){0,8}?)"
     r"(?<!\bto)(?<!\band)(?<!\bor)\s+(?:is|are|"
     r"was|were|has|have|provides?|lets?|allows?|returns?|creates?|means|refers|contains?|supports?|defines?|makes?|"
-    r"works?|gives?|takes?|uses?|consists?|holds?|stores?|can|may|must|should|will|associates?|introduces?|"
+    r"works?|gives?|takes?|uses?|consists?|holds?|stores?|can|could|may|might|must|should|would|will|associates?|"
+    r"introduces?|"
     r"describes?)\b)",
     re.I,
 )
