@@ -287,11 +287,18 @@ class Experiment:
 
 def timing(rows: list[dict], n: int) -> dict:
     """CPU-ms per row of the two forward passes (1 thread, model loaded and warmed up beforehand)."""
+    from groundset.llm.local import load_local_model
+
+    tok, _ = load_local_model()
     lm_row(rows[0])
-    ms = []
+    ms, src, resp = [], [], []
     for r in rows[1 : n + 1]:
-        ms.append(lm_row(r)["cpu_s"] * 1000)
-    return {"rows": len(ms), "cpu_ms_per_row": round(float(np.mean(ms)))}
+        d = lm_row(r)
+        ms.append(d["cpu_s"] * 1000)
+        resp.append(len(d["lc"]))
+        src.append(min(MAX_SOURCE, len(tok("\n\n".join(r["contexts"]), add_special_tokens=False)["input_ids"])))
+    return {"rows": len(ms), "cpu_ms_per_row": round(float(np.mean(ms))), "source_tokens": round(float(np.mean(src))),
+            "response_tokens": round(float(np.mean(resp)))}
 
 
 def main() -> None:
@@ -362,8 +369,9 @@ def main() -> None:
         qa = [r for r in rows if r["group"] == "squad_qa"][: args.timing_rows + 1]
         report["timing"] = {"qa_length": timing(qa, args.timing_rows),
                             "faithbench": timing([rows[i] for i in fb], args.timing_rows)}
-        print(f"3. CPU-ms per row, 1 thread, two forward passes: QA-length {report['timing']['qa_length']['cpu_ms_per_row']}"
-              f", FaithBench {report['timing']['faithbench']['cpu_ms_per_row']}")
+        for name, t in report["timing"].items():
+            print(f"3. CPU-ms per row, 1 thread, both passes, {name}: {t['cpu_ms_per_row']} ({t['rows']} rows, "
+                  f"{t['source_tokens']} source + {t['response_tokens']} response tokens on average)")
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
 
