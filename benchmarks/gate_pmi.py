@@ -1,6 +1,6 @@
 """Experiment (issue 12): does source-conditioned likelihood from the bundled SmolLM2-135M help the default judge?
 
-    nice -n 19 python benchmarks/gate_pmi.py --cache-dir /tmp/pmi      # ~1 h CPU on 1 thread, resumable
+    nice -n 19 python benchmarks/gate_pmi.py --cache-dir /tmp/pmi      # ~25 CPU-min on 1 thread, resumable
     python benchmarks/gate_pmi.py --cache-dir /tmp/pmi --features-cache /tmp/f.json   # reuse the judge's features
 
 Signal (van der Poel et al. 2022, mutual-information decoding): per token t of the response, one forward pass each,
@@ -19,6 +19,11 @@ Protocol, FaithBench FIT half only (sha256(context) even; the check half is neve
    D0 A's out-of-fold adherence refitted on the fit-half training folds alone;  D  D0 + a per-row PMI feature.
 3. CPU-ms per row of the two forward passes (1 thread): QA-length rows (SQuAD QA pairs) and FaithBench rows.
 Needs ../shared/corpus (skips with a message without it). Deterministic for a given corpus and CPU.
+
+Result (2026-12-01, AMD EPYC, 2 shared cores at load 3-5; per-group 40): NO LIFT. Best alone: cw_low1@mean (share of
+content words whose PMI < 1, mean over sentences) AUC 0.722 on the fit half, about the shipped judge's own CV AUC
+(0.724), but it adds nothing to it: CV BA A 0.699; B 0.718 → C1 0.698 / 0.691, C2 0.705; D0 0.692 → D 0.646 /
+0.672. Cost: ~2.3 CPU-s per QA-length row (197 source + 32 answer tokens), ~1000x the judge's 2.2 CPU-ms.
 """
 
 from __future__ import annotations
@@ -107,7 +112,8 @@ def lm_row(row: dict) -> dict:
            "claims": claims, "spans": spans}
     t = time.process_time()
     for name, user in (("lc", f"{source}\n\n{instr}"), ("lu", instr)):
-        prefix = tok.apply_chat_template([{"role": "user", "content": user}], tokenize=False, add_generation_prompt=True)
+        prefix = tok.apply_chat_template([{"role": "user", "content": user}], tokenize=False,
+                                         add_generation_prompt=True)
         p = tok(prefix, add_special_tokens=False)["input_ids"]
         with torch.inference_mode():
             logits = lm(torch.tensor([p + ids])).logits[0, len(p) - 1 : -1].float()
@@ -215,11 +221,12 @@ class Experiment:
         out = []
         for i in ids:
             pm = self.sent.get(i) or [None] * len(self.feats[i])
-            out.append([({**f, **{f"pmi_{k}": (s or fill)[k] for k in sent}}, y) for (f, y), s in zip(self.feats[i], pm)])
+            out.append([({**f, **{f"pmi_{k}": (s or fill)[k] for k in sent}}, y)
+                        for (f, y), s in zip(self.feats[i], pm)])
         return out
 
     def cv(self, pool: list[int], sent: tuple[str, ...] = (), samp: tuple[str, ...] = ()) -> tuple[dict, dict]:
-        """Out-of-fold adherence of every fit-half row; ``samp``: mean of pmi_<name> over claims, in the sample model."""
+        """Out-of-fold adherence of every fit-half row; ``samp``: mean of pmi_<name> over claims (sample model)."""
         import fit_gate
         from groundset.evaluate import features as gf
 
@@ -241,7 +248,8 @@ class Experiment:
             for k in range(K):
                 held = {c for c, j in self.fold.items() if j == k}
                 heldn = {_norm(c) for c in held}
-                tr = [i for i in pool if not (self.rows[i]["group"] == "faithbench_fit" and self.rows[i]["contexts"][0] in held)
+                group = lambda i: self.rows[i]["group"]  # noqa: E731
+                tr = [i for i in pool if not (group(i) == "faithbench_fit" and self.rows[i]["contexts"][0] in held)
                       and not (self.rows[i]["group"] == "faithbench_synthetic" and self.rows[i]["contexts"][0] in heldn)
                       and self.feats[i]]
                 te = [i for i in self.fb if self.rows[i]["contexts"][0] in held]
@@ -263,8 +271,8 @@ class Experiment:
         try:
             res = {}
             for k in range(K):
-                tr = [i for i in oof if self.fold[self.rows[i]["contexts"][0]] != k and i in self.rowf]
-                te = [i for i in oof if self.fold[self.rows[i]["contexts"][0]] == k and i in self.rowf]
+                tr = [i for i in oof if self.fold[self.rows[i]["contexts"][0]] != k and (not cols or i in self.rowf)]
+                te = [i for i in oof if self.fold[self.rows[i]["contexts"][0]] == k and (not cols or i in self.rowf)]
                 X = lambda ids: np.array([[math.log(max(oof[i][0], 1e-4) / max(1 - oof[i][0], 1e-4))]  # noqa: E731
                                           + [SIGN[c.split("@")[0]] * self.rowf[i][c] for c in cols] for i in ids])
                 y = [self.rows[i]["label"] for i in tr]
