@@ -98,8 +98,8 @@ def opening(style: str, lead: str, subject: str, text: str = "") -> str | None:
         return f"How {aux} {subject}"
     if style == "why":
         return f"Why {aux} {subject}"
-    if style == "imperative":
-        return f"Explain what {subject}"
+    if style == "imperative":  # "Explain what the struct module" (… provides.); "… may want" (… to do.)
+        return f"Explain what {subject} {v} {word}" if v in _MODAL and word else f"Explain what {subject}"
     return None
 
 
@@ -143,11 +143,11 @@ def continuation_problem(question: str, start: str, lead: str, subject: str) -> 
     if not start or not question.startswith(start):
         return None
     rest = question[len(start):]
-    said = [w.lower() for w in re.findall(r"[\w'’-]+", rest)]
+    said = [stem(w) for w in re.findall(r"[\w'’-]+", rest.lower())]
     if re.match(r"(?:what|explain what)\b", start, re.I) and len(said) >= 4:
-        lead_words = " ".join(w.lower() for w in re.findall(r"[\w'’-]+", lead))
-        if any(" ".join(said[i:i + 4]) in lead_words for i in range(len(said) - 3)):
-            return "restates_lead"
+        lead_words = " " + " ".join(stem(w) for w in re.findall(r"[\w'’-]+", lead.lower())) + " "
+        if any(f" {' '.join(said[i:i + 4])} " in lead_words for i in range(len(said) - 3)):
+            return "restates_lead"  # (stems: "use placeholders with braces" copies "uses placeholder … with braces")
     want = {stem(w) for w in words(subject) if len(w) >= 3} - {stem(w) for w in ("the", "and", "some", "any")}
     if want and want <= {stem(w) for w in words(rest)}:
         return "repeats_subject"

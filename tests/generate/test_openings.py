@@ -41,6 +41,7 @@ from groundset.llm.openai_body import Dialect
     ("how-to", "Small functions can be created with the lambda keyword.", "Small functions",
      "How can small functions be created"),
     ("question", "Lists might contain items of different types.", "Lists", "What might lists"),
+    ("imperative", "Lists might contain items of different types.", "Lists", "Explain what lists might contain"),
     ("question", "The import statement first tests whether the item is defined.",
      "the import statement first tests whether the item", None),  # the wrong verb was found
     ("imperative", "A module is a file containing definitions.", "a module", "Explain what a module is"),
@@ -105,6 +106,8 @@ def test_endpoints_that_cannot_continue_a_reply_are_asked_for_the_opening():
     ("Explain what a function definition is in a function definition.", "Explain what a function definition is",
      "A function definition associates the function name with the function object.", "a function definition",
      "repeats_subject"),
+    ("What does the format use placeholder names formed by a dollar?", "What does the format",
+     "The format uses placeholder names formed by $ with valid Python identifiers.", "the format", "restates_lead"),
     # a How question may repeat the lead; a What question that asks for something is fine
     ("How can a number in the brackets be used to refer to the position of the object?",
      "How can a number in the brackets be used", "A number in the brackets can be used to refer to the position of "
