@@ -8,11 +8,17 @@ related, not near-duplicates — from another section (or another document, ``ot
 such a partner is a ``no_partner`` reject, costing no LLM call. The model lists the labels it used in ``cited`` and
 marks facts with ``[C1]``; an output citing fewer than two distinct chunks, or where a cited chunk contributes no
 content word of its own to the question/answer (a fake hop), is rejected as ``single_hop``.
+
+``mode`` (``[generate.multihop]``): ``write`` is the above; ``bridge`` (``multihop_bridge.py``) takes a verbatim
+passage of the seed and of a partner as the answer and asks the LLM only for the question that needs both — what the
+bundled 135M CPU model can do in seconds; ``auto`` (default) is ``bridge`` for the ``local`` backend and ``write``
+for any other (``resolve``, which also caps write mode's ``max_tokens`` on ``local`` at 160 unless it was set).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any, Callable, Literal
 
 from groundset.generate.base import Attempt, Job, chat, new_sample, quote_chunks, request
 from groundset.generate.checks import (
@@ -25,23 +31,38 @@ from groundset.generate.checks import (
     read_object,
 )
 from groundset.generate.config import MultihopConfig
+from groundset.generate import multihop_bridge as bridge
 from groundset.generate.corpus import Corpus
+from groundset.generate.multihop_bridge import Pair
+from groundset.llm.spec import split_spec
 from groundset.generate.prompts import MULTIHOP_DEMO, dumps, is_demo_copy, multihop_schema, quote, render
 from groundset.llm.base import ChatRequest, ChatResult
 from groundset.generate.task import Task
 from groundset.records import Attributes, Chunk, Sample
 from groundset.registry import TASKS
 
-__all__ = ["MultihopAttributes", "find_partners", "build_requests", "parse", "job"]
+__all__ = ["MultihopAttributes", "find_partners", "find_pair", "build_requests", "parse", "job", "resolve"]
 
 
 class MultihopAttributes(Attributes):
-    """multihop: the chunks that each contribute to the answer, the answer with its [C1] marks, partner scores."""
+    """multihop: the chunks that each contribute to the answer, the answer with its [C1] marks, partner scores;
+    bridge mode adds the question kind, the two subjects, each passage's span in its chunk (``contexts[i].text[
+    start:end]``), the candidates written, the one chosen and its chunks' ranks when its question was searched."""
 
     cited_chunk_ids: list[str]
     hops: int
     answer_with_citations: str
     partner_scores: list[float] = []
+    mode: Literal["write", "bridge"] = "write"
+    kind: str | None = None
+    subjects: list[str] = []
+    passage_spans: list[list[int]] = []
+    candidates: int = 1
+    chosen: int = 0
+    candidate_ranks: list[int | None] | None = None
+
+    def question_kind(self) -> str | None:
+        return self.kind
 
     def reference_chunk_ids(self) -> list[str] | None:
         return list(self.cited_chunk_ids)
@@ -49,8 +70,10 @@ class MultihopAttributes(Attributes):
 _MARK = re.compile(r"\[\s*(C\d+)\s*\]", re.I)
 
 
-def find_partners(seed: Chunk, corpus: Corpus, cfg: MultihopConfig, usable: set[str] | None = None) -> list[tuple[Chunk, float]]:
-    """Up to ``cfg.partners`` neighbours of ``seed`` in the similarity band, from another section/document."""
+def find_partners(seed: Chunk, corpus: Corpus, cfg: MultihopConfig, usable: set[str] | None = None,
+                  accept: Callable[[Chunk], bool] | None = None) -> list[tuple[Chunk, float]]:
+    """Up to ``cfg.partners`` neighbours of ``seed`` in the similarity band, from another section/document (and,
+    with ``accept``, only chunks it accepts: bridge mode's partners must hold a passage)."""
     vector = corpus.vectors([seed.id])[0]
     exclude_docs = [seed.document_id] if cfg.other == "document" else []
     hits = corpus.similar(vector, cfg.candidates, exclude_ids=[seed.id], exclude_document_ids=exclude_docs)
@@ -59,6 +82,8 @@ def find_partners(seed: Chunk, corpus: Corpus, cfg: MultihopConfig, usable: set[
         if not (cfg.min_similarity <= score < cfg.max_similarity):
             continue
         if usable is not None and chunk.id not in usable:
+            continue
+        if accept is not None and not accept(chunk):
             continue
         if chunk.document_id == seed.document_id and (cfg.other == "document" or chunk.section == seed.section):
             continue
@@ -122,7 +147,42 @@ def parse(results: list[ChatResult], attempt: Attempt, chunks: list[Chunk], cfg:
     )
 
 
+def find_pair(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set[str] | None = None) -> Pair | Reject:
+    """Bridge mode's two hops: the seed's passage and the first partner in the band holding a passage about another
+    subject; a ``no_passage`` / ``no_partner`` Reject (no LLM call) when there is none."""
+    seed = attempt.seeds[0]
+    mine = bridge.passage_for(seed, cfg)
+    if mine is None:
+        return Reject("no_passage", "", "the seed chunk has no prose passage opening with its subject")
+    found: dict[str, Any] = {}
+
+    def accept(chunk: Chunk) -> bool:
+        p = bridge.passage_for(chunk, cfg)
+        if p is not None and bridge.distinct(mine, p):
+            found[chunk.id] = p
+            return True
+        return False
+
+    partners = find_partners(seed, corpus, cfg.model_copy(update={"partners": 1}), usable, accept)
+    if not partners:
+        return Reject("no_partner", "", f"no neighbour of the seed in cosine [{cfg.min_similarity}, "
+                      f"{cfg.max_similarity}) from another {cfg.other} holds a passage about another subject")
+    chunk, score = partners[0]
+    return Pair(seed, mine, chunk, found[chunk.id], score)
+
+
+def _bridge_job(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set[str] | None) -> Job:
+    pair = find_pair(attempt, corpus, cfg, usable)
+    if isinstance(pair, Reject):
+        return pair
+    results = yield bridge.build_requests(attempt, pair, cfg)
+    return bridge.choose(results, attempt, pair, cfg, corpus)
+
+
 def job(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set[str] | None = None) -> Job:
+    cfg = resolve(cfg, attempt.params.get("llm", ""))
+    if cfg.mode == "bridge":
+        return (yield from _bridge_job(attempt, corpus, cfg, usable))
     seed = attempt.seeds[0]
     partners = find_partners(seed, corpus, cfg, usable)
     if not partners:
@@ -138,11 +198,47 @@ def job(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set[str] 
 
 def estimate(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set[str] | None = None) -> list[ChatRequest]:
     """The dry run's requests: the real one when the seed has partners (none: a no_partner reject, no call)."""
+    cfg = resolve(cfg, attempt.params.get("llm", ""))
+    if cfg.mode == "bridge":
+        pair = find_pair(attempt, corpus, cfg, usable)
+        return [] if isinstance(pair, Reject) else bridge.build_requests(attempt, pair, cfg)
     partners = find_partners(attempt.seeds[0], corpus, cfg, usable)
     return build_requests(attempt, [attempt.seeds[0], *(c for c, _ in partners)]) if partners else []
 
 
+# the local backend's write-mode cap: a 135M model writes run-on text inside the JSON strings until max_tokens
+LOCAL_WRITE_MAX_TOKENS = 160
+
+
+def resolve(cfg: MultihopConfig, llm_spec: str) -> MultihopConfig:
+    """``cfg`` for the backend of ``llm_spec``: mode ``auto`` becomes ``bridge`` for ``local``, else ``write``;
+    bridge mode's completions are ``question_tokens`` long; write mode on ``local`` is capped at
+    ``LOCAL_WRITE_MAX_TOKENS`` unless ``max_tokens`` was set.
+
+    >>> resolve(MultihopConfig(), "local").mode, resolve(MultihopConfig(), "openai:gpt-4o-mini").mode
+    ('bridge', 'write')
+    """
+    local = split_spec(llm_spec or "")[0] == "local"
+    update: dict[str, Any] = {}
+    mode = cfg.mode if cfg.mode != "auto" else "bridge" if local else "write"
+    if mode != cfg.mode:
+        update["mode"] = mode
+    if mode == "bridge" and cfg.max_tokens != cfg.question_tokens:
+        update["max_tokens"] = cfg.question_tokens
+    elif mode == "write" and local and "max_tokens" not in cfg.model_fields_set:
+        update["max_tokens"] = min(cfg.max_tokens, LOCAL_WRITE_MAX_TOKENS)
+    return cfg.model_copy(update=update) if update else cfg
+
+
+def _seed_filter(chunk: Chunk, cfg: MultihopConfig) -> str | None:
+    """Bridge mode seeds only from chunks holding a passage (write mode: every chunk)."""
+    return "no_passage" if cfg.mode == "bridge" and bridge.passage_for(chunk, cfg) is None else None
+
+
 TASKS.register("multihop", Task(config=MultihopConfig, job=job, estimate=estimate, attributes=MultihopAttributes,
                                 chunks_per_call=lambda cfg: 1 + cfg.partners,
-                                description="a question that needs the seed chunk and partners from elsewhere"),
+                                calls_per_attempt=lambda cfg: cfg.questions if cfg.mode == "bridge" else 1,
+                                seed_filter=_seed_filter, resolve=resolve,
+                                description="a question that needs the seed chunk and partners from elsewhere "
+                                "(bridge mode: two verbatim passages, the LLM writes only the question)"),
                order=20)

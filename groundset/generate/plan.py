@@ -43,7 +43,7 @@ class TaskPlan:
         gen = config.generate
         self.task = task
         self.spec = TASKS.get(task)
-        self.cfg = gen.task(task)
+        self.cfg = self.spec.config_for(gen.task(task), config.llm.spec)
         want = gen.tasks.get(task, 0)  # the attempt cap follows the config's n ...
         self.n = want if n is None else n  # ... the walk stops at ``n`` accepted (a round of the N-kept loop asks more)
         self.seed = gen.seed
