@@ -113,7 +113,7 @@ class MultihopConfig(TaskParams):
     kinds: dict[str, float] = Field(
         default_factory=lambda: {"differ": 2, "common": 1},
         description="bridge: question kind -> weight (differ: how the two subjects differ; common: what they share)")
-    passage_words: int = Field(50, ge=5, le=300, description="bridge: longest passage (words) taken from each chunk")
+    passage_words: int = Field(40, ge=5, le=300, description="bridge: longest passage (words) taken from each chunk")
     passage_sentences: int = Field(3, ge=1, le=20, description="bridge: most sentences per passage")
     min_passage_words: int = Field(10, ge=1, description="bridge: shortest passage (words)")
     min_overlap: float = Field(0.6, ge=0, le=1, description="bridge: share of the question's key terms the passages "

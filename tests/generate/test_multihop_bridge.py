@@ -1,0 +1,259 @@
+"""multihop's bridge mode: two verbatim passages are the answer, the LLM writes only the question (FakeLLM replies,
+tiny literal chunks, bag-of-words vectors; a real embedded Qdrant for the runs through the runner)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from groundset.config import load_config
+from groundset.errors import ConfigError
+from groundset.evaluate import roundtrip
+from groundset.evaluate.runner import evaluate
+from groundset.generate import multihop, multihop_bridge as bridge
+from groundset.generate.config import MultihopConfig
+from groundset.generate.corpus import Corpus
+from groundset.generate.drive import run_jobs
+from groundset.generate.plan import TaskPlan
+from groundset.generate.runner import generate
+from groundset.llm.base import ChatResult
+from groundset.llm.fake import FakeLLM
+from groundset.records import Chunk, Sample
+from groundset.workdir import Workdir, read_jsonl
+from tests.generate.fakes import BowEmbedder, MemoryStore, bow_embed, echo_reply, fill_store
+
+VENV = ("The venv module creates virtual environments for Python projects. Each virtual environment has its own "
+        "Python binary and its own set of installed packages.")
+PIP = ("The pip program is used to install packages into a virtual environment. By default it installs packages "
+       "from the Python Package Index.")
+STRUCT = ("The struct module provides functions that pack Python values into binary records. A format string "
+          "describes the layout of each record.")
+CODE = ">>> import struct\n>>> struct.pack('i', 1)\n>>> struct.unpack('i', b'x')"
+GOOD = "How do the venv module and the pip program differ in what they do with packages?"
+
+
+def chunks() -> list[Chunk]:
+    out = []
+    for i, (title, section, text) in enumerate([("Venv", "12.2. Creating Virtual Environments", VENV),
+                                                ("Pip", "12.3. Managing Packages with pip", PIP),
+                                                ("Struct", "11.3. Binary Data Record Layouts", STRUCT),
+                                                ("Struct", "11.4. Examples", CODE)]):
+        source = f"docs/{title.lower()}.html"
+        out.append(Chunk(id=Chunk.make_id(source, text), document_id=source, source=source, title=title, text=text,
+                         section=[section], index=i, n_tokens=40))
+    return out
+
+
+def bridge_config(n: int = 2, **over: str):
+    return load_config(None, {"generate.tasks": {"multihop": n}, "generate.multihop.mode": "bridge",
+                              "generate.multihop.min_similarity": "0.0", "generate.multihop.other": "document",
+                              **{f"generate.multihop.{k}": v for k, v in over.items()}})
+
+
+@pytest.fixture
+def corpus():
+    return Corpus(MemoryStore(chunks()), encode=bow_embed)
+
+
+def venv_attempt(corpus, config=None):
+    plan = TaskPlan("multihop", config or bridge_config(), corpus)
+    j = next(i for i in range(len(plan.units)) if plan.attempt(i).seeds[0].text == VENV)
+    return plan.attempt(j), plan.cfg
+
+
+def ok(question: str) -> ChatResult:
+    return ChatResult(text=json.dumps({"question": question}), finish_reason="stop")
+
+
+def venv_pip_pair(corpus, cfg):
+    by_text = {c.text: c for c in corpus.chunks()}
+    a, b = by_text[VENV], by_text[PIP]
+    return bridge.Pair(a, bridge.passage_for(a, cfg), b, bridge.passage_for(b, cfg), 0.5)
+
+
+# --- mode resolution and config ----------------------------------------------------------------------------------
+def test_auto_is_bridge_for_the_local_backend_and_write_for_others():
+    local, served = multihop.resolve(MultihopConfig(), "local"), multihop.resolve(MultihopConfig(), "openai:gpt-4o")
+    assert (local.mode, local.max_tokens) == ("bridge", local.question_tokens)
+    assert (served.mode, served.max_tokens) == ("write", 320)
+    assert multihop.resolve(MultihopConfig(), "fake").mode == "write"
+
+
+def test_write_mode_on_the_local_backend_is_capped_unless_max_tokens_was_set():
+    assert multihop.resolve(MultihopConfig(mode="write"), "local").max_tokens == multihop.LOCAL_WRITE_MAX_TOKENS
+    assert multihop.resolve(MultihopConfig(mode="write", max_tokens=300), "local").max_tokens == 300
+    assert multihop.resolve(MultihopConfig(mode="write"), "vllm:m").max_tokens == 320
+
+
+def test_the_plan_and_the_ids_follow_the_resolved_mode(corpus):
+    local = TaskPlan("multihop", load_config(None, {"generate.tasks": {"multihop": 2}}), corpus)
+    assert local.cfg.mode == "bridge" and local.attempt(0).sampling["max_tokens"] == local.cfg.question_tokens
+    served = TaskPlan("multihop", load_config(None, {"generate.tasks": {"multihop": 2}, "llm.spec": "openai:m"}), corpus)
+    assert served.cfg.mode == "write" and served.attempt(0).id != local.attempt(0).id
+
+
+@pytest.mark.parametrize("key, value, word", [("kinds", {"contrast": 1}, "unknown bridge kind"),
+                                              ("kinds", {"differ": 0}, "at least one"),
+                                              ("min_passage_words", "60", "min_passage_words"),
+                                              ("mode", "both", "mode")])
+def test_bad_bridge_settings_are_config_errors(key, value, word):
+    with pytest.raises(ConfigError, match=word):
+        load_config(None, {f"generate.multihop.{key}": value})
+
+
+# --- the sample ----------------------------------------------------------------------------------------------------
+def test_a_bridge_sample_answers_with_both_passages_verbatim(corpus):
+    a, cfg = venv_attempt(corpus)
+    llm = FakeLLM(default=lambda r: json.dumps({"question": GOOD}))
+    [(s, stats)] = run_jobs([multihop.job(a, corpus, cfg)], llm)
+    assert isinstance(s, Sample), s
+    seed, partner = [corpus.get(c.chunk_id) for c in s.contexts]
+    assert seed.text == VENV and partner.text == PIP  # pip is the neighbour of venv with a passage
+    assert s.question == GOOD and s.answer_origin == "corpus"
+    attrs = s.attrs()
+    assert attrs.mode == "bridge" and attrs.hops == 2 and attrs.cited_chunk_ids == [seed.id, partner.id]
+    (sa, ea), (sb, eb) = attrs.passage_spans
+    assert s.answer == f"{seed.text[sa:ea]}\n\n{partner.text[sb:eb]}"
+    assert attrs.subjects == ["the venv module", "the pip program"] and attrs.kind in cfg.kinds
+    assert attrs.candidates == cfg.questions == stats.calls == len(llm.history)
+    first, *others = llm.history
+    assert first.temperature == 0.0 and all(r.seed != first.seed for r in others)
+    assert all(r.max_tokens == cfg.question_tokens and r.messages == first.messages for r in llm.history)
+    assert "the venv module; the pip program" in first.messages[-1]["content"]
+
+
+def test_the_prompt_is_short(corpus):
+    a, cfg = venv_attempt(corpus)
+    [req, *_] = bridge.build_requests(a, venv_pip_pair(corpus, cfg), cfg)
+    words = sum(len(m["content"].split()) for m in req.messages)
+    assert len(req.messages) == 4 and words < 300  # system, one demonstration (user + reply), the pair
+
+
+@pytest.mark.parametrize("question, reason", [
+    ("What is the venv module? What is the pip program?", "compound_question"),
+    ("How does the venv module work, and what does the pip program install?", "compound_question"),
+    ("What does the venv module create for Python projects?", "single_hop"),
+    ("How do the venv module and the pip program differ in " + "the way that they handle packages " * 4 + "?",
+     "too_long"),
+    ("How do the kestrel and the barn owl differ in the way they find voles?", "copied_demo"),
+    ("How do the venv module and the the pip program differ?", "ungrammatical"),
+    ("How do the venv module and the pip program differ from docker containers and kubernetes clusters?",
+     "question_not_in_passage"),
+    ("According to the text, how do the venv module and the pip program differ?", "not_standalone"),
+    ("The venv module and the pip program differ.", "not_a_question"),
+])
+def test_each_bad_question_is_rejected_with_its_own_reason(corpus, question, reason):
+    a, cfg = venv_attempt(corpus)
+    out = bridge.parse([ok(question)], a, venv_pip_pair(corpus, cfg), cfg)
+    assert getattr(out, "reason", None) == reason, out
+
+
+def test_a_question_going_on_after_its_mark_is_cut_not_rejected(corpus):
+    a, cfg = venv_attempt(corpus)
+    out = bridge.parse([ok(GOOD + " Both are tools.")], a, venv_pip_pair(corpus, cfg), cfg)
+    assert isinstance(out, Sample) and out.question == GOOD
+
+
+class Ranked:
+    """A searchable corpus whose text search returns chunk ids in a set order, per question."""
+
+    can_encode = True
+
+    def __init__(self, order: dict[str, list[Chunk]]):
+        self.order = order
+
+    def search_text(self, text, limit):
+        return [(c, 1.0) for c in self.order.get(text, [])[:limit]]
+
+
+def test_the_candidate_retrieving_both_chunks_best_is_kept_else_round_trip(corpus):
+    a, cfg = venv_attempt(corpus)
+    pair = venv_pip_pair(corpus, cfg)
+    filler = [c for c in corpus.chunks() if c.id not in (pair.seed.id, pair.partner.id)]
+    other = "What do the venv module and the pip program have in common?"
+    ranked = Ranked({GOOD: [pair.seed, *filler * 3, pair.partner], other: [pair.partner, pair.seed]})
+    s = bridge.choose([ok(GOOD), ok(other)], a, pair, cfg, ranked)
+    assert isinstance(s, Sample) and s.question == other
+    assert s.attributes["chosen"] == 1 and s.attributes["candidate_ranks"] == [2, 1]
+    out = bridge.choose([ok(GOOD)], a, pair, cfg, Ranked({GOOD: [pair.seed, *filler * 3]}))
+    assert out.reason == "round_trip" and "top 5" in out.detail
+    off = bridge.choose([ok(GOOD)], a, pair, cfg.model_copy(update={"roundtrip_k": 0}), Ranked({}))
+    assert isinstance(off, Sample) and off.attributes["candidate_ranks"] is None
+
+
+def test_when_every_candidate_fails_the_most_frequent_reason_counts(corpus):
+    a, cfg = venv_attempt(corpus)
+    replies = [ok("What does the venv module create?"), ok("What is venv? What is pip?"), ok("What does the pip "
+               "program install?")]
+    out = bridge.choose(replies, a, venv_pip_pair(corpus, cfg), cfg)
+    assert out.reason == "single_hop" and "single_hop, compound_question, single_hop" in out.detail
+
+
+def test_no_passage_and_no_partner_cost_no_call(corpus):
+    cfg = bridge_config().generate.multihop
+    code = next(c for c in corpus.chunks() if c.text == CODE)
+    a, _ = venv_attempt(corpus)
+    llm = FakeLLM()
+    no_passage = multihop.job(type(a)(**{**a.__dict__, "seeds": (code,)}), corpus, cfg)
+    lonely = Corpus(MemoryStore([c for c in chunks() if c.text in (VENV, CODE)]), encode=bow_embed)
+    no_partner = multihop.job(a, lonely, cfg)
+    outcomes = run_jobs([no_passage, no_partner], llm)
+    assert [o.reason for o, _ in outcomes] == ["no_passage", "no_partner"] and llm.history == []
+
+
+def test_bridge_mode_seeds_only_from_chunks_with_a_passage(corpus):
+    plan = TaskPlan("multihop", bridge_config(), corpus)
+    assert plan.skipped["no_passage"] == 1 and CODE not in [u.text for u in plan.units]
+
+
+def test_the_dry_run_estimates_the_short_requests(corpus):
+    a, cfg = venv_attempt(corpus)
+    reqs = multihop.estimate(a, corpus, cfg)
+    assert len(reqs) == cfg.questions and all(r.max_tokens == cfg.question_tokens for r in reqs)
+
+
+# --- through the runner and the gate ------------------------------------------------------------------------------
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.setattr("groundset.embed.load_embedder", lambda cfg: BowEmbedder())
+    return Workdir(tmp_path / "work").ensure()
+
+
+def test_generate_then_evaluate_keeps_bridge_samples_as_verbatim(workdir):
+    config = bridge_config(n=2, questions="1")
+    fill_store(config, workdir, chunks())
+    llm = FakeLLM(default=echo_reply)
+    rep = generate(config, workdir, llm, progress=False).tasks["multihop"]
+    assert rep.accepted == 2 and rep.skipped_seeds["no_passage"] == 1, rep
+    evaluate(config, workdir, progress=False)
+    kept = [Sample.model_validate(r) for r in read_jsonl(workdir.kept)]
+    assert len(kept) == 2
+    for s in kept:
+        assert s.evaluation.details["judge"] == "verbatim" and s.evaluation.scores["adherence"] == 1.0
+        assert set(s.evaluation.details["roundtrip"]["ranks"]) == set(s.attributes["cited_chunk_ids"])
+
+
+def test_resume_redoes_nothing_and_a_larger_n_extends_the_same_records(workdir):
+    config = bridge_config(n=1)
+    fill_store(config, workdir, chunks())
+    first = FakeLLM(default=echo_reply)
+    generate(config, workdir, first, progress=False)
+    rows = list(read_jsonl(workdir.samples("multihop")))
+    again = FakeLLM(default=echo_reply)
+    rep = generate(config, workdir, again, progress=False).tasks["multihop"]
+    assert again.history == [] and rep.resumed >= 1 and list(read_jsonl(workdir.samples("multihop"))) == rows
+    more = generate(bridge_config(n=2), workdir, FakeLLM(default=echo_reply), progress=False).tasks["multihop"]
+    after = list(read_jsonl(workdir.samples("multihop")))
+    assert more.accepted == 2 and after[: len(rows)] == rows and len(after) == 2
+
+
+def test_the_gate_round_trip_needs_both_chunks_of_a_bridge_sample(corpus):
+    a, cfg = venv_attempt(corpus)
+    pair = venv_pip_pair(corpus, cfg)
+    s = bridge.parse([ok(GOOD)], a, pair, cfg)
+    both = s.model_copy(deep=True)
+    roundtrip.apply([s], lambda qs, depth: [[pair.seed.id, "x", "y"] for _ in qs], k=2)
+    assert s.evaluation.reasons == [roundtrip.REASON]
+    roundtrip.apply([both], lambda qs, depth: [["x", pair.partner.id, pair.seed.id] for _ in qs], k=3)
+    assert not both.evaluation.reasons and both.evaluation.scores["roundtrip_rank"] == 3
