@@ -49,10 +49,11 @@ SYSTEM = (
     'and asks what the texts say; never say "the text". One question, at most 20 words. '
     'Reply with JSON: {"question": "..."}'
 )
-TEMPLATE = "{documents}\nSubjects: {a}; {b}\nAsk: {instruction}"
+# the subjects come from the documents: quoted as data like them, never outside the tags
+TEMPLATE = '{documents}\n<document id="subjects">\n{a}; {b}\n</document>\nAsk: {instruction}'
 KINDS = {
-    "differ": "how {a} and {b} differ",
-    "common": "what {a} and {b} have in common",
+    "differ": "how the two subjects differ",
+    "common": "what the two subjects have in common",
 }
 
 # one short demonstration on a toy pair far from any corpus, the same in every prompt (one shared prefix); a
@@ -67,6 +68,7 @@ DEMOS = {
     "common": "What do the kestrel and the barn owl both hunt?",
 }
 _DEMO_WORDS = ("kestrel", "owl", "voles", "hovering")
+_TAG = re.compile(r"<(/?)(document)", re.I)
 _KIND_WORDS = "differ difference differences different common share shared both similar similarity compare"
 
 
@@ -136,8 +138,8 @@ def draw_kind(attempt: Attempt, cfg: Any) -> str:
 
 def _user(texts: list[tuple[str, list[str], str]], subjects: tuple[str, str], kind: str) -> str:
     documents = "\n".join(quote(f"C{i + 1}", text, title, section) for i, (title, section, text) in enumerate(texts))
-    a, b = subjects
-    return TEMPLATE.format(documents=documents, a=a, b=b, instruction=KINDS[kind].format(a=a, b=b))
+    a, b = (_TAG.sub(r"&lt;\1\2", x.replace(";", ",")) for x in subjects)
+    return TEMPLATE.format(documents=documents, a=a, b=b, instruction=KINDS[kind])
 
 
 def messages_for(pair: Pair, kind: str) -> list[dict[str, str]]:

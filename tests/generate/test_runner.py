@@ -173,7 +173,7 @@ def test_empty_store_says_to_ingest(workdir):
 
 
 def test_tasks_share_each_llm_call(workdir):
-    config = cfg({"qa": 2, "multihop": 1, "textbook": 1, "rag": 1})
+    config = cfg({"qa": 2, "multihop": 1, "textbook": 1, "rag": 1}, **{"llm.spec": "fake"})  # one call per attempt
     fill_store(config, workdir)
     llm = echo_llm()
     batches = []
