@@ -15,7 +15,9 @@ Sample(task='multihop', question='How do venv and pip differ in what they manage
 
 Each candidate question is checked (each failure its own counted reason): the shape checks of every question
 (``too_short``, ``preamble``, ``not_standalone``, ``not_a_question``), ``too_long``, ``compound_question`` (two
-questions glued together: "What is venv? What is pip?"), ``copied_demo``, the ``question_checks`` of backtranslate
+questions glued together: "What is venv? What is pip?"), ``ungrammatical`` (one singular verb for both subjects:
+"How does X and Y differ?"), ``repeats_itself`` (three words said twice), ``copied_demo``, the ``question_checks`` of
+backtranslate
 over both passages (ungrammatical, absent_identifier, question_not_in_passage, …), ``single_hop`` (one passage
 contributes none of the question's key terms and its subject is not named: the other one answers it alone), and,
 when the corpus can embed text, ``round_trip`` (the question must retrieve BOTH chunks among ``roundtrip_k``).
@@ -41,7 +43,8 @@ from groundset.records import Chunk, Sample
 __all__ = ["Pair", "SYSTEM", "TEMPLATE", "KINDS", "DEMOS", "passage_for", "draw_kind", "build_requests", "parse",
            "choose", "answer_of", "BRIDGE_REASONS"]
 
-BRIDGE_REASONS = ("no_passage", "no_partner", "compound_question", "single_hop", "too_long", "round_trip")
+BRIDGE_REASONS = ("no_passage", "no_partner", "compound_question", "too_long", "ungrammatical", "repeats_itself",
+                  "single_hop", "round_trip")
 
 SYSTEM = (
     "You write one question that needs two texts to answer, for a Q&A dataset. The texts are between <document> "
@@ -91,17 +94,19 @@ def _subject(p: Passage) -> str:
     return p.subject.split(" | ")[0]
 
 
-_CLAUSE = re.compile(r"\b(?:that|which|who|whom|whose|when|where|if|how)\b|^\w+ing\b", re.I)
+_CLAUSE = re.compile(r"\b(?:that|which|who|whom|whose|when|where|if|how|might|could|would|some|way|ways|only|"
+                     r"and|or)\b|^\w+ing\b", re.I)
 
 
-def good_subject(subject: str) -> bool:
+def good_subject(subject: str, max_words: int = 4) -> bool:
     """A subject a question can name: a short noun phrase ("the struct module", "venv"), not a goal ("how to …"),
-    a clause ("Looking up a key that") or a long description.
+    a clause ("Looking up a key that", "Lists might"), a pair ("start and end") or a long description ("a
+    recommended way to read patterns"): a 135M model garbles a question around those.
 
     >>> good_subject("the struct module"), good_subject("Looking up a key that"), good_subject("how to sort a list")
     (True, False, False)
     """
-    return bool(subject) and len(subject.split()) <= 6 and not _CLAUSE.search(subject)
+    return bool(subject) and len(subject.split()) <= max_words and not _CLAUSE.search(subject)
 
 
 def passage_for(chunk: Chunk, cfg: Any) -> Passage | None:
@@ -183,6 +188,22 @@ def _contributes(question: str, mine: Passage, other: Passage, min_words: int) -
     return covers(question, mine.subject) >= 0.5 or len(key_terms(question) & own) >= max(1, min_words)
 
 
+# "How does X and Y differ?", "What is X and Y …?": one verb for two subjects, the 135M model's usual slip
+_AGREEMENT = re.compile(r"^(?:how|what|why|where|when) (?:does|is|was|has) (?:[^\s,]+ ){1,8}?and [^\s,]+", re.I)
+
+
+def repeats_itself(question: str, n: int = 3) -> bool:
+    """A run of ``n`` words said twice ("How does a method and an attribute reference differ in a method and an
+    attribute reference?").
+
+    >>> repeats_itself("How does a method differ in a method and a method?"), repeats_itself("How do X and Y differ?")
+    (True, False)
+    """
+    ws = [w.lower() for w in words(question)]
+    grams = [tuple(ws[i : i + n]) for i in range(len(ws) - n + 1)]
+    return len(grams) != len(set(grams))
+
+
 _FOLLOWS = re.compile(r"^\s*(?:and|or|also|but)?\s*(?:what|how|why|which|when|where|who|is|are|does|do|can)\b", re.I)
 
 
@@ -213,6 +234,10 @@ def parse(results: list[ChatResult], attempt: Attempt, pair: Pair, cfg: Any) -> 
     why = question_problem(question, f"{a.text} {b.text}", about, cfg.min_overlap)
     if why:
         return Reject(why, result.text, f"question={question!r}")
+    if _AGREEMENT.match(question):
+        return Reject("ungrammatical", result.text, f"question={question!r}: one singular verb for two subjects")
+    if repeats_itself(question):
+        return Reject("repeats_itself", result.text, f"question={question!r}")
     hops = [_contributes(question, a, b, cfg.min_overlap_words), _contributes(question, b, a, cfg.min_overlap_words)]
     if not all(hops):
         return Reject("single_hop", result.text, f"question={question!r}: only C{hops.index(True) + 1 if any(hops) else '?'}"

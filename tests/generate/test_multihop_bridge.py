@@ -143,11 +143,22 @@ def test_the_prompt_is_short(corpus):
      "question_not_in_passage"),
     ("According to the text, how do the venv module and the pip program differ?", "not_standalone"),
     ("The venv module and the pip program differ.", "not_a_question"),
+    ("How does the venv module and the pip program differ?", "ungrammatical"),
+    ("What is the venv module and the pip program in Python?", "ungrammatical"),
+    ("How does the venv module differ from the pip program in the venv module?", "repeats_itself"),
 ])
 def test_each_bad_question_is_rejected_with_its_own_reason(corpus, question, reason):
     a, cfg = venv_attempt(corpus)
     out = bridge.parse([ok(question)], a, venv_pip_pair(corpus, cfg), cfg)
     assert getattr(out, "reason", None) == reason, out
+
+
+@pytest.mark.parametrize("subject, good", [("the struct module", True), ("venv", True), ("Empty tuples", True),
+                                           ("Looking up a key that", False), ("how to sort a list", False),
+                                           ("Lists might", False), ("the optional arguments start and end", False),
+                                           ("a recommended way to read patterns", False), ("", False)])
+def test_only_short_noun_phrases_are_subjects(subject, good):
+    assert bridge.good_subject(subject) is good
 
 
 def test_a_question_going_on_after_its_mark_is_cut_not_rejected(corpus):
