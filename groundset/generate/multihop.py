@@ -1,7 +1,9 @@
 """The multihop task: a question that needs the seed chunk AND partner chunks from another section or document.
 
->>> partners = find_partners(seed, corpus, cfg)       # doctest: +SKIP  [(Chunk, cosine), …] inside the band
->>> parse([result], attempt, partners_of_attempt)     # doctest: +SKIP
+>>> partners = find_partners(seed, corpus, cfg)       # doctest: +SKIP
+>>> parse([result], attempt, [seed, *partner_chunks], cfg)   # doctest: +SKIP
+
+``find_partners`` gives ``[(Chunk, cosine), …]`` inside the band.
 
 Partners are Qdrant nearest neighbours of the seed chunk with cosine in ``[min_similarity, max_similarity)`` —
 related, not near-duplicates — from another section (or another document, ``other = "document"``); a seed without

@@ -7,13 +7,14 @@ passages, one paragraph each (``answer_origin = "corpus"``: the judge has nothin
 one short question (``question_tokens``) of a kind drawn from ``kinds`` — how the two subjects differ, or what they
 have in common — from a prompt of about 400 tokens, ``questions`` candidates per pair in one batch.
 
->>> pair = find_pair(attempt, corpus, cfg)                  # doctest: +SKIP   no pair: a no_partner reject, no call
+>>> pair = multihop.find_pair(attempt, corpus, cfg)         # doctest: +SKIP
 >>> reqs = build_requests(attempt, pair, cfg)               # doctest: +SKIP
 >>> choose(results, attempt, pair, cfg, corpus)             # doctest: +SKIP
 Sample(task='multihop', question='How do venv and pip differ in what they manage?',
        answer='The module used to … is called venv. …\\n\\nYou can install, upgrade, … called pip. …', …)
 
-Each candidate question is checked (each failure its own counted reason): the shape checks of every question
+A seed without a passage, or without a partner holding one, is a ``no_passage`` / ``no_partner`` reject with no
+LLM call. Each candidate question is checked (each failure its own counted reason): the shape checks of every question
 (``too_short``, ``preamble``, ``not_standalone``, ``not_a_question``), ``too_long``, ``compound_question`` (two
 questions glued together: "What is venv? What is pip?"), ``ungrammatical`` (one singular verb for both subjects:
 "How does X and Y differ?"), ``repeats_itself`` (three words said twice), ``copied_demo``, the ``question_checks`` of
@@ -196,7 +197,7 @@ def repeats_itself(question: str, n: int = 3) -> bool:
     """A run of ``n`` words said twice ("How does a method and an attribute reference differ in a method and an
     attribute reference?").
 
-    >>> repeats_itself("How does a method differ in a method and a method?"), repeats_itself("How do X and Y differ?")
+    >>> repeats_itself("How is the venv module used in the venv module?"), repeats_itself("How do X and Y differ?")
     (True, False)
     """
     ws = [w.lower() for w in words(question)]

@@ -284,3 +284,12 @@ def test_document_text_stays_inside_the_data_tags(corpus):
             outside = re.sub(r"<document\b[^>]*>.*?</document>", " ", m["content"], flags=re.S)
             assert "zqxhostile" not in outside.lower(), outside
     assert "the zqxhostile module; the pip program" in req.messages[-1]["content"]  # quoted, not dropped
+
+
+def test_public_names_and_doctests():
+    import doctest
+
+    for mod in (multihop, bridge):
+        assert all(hasattr(mod, name) for name in mod.__all__), mod.__name__
+        result = doctest.testmod(mod)
+        assert result.failed == 0 and result.attempted > 0, mod.__name__
