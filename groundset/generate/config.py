@@ -116,7 +116,7 @@ class MultihopConfig(TaskParams):
     passage_words: int = Field(40, ge=5, le=300, description="bridge: longest passage (words) taken from each chunk")
     passage_sentences: int = Field(3, ge=1, le=20, description="bridge: most sentences per passage")
     min_passage_words: int = Field(10, ge=1, description="bridge: shortest passage (words)")
-    min_overlap: float = Field(0.8, ge=0, le=1, description="bridge: share of the question's key terms the passages "
+    min_overlap: float = Field(0.7, ge=0, le=1, description="bridge: share of the question's key terms the passages "
                                "(or their section paths) must contain")
     roundtrip_k: int = Field(5, ge=0, le=100, description="bridge: the question must retrieve BOTH chunks among the "
                              "k nearest at generation time (0: leave it to the gate)")

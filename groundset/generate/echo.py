@@ -19,7 +19,7 @@ __all__ = ["echo_reply", "documents_of"]
 
 _DOC = re.compile(r"<document id=\"(C\d+)\"[^\n]*>\n(.*?)\n</document>", re.S)
 _CONVERSATION = re.compile(r"<document id=\"conversation\">\n(.*?)\n</document>", re.S)
-_SUBJECTS = re.compile(r"<document id=\"subjects\">\n([^;\n]+); ([^\n]+)\n</document>")
+_SUBJECTS = re.compile(r"\nSubjects: ([^;\n]+); ([^\n]+)\n")
 
 
 def documents_of(request: ChatRequest) -> list[tuple[str, str]]:

@@ -53,11 +53,14 @@ SYSTEM = (
     'and asks what the texts say; never say "the text". One question, at most 20 words. '
     'Reply with JSON: {"question": "..."}'
 )
-# the subjects come from the documents: quoted as data like them, never outside the tags
-TEMPLATE = '{documents}\n<document id="subjects">\n{a}; {b}\n</document>\nAsk: {instruction}'
+# The one piece of document text outside the tags: the two subjects, each a noun phrase of at most 4 plain words
+# (``good_subject``, ``_plain``), as backtranslate's "About:" line. Quoted as data instead ("Ask: how the two
+# subjects differ"), the 135M model wrote "What is the difference between the two subjects?" for 3 of 13 pairs and
+# most of the others asked about one subject only (one run on the bundled tutorial).
+TEMPLATE = "{documents}\nSubjects: {a}; {b}\nAsk: {instruction}"
 KINDS = {
-    "differ": "how the two subjects differ",
-    "common": "what the two subjects have in common",
+    "differ": "how {a} and {b} differ",
+    "common": "what {a} and {b} have in common",
 }
 
 # one short demonstration on a toy pair far from any corpus, the same in every prompt (one shared prefix); a
@@ -72,7 +75,6 @@ DEMOS = {
     "common": "What do the kestrel and the barn owl both hunt?",
 }
 _DEMO_WORDS = ("kestrel", "owl", "voles", "hovering")
-_TAG = re.compile(r"<(/?)(document)", re.I)
 _KIND_WORDS = "differ difference differences different common share shared both similar similarity compare"
 
 
@@ -107,7 +109,12 @@ def good_subject(subject: str, max_words: int = 4) -> bool:
     >>> good_subject("the struct module"), good_subject("Looking up a key that"), good_subject("how to sort a list")
     (True, False, False)
     """
-    return bool(subject) and len(subject.split()) <= max_words and not _CLAUSE.search(subject)
+    return bool(subject) and len(subject.split()) <= max_words and not _CLAUSE.search(subject) and \
+        bool(_PLAIN.fullmatch(subject))
+
+
+# what a subject may hold, since it is the one text of the documents outside their tags: words, not markup
+_PLAIN = re.compile(r"[A-Za-z][\w.()'’\-]*(?: [\w.()'’\-]+)*")
 
 
 def passage_for(chunk: Chunk, cfg: Any) -> Passage | None:
@@ -144,8 +151,8 @@ def draw_kind(attempt: Attempt, cfg: Any) -> str:
 
 def _user(texts: list[tuple[str, list[str], str]], subjects: tuple[str, str], kind: str) -> str:
     documents = "\n".join(quote(f"C{i + 1}", text, title, section) for i, (title, section, text) in enumerate(texts))
-    a, b = (_TAG.sub(r"&lt;\1\2", x.replace(";", ",")) for x in subjects)
-    return TEMPLATE.format(documents=documents, a=a, b=b, instruction=KINDS[kind])
+    a, b = subjects
+    return TEMPLATE.format(documents=documents, a=a, b=b, instruction=KINDS[kind].format(a=a, b=b))
 
 
 def messages_for(pair: Pair, kind: str) -> list[dict[str, str]]:
@@ -190,7 +197,8 @@ def _contributes(question: str, mine: Passage, other: Passage, min_words: int) -
 
 
 # "How does X and Y differ?", "What is X and Y …?": one verb for two subjects, the 135M model's usual slip
-_AGREEMENT = re.compile(r"^(?:how|what|why|where|when) (?:does|is|was|has) (?:[^\s,]+ ){1,8}?and [^\s,]+", re.I)
+_AGREEMENT = re.compile(r"^(?:how|what|why|where|when) (?:does|is|was|has) (?:[^\s,]+ ){1,8}?and [^\s,]+|"
+                        r"\b(?:the|an?) (?:the|an?)\b", re.I)  # … or two articles: "from the a module"
 
 
 def repeats_itself(question: str, n: int = 3) -> bool:
