@@ -107,6 +107,9 @@ class MultihopConfig(TaskParams):
     mode: Literal["auto", "write", "bridge"] = Field(
         "auto", description="write: the LLM writes question + answer | bridge: two verbatim passages are the answer, "
         "the LLM writes only the question | auto: bridge for the local backend, else write")
+    max_answer_chars: int | None = Field(None, ge=40, description="write: the answer string ends at this many "
+                                         "characters, cut back to its last full sentence (the local backend: 400 "
+                                         "unless set; None: no limit)")
     question_tokens: int = Field(40, gt=0, le=512, description="bridge: completion tokens for the question")
     questions: int = Field(3, ge=1, le=16, description="bridge: questions written per passage pair in one batch (the "
                            "first greedy, the others sampled); the best is kept")

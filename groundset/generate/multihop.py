@@ -14,7 +14,8 @@ content word of its own to the question/answer (a fake hop), is rejected as ``si
 ``mode`` (``[generate.multihop]``): ``write`` is the above; ``bridge`` (``multihop_bridge.py``) takes a verbatim
 passage of the seed and of a partner as the answer and asks the LLM only for the question that needs both — what the
 bundled 135M CPU model can do in seconds; ``auto`` (default) is ``bridge`` for the ``local`` backend and ``write``
-for any other (``resolve``, which also caps write mode's ``max_tokens`` on ``local`` at 160 unless it was set).
+for any other (``resolve``, which also caps write mode on ``local``: 160 tokens, an answer of at most 400
+characters cut back to its last full sentence, unless set).
 """
 
 from __future__ import annotations
@@ -99,14 +100,15 @@ def find_partners(seed: Chunk, corpus: Corpus, cfg: MultihopConfig, usable: set[
     return chosen
 
 
-def build_requests(attempt: Attempt, chunks: list[Chunk]) -> list[ChatRequest]:
-    """One request: the two-document demonstration, then seed + partners as quoted documents C1, C2…"""
+def build_requests(attempt: Attempt, chunks: list[Chunk], cfg: MultihopConfig | None = None) -> list[ChatRequest]:
+    """One request: the two-document demonstration, then seed + partners as quoted documents C1, C2… (the answer
+    at most ``cfg.max_answer_chars`` long when set)."""
     demo_docs = "\n\n".join(quote(f"C{i + 1}", t) for i, t in enumerate(MULTIHOP_DEMO["documents"]))
     demo_user = render("multihop", documents=demo_docs, labels="C1, C2")
     documents, labels = quote_chunks(chunks)
     user = render("multihop", documents=documents, labels=", ".join(labels))
     messages = chat(user, [(demo_user, dumps(MULTIHOP_DEMO["output"]))])
-    return [request(attempt, messages, multihop_schema(labels))]
+    return [request(attempt, messages, multihop_schema(labels, cfg.max_answer_chars if cfg is not None else None))]
 
 
 def parse(results: list[ChatResult], attempt: Attempt, chunks: list[Chunk], cfg: MultihopConfig) -> Sample | Reject:
@@ -116,6 +118,8 @@ def parse(results: list[ChatResult], attempt: Attempt, chunks: list[Chunk], cfg:
     if isinstance(obj, Reject):
         return obj
     question, answer = clean_field(obj["question"]), clean_field(obj["answer"])
+    if cfg.max_answer_chars and len(answer) >= cfg.max_answer_chars - 5:
+        answer = _last_sentence_end(answer)  # closed by the length limit mid-sentence: keep the complete ones
     reason = problem_with_question(question) or problem_with_text(answer, min_words=3)
     if reason:
         return Reject(reason, result.text, f"question={question!r}")
@@ -181,6 +185,16 @@ def _bridge_job(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: s
     return bridge.choose(results, attempt, pair, cfg, corpus)
 
 
+def _last_sentence_end(text: str) -> str:
+    """``text`` up to its last sentence end (a [C2] mark after it kept); itself when it has none.
+
+    >>> _last_sentence_end("Lists are mutable [C1]. Tuples are immutable and usually con")
+    'Lists are mutable [C1].'
+    """
+    ends = [m.end() for m in re.finditer(r"[.!?](?:\s*\[\s*C\d+\s*\])*(?=\s|$)", text)]
+    return text[: ends[-1]].strip() if ends else text
+
+
 def job(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set[str] | None = None) -> Job:
     cfg = resolve(cfg, attempt.params.get("llm", ""))
     if cfg.mode == "bridge":
@@ -191,7 +205,7 @@ def job(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set[str] 
         return Reject("no_partner", "", f"no neighbour of the seed in cosine [{cfg.min_similarity}, {cfg.max_similarity}) "
                       f"from another {cfg.other}")
     chunks = [seed, *(c for c, _ in partners)]
-    results = yield build_requests(attempt, chunks)
+    results = yield build_requests(attempt, chunks, cfg)
     sample = parse(results, attempt, chunks, cfg)
     if isinstance(sample, Sample):
         sample.attributes["partner_scores"] = [round(s, 4) for _, s in partners]
@@ -205,17 +219,19 @@ def estimate(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set[
         pair = find_pair(attempt, corpus, cfg, usable)
         return [] if isinstance(pair, Reject) else bridge.build_requests(attempt, pair, cfg)
     partners = find_partners(attempt.seeds[0], corpus, cfg, usable)
-    return build_requests(attempt, [attempt.seeds[0], *(c for c, _ in partners)]) if partners else []
+    return build_requests(attempt, [attempt.seeds[0], *(c for c, _ in partners)], cfg) if partners else []
 
 
-# the local backend's write-mode cap: a 135M model writes run-on text inside the JSON strings until max_tokens
+# the local backend's write-mode caps: a 135M model writes run-on text inside the JSON strings until max_tokens
 LOCAL_WRITE_MAX_TOKENS = 160
+LOCAL_WRITE_ANSWER_CHARS = 400
 
 
 def resolve(cfg: MultihopConfig, llm_spec: str) -> MultihopConfig:
     """``cfg`` for the backend of ``llm_spec``: mode ``auto`` becomes ``bridge`` for ``local``, else ``write``;
     bridge mode's completions are ``question_tokens`` long; write mode on ``local`` is capped at
-    ``LOCAL_WRITE_MAX_TOKENS`` unless ``max_tokens`` was set.
+    ``LOCAL_WRITE_MAX_TOKENS`` and its answer at ``LOCAL_WRITE_ANSWER_CHARS`` (cut back to its last full sentence)
+    unless ``max_tokens`` / ``max_answer_chars`` were set.
 
     >>> resolve(MultihopConfig(), "local").mode, resolve(MultihopConfig(), "openai:gpt-4o-mini").mode
     ('bridge', 'write')
@@ -227,8 +243,11 @@ def resolve(cfg: MultihopConfig, llm_spec: str) -> MultihopConfig:
         update["mode"] = mode
     if mode == "bridge" and cfg.max_tokens != cfg.question_tokens:
         update["max_tokens"] = cfg.question_tokens
-    elif mode == "write" and local and "max_tokens" not in cfg.model_fields_set:
-        update["max_tokens"] = min(cfg.max_tokens, LOCAL_WRITE_MAX_TOKENS)
+    elif mode == "write" and local:
+        if "max_tokens" not in cfg.model_fields_set:
+            update["max_tokens"] = min(cfg.max_tokens, LOCAL_WRITE_MAX_TOKENS)
+        if "max_answer_chars" not in cfg.model_fields_set:
+            update["max_answer_chars"] = LOCAL_WRITE_ANSWER_CHARS
     return cfg.model_copy(update=update) if update else cfg
 
 
