@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from typing import Any, Callable, Literal
 
+from pydantic import Field
+
 from groundset.generate.base import Attempt, Job, chat, new_sample, quote_chunks, request
 from groundset.generate.checks import (
     Reject,
@@ -63,6 +65,8 @@ class MultihopAttributes(Attributes):
     candidates: int = 1
     chosen: int = 0
     candidate_ranks: list[int | None] | None = None
+    repaired: str | None = Field(None, description="bridge: the question as written, when its verb was made plural "
+                                 "(\"How does X and Y differ?\" → \"How do …\")")
 
     def question_kind(self) -> str | None:
         return self.kind
@@ -154,8 +158,9 @@ def parse(results: list[ChatResult], attempt: Attempt, chunks: list[Chunk], cfg:
 
 
 def find_pair(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set[str] | None = None) -> Pair | Reject:
-    """Bridge mode's two hops: the seed's passage and the first partner in the band holding a passage about another
-    subject; a ``no_passage`` / ``no_partner`` Reject (no LLM call) when there is none."""
+    """Bridge mode's two hops: the seed's passage and a partner in the band holding a passage about another subject
+    — the nearest whose subject is of the same kind (``bridge.kin``: a shared word), else the nearest; a
+    ``no_passage`` / ``no_partner`` Reject (no LLM call) when there is none."""
     seed = attempt.seeds[0]
     mine = bridge.passage_for(seed, cfg)
     if mine is None:
@@ -169,11 +174,11 @@ def find_pair(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set
             return True
         return False
 
-    partners = find_partners(seed, corpus, cfg.model_copy(update={"partners": 1}), usable, accept)
+    partners = find_partners(seed, corpus, cfg.model_copy(update={"partners": cfg.candidates}), usable, accept)
     if not partners:
         return Reject("no_partner", "", f"no neighbour of the seed in cosine [{cfg.min_similarity}, "
                       f"{cfg.max_similarity}) from another {cfg.other} holds a passage about another subject")
-    chunk, score = partners[0]
+    chunk, score = next((p for p in partners if bridge.kin(mine, found[p[0].id])), partners[0])
     return Pair(seed, mine, chunk, found[chunk.id], score)
 
 

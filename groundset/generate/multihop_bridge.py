@@ -17,7 +17,8 @@ A seed without a passage, or without a partner holding one, is a ``no_passage`` 
 LLM call. Each candidate question is checked (each failure its own counted reason): the shape checks of every question
 (``too_short``, ``preamble``, ``not_standalone``, ``not_a_question``), ``too_long``, ``compound_question`` (two
 questions glued together: "What is venv? What is pip?"), ``ungrammatical`` (one singular verb for both subjects:
-"How does X and Y differ?"), ``repeats_itself`` (three words said twice), ``copied_demo``, the ``question_checks`` of
+"What is X and Y …?"; "How does X and Y differ?" is made "How do …" and the original recorded in
+``repaired``), ``repeats_itself`` (three words said twice), ``copied_demo``, the ``question_checks`` of
 backtranslate
 over both passages (ungrammatical, absent_identifier, question_not_in_passage, …), ``single_hop`` (one passage
 contributes none of the question's key terms and its subject is not named: the other one answers it alone), and,
@@ -41,7 +42,8 @@ from groundset.generate.question_checks import covers, problem as question_probl
 from groundset.llm.base import ChatRequest, ChatResult
 from groundset.records import Chunk, Sample
 
-__all__ = ["Pair", "SYSTEM", "TEMPLATE", "KINDS", "DEMOS", "passage_for", "draw_kind", "build_requests", "parse",
+__all__ = ["Pair", "SYSTEM", "TEMPLATE", "KINDS", "DEMOS", "passage_for", "good_subject", "distinct", "kin",
+           "plural_verb", "repeats_itself", "draw_kind", "build_requests", "parse",
            "choose", "answer_of", "BRIDGE_REASONS"]
 
 BRIDGE_REASONS = ("no_passage", "no_partner", "compound_question", "too_long", "ungrammatical", "repeats_itself",
@@ -143,6 +145,12 @@ def distinct(a: Passage, b: Passage) -> bool:
     return bool(sa) and bool(sb) and not (sa <= sb or sb <= sa)
 
 
+def kin(a: Passage, b: Passage) -> bool:
+    """Subjects of one kind, sharing a word: "the struct module" / "the array module", "Module objects" / "Module
+    attributes" (a comparison a reader asks; "tabs" / "the keyword def" is one nobody asks)."""
+    return bool((_stems(_subject(a)) - _ARTICLES) & (_stems(_subject(b)) - _ARTICLES))
+
+
 def draw_kind(attempt: Attempt, cfg: Any) -> str:
     """The question kind of ``attempt``, drawn by ``cfg.kinds`` from its request seed (deterministic)."""
     kinds = sorted(k for k, w in cfg.kinds.items() if w > 0)
@@ -197,8 +205,27 @@ def _contributes(question: str, mine: Passage, other: Passage, min_words: int) -
 
 
 # "How does X and Y differ?", "What is X and Y …?": one verb for two subjects, the 135M model's usual slip
-_AGREEMENT = re.compile(r"^(?:how|what|why|where|when) (?:does|is|was|has) (?:[^\s,]+ ){1,8}?and [^\s,]+|"
-                        r"\b(?:the|an?) (?:the|an?)\b", re.I)  # … or two articles: "from the a module"
+_SINGULAR = re.compile(r"^(?P<wh>how|why) (?P<verb>does|is|was|has) (?P<pair>(?:(?!(?:differ|compare|relate)\b)"
+                       r"[^\s,?]+ ){1,8}?and (?:(?!(?:differ|compare|relate)\b)[^\s,?]+ ){1,8}?)"
+                       r"(?=differ|compare|relate|different|similar|both)", re.I)
+_PLURAL = {"does": "do", "is": "are", "was": "were", "has": "have"}
+# "What is X and Y …?" (not "What is the difference between X and Y?"), or two articles ("from the a module")
+_AGREEMENT = re.compile(r"^what (?:is|was) (?!the (?:difference|differences|relationship|connection|similarit\w*|link)"
+                        r"\b)(?:[^\s,]+ ){1,8}?and |\b(?:the|an?) (?:the|an?)\b", re.I)
+
+
+def plural_verb(question: str) -> str:
+    """"How does X and Y differ?" → "How do X and Y differ?": the 135M model's usual slip, made right (the sample
+    records ``repaired``).
+
+    >>> plural_verb("How does the script and the comment differ?"), plural_verb("How does venv differ from pip?")
+    ('How do the script and the comment differ?', 'How does venv differ from pip?')
+    """
+    m = _SINGULAR.match(question)
+    if not m:
+        return question
+    verb = _PLURAL[m.group("verb").lower()]
+    return f"{m.group('wh')} {verb} {m.group('pair')}{question[m.end():]}"
 
 
 def repeats_itself(question: str, n: int = 3) -> bool:
@@ -243,8 +270,10 @@ def parse(results: list[ChatResult], attempt: Attempt, pair: Pair, cfg: Any) -> 
     why = question_problem(question, f"{a.text} {b.text}", about, cfg.min_overlap)
     if why:
         return Reject(why, result.text, f"question={question!r}")
-    if _AGREEMENT.match(question):
-        return Reject("ungrammatical", result.text, f"question={question!r}: one singular verb for two subjects")
+    written, question = question, plural_verb(question)
+    if _AGREEMENT.search(question):
+        return Reject("ungrammatical", result.text, f"question={question!r}: one verb for two subjects, or two "
+                      "articles")
     if repeats_itself(question):
         return Reject("repeats_itself", result.text, f"question={question!r}")
     hops = [_contributes(question, a, b, cfg.min_overlap_words), _contributes(question, b, a, cfg.min_overlap_words)]
@@ -257,6 +286,7 @@ def parse(results: list[ChatResult], attempt: Attempt, pair: Pair, cfg: Any) -> 
         "answer_with_citations": f"{a.text} [C1]\n\n{b.text} [C2]", "partner_scores": [round(pair.score, 4)],
         "kind": draw_kind(attempt, cfg), "subjects": list(pair.subjects),
         "passage_spans": [[a.start, a.end], [b.start, b.end]],
+        "repaired": written if written != question else None,
     }
     return new_sample(attempt, [pair.seed, pair.partner], bool(obj.get("_salvaged")), question=question,
                       answer=answer, answer_origin="corpus", attributes=attrs)

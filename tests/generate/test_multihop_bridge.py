@@ -28,7 +28,7 @@ VENV = ("The venv module creates virtual environments for Python projects. Each 
         "Python binary and its own set of installed packages.")
 PIP = ("The pip program is used to install packages into a virtual environment. By default it installs packages "
        "from the Python Package Index.")
-STRUCT = ("The struct module provides functions that pack Python values into binary records. A format string "
+STRUCT = ("The struct library provides functions that pack Python values into binary records. A format string "
           "describes the layout of each record.")
 CODE = ">>> import struct\n>>> struct.pack('i', 1)\n>>> struct.unpack('i', b'x')"
 GOOD = "How do the venv module and the pip program differ in what they do with packages?"
@@ -143,8 +143,8 @@ def test_the_prompt_is_short(corpus):
      "question_not_in_passage"),
     ("According to the text, how do the venv module and the pip program differ?", "not_standalone"),
     ("The venv module and the pip program differ.", "not_a_question"),
-    ("How does the venv module and the pip program differ?", "ungrammatical"),
     ("What is the venv module and the pip program in Python?", "ungrammatical"),
+    ("How do the venv module and the pip program differ from the a virtual environment?", "ungrammatical"),
     ("How does the venv module differ from the pip program in the venv module?", "repeats_itself"),
 ])
 def test_each_bad_question_is_rejected_with_its_own_reason(corpus, question, reason):
@@ -159,6 +159,16 @@ def test_each_bad_question_is_rejected_with_its_own_reason(corpus, question, rea
                                            ("a recommended way to read patterns", False), ("", False)])
 def test_only_short_noun_phrases_are_subjects(subject, good):
     assert bridge.good_subject(subject) is good
+
+
+def test_one_singular_verb_for_both_subjects_is_made_plural_and_recorded(corpus):
+    a, cfg = venv_attempt(corpus)
+    pair = venv_pip_pair(corpus, cfg)
+    s = bridge.parse([ok("How does the venv module and the pip program differ?")], a, pair, cfg)
+    assert s.question == "How do the venv module and the pip program differ?"
+    assert s.attrs().repaired == "How does the venv module and the pip program differ?"
+    fine = bridge.parse([ok("What is the difference between the venv module and the pip program?")], a, pair, cfg)
+    assert isinstance(fine, Sample) and fine.attrs().repaired is None
 
 
 def test_a_question_going_on_after_its_mark_is_cut_not_rejected(corpus):
@@ -212,6 +222,26 @@ def test_no_passage_and_no_partner_cost_no_call(corpus):
     no_partner = multihop.job(a, lonely, cfg)
     outcomes = run_jobs([no_passage, no_partner], llm)
     assert [o.reason for o, _ in outcomes] == ["no_passage", "no_partner"] and llm.history == []
+
+
+def test_a_partner_whose_subject_is_of_the_same_kind_is_preferred_to_a_nearer_one():
+    import numpy as np
+
+    array = ("The array library stores Python values compactly as binary data. Its arrays hold values of one type "
+             "only, such as integers.")
+    by = {c.text: c for c in chunks()}
+    extra = by[STRUCT].model_copy(update={"id": "array-chunk", "text": array, "document_id": "docs/array.html",
+                                          "source": "docs/array.html", "section": ["Array"]})
+    cs = [by[STRUCT], by[PIP], extra]
+    vectors = np.array([[1.0, 0.0, 0.0], [0.8, 0.6, 0.0], [0.5, 0.0, 0.866]], dtype=np.float32)  # pip is nearer
+    corpus = Corpus(MemoryStore(cs, vectors=vectors), encode=bow_embed)
+    cfg = bridge_config().generate.multihop
+    plan = TaskPlan("multihop", bridge_config(), corpus)
+    a = next(plan.attempt(j) for j in range(len(plan.units)) if plan.attempt(j).seeds[0].text == STRUCT)
+    pair = multihop.find_pair(a, corpus, cfg)
+    assert pair.partner.text == array and pair.subjects == ("the struct library", "the array library")
+    no_kin = Corpus(MemoryStore(cs[:2], vectors=vectors[:2]), encode=bow_embed)
+    assert multihop.find_pair(a, no_kin, cfg).partner.text == PIP  # none of its kind: the nearest
 
 
 def test_bridge_mode_seeds_only_from_chunks_with_a_passage(corpus):
