@@ -178,7 +178,7 @@ def find_pair(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set
     if not partners:
         return Reject("no_partner", "", f"no neighbour of the seed in cosine [{cfg.min_similarity}, "
                       f"{cfg.max_similarity}) from another {cfg.other} holds a passage about another subject")
-    chunk, score = next((p for p in partners if bridge.kin(mine, found[p[0].id])), partners[0])
+    chunk, score = next((p for p in partners if bridge.kin(mine, found[p[0].id], seed.source or "")), partners[0])
     return Pair(seed, mine, chunk, found[chunk.id], score)
 
 

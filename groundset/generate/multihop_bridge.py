@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from groundset.evaluate.qa_checks import key_terms
-from groundset.evaluate.text import stem, words
+from groundset.evaluate.text import split_sentences, stem, words
 from groundset.generate.base import Attempt, new_sample, request
 from groundset.generate.checks import Reject, clean_field, problem_with_question, read_object
 from groundset.generate.passages import Passage, pick_passage
@@ -103,16 +103,36 @@ _CLAUSE = re.compile(r"\b(?:that|which|who|whom|whose|when|where|if|how|might|co
                      r"and|or)\b|^\w+ing\b", re.I)
 
 
-def good_subject(subject: str, max_words: int = 4) -> bool:
-    """A subject a question can name: a short noun phrase ("the struct module", "venv"), not a goal ("how to …"),
-    a clause ("Looking up a key that", "Lists might"), a pair ("start and end") or a long description ("a
-    recommended way to read patterns"): a 135M model garbles a question around those.
+# openings of a vague subject ("More details", "By default pip", "Different applications", "Why", "For")
+_VAGUE = frozenset("""why for with by more most many much all some basic different common other others several each
+every such this these those any few various new certain same""".split())
+
+
+def good_subject(subject: str, max_words: int = 4, topic: str = "") -> bool:
+    """A subject a question can name: a short noun phrase ("the struct module", "venv", "Module objects"), not a
+    goal ("how to …"), a clause ("Looking up a key that", "Lists might"), a pair ("start and end"), a long or vague
+    description ("a recommended way to read patterns", "More details", "Different applications"), a bare "the"
+    noun pointing back at something ("the error", "the result") or only the corpus's topic (``topic``: words of
+    its source path, e.g. "Python" in a python-tutorial): a 135M model garbles a question around those.
 
     >>> good_subject("the struct module"), good_subject("Looking up a key that"), good_subject("how to sort a list")
     (True, False, False)
+    >>> good_subject("the error"), good_subject("More details"), good_subject("Python", topic="python-tutorial")
+    (False, False, False)
     """
-    return bool(subject) and len(subject.split()) <= max_words and not _CLAUSE.search(subject) and \
-        bool(_PLAIN.fullmatch(subject))
+    ws = subject.split()
+    if not ws or len(ws) > max_words or _CLAUSE.search(subject) or not _PLAIN.fullmatch(subject):
+        return False
+    if ws[0].lower() in _VAGUE or (len(ws) == 2 and ws[0].lower() == "the" and not _CODE_WORD.search(ws[1])):
+        return False
+    return bool(_stems(subject) - _ARTICLES - _topic(topic))
+
+
+def _topic(text: str) -> set[str]:
+    return _stems(re.sub(r"[\W_]+", " ", text))
+
+
+_CODE_WORD = re.compile(r"[_.()]")
 
 
 # what a subject may hold, since it is the one text of the documents outside their tags: words, not markup
@@ -120,9 +140,17 @@ _PLAIN = re.compile(r"[A-Za-z][\w.()'’\-]*(?: [\w.()'’\-]+)*")
 
 
 def passage_for(chunk: Chunk, cfg: Any) -> Passage | None:
-    """The chunk's passage for a bridge: a lead passage naming a subject (``good_subject``)."""
+    """The chunk's passage for a bridge: a lead passage naming a subject (``good_subject``), within one paragraph
+    (the answer's blank line then always separates the two hops)."""
     p = pick_passage(chunk.text, cfg.min_passage_words, cfg.passage_words, cfg.passage_sentences, lead=True)
-    return p if p is not None and good_subject(_subject(p)) else None
+    if p is None or not good_subject(_subject(p), topic=chunk.source or ""):
+        return None
+    if "\n\n" in p.text:
+        first = p.text.split("\n\n")[0].rstrip()
+        if len(first.split()) < cfg.min_passage_words:
+            return None
+        p = Passage(first, p.start, p.start + len(first), max(1, len(split_sentences(first))), p.subject)
+    return p
 
 
 def _stems(text: str) -> set[str]:
@@ -145,10 +173,11 @@ def distinct(a: Passage, b: Passage) -> bool:
     return bool(sa) and bool(sb) and not (sa <= sb or sb <= sa)
 
 
-def kin(a: Passage, b: Passage) -> bool:
-    """Subjects of one kind, sharing a word: "the struct module" / "the array module", "Module objects" / "Module
-    attributes" (a comparison a reader asks; "tabs" / "the keyword def" is one nobody asks)."""
-    return bool((_stems(_subject(a)) - _ARTICLES) & (_stems(_subject(b)) - _ARTICLES))
+def kin(a: Passage, b: Passage, topic: str = "") -> bool:
+    """Subjects of one kind, sharing a word besides the corpus's topic: "the struct module" / "the array module",
+    "Module objects" / "Module attributes" (a comparison a reader asks; "tabs" / "the keyword def" is one nobody
+    asks)."""
+    return bool((_stems(_subject(a)) & _stems(_subject(b))) - _ARTICLES - _topic(topic))
 
 
 def draw_kind(attempt: Attempt, cfg: Any) -> str:

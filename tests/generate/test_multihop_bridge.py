@@ -156,7 +156,9 @@ def test_each_bad_question_is_rejected_with_its_own_reason(corpus, question, rea
 @pytest.mark.parametrize("subject, good", [("the struct module", True), ("venv", True), ("Empty tuples", True),
                                            ("Looking up a key that", False), ("how to sort a list", False),
                                            ("Lists might", False), ("the optional arguments start and end", False),
-                                           ("a recommended way to read patterns", False), ("", False)])
+                                           ("a recommended way to read patterns", False), ("", False),
+                                           ("the error", False), ("More details", False), ("By default pip", False),
+                                           ("the __init__.py", True), ("Module objects", True)])
 def test_only_short_noun_phrases_are_subjects(subject, good):
     assert bridge.good_subject(subject) is good
 
@@ -169,6 +171,15 @@ def test_one_singular_verb_for_both_subjects_is_made_plural_and_recorded(corpus)
     assert s.attrs().repaired == "How does the venv module and the pip program differ?"
     fine = bridge.parse([ok("What is the difference between the venv module and the pip program?")], a, pair, cfg)
     assert isinstance(fine, Sample) and fine.attrs().repaired is None
+
+
+def test_a_passage_stays_within_one_paragraph_so_the_blank_line_separates_the_hops():
+    text = ("The venv module creates virtual environments for Python projects, one for each project.\n\n"
+            "Each virtual environment has its own Python binary and its own set of installed packages.")
+    c = chunks()[0].model_copy(update={"text": text})
+    p = bridge.passage_for(c, MultihopConfig())
+    assert p is not None and "\n\n" not in p.text and text[p.start:p.end] == p.text and p.text.endswith("project.")
+    assert bridge.passage_for(c, MultihopConfig(min_passage_words=20, passage_words=40)) is None  # too short alone
 
 
 def test_a_question_going_on_after_its_mark_is_cut_not_rejected(corpus):
