@@ -111,7 +111,7 @@ class MultihopConfig(TaskParams):
                                          "characters, cut back to its last full sentence (the local backend: 400 "
                                          "unless set; None: no limit)")
     question_tokens: int = Field(40, gt=0, le=512, description="bridge: completion tokens for the question")
-    questions: int = Field(3, ge=1, le=16, description="bridge: questions written per passage pair in one batch (the "
+    questions: int = Field(2, ge=1, le=16, description="bridge: questions written per passage pair in one batch (the "
                            "first greedy, the others sampled); the best is kept")
     kinds: dict[str, float] = Field(
         default_factory=lambda: {"differ": 2, "common": 1},
