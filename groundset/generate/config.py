@@ -116,6 +116,8 @@ class MultihopConfig(TaskParams):
     kinds: dict[str, float] = Field(
         default_factory=lambda: {"differ": 2, "common": 1},
         description="bridge: question kind -> weight (differ: how the two subjects differ; common: what they share)")
+    kin: bool = Field(True, description="bridge: the two subjects must share a word besides the corpus topic (two "
+                      "modules, two kinds of attribute): a comparison a reader asks; false: the nearest partner")
     passage_words: int = Field(40, ge=5, le=300, description="bridge: longest passage (words) taken from each chunk")
     passage_sentences: int = Field(3, ge=1, le=20, description="bridge: most sentences per passage")
     min_passage_words: int = Field(10, ge=1, description="bridge: shortest passage (words)")

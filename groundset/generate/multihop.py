@@ -46,7 +46,7 @@ from groundset.generate.task import Task
 from groundset.records import Attributes, Chunk, Sample
 from groundset.registry import TASKS
 
-__all__ = ["MultihopAttributes", "find_partners", "find_pair", "build_requests", "parse", "job", "resolve"]
+__all__ = ["MultihopAttributes", "find_partners", "find_pair", "pair_for", "build_requests", "parse", "job", "resolve"]
 
 
 class MultihopAttributes(Attributes):
@@ -158,28 +158,46 @@ def parse(results: list[ChatResult], attempt: Attempt, chunks: list[Chunk], cfg:
 
 
 def find_pair(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set[str] | None = None) -> Pair | Reject:
-    """Bridge mode's two hops: the seed's passage and a partner in the band holding a passage about another subject
-    — the nearest whose subject is of the same kind (``bridge.kin``: a shared word), else the nearest; a
-    ``no_passage`` / ``no_partner`` Reject (no LLM call) when there is none."""
-    seed = attempt.seeds[0]
+    """Bridge mode's two hops for the attempt's seed (``pair_for``)."""
+    return pair_for(attempt.seeds[0], corpus, cfg, usable)
+
+
+def pair_for(seed: Chunk, corpus: Corpus, cfg: MultihopConfig, usable: set[str] | None = None) -> Pair | Reject:
+    """The seed's passage and a partner in the band holding a passage about another subject — with ``kin``, one of
+    the same kind (``bridge.kin``: the subjects share a word), else the nearest of the same kind or the nearest; a
+    ``no_passage`` / ``no_partner`` Reject (no LLM call) when there is none. The partner's id sorts after the
+    seed's, so the pair {A, B} is made once (from A), never again as (B, A): the same question twice."""
     mine = bridge.passage_for(seed, cfg)
     if mine is None:
         return Reject("no_passage", "", "the seed chunk has no prose passage opening with its subject")
     found: dict[str, Any] = {}
+    topic = seed.source or ""
 
     def accept(chunk: Chunk) -> bool:
+        if chunk.id < seed.id:  # a pair is made from its first chunk only: seeded from the other, a duplicate
+            return False
         p = bridge.passage_for(chunk, cfg)
-        if p is not None and bridge.distinct(mine, p):
+        if p is not None and bridge.distinct(mine, p) and (not cfg.kin or bridge.kin(mine, p, topic)):
             found[chunk.id] = p
             return True
         return False
 
-    partners = find_partners(seed, corpus, cfg.model_copy(update={"partners": cfg.candidates}), usable, accept)
+    partners = find_partners(seed, corpus, cfg.model_copy(update={"partners": 1 if cfg.kin else cfg.candidates}),
+                             usable, accept)
     if not partners:
+        kind = " of the same kind (a shared word)" if cfg.kin else ""
         return Reject("no_partner", "", f"no neighbour of the seed in cosine [{cfg.min_similarity}, "
-                      f"{cfg.max_similarity}) from another {cfg.other} holds a passage about another subject")
-    chunk, score = next((p for p in partners if bridge.kin(mine, found[p[0].id], seed.source or "")), partners[0])
+                      f"{cfg.max_similarity}) from another {cfg.other} holds a passage about another subject{kind}")
+    chunk, score = next((p for p in partners if bridge.kin(mine, found[p[0].id], topic)), partners[0])
     return Pair(seed, mine, chunk, found[chunk.id], score)
+
+
+def _seed_check(chunk: Chunk, corpus: Corpus, cfg: MultihopConfig, usable: set[str]) -> str | None:
+    """Bridge mode seeds only from chunks that have a pair (write mode: from every chunk)."""
+    if cfg.mode != "bridge":
+        return None
+    pair = pair_for(chunk, corpus, cfg, usable)
+    return pair.reason if isinstance(pair, Reject) else None
 
 
 def _bridge_job(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set[str] | None) -> Job:
@@ -264,7 +282,7 @@ def _seed_filter(chunk: Chunk, cfg: MultihopConfig) -> str | None:
 TASKS.register("multihop", Task(config=MultihopConfig, job=job, estimate=estimate, attributes=MultihopAttributes,
                                 chunks_per_call=lambda cfg: 1 + cfg.partners,
                                 calls_per_attempt=lambda cfg: cfg.questions if cfg.mode == "bridge" else 1,
-                                seed_filter=_seed_filter, resolve=resolve,
+                                seed_filter=_seed_filter, seed_check=_seed_check, resolve=resolve,
                                 description="a question that needs the seed chunk and partners from elsewhere "
                                 "(bridge mode: two verbatim passages, the LLM writes only the question)"),
                order=20)

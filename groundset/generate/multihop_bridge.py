@@ -38,7 +38,7 @@ from groundset.generate.base import Attempt, new_sample, request
 from groundset.generate.checks import Reject, clean_field, problem_with_question, read_object
 from groundset.generate.passages import Passage, pick_passage
 from groundset.generate.prompts import dumps, is_demo_copy, quote
-from groundset.generate.question_checks import covers, problem as question_problem
+from groundset.generate.question_checks import problem as question_problem
 from groundset.llm.base import ChatRequest, ChatResult
 from groundset.records import Chunk, Sample
 
@@ -228,9 +228,12 @@ def _about(chunk: Chunk) -> str:
 
 
 def _contributes(question: str, mine: Passage, other: Passage, min_words: int) -> bool:
-    """The passage gives the question its subject, or key terms the other passage lacks."""
+    """The passage gives the question its subject (half the subject's words the other subject lacks: "pip" of
+    "the pip module" beside "the venv module"), or key terms the other passage lacks."""
+    want = _stems(_subject(mine)) - _stems(_subject(other)) - _ARTICLES
+    named = bool(want) and len(want & _stems(question)) / len(want) >= 0.5
     own = _stems(mine.text) - _stems(other.text)
-    return covers(question, mine.subject) >= 0.5 or len(key_terms(question) & own) >= max(1, min_words)
+    return named or len(key_terms(question) & own) >= max(1, min_words)
 
 
 # "How does X and Y differ?", "What is X and Y …?": one verb for two subjects, the 135M model's usual slip

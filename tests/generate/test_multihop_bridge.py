@@ -26,12 +26,12 @@ from tests.generate.fakes import BowEmbedder, MemoryStore, bow_embed, echo_reply
 
 VENV = ("The venv module creates virtual environments for Python projects. Each virtual environment has its own "
         "Python binary and its own set of installed packages.")
-PIP = ("The pip program is used to install packages into a virtual environment. By default it installs packages "
+PIP = ("The pip module is used to install packages into a virtual environment. By default it installs packages "
        "from the Python Package Index.")
 STRUCT = ("The struct library provides functions that pack Python values into binary records. A format string "
           "describes the layout of each record.")
 CODE = ">>> import struct\n>>> struct.pack('i', 1)\n>>> struct.unpack('i', b'x')"
-GOOD = "How do the venv module and the pip program differ in what they do with packages?"
+GOOD = "How do the venv module and the pip module differ in what they do with packages?"
 
 
 def chunks() -> list[Chunk]:
@@ -41,7 +41,8 @@ def chunks() -> list[Chunk]:
                                                 ("Struct", "11.3. Binary Data Record Layouts", STRUCT),
                                                 ("Struct", "11.4. Examples", CODE)]):
         source = f"docs/{title.lower()}.html"
-        out.append(Chunk(id=Chunk.make_id(source, text), document_id=source, source=source, title=title, text=text,
+        # ids in this order (a pair is made from its lower id: venv → pip, never pip → venv)
+        out.append(Chunk(id=f"{i + 1:08x}-0000-4000-8000-000000000000", document_id=source, source=source, title=title, text=text,
                          section=[section], index=i, n_tokens=40))
     return out
 
@@ -116,12 +117,12 @@ def test_a_bridge_sample_answers_with_both_passages_verbatim(corpus):
     assert attrs.mode == "bridge" and attrs.hops == 2 and attrs.cited_chunk_ids == [seed.id, partner.id]
     (sa, ea), (sb, eb) = attrs.passage_spans
     assert s.answer == f"{seed.text[sa:ea]}\n\n{partner.text[sb:eb]}"
-    assert attrs.subjects == ["the venv module", "the pip program"] and attrs.kind in cfg.kinds
+    assert attrs.subjects == ["the venv module", "the pip module"] and attrs.kind in cfg.kinds
     assert attrs.candidates == cfg.questions == stats.calls == len(llm.history)
     first, *others = llm.history
     assert first.temperature == 0.0 and all(r.seed != first.seed for r in others)
     assert all(r.max_tokens == cfg.question_tokens and r.messages == first.messages for r in llm.history)
-    assert "the venv module; the pip program" in first.messages[-1]["content"]
+    assert "the venv module; the pip module" in first.messages[-1]["content"]
 
 
 def test_the_prompt_is_short(corpus):
@@ -132,20 +133,20 @@ def test_the_prompt_is_short(corpus):
 
 
 @pytest.mark.parametrize("question, reason", [
-    ("What is the venv module? What is the pip program?", "compound_question"),
-    ("How does the venv module work, and what does the pip program install?", "compound_question"),
+    ("What is the venv module? What is the pip module?", "compound_question"),
+    ("How does the venv module work, and what does the pip module install?", "compound_question"),
     ("What does the venv module create for Python projects?", "single_hop"),
-    ("How do the venv module and the pip program differ in " + "the way that they handle packages " * 4 + "?",
+    ("How do the venv module and the pip module differ in " + "the way that they handle packages " * 4 + "?",
      "too_long"),
     ("How do the kestrel and the barn owl differ in the way they find voles?", "copied_demo"),
-    ("How do the venv module and the the pip program differ?", "ungrammatical"),
-    ("How do the venv module and the pip program differ from docker containers and kubernetes clusters?",
+    ("How do the venv module and the the pip module differ?", "ungrammatical"),
+    ("How do the venv module and the pip module differ from docker containers and kubernetes clusters?",
      "question_not_in_passage"),
-    ("According to the text, how do the venv module and the pip program differ?", "not_standalone"),
-    ("The venv module and the pip program differ.", "not_a_question"),
-    ("What is the venv module and the pip program in Python?", "ungrammatical"),
-    ("How do the venv module and the pip program differ from the a virtual environment?", "ungrammatical"),
-    ("How does the venv module differ from the pip program in the venv module?", "repeats_itself"),
+    ("According to the text, how do the venv module and the pip module differ?", "not_standalone"),
+    ("The venv module and the pip module differ.", "not_a_question"),
+    ("What is the venv module and the pip module in Python?", "ungrammatical"),
+    ("How do the venv module and the pip module differ from the a virtual environment?", "ungrammatical"),
+    ("How does the venv module differ from the pip module in the venv module?", "repeats_itself"),
 ])
 def test_each_bad_question_is_rejected_with_its_own_reason(corpus, question, reason):
     a, cfg = venv_attempt(corpus)
@@ -166,10 +167,10 @@ def test_only_short_noun_phrases_are_subjects(subject, good):
 def test_one_singular_verb_for_both_subjects_is_made_plural_and_recorded(corpus):
     a, cfg = venv_attempt(corpus)
     pair = venv_pip_pair(corpus, cfg)
-    s = bridge.parse([ok("How does the venv module and the pip program differ?")], a, pair, cfg)
-    assert s.question == "How do the venv module and the pip program differ?"
-    assert s.attrs().repaired == "How does the venv module and the pip program differ?"
-    fine = bridge.parse([ok("What is the difference between the venv module and the pip program?")], a, pair, cfg)
+    s = bridge.parse([ok("How does the venv module and the pip module differ?")], a, pair, cfg)
+    assert s.question == "How do the venv module and the pip module differ?"
+    assert s.attrs().repaired == "How does the venv module and the pip module differ?"
+    fine = bridge.parse([ok("What is the difference between the venv module and the pip module?")], a, pair, cfg)
     assert isinstance(fine, Sample) and fine.attrs().repaired is None
 
 
@@ -204,7 +205,7 @@ def test_the_candidate_retrieving_both_chunks_best_is_kept_else_round_trip(corpu
     a, cfg = venv_attempt(corpus)
     pair = venv_pip_pair(corpus, cfg)
     filler = [c for c in corpus.chunks() if c.id not in (pair.seed.id, pair.partner.id)]
-    other = "What do the venv module and the pip program have in common?"
+    other = "What do the venv module and the pip module have in common?"
     ranked = Ranked({GOOD: [pair.seed, *filler * 3, pair.partner], other: [pair.partner, pair.seed]})
     s = bridge.choose([ok(GOOD), ok(other)], a, pair, cfg, ranked)
     assert isinstance(s, Sample) and s.question == other
@@ -220,7 +221,7 @@ def test_when_every_candidate_fails_the_most_frequent_reason_counts(corpus):
     replies = [ok("What does the venv module create?"), ok("What is venv? What is pip?"), ok("What does the pip "
                "program install?")]
     out = bridge.choose(replies, a, venv_pip_pair(corpus, cfg), cfg)
-    assert out.reason == "single_hop" and "single_hop, compound_question, single_hop" in out.detail
+    assert out.reason == "single_hop" and "candidates: single_hop, compound_question, " in out.detail
 
 
 def test_no_passage_and_no_partner_cost_no_call(corpus):
@@ -235,7 +236,7 @@ def test_no_passage_and_no_partner_cost_no_call(corpus):
     assert [o.reason for o, _ in outcomes] == ["no_passage", "no_partner"] and llm.history == []
 
 
-def test_a_partner_whose_subject_is_of_the_same_kind_is_preferred_to_a_nearer_one():
+def test_the_partner_is_of_the_same_kind_as_the_seed_even_when_another_is_nearer():
     import numpy as np
 
     array = ("The array library stores Python values compactly as binary data. Its arrays hold values of one type "
@@ -243,16 +244,29 @@ def test_a_partner_whose_subject_is_of_the_same_kind_is_preferred_to_a_nearer_on
     by = {c.text: c for c in chunks()}
     extra = by[STRUCT].model_copy(update={"id": "array-chunk", "text": array, "document_id": "docs/array.html",
                                           "source": "docs/array.html", "section": ["Array"]})
-    cs = [by[STRUCT], by[PIP], extra]
+    struct = by[STRUCT].model_copy(update={"id": "00000000-0000-4000-8000-000000000000"})  # the lowest id
+    by[STRUCT] = struct
+    cs = [struct, by[PIP], extra]
     vectors = np.array([[1.0, 0.0, 0.0], [0.8, 0.6, 0.0], [0.5, 0.0, 0.866]], dtype=np.float32)  # pip is nearer
     corpus = Corpus(MemoryStore(cs, vectors=vectors), encode=bow_embed)
     cfg = bridge_config().generate.multihop
-    plan = TaskPlan("multihop", bridge_config(), corpus)
-    a = next(plan.attempt(j) for j in range(len(plan.units)) if plan.attempt(j).seeds[0].text == STRUCT)
-    pair = multihop.find_pair(a, corpus, cfg)
+    pair = multihop.pair_for(by[STRUCT], corpus, cfg)
     assert pair.partner.text == array and pair.subjects == ("the struct library", "the array library")
     no_kin = Corpus(MemoryStore(cs[:2], vectors=vectors[:2]), encode=bow_embed)
-    assert multihop.find_pair(a, no_kin, cfg).partner.text == PIP  # none of its kind: the nearest
+    assert multihop.pair_for(by[STRUCT], no_kin, cfg).reason == "no_partner"
+    assert multihop.pair_for(by[STRUCT], no_kin, cfg.model_copy(update={"kin": False})).partner.text == PIP
+    loose = multihop.pair_for(by[STRUCT], corpus, cfg.model_copy(update={"kin": False}))
+    assert loose.partner.text == array  # not required, still preferred
+
+
+def test_seeds_without_a_pair_are_skipped_and_counted_and_a_pair_is_made_once(corpus):
+    plan = TaskPlan("multihop", bridge_config(), corpus)
+    assert plan.skipped["no_passage"] == 1 and plan.skipped["no_partner"] == 2  # struct: no kin; pip: pair made
+    [unit] = plan.units                                                        # from venv, the lower id
+    by = {c.text: c for c in corpus.chunks()}
+    first, second = sorted([by[VENV], by[PIP]], key=lambda c: c.id)
+    assert unit.id == first.id and multihop.pair_for(first, corpus, plan.cfg).partner.id == second.id
+    assert multihop.pair_for(second, corpus, plan.cfg).reason == "no_partner"
 
 
 def test_bridge_mode_seeds_only_from_chunks_with_a_passage(corpus):
@@ -274,22 +288,28 @@ def workdir(tmp_path, monkeypatch):
 
 
 def test_generate_then_evaluate_keeps_bridge_samples_as_verbatim(workdir):
-    config = bridge_config(n=2, questions="1")
+    config = bridge_config(n=1, questions="1")
     fill_store(config, workdir, chunks())
     llm = FakeLLM(default=echo_reply)
     rep = generate(config, workdir, llm, progress=False).tasks["multihop"]
-    assert rep.accepted == 2 and rep.skipped_seeds["no_passage"] == 1, rep
+    assert rep.accepted == 1 and rep.skipped_seeds == {"no_passage": 1, "no_partner": 2}, rep  # venv→pip only
     evaluate(config, workdir, progress=False)
     kept = [Sample.model_validate(r) for r in read_jsonl(workdir.kept)]
-    assert len(kept) == 2
+    assert len(kept) == 1
     for s in kept:
         assert s.evaluation.details["judge"] == "verbatim" and s.evaluation.scores["adherence"] == 1.0
         assert set(s.evaluation.details["roundtrip"]["ranks"]) == set(s.attributes["cited_chunk_ids"])
 
 
+ARRAY = ("The array library stores Python values compactly as binary data. Its arrays hold values of one type only, "
+         "such as integers.")
+
+
 def test_resume_redoes_nothing_and_a_larger_n_extends_the_same_records(workdir):
     config = bridge_config(n=1)
-    fill_store(config, workdir, chunks())
+    extra = chunks()[2].model_copy(update={"id": "0000000f-0000-4000-8000-000000000000", "text": ARRAY,
+                                           "source": "docs/array.html", "document_id": "docs/array.html"})
+    fill_store(config, workdir, [*chunks(), extra])  # two pairs: venv → pip, struct → array
     first = FakeLLM(default=echo_reply)
     generate(config, workdir, first, progress=False)
     rows = list(read_jsonl(workdir.samples("multihop")))
