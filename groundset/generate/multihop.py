@@ -248,11 +248,14 @@ def estimate(attempt: Attempt, corpus: Corpus, cfg: MultihopConfig, usable: set[
 # the local backend's write-mode caps: a 135M model writes run-on text inside the JSON strings until max_tokens
 LOCAL_WRITE_MAX_TOKENS = 160
 LOCAL_WRITE_ANSWER_CHARS = 400
+# bridge mode's neighbours examined for a partner: on the bundled tutorial, 24 gave 5 seeds with a pair, 100 gave 12
+BRIDGE_CANDIDATES = 100
 
 
 def resolve(cfg: MultihopConfig, llm_spec: str) -> MultihopConfig:
     """``cfg`` for the backend of ``llm_spec``: mode ``auto`` becomes ``bridge`` for ``local``, else ``write``;
-    bridge mode's completions are ``question_tokens`` long; write mode on ``local`` is capped at
+    bridge mode's completions are ``question_tokens`` long and it examines ``BRIDGE_CANDIDATES`` neighbours unless
+    ``candidates`` was set; write mode on ``local`` is capped at
     ``LOCAL_WRITE_MAX_TOKENS`` and its answer at ``LOCAL_WRITE_ANSWER_CHARS`` (cut back to its last full sentence)
     unless ``max_tokens`` / ``max_answer_chars`` were set.
 
@@ -264,8 +267,11 @@ def resolve(cfg: MultihopConfig, llm_spec: str) -> MultihopConfig:
     mode = cfg.mode if cfg.mode != "auto" else "bridge" if local else "write"
     if mode != cfg.mode:
         update["mode"] = mode
-    if mode == "bridge" and cfg.max_tokens != cfg.question_tokens:
-        update["max_tokens"] = cfg.question_tokens
+    if mode == "bridge":
+        if cfg.max_tokens != cfg.question_tokens:
+            update["max_tokens"] = cfg.question_tokens
+        if "candidates" not in cfg.model_fields_set:  # a partner of the same kind is rarely among the nearest 24
+            update["candidates"] = max(cfg.candidates, BRIDGE_CANDIDATES)
     elif mode == "write" and local:
         if "max_tokens" not in cfg.model_fields_set:
             update["max_tokens"] = min(cfg.max_tokens, LOCAL_WRITE_MAX_TOKENS)

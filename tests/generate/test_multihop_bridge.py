@@ -78,6 +78,8 @@ def venv_pip_pair(corpus, cfg):
 def test_auto_is_bridge_for_the_local_backend_and_write_for_others():
     local, served = multihop.resolve(MultihopConfig(), "local"), multihop.resolve(MultihopConfig(), "openai:gpt-4o")
     assert (local.mode, local.max_tokens) == ("bridge", local.question_tokens)
+    assert local.candidates == multihop.BRIDGE_CANDIDATES and multihop.resolve(MultihopConfig(candidates=7), "local"
+                                                                             ).candidates == 7
     assert (served.mode, served.max_tokens) == ("write", 320)
     assert multihop.resolve(MultihopConfig(), "fake").mode == "write"
 
