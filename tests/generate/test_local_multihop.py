@@ -1,7 +1,7 @@
 """multihop's bridge mode with the real bundled SmolLM2-135M on the CPU: the model writes the question for two
 verbatim passages.
 
-Three literal pairs of tutorial passages, the default bridge settings (3 questions per pair, the first greedy):
+Three literal pairs of tutorial passages, the default bridge settings (2 questions per pair, the first greedy):
 every outcome is a sample (the answer both passages verbatim, a question naming both hops) or a reject with a known
 reason, and with these pairs the model writes at least one usable question. The round trip needs a corpus to search
 and is tested with fakes (test_multihop_bridge.py); this is the real model's half of the mode.
@@ -21,11 +21,11 @@ from groundset.records import Chunk, Sample
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 PAIRS = [
-    (("12.2. Creating Virtual Environments", "The module used to create and manage virtual environments is called "
-      "venv. venv will usually install the most recent version of Python that you have available."),
-     ("12.3. Managing Packages with pip", "The pip program is used to install, upgrade, and remove packages. By "
-      "default pip will install packages from the Python Package Index.")),
-    (("11.1. Output Formatting", "The array module provides an array() object that is like a list that stores only "
+    (("10.5. String Pattern Matching", "The re module provides regular expression tools for advanced string "
+      "processing. For complex matching and manipulation, regular expressions offer succinct, optimized solutions."),
+     ("11.2. Templating", "The string module includes a versatile Template class with a simplified syntax suitable "
+      "for editing by end-users.")),
+    (("11.4. Multi-threading", "The array module provides an array() object that is like a list that stores only "
       "homogeneous data and stores it more compactly."),
      ("11.3. Working with Binary Data Record Layouts", "The struct module provides pack() and unpack() functions for "
       "working with variable length binary record formats.")),

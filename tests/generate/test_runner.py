@@ -27,7 +27,8 @@ def workdir(tmp_path):
 
 
 def cfg(tasks, **extra):
-    return load_config(None, {"generate.tasks": tasks, **extra})
+    # the fake backend these tests run (on "local", multihop's mode "auto" is bridge: tests/generate/test_multihop_bridge.py)
+    return load_config(None, {"generate.tasks": tasks, "llm.spec": "fake", **extra})
 
 
 def samples(workdir, task):
@@ -173,7 +174,7 @@ def test_empty_store_says_to_ingest(workdir):
 
 
 def test_tasks_share_each_llm_call(workdir):
-    config = cfg({"qa": 2, "multihop": 1, "textbook": 1, "rag": 1}, **{"llm.spec": "fake"})  # one call per attempt
+    config = cfg({"qa": 2, "multihop": 1, "textbook": 1, "rag": 1})
     fill_store(config, workdir)
     llm = echo_llm()
     batches = []
