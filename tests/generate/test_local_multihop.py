@@ -23,16 +23,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 PAIRS = [
     (("10.5. String Pattern Matching", "The re module provides regular expression tools for advanced string "
       "processing. For complex matching and manipulation, regular expressions offer succinct, optimized solutions."),
-     ("11.2. Templating", "The string module includes a versatile Template class with a simplified syntax suitable "
-      "for editing by end-users.")),
+     ("11.2. Templating", "The string module contains a Template class that offers yet another way to substitute "
+      "values into strings, using placeholders like $x.")),
     (("11.4. Multi-threading", "The array module provides an array() object that is like a list that stores only "
       "homogeneous data and stores it more compactly."),
      ("11.3. Working with Binary Data Record Layouts", "The struct module provides pack() and unpack() functions for "
       "working with variable length binary record formats.")),
-    (("5.3. Tuples and Sequences", "Tuples are immutable, and usually contain a heterogeneous sequence of elements "
-      "that are accessed via unpacking or indexing."),
-     ("5.1. More on Lists", "Lists are mutable, and their elements are usually homogeneous and are accessed by "
-      "iterating over the list.")),
+    (("4.7. Defining Functions", "A function definition associates the function name with the function object in "
+      "the current symbol table."),
+     ("4.8.6. Lambda Expressions", "Small anonymous functions can be created with the lambda keyword. Lambda "
+      "functions can be used wherever function objects are required.")),
 ]
 REASONS = {"invalid_json", "truncated", "schema_mismatch", "preamble", "not_standalone", "not_a_question",
            "copied_demo", "too_short", *bridge.BRIDGE_REASONS, *QUESTION_REASONS}
