@@ -15,7 +15,9 @@ weighted grid (``[generate.backtranslate] styles``): question, how-to, why, impe
 demonstration per style on toy texts. The model writes ``candidates`` questions for the passage in one batch (the
 first greedy, the others sampled; the local backend prefills the shared prompt once). Each candidate goes through
 the checks of ``parse`` (shape, copied demonstration, off topic, a comparison the passage does not make, and
-``question_checks``: ungrammatical, self_comparison, asks_the_author, absent_identifier, question_not_in_passage);
+``question_checks``: ungrammatical, self_comparison, asks_the_author, absent_identifier, question_not_in_passage;
+and, when the question was given its opening (``openings.py``), added_not_in_passage — a key term the model added
+after the opening that the passage lacks —, restates_lead and repeats_subject);
 of those left, the one whose question retrieves the passage's chunk at the best rank is kept (``choose``). The
 gate then checks the question again: the round-trip filter (``evaluate/roundtrip.py``) keeps it only if it
 retrieves its own chunk, and the judge has nothing to doubt in the answer (``Sample.answer_origin``).
@@ -35,6 +37,7 @@ from groundset.generate.config import TaskParams
 from groundset.generate.seeds import _rng
 from groundset.evaluate.text import split_sentences
 from groundset.generate.task import Task
+from groundset.generate.openings import added_words, continuation_problem, json_opening, opening as opening_of
 from groundset.generate.passages import Passage, pick_passage
 from groundset.generate.prompts import dumps, is_demo_copy, quote
 from groundset.generate.question_checks import covers, overlap, problem as question_problem
@@ -43,7 +46,7 @@ from groundset.records import Attributes, Sample
 from groundset.registry import TASKS
 
 __all__ = ["BacktranslateConfig", "BacktranslateAttributes", "STYLES", "TEMPLATE", "DEMO", "DEMOS", "build_requests",
-           "messages_for", "parse", "choose", "job", "passage_of", "question_schema"]
+           "messages_for", "parse", "choose", "job", "passage_of", "question_schema", "question_opening"]
 
 STYLES = {
     "question": "a direct question (What …? Which …? When …?)",
@@ -126,7 +129,7 @@ class BacktranslateConfig(TaskParams):
         default_factory=lambda: {"question": 3, "how-to": 2, "why": 1, "imperative": 1},
         description="question style -> relative weight (question, how-to, why, imperative)",
     )
-    candidates: int = Field(3, ge=1, le=16, description="questions written per passage in one batch (the first "
+    candidates: int = Field(1, ge=1, le=16, description="questions written per passage in one batch (the first "
                             "greedy, the others sampled); the best is kept")
     min_overlap: float = Field(0.6, ge=0, le=1, description="share of the question's key terms the passage (or "
                                "its section path) must contain")
@@ -134,6 +137,9 @@ class BacktranslateConfig(TaskParams):
     max_words: int = Field(110, ge=5, description="longest passage (words; a passage stops before passing it)")
     max_sentences: int = Field(6, ge=1, le=20, description="most sentences in a passage")
     lead: bool = Field(True, description="a passage must open with a sentence saying what its subject is or does")
+    opening: bool = Field(True, description="the question opens with the subject and verb form of the passage's "
+                          "first sentence (\"What does the struct module …\"), the model writes the rest: forced on the "
+                          "local backend, asked for on others (``generate/openings.py``)")
 
     @field_validator("styles")
     @classmethod
@@ -165,6 +171,8 @@ class BacktranslateAttributes(Attributes):
     chosen: int = Field(0, description="which of them was kept (0: the greedy one)")
     candidate_rank: int | None = Field(None, description="rank of the passage's chunk when the kept question was "
                                        "searched at generation time (None: not searched)")
+    opening: str | None = Field(None, description="the words the question was made to begin with (None: the model "
+                                "wrote all of it)")
 
 
 def question_schema() -> dict[str, Any]:
@@ -198,14 +206,25 @@ def messages_for(passage: Passage, title: str, section: list[str] | tuple[str, .
     return messages
 
 
-def build_requests(attempt: Attempt, passage: Passage, candidates: int = 1) -> list[ChatRequest]:
+def question_opening(attempt: Attempt, passage: Passage) -> str | None:
+    """The words the attempt's question is made to begin with (``openings.opening``), or None."""
+    style = style_for(attempt.controls.get("style", "question"), passage)
+    lead = (split_sentences(passage.text) or [passage.text])[0]
+    return opening_of(style, lead, passage.subject, attempt.seeds[0].text)
+
+
+def build_requests(attempt: Attempt, passage: Passage, candidates: int = 1, opening: bool = False) -> list[ChatRequest]:
     """``candidates`` requests with the same prompt: the first greedy, the others sampled with their own seeds
-    (the local backend prefills one copy of the prompt for all of them)."""
+    (the local backend prefills one copy of the prompt for all of them). With ``opening``, each reply is made to
+    begin with the question's opening (``ChatRequest.prefix``)."""
     seed = attempt.seeds[0]
     messages = messages_for(passage, seed.title, seed.section, style_for(attempt.controls.get("style", "question"),
                                                                           passage))
     base = request(attempt, messages, question_schema())
-    out = [replace(base, temperature=0.0) if candidates > 1 else base]
+    words = question_opening(attempt, passage) if opening else None
+    if words:
+        base = replace(base, prefix=json_opening(words))
+    out = [replace(base, temperature=0.0)]  # the first is greedy (``temperature`` samples the others)
     out += [replace(base, seed=(attempt.request_seed + k) & 0xFFFF_FFFF) for k in range(1, candidates)]
     return out
 
@@ -256,6 +275,14 @@ def parse(results: list[ChatResult], attempt: Attempt, passage: Passage, min_ove
     reason = question_problem(question, passage.text, _about(seed), min_overlap, passage.subject)
     if reason:
         return Reject(reason, result.text, f"question={question!r}")
+    start = question_opening(attempt, passage) or ""
+    added = added_words(question, start, f"{passage.text} {_about(seed)}")
+    if added:  # the opening kept it on the passage, the model's own words left it ("… in Smalltalk?")
+        return Reject("added_not_in_passage", result.text, f"question={question!r}; not in the passage: {added}")
+    lead = (split_sentences(passage.text) or [passage.text])[0]
+    reason = continuation_problem(question, start, lead, passage.subject.split(" | ")[0])
+    if reason:
+        return Reject(reason, result.text, f"question={question!r}; opening={start!r}")
     attrs = BacktranslateAttributes(style=style, passage_start=passage.start, passage_end=passage.end,
                                     passage_sentences=passage.sentences, section=list(seed.section))
     return new_sample(attempt, [seed], bool(obj.get("_salvaged")), question=question, answer=passage.text,
@@ -306,15 +333,21 @@ def job(attempt: Attempt, corpus: Any = None, cfg: Any = None) -> Job:
     passage = passage_of(attempt, cfg)
     if passage is None:
         return Reject("no_passage", "", "the seed chunk has no stand-alone prose passage (code, lists, fragments)")
-    n = cfg.candidates if cfg is not None else 1
-    results = yield build_requests(attempt, passage, n)
-    return choose(results, attempt, passage, corpus, cfg.min_overlap if cfg is not None else 0.6)
+    n, opened = (cfg.candidates, cfg.opening) if cfg is not None else (1, False)
+    results = yield build_requests(attempt, passage, n, opened)
+    sample = choose(results, attempt, passage, corpus, cfg.min_overlap if cfg is not None else 0.6)
+    if isinstance(sample, Sample):
+        sample.attributes["opening"] = question_opening(attempt, passage) if opened else None
+    return sample
 
 
 def estimate(attempt: Attempt, corpus: Any = None, cfg: Any = None, usable: Any = None) -> list[ChatRequest]:
     """The dry run's requests: the real ones (none for a chunk without a passage)."""
     passage = passage_of(attempt, cfg)
-    return build_requests(attempt, passage, cfg.candidates if cfg is not None else 1) if passage else []
+    if passage is None:
+        return []
+    return build_requests(attempt, passage, cfg.candidates, cfg.opening) if cfg is not None else build_requests(
+        attempt, passage)
 
 
 def style_controls(task: str, cfg: Any, seed: int, index: int) -> dict[str, Any]:

@@ -68,6 +68,8 @@ def echo_reply(request: ChatRequest) -> str:
         return json.dumps({"question": f"What is known about {subjects}?", "answer": " ".join(parts),
                            "cited": [lab for lab, _ in docs[:2]]})
     if props == {"question"} and "\nStyle: " in (request.messages[-1]["content"] if request.messages else ""):
+        if request.prefix:  # backtranslate with a forced opening ("What does the struct module"): finish it
+            return request.prefix + (" do?" if re.search(r"\b(?:does|do)\s+\S", request.prefix) else "?") + '"}'
         return json.dumps({"question": f"What is known about {_subject(text)}?"})  # backtranslate
     subjects = _SUBJECTS.search(request.messages[-1]["content"]) if request.messages else None
     if props == {"question"} and subjects:  # multihop bridge: the two subjects it names

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from groundset.evaluate.text import split_sentences
 
-__all__ = ["Passage", "prose_runs", "pick_passage", "is_lead", "lead_subject", "PASSAGE_REASONS"]
+__all__ = ["Passage", "prose_runs", "pick_passage", "is_lead", "lead_subject", "lead_verb", "PASSAGE_REASONS"]
 
 # why a chunk gives no passage (counted by the generator as the reject reason)
 PASSAGE_REASONS = ("no_passage",)
@@ -41,6 +41,8 @@ _ANAPHOR = re.compile(
     re.I,
 )
 _EARLY_POINTER = re.compile(r"^(?:\S+\s+){0,4}?(?:this|these|those|such|other|above|latter|former)\b", re.I)
+# a lead that points back anywhere ("Python provides a tool that answers those questions"): not stand-alone
+_LEAD_POINTER = re.compile(r"\b(?:those|these|such) (?!days\b|of\b|who\b|that\b|which\b)[a-z]+", re.I)
 _POINTER = re.compile(
     r"\b(?:the following|as follows|shown (?:below|above|here)|(?:see|in) the (?:example|table|figure) (?:below|above)|"
     r"(?:above|below|previous|next) (?:example|section|chapter|code|table|figure)|like this|this example|"
@@ -63,7 +65,8 @@ _LEAD = re.compile(
     r"(?P<subject>(?:(?:the|an?)\s+)?(?!(?:the|an?|to)\s)[\w.()\-“”‘’\"']+(?:\s+[\w.()\-“”‘’\"']+){0,8}?)"
     r"(?<!\bto)(?<!\band)(?<!\bor)\s+(?:is|are|"
     r"was|were|has|have|provides?|lets?|allows?|returns?|creates?|means|refers|contains?|supports?|defines?|makes?|"
-    r"works?|gives?|takes?|uses?|consists?|holds?|stores?|can|may|must|should|will|associates?|introduces?|"
+    r"works?|gives?|takes?|uses?|consists?|holds?|stores?|can|could|may|might|must|should|would|will|associates?|"
+    r"introduces?|"
     r"describes?)\b)",
     re.I,
 )
@@ -175,6 +178,19 @@ def lead_subject(sentence: str) -> str:
     return _subject_words(m.group("subject"))
 
 
+def lead_verb(sentence: str) -> str:
+    """The verb after a lead sentence's subject ("provides", "is", "can"; "" for no lead or a goal lead).
+
+    >>> lead_verb("Python also has built-in support for complex numbers."), lead_verb("To sort a list, call sorted().")
+    ('has', '')
+    """
+    m = _LEAD.match(sentence.strip())
+    if not m or not m.group("subject"):
+        return ""
+    after = re.match(r"\s+(\w+)", sentence.strip()[m.end("subject"):])
+    return after.group(1) if after else ""
+
+
 def _subject_words(subject: str) -> str:
     if {w.lower() for w in re.findall(r"\w+", subject)} & _NOT_SUBJECT:
         return ""
@@ -205,7 +221,7 @@ def pick_passage(text: str, min_words: int = 12, max_words: int = 110, max_sente
             if first and (_ANAPHOR.match(run[first][2]) or _EARLY_POINTER.match(run[first][2])
                           or _EARLY_PRONOUN.match(run[first][2])):
                 continue
-            subject = lead_subject(run[first][2])
+            subject = lead_subject(run[first][2]) if not _LEAD_POINTER.search(run[first][2]) else ""
             opens = bool(subject)
             if lead and not opens:
                 continue

@@ -43,7 +43,8 @@ _DOUBLED = re.compile(r"\b(\w{2,})(?:'s)?\s+\1\b", re.I)  # "the the", "the name
 _PLACEHOLDER = re.compile(r"(?:\.\.\.|…|\bX\b(?= (?:and|or) \bY\b))")
 _HEADING = re.compile(r"\b\d+(?:\.\d+)+\.?\s+[A-Z]")
 _COMPOUND = re.compile(r"(?:,|\band)\s+(?:but\s+|and\s+|also\s+)?(?:how|what|why|when|which|where|who)(?:\s+\w+)?\s+"
-                       r"(?:do|does|did|is|are|can|should|would|was|were)\b", re.I)
+                       r"(?:do|does|did|is|are|can|should|would|was|were)\b|,\s*(?:and|but)\s+(?:how|what|why|when|which|"
+                       r"where|who)\b|\band (?:how|where|when) to\b", re.I)  # "Explain what X does, and why it's so important"
 _PURPOSE_Q = re.compile(r"\b(?:purpose|advantage|benefit|point|goal|aim|role|use of|used for)\b", re.I)
 _PURPOSE_P = re.compile(r"\b(?:purpose|advantage|benefit|used (?:to|for|when|in)|is for|are for|in order to|designed|"
                         r"helps?|allows?|lets?|makes? it|so that|useful|intended|meant to|enables?|for \w+ing|to (?:avoid|make|"

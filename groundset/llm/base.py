@@ -30,6 +30,18 @@ class ChatRequest:
     json_schema: dict[str, Any] | None = None
     group: str | None = None  # requests sharing a context (e.g. a seed chunk id): kept adjacent for prefix caching
     logprobs: int | None = None  # return each output token's log-probability, with this many alternatives (0: none)
+    # the reply begins with this text: the local and fake backends continue it (a forced opening, the result's text
+    # includes it); backends that cannot continue a partial reply are asked for it in the prompt (``hinted``)
+    prefix: str | None = None
+
+    def hinted(self) -> list[dict[str, str]]:
+        """The messages, with ``prefix`` asked for at the end of the last user message (for backends that cannot
+        continue a partial assistant message)."""
+        if not self.prefix or not self.messages or self.messages[-1].get("role") != "user":
+            return self.messages
+        last = self.messages[-1]
+        hint = f"Begin your reply with exactly: {self.prefix}"
+        return [*self.messages[:-1], {**last, "content": f"{last['content']}\n\n{hint}"}]
 
 
 @dataclass

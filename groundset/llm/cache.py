@@ -52,6 +52,8 @@ def request_key(model: str, request: ChatRequest, occurrence: int = 0) -> str:
     }
     if request.logprobs is not None:  # only when asked: keys of earlier caches stay valid
         payload["logprobs"] = request.logprobs
+    if request.prefix:  # likewise
+        payload["prefix"] = request.prefix
     if occurrence:
         payload["occurrence"] = occurrence
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -58,6 +58,8 @@ class FakeLLM:
         if isinstance(reply, Exception):
             return ChatResult(error=f"{type(reply).__name__}: {reply}", finish_reason="error")
         text = reply(request) if callable(reply) else reply
+        if request.prefix and not text.startswith(request.prefix):  # a reply given as what follows a forced opening
+            text = request.prefix + text
         prompt_tokens = sum(len(m["content"].split()) for m in request.messages)
         result = ChatResult(
             text=text, finish_reason="stop", prompt_tokens=prompt_tokens, completion_tokens=len(text.split())

@@ -144,7 +144,10 @@ class LocalLLM:
             return []
         self._ensure()  # BackendError when the model cannot load: no request could succeed
         prompts = [self.render(r.messages) for r in requests]
-        ids = [self._tok.encode(p, add_special_tokens=False) for p in prompts]
+        ids = [self._tok.encode(p + (r.prefix or ""), add_special_tokens=False) for p, r in zip(prompts, requests)]
+        # an opening (``prefix``) is part of the prompt: its tokens are forced, the JSON constraint walks them first
+        forced = [len(x) - len(self._tok.encode(p, add_special_tokens=False)) if r.prefix else 0
+                  for x, p, r in zip(ids, prompts, requests)]
         lengths = [len(x) for x in ids]
         results: list[ChatResult | None] = [None] * len(requests)
         limit = self.context_length()
@@ -165,7 +168,7 @@ class LocalLLM:
             reqs = [requests[i] for i in idx]
             reqs = [replace(r, max_tokens=min(r.max_tokens, limit - lengths[i])) for r, i in zip(reqs, idx)]
             try:
-                batch = self._generate(reqs, [ids[i] for i in idx])
+                batch = self._generate(reqs, [ids[i] for i in idx], [forced[i] for i in idx])
             except Exception as e:  # noqa: BLE001 - one broken batch must not lose the others
                 error = f"backend_error: {type(e).__name__}: {e}"
                 batch = [ChatResult(error=error, finish_reason="error") for _ in idx]
@@ -180,7 +183,8 @@ class LocalLLM:
         self._ensure()
         return int(getattr(self._lm.config, "max_position_embeddings", None) or 2048)
 
-    def _generate(self, reqs: list[ChatRequest], prompts: list[list[int]]) -> list[ChatResult]:
+    def _generate(self, reqs: list[ChatRequest], prompts: list[list[int]],
+                  forced: list[int] | None = None) -> list[ChatResult]:
         import torch
 
         from groundset.llm.local_decoding import RowState, make_enforcer
@@ -188,7 +192,7 @@ class LocalLLM:
 
         tok, lm = self._tok, self._lm
         rows = []
-        for r in reqs:
+        for r, n_forced in zip(reqs, forced or [0] * len(reqs)):
             enforcer = None
             if r.json_schema is not None and self.constrained:
                 try:
@@ -197,7 +201,7 @@ class LocalLLM:
                     enforcer = None
             rows.append(
                 RowState(max_tokens=r.max_tokens, temperature=r.temperature, top_p=r.top_p, seed=r.seed,
-                         stop=list(r.stop or []), enforcer=enforcer)
+                         stop=list(r.stop or []), enforcer=enforcer, forced=n_forced)
             )
         eos = _eos_ids(tok, lm)
         decode_text = lambda ids: tok.decode(ids, skip_special_tokens=True)  # noqa: E731
@@ -215,6 +219,7 @@ class LocalLLM:
             for s in r.stop or []:
                 if s in text:
                     text = text[: text.index(s)]
+            text = (r.prefix or "") + text
             self.stats["generated_tokens"] += n
             results.append(
                 ChatResult(

@@ -46,6 +46,7 @@ class RowState:
     finish_reason: str | None = None
     generated: int = 0  # tokens produced, EOS included
     generator: torch.Generator | None = None
+    forced: int = 0  # the prompt's last tokens are a forced opening of the reply: the enforcer walks them first
 
     def __post_init__(self) -> None:
         if self.seed is not None:
@@ -113,7 +114,11 @@ class JsonConstraint(LogitsProcessor):
             if row.enforcer is None or row.done:
                 continue
             try:
-                allowed = row.enforcer.get_allowed_tokens(input_ids[i].tolist()).allowed_tokens
+                ids = input_ids[i].tolist()
+                while row.forced:  # the opening was written by the caller: the parser reads it token by token
+                    row.enforcer.get_allowed_tokens(ids[: len(ids) - row.forced])
+                    row.forced -= 1
+                allowed = row.enforcer.get_allowed_tokens(ids).allowed_tokens
             except Exception:  # noqa: BLE001 - a schema feature lm-format-enforcer cannot follow: go on unconstrained
                 row.enforcer, row.constraint_failed = None, True
                 continue

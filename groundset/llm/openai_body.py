@@ -118,7 +118,7 @@ class Dialect:
     # --- the body ------------------------------------------------------------------------------------------------
     def body(self, req: ChatRequest, mode: str, model: str | None = None) -> dict[str, Any]:
         """The JSON body of ``POST /chat/completions`` for ``req`` with structured-output form ``mode``."""
-        messages = req.messages
+        messages = req.hinted()  # an opening the server cannot be made to continue is asked for in the prompt
         if req.json_schema is not None and mode in ("json_object", "none"):
             hint = "Reply with only a JSON object that follows this JSON schema:\n" + json.dumps(req.json_schema)
             last = messages[-1] if messages else {"role": "system"}

@@ -146,7 +146,7 @@ class VLLMBackend:
         order = [i for i in plan_order(requests) if results[i] is None]
         if not order:
             return results  # type: ignore[return-value]
-        convs = [requests[i].messages for i in order]
+        convs = [requests[i].hinted() for i in order]  # an opening (prefix) is asked for in the prompt
         params = [self.sampling_params(requests[i]) for i in order]
         try:
             outs = list(engine.chat(convs, params, use_tqdm=False))

@@ -153,8 +153,10 @@ def test_runner_seeds_only_chunks_with_a_passage_and_writes_samples(workdir):
     for r in rows:
         s = Sample.model_validate(r)
         assert s.answer_origin == "corpus" and s.answer in s.contexts[0].text
-    assert len(llm.history) == 4 * 3  # three candidate questions per passage (the default)
-    assert all(Sample.model_validate(r).attributes["candidates"] == 3 for r in rows)
+    assert len(llm.history) == 4  # one question per passage (the default), opened from its lead sentence
+    assert all(Sample.model_validate(r).attributes["candidates"] == 1 for r in rows)
+    opened = [Sample.model_validate(r) for r in rows if r["attributes"]["opening"]]
+    assert opened and all(s.question.startswith(s.attributes["opening"]) for s in opened)
     assert json.loads(workdir.generate_summary.read_text())["tasks"]["backtranslate"]["accepted"] == 4
 
 
@@ -273,7 +275,7 @@ def test_an_instruction_must_open_with_a_verb_that_asks():
 
 
 def test_a_candidate_cut_at_max_tokens_does_not_mark_the_chosen_one_truncated(workdir):
-    config = load_config(None, {"generate.tasks": {"backtranslate": 2}})
+    config = load_config(None, {"generate.tasks": {"backtranslate": 2}, "generate.backtranslate.candidates": 3})
     fill_store(config, workdir, make_chunks())
 
     class SampledCut(FakeLLM):
@@ -292,3 +294,42 @@ def test_a_candidate_cut_at_max_tokens_does_not_mark_the_chosen_one_truncated(wo
     rows = [Sample.model_validate(r) for r in read_jsonl(workdir.samples("backtranslate"))]
     assert all(s.generation.finish_reason == "stop" and s.attributes["chosen"] == 0 for s in rows)
     assert all("truncated" not in sanity.check(s) for s in rows)
+
+
+def test_a_lead_that_points_back_is_no_lead():
+    # "those questions" were asked in the paragraph before: the passage would not stand alone
+    text = "Python provides a measurement tool that answers those questions immediately, with one module."
+    assert pick_passage(text, min_words=5, lead=True) is None
+    assert pick_passage("Python provides a measurement tool that answers such questions quickly, in one module.",
+                        min_words=5, lead=True) is None
+    assert pick_passage("Python provides a measurement tool for those of us who time code, in one module.",
+                        min_words=5, lead=True) is not None
+
+
+def test_the_opening_is_forced_and_what_the_model_adds_must_be_in_the_passage():
+    a = attempt(chunk())
+    passage = backtranslate.passage_of(a)
+    start = "What is the module used to create and manage virtual environments called"
+    [req] = backtranslate.build_requests(a, passage, opening=True)
+    assert req.prefix == '{"question": "' + start and req.temperature == 0.0
+    assert backtranslate.build_requests(a, passage)[0].prefix is None  # opening off
+    ok = backtranslate.parse([ChatResult(text=req.prefix + '?"}')], a, passage)
+    assert isinstance(ok, Sample) and ok.question == start + "?"
+    off = backtranslate.parse([ChatResult(text=req.prefix + ' in a shell script?"}')], a, passage)
+    assert isinstance(off, Reject) and off.reason == "added_not_in_passage" and "shell" in off.detail
+
+
+def test_the_fake_backend_finishes_an_opening_and_the_sample_records_it(workdir):
+    c = chunk()
+    llm = FakeLLM(default=echo_reply)
+    cfg = backtranslate.BacktranslateConfig(opening=True, candidates=1)
+    a = attempt(c)
+    gen = backtranslate.job(a, None, cfg)
+    reqs = next(gen)
+    try:
+        gen.send(llm.chat(reqs))
+    except StopIteration as stop:
+        sample = stop.value
+    assert isinstance(sample, Sample), sample
+    assert sample.question.startswith("What is the module used to create and manage virtual environments called")
+    assert sample.attributes["opening"] == "What is the module used to create and manage virtual environments called"

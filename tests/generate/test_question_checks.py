@@ -19,6 +19,8 @@ ABOUT = "11. Brief Tour of the Standard Library 11.3. Working with Binary Data R
      "copied_heading"),
     ("How do I pack binary records, but how do I unpack them?", "compound_question"),
     ("What do pack() and unpack() do with binary records and which one is faster?", "compound_question"),
+    ("Explain what the struct module does, and why it is so important to binary records.", "compound_question"),
+    ("Explain what the struct module is and how to use it.", "compound_question"),
     ("What is the difference between the struct module and the struct module?", "self_comparison"),
     ("Why did you choose the struct module for binary records?", "asks_the_author"),
     ("How do I use weakref.ref() with binary records?", "absent_identifier"),

@@ -89,3 +89,18 @@ def test_unloadable_model_is_a_backend_error(tmp_path):
     bad.write_bytes(b"not a gguf")
     with pytest.raises(BackendError, match="cannot load local model"):
         load_llm(LLMConfig(spec=f"local:{bad}")).chat([_req("hi")])
+
+
+def test_a_forced_opening_is_continued_under_the_json_constraint(local):
+    # the reply must begin with the prefix; the JSON constraint walks the prefix first, so the reply is still valid
+    llm = wrap(local, LLMConfig())
+    schema = {"type": "object", "properties": {"question": {"type": "string", "maxLength": 80}},
+              "required": ["question"], "additionalProperties": False}
+    prefix = '{"question": "When was the Eiffel Tower'
+    res = llm.chat([_req(f"Text: {TEXT}\nWrite one question the text answers, as JSON.", max_tokens=24,
+                         json_schema=schema, prefix=prefix)])[0]
+    assert res.ok, (res.error, res.text)
+    assert res.text.startswith(prefix) and res.parsed["question"].startswith("When was the Eiffel Tower")
+    assert res.meta["constrained"] and not res.meta.get("constraint_failed")
+    plain = local.chat([_req("Say hello.", max_tokens=4, prefix="Hello")])[0]
+    assert plain.text.startswith("Hello") and plain.prompt_tokens > 0

@@ -53,7 +53,7 @@ class SlowLocal(LocalLLM):
     def context_length(self) -> int:
         return self.limit
 
-    def _generate(self, reqs: list[ChatRequest], prompts: list[list[int]]) -> list[ChatResult]:
+    def _generate(self, reqs: list[ChatRequest], prompts: list[list[int]], forced=None) -> list[ChatResult]:
         self.batches += 1
         if self.asked is not None:
             with self.asked.open("a", encoding="utf-8") as f:
@@ -93,7 +93,7 @@ def test_the_managed_llm_caches_each_batch_before_the_next_one_decodes(tmp_path)
     rows: list[int] = []
 
     class Watching(SlowLocal):
-        def _generate(self, reqs, prompts):
+        def _generate(self, reqs, prompts, forced=None):
             cache = ResponseCache(wd.llm_cache)
             rows.append(len(cache))  # what another process would find if this one died now
             cache.close()
