@@ -200,8 +200,8 @@ class Sample(_Record):
     answer: str | None = None
     turns: list[Turn] | None = None
     passage: str | None = None
-    # "corpus": the answer is a verbatim span of contexts[0] (human-written text, grounded by construction: copy
-    # checks do not apply); "model": the LLM wrote it
+    # "corpus": the answer is a verbatim span of contexts[0], or blank-line separated spans of the contexts (multihop
+    # bridge) (human-written text, grounded by construction: copy checks do not apply); "model": the LLM wrote it
     answer_origin: Literal["model", "corpus"] = "model"
     contexts: list[Citation] = Field(default_factory=list)
     attributes: dict[str, Any] = Field(default_factory=dict)  # the task's Attributes model, dumped (see attrs())

@@ -73,7 +73,7 @@ def _rough_generate(config: Config) -> tuple[int, int, int, int]:
     for task, n in gen.tasks.items():
         if n <= 0:
             continue
-        cfg = gen.task(task)
+        cfg = TASKS.get(task).config_for(gen.task(task), config.llm.spec)
         per = calls_per_attempt(task, cfg)
         calls += n * per
         calls_max += (math.ceil(n * gen.max_attempts_factor) + 2) * per

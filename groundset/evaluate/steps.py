@@ -274,8 +274,14 @@ def run_steps(samples: list[Sample], ctx: StepContext, steps: Sequence[type[Step
 
 # --- the judge's verdict on a sample -------------------------------------------------------------------------------
 def _verbatim(s: Sample) -> bool:
-    """An answer taken verbatim from its first cited chunk (``answer_origin == "corpus"``, checked, not trusted)."""
-    return s.answer_origin == "corpus" and bool(s.answer) and bool(s.contexts) and s.answer in s.contexts[0].text
+    """An answer taken verbatim from the cited chunks (``answer_origin == "corpus"``, checked, not trusted): the
+    answer, or each of its blank-line separated paragraphs (multihop bridge: one passage per chunk), occurs in one."""
+    if s.answer_origin != "corpus" or not s.answer or not s.contexts:
+        return False
+    if s.answer in s.contexts[0].text:
+        return True
+    parts = [p for p in s.answer.split("\n\n") if p.strip()]
+    return len(parts) > 1 and all(any(p in c.text for c in s.contexts) for p in parts)
 
 
 def _judge_input(s: Sample) -> JudgeInput:

@@ -16,8 +16,8 @@ demonstration per style on toy texts. The model writes ``candidates`` questions 
 first greedy, the others sampled; the local backend prefills the shared prompt once). Each candidate goes through
 the checks of ``parse`` (shape, copied demonstration, off topic, a comparison the passage does not make, and
 ``question_checks``: ungrammatical, self_comparison, asks_the_author, absent_identifier, question_not_in_passage;
-and, when the question was given its opening (``openings.py``), added_not_in_passage: a key term the model added
-after the opening that the passage lacks);
+and, when the question was given its opening (``openings.py``), added_not_in_passage — a key term the model added
+after the opening that the passage lacks —, restates_lead and repeats_subject);
 of those left, the one whose question retrieves the passage's chunk at the best rank is kept (``choose``). The
 gate then checks the question again: the round-trip filter (``evaluate/roundtrip.py``) keeps it only if it
 retrieves its own chunk, and the judge has nothing to doubt in the answer (``Sample.answer_origin``).
@@ -37,7 +37,7 @@ from groundset.generate.config import TaskParams
 from groundset.generate.seeds import _rng
 from groundset.evaluate.text import split_sentences
 from groundset.generate.task import Task
-from groundset.generate.openings import added_words, json_opening, opening as opening_of
+from groundset.generate.openings import added_words, continuation_problem, json_opening, opening as opening_of
 from groundset.generate.passages import Passage, pick_passage
 from groundset.generate.prompts import dumps, is_demo_copy, quote
 from groundset.generate.question_checks import covers, overlap, problem as question_problem
@@ -275,9 +275,14 @@ def parse(results: list[ChatResult], attempt: Attempt, passage: Passage, min_ove
     reason = question_problem(question, passage.text, _about(seed), min_overlap, passage.subject)
     if reason:
         return Reject(reason, result.text, f"question={question!r}")
-    added = added_words(question, question_opening(attempt, passage) or "", f"{passage.text} {_about(seed)}")
+    start = question_opening(attempt, passage) or ""
+    added = added_words(question, start, f"{passage.text} {_about(seed)}")
     if added:  # the opening kept it on the passage, the model's own words left it ("… in Smalltalk?")
         return Reject("added_not_in_passage", result.text, f"question={question!r}; not in the passage: {added}")
+    lead = (split_sentences(passage.text) or [passage.text])[0]
+    reason = continuation_problem(question, start, lead, passage.subject.split(" | ")[0])
+    if reason:
+        return Reject(reason, result.text, f"question={question!r}; opening={start!r}")
     attrs = BacktranslateAttributes(style=style, passage_start=passage.start, passage_end=passage.end,
                                     passage_sentences=passage.sentences, section=list(seed.section))
     return new_sample(attempt, [seed], bool(obj.get("_salvaged")), question=question, answer=passage.text,

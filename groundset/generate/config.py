@@ -34,9 +34,11 @@ __all__ = [
     "TextbookConfig",
     "RagConfig",
     "QUESTION_KINDS",
+    "BRIDGE_KINDS",
 ]
 
 QUESTION_KINDS = ("factual", "definition", "explanation", "procedural", "comparison")
+BRIDGE_KINDS = ("differ", "common")  # multihop bridge mode: how two subjects differ | what they have in common
 
 
 class _Section(BaseModel):
@@ -91,10 +93,38 @@ class QAConfig(TaskParams):
 
 
 class MultihopConfig(TaskParams):
-    """A question needing the seed chunk plus nearest-neighbour partners from another section or document."""
+    """A question needing the seed chunk plus nearest-neighbour partners from another section or document.
+
+    ``mode``: ``write`` — the LLM writes question, answer and citations over the whole chunks; ``bridge`` — a
+    verbatim passage of the seed and one of a partner are the answer, the LLM writes only the question that needs
+    both (short prompt, one short output: what a small CPU model can do); ``auto`` — ``bridge`` for the bundled
+    ``local`` backend, ``write`` for any other.
+    """
 
     temperature: float = Field(0.4, ge=0, le=2)
-    max_tokens: int = Field(320, gt=0, le=32768)
+    max_tokens: int = Field(320, gt=0, le=32768, description="completion tokens (write mode; the local backend "
+                            "caps an unset value at 160)")
+    mode: Literal["auto", "write", "bridge"] = Field(
+        "auto", description="write: the LLM writes question + answer | bridge: two verbatim passages are the answer, "
+        "the LLM writes only the question | auto: bridge for the local backend, else write")
+    max_answer_chars: int | None = Field(None, ge=40, description="write: the answer string ends at this many "
+                                         "characters, cut back to its last full sentence (the local backend: 400 "
+                                         "unless set; None: no limit)")
+    question_tokens: int = Field(40, gt=0, le=512, description="bridge: completion tokens for the question")
+    questions: int = Field(2, ge=1, le=16, description="bridge: questions written per passage pair in one batch (the "
+                           "first greedy, the others sampled); the best is kept")
+    kinds: dict[str, float] = Field(
+        default_factory=lambda: {"differ": 2, "common": 1},
+        description="bridge: question kind -> weight (differ: how the two subjects differ; common: what they share)")
+    kin: bool = Field(True, description="bridge: the two subjects must share a word besides the corpus topic (two "
+                      "modules, two kinds of attribute): a comparison a reader asks; false: the nearest partner")
+    passage_words: int = Field(40, ge=5, le=300, description="bridge: longest passage (words) taken from each chunk")
+    passage_sentences: int = Field(3, ge=1, le=20, description="bridge: most sentences per passage")
+    min_passage_words: int = Field(10, ge=1, description="bridge: shortest passage (words)")
+    min_overlap: float = Field(0.7, ge=0, le=1, description="bridge: share of the question's key terms the passages "
+                               "(or their section paths) must contain")
+    roundtrip_k: int = Field(5, ge=0, le=100, description="bridge: the question must retrieve BOTH chunks among the "
+                             "k nearest at generation time (0: leave it to the gate)")
     partners: int = Field(1, ge=1, le=4, description="partner chunks added to the seed chunk")
     candidates: int = Field(24, ge=1, le=500, description="nearest neighbours examined to find partners")
     min_similarity: float = Field(0.3, ge=-1, le=1, description="partners must be at least this similar (cosine)")
@@ -102,10 +132,23 @@ class MultihopConfig(TaskParams):
     other: str = Field("section", pattern="^(section|document)$", description="partners come from another section | document")
     min_overlap_words: int = Field(1, ge=0, description="content words each cited chunk must share with the Q&A")
 
+    @field_validator("kinds")
+    @classmethod
+    def _kinds(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(BRIDGE_KINDS))
+        if unknown:
+            raise ValueError(f"unknown bridge kind(s) {unknown}: use {', '.join(BRIDGE_KINDS)}")
+        if any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("weights must be >= 0 with at least one > 0")
+        return v
+
     @model_validator(mode="after")
     def _band(self) -> "MultihopConfig":
         if self.min_similarity >= self.max_similarity:
             raise ValueError(f"min_similarity ({self.min_similarity}) must be below max_similarity ({self.max_similarity})")
+        if self.min_passage_words > self.passage_words:
+            raise ValueError(f"min_passage_words ({self.min_passage_words}) must not exceed passage_words "
+                             f"({self.passage_words})")
         return self
 
 

@@ -28,7 +28,12 @@ __all__ = ["make_job", "run_jobs", "estimate_requests"]
 
 def make_job(attempt: Attempt, corpus: Corpus, gen: Any, usable: set[str] | None = None) -> Job:
     """The job generator of ``attempt`` (``gen`` = the [generate] config)."""
-    return TASKS.get(attempt.task).job(attempt, corpus, gen.task(attempt.task), usable)
+    return TASKS.get(attempt.task).job(attempt, corpus, _config(attempt, gen), usable)
+
+
+def _config(attempt: Attempt, gen: Any) -> Any:
+    """The attempt's task config, resolved for the run's [llm] spec as the plan resolved it (``Task.resolve``)."""
+    return TASKS.get(attempt.task).config_for(gen.task(attempt.task), attempt.params.get("llm", ""))
 
 
 def run_jobs(jobs: list[Job], llm: LLM,
@@ -87,4 +92,4 @@ def _streams(llm: Any) -> bool:
 
 def estimate_requests(attempt: Attempt, corpus: Corpus, gen: Any, usable: set[str] | None = None) -> list[ChatRequest]:
     """Representative requests of one attempt for a dry run (no LLM call; later conversation turns use fillers)."""
-    return TASKS.get(attempt.task).estimate(attempt, corpus, gen.task(attempt.task), usable)
+    return TASKS.get(attempt.task).estimate(attempt, corpus, _config(attempt, gen), usable)

@@ -19,6 +19,7 @@ __all__ = ["echo_reply", "documents_of"]
 
 _DOC = re.compile(r"<document id=\"(C\d+)\"[^\n]*>\n(.*?)\n</document>", re.S)
 _CONVERSATION = re.compile(r"<document id=\"conversation\">\n(.*?)\n</document>", re.S)
+_SUBJECTS = re.compile(r"\nSubjects: ([^;\n]+); ([^\n]+)\n")
 
 
 def documents_of(request: ChatRequest) -> list[tuple[str, str]]:
@@ -70,6 +71,9 @@ def echo_reply(request: ChatRequest) -> str:
         if request.prefix:  # backtranslate with a forced opening ("What does the struct module"): finish it
             return request.prefix + (" do?" if re.search(r"\b(?:does|do)\s+\S", request.prefix) else "?") + '"}'
         return json.dumps({"question": f"What is known about {_subject(text)}?"})  # backtranslate
+    subjects = _SUBJECTS.search(request.messages[-1]["content"]) if request.messages else None
+    if props == {"question"} and subjects:  # multihop bridge: the two subjects it names
+        return json.dumps({"question": f"How do {subjects.group(1)} and {subjects.group(2)} differ?"})
     if props == {"question"}:
         before = _said_before(request)
         turn = request.messages[-1]["content"].count("\n") % 7

@@ -28,7 +28,7 @@ from groundset.evaluate.qa_checks import key_terms
 from groundset.evaluate.text import stem, words
 from groundset.generate.passages import lead_verb
 
-__all__ = ["opening", "json_opening", "added_words"]
+__all__ = ["opening", "json_opening", "added_words", "continuation_problem"]
 
 _BE = {"is", "are", "was", "were"}
 _MODAL = {"can", "could", "may", "might", "must", "shall", "should", "will", "would"}
@@ -41,7 +41,7 @@ def _cased(subject: str, text: str) -> str:
     first, _, rest = subject.partition(" ")
     if first[:1].isupper() and not first.isupper() and first[1:].islower():
         named_inside = re.search(rf"(?<=[a-z,;])[ \t]+{re.escape(first)}\b", text)  # mid-sentence capital: a name
-        if not named_inside:
+        if not named_inside or first.endswith("ing"):  # "Reconstructing the data …"
             return f"{first.lower()} {rest}".strip()
     return subject
 
@@ -86,6 +86,8 @@ def opening(style: str, lead: str, subject: str, text: str = "") -> str | None:
         if word in _WHY_ADJECTIVE:
             return {"question": f"Why {v} {subject} {word}", "why": f"Why {v} {subject} {word}",
                     "imperative": f"Explain why {subject} {v} {word}"}.get(style)
+        if word in ("called", "named"):  # "X is called deserializing"
+            return {"question": f"What {v} {subject} {word}", "imperative": f"Explain what {subject} {v} {word}"}.get(style)
         if word.endswith("ed") and word not in _DETERMINER:
             return {"question": f"How {v} {subject} {word}", "how-to": f"How {v} {subject} {word}",
                     "imperative": f"Explain how {subject} {v} {word}"}.get(style)
@@ -96,8 +98,8 @@ def opening(style: str, lead: str, subject: str, text: str = "") -> str | None:
         return f"How {aux} {subject}"
     if style == "why":
         return f"Why {aux} {subject}"
-    if style == "imperative":
-        return f"Explain what {subject}"
+    if style == "imperative":  # "Explain what the struct module" (… provides.); "… may want" (… to do.)
+        return f"Explain what {subject} {v} {word}" if v in _MODAL and word else f"Explain what {subject}"
     return None
 
 
@@ -120,3 +122,33 @@ def added_words(question: str, start: str, passage: str) -> list[str]:
         return []
     have = {stem(w) for w in words(passage)}
     return [k for k in key_terms(question[len(start):]) if k not in have]
+
+
+def continuation_problem(question: str, start: str, lead: str, subject: str) -> str | None:
+    """What is wrong with the model's words after the opening ``start``, or None:
+
+    - ``restates_lead``: a What-question (or "Explain what …") whose rest copies four or more words of the lead
+      sentence, so the "what" asks for nothing ("What do some objects define standard clean-up actions to be …?");
+      a How / Why question may repeat the lead ("How can a number in the brackets be used to refer to …?");
+    - ``repeats_subject``: the rest names the subject again ("How may package authors decide not to support
+      package authors?", "Explain what a function definition is in a function definition.").
+
+    >>> continuation_problem("What do some objects define standard clean-up actions to be undertaken?",
+    ...                      "What do some objects", "Some objects define standard clean-up actions to be undertaken.",
+    ...                      "Some objects")
+    'restates_lead'
+    >>> continuation_problem("What does the struct module provide?", "What does the struct module",
+    ...                      "The struct module provides pack() and unpack() functions.", "the struct module")
+    """
+    if not start or not question.startswith(start):
+        return None
+    rest = question[len(start):]
+    said = [stem(w) for w in re.findall(r"[\w'’-]+", rest.lower())]
+    if re.match(r"(?:what|explain what)\b", start, re.I) and len(said) >= 4:
+        lead_words = " " + " ".join(stem(w) for w in re.findall(r"[\w'’-]+", lead.lower())) + " "
+        if any(f" {' '.join(said[i:i + 4])} " in lead_words for i in range(len(said) - 3)):
+            return "restates_lead"  # (stems: "use placeholders with braces" copies "uses placeholder … with braces")
+    want = {stem(w) for w in words(subject) if len(w) >= 3} - {stem(w) for w in ("the", "and", "some", "any")}
+    if want and want <= {stem(w) for w in words(rest)}:
+        return "repeats_subject"
+    return None

@@ -50,7 +50,8 @@ _POINTER = re.compile(
     r"(?:^|[.;,] )see\b|for (?:more|further) (?:information|details)|for a reference on|"
     r"(?:documentation|reference guide|tutorial|chapter|section) (?:of|on|for) the\b.{0,40}\bfor (?:more|details)|"
     r"(?:is|are) (?:discussed|described|explained|covered) (?:later|in (?:section|chapter))|later in this tutorial|"
-    r"you will (?:soon |later )?(?:learn|see|find out)|will be (?:discussed|described|explained|covered))\b",
+    r"you will (?:soon |later )?(?:learn|see|find out)|will be (?:discussed|described|explained|covered)|"
+    r"(?:more|further) (?:details|information) (?:is|are|can be found) (?:at|in)|(?:is|are) (?:available|found) at)\b",
     re.I,
 )
 # a pronoun or "the same"/"it" early in the opening sentence points at something the passage does not contain, as

@@ -43,18 +43,21 @@ class TaskPlan:
         gen = config.generate
         self.task = task
         self.spec = TASKS.get(task)
-        self.cfg = gen.task(task)
+        self.cfg = self.spec.config_for(gen.task(task), config.llm.spec)
         want = gen.tasks.get(task, 0)  # the attempt cap follows the config's n ...
         self.n = want if n is None else n  # ... the walk stops at ``n`` accepted (a round of the N-kept loop asks more)
         self.seed = gen.seed
         self.corpus = corpus
         chunks, self.skipped = usable if usable is not None else usable_seeds(corpus.chunks(), gen.min_seed_tokens)
         self.usable_ids = {c.id for c in chunks}
-        if self.spec.seed_filter is not None:  # chunks this task cannot seed from (no prose passage, no answer span)
-            kept = []
+        spec = self.spec
+        if spec.seed_filter is not None or spec.seed_check is not None:  # chunks this task cannot seed from (no
+            kept = []                                                     # prose passage, no answer span, no partner)
             self.skipped = Counter(self.skipped)
             for c in chunks:
-                why = self.spec.seed_filter(c, self.cfg)
+                why = spec.seed_filter(c, self.cfg) if spec.seed_filter is not None else None
+                if not why and spec.seed_check is not None:
+                    why = spec.seed_check(c, corpus, self.cfg, self.usable_ids)
                 if why:
                     self.skipped[why] += 1
                 else:

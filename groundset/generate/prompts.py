@@ -258,8 +258,14 @@ def qa_schema() -> dict[str, Any]:
     return _obj({"question": {"type": "string"}, "answer": {"type": "string"}})
 
 
-def multihop_schema(labels: list[str]) -> dict[str, Any]:
-    return _obj({"question": {"type": "string"}, "answer": {"type": "string"}, "cited": _labels(labels, 2)})
+def multihop_schema(labels: list[str], max_chars: int | None = None) -> dict[str, Any]:
+    """``max_chars``: the answer string ends there at the latest (the local backend's constraint closes it; a small
+    model otherwise writes on inside it until max_tokens) and the question at a third of it."""
+    answer: dict[str, Any] = {"type": "string"}
+    question: dict[str, Any] = {"type": "string"}
+    if max_chars:
+        answer["maxLength"], question["maxLength"] = max_chars, max(60, max_chars // 3)
+    return _obj({"question": question, "answer": answer, "cited": _labels(labels, 2)})
 
 
 def turn_question_schema() -> dict[str, Any]:

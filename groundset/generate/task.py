@@ -58,6 +58,8 @@ class Task:
     - ``units(task, usable chunks, corpus, cfg, seed) -> list``: the seed order (chunks, or ``Topic``s);
     - ``calls_per_attempt(cfg)`` / ``chunks_per_call(cfg)``: for the plan's call and token estimates;
     - ``seed_filter(chunk, cfg) -> reason | None``: chunks the task cannot seed from, skipped and counted;
+      ``seed_check(chunk, corpus, cfg, usable)`` likewise, when the test needs the corpus;
+    - ``resolve(cfg, llm_spec) -> cfg``: settings that depend on the backend (multihop's ``mode = "auto"``);
     - ``attributes``: the model of ``Sample.attributes`` (a ``records.Attributes`` subclass); every sample the task
       makes is checked against it, and other stages read them through it (``Sample.attrs()``).
     """
@@ -76,6 +78,16 @@ class Task:
     # ``seed_filter(chunk, cfg) -> reason | None``: a usable chunk this task cannot seed from is skipped, counted by
     # that reason in the plan (backtranslate: "no_passage"; qa's answer-first mode: "no_span")
     seed_filter: Callable[[Chunk, Any], "str | None"] | None = None
+    # ``seed_check(chunk, corpus, cfg, usable ids) -> reason | None``: the same for a test that needs the corpus
+    # (multihop's bridge mode: a partner holding a passage on a subject of the same kind); one search per chunk
+    seed_check: Callable[[Chunk, Corpus, Any, "set[str]"], "str | None"] | None = None
+    # ``resolve(cfg, llm_spec) -> cfg``: the task's config for the run's ``[llm] spec`` (multihop: mode "auto" becomes
+    # "bridge" for the local backend); the plan, the ids and every job see the resolved config
+    resolve: Callable[[Any, str], Any] | None = None
+
+    def config_for(self, cfg: Any, llm_spec: str) -> Any:
+        """``cfg`` resolved for ``llm_spec`` (itself when the task has no ``resolve``)."""
+        return self.resolve(cfg, llm_spec) if self.resolve is not None else cfg
 
 
 def task_shape(name: str) -> Shape:

@@ -20,7 +20,9 @@ def fake_corpus(fake_chunks):
 
 @pytest.fixture
 def config():
-    return load_config(None, {"generate.tasks": {"qa": 3, "multihop": 2, "conversation": 2, "textbook": 2, "rag": 2}})
+    # the fake backend, as the tests use FakeLLM (on "local", multihop's mode "auto" would be its bridge mode)
+    return load_config(None, {"generate.tasks": {"qa": 3, "multihop": 2, "conversation": 2, "textbook": 2, "rag": 2},
+                              "llm.spec": "fake"})
 
 
 @pytest.fixture
@@ -31,7 +33,7 @@ def attempt_of(config, fake_corpus):
         cfg = config
         if overrides:
             cfg = load_config(None, {**{f"generate.{task}.{k}": v for k, v in overrides.items()},
-                                     "generate.tasks": {task: 3}})
+                                     "generate.tasks": {task: 3}, "llm.spec": "fake"})
         plan = TaskPlan(task, cfg, fake_corpus)
         if seed_contains is not None:  # the first attempt seeded by the chunk containing this text
             j = next(i for i in range(len(plan.units)) if seed_contains in plan.attempt(i).seeds[0].text)

@@ -49,7 +49,8 @@ def _assert_clean(requests) -> int:
 @pytest.fixture
 def hostile():
     config = load_config(None, {"generate.tasks": {t: 2 for t in TASKS}, "generate.reuse_chunks": "true",
-                                "generate.min_seed_tokens": "5", "generate.conversation.turns": "2"})
+                                "generate.min_seed_tokens": "5", "generate.conversation.turns": "2",
+                                "generate.multihop.mode": "write"})  # bridge mode: tests/generate/test_multihop_bridge.py
     corpus = Corpus(MemoryStore(make_chunks(_hostile_docs())), encode=bow_embed)
     return config, corpus
 

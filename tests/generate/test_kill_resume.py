@@ -20,7 +20,7 @@ from tests.generate.fakes import BowEmbedder, echo_reply, fill_store
 REPO = Path(__file__).resolve().parents[2]
 TASKS = {"qa": 6, "multihop": 3, "conversation": 2, "textbook": 3, "rag": 3}
 OVERRIDES = {"generate.tasks": TASKS, "generate.batch_size": "2", "generate.conversation.turns": "2",
-             "generate.reuse_chunks": "true"}
+             "generate.reuse_chunks": "true", "llm.spec": "fake"}  # the fake backend the test runs (multihop: write)
 
 CHILD = """
 import json, sys

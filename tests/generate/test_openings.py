@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from groundset.generate.openings import json_opening, opening
+from groundset.generate.openings import continuation_problem, json_opening, opening
 from groundset.llm.base import ChatRequest
 from groundset.llm.cache import request_key
 from groundset.llm.fake import FakeLLM
@@ -41,6 +41,7 @@ from groundset.llm.openai_body import Dialect
     ("how-to", "Small functions can be created with the lambda keyword.", "Small functions",
      "How can small functions be created"),
     ("question", "Lists might contain items of different types.", "Lists", "What might lists"),
+    ("imperative", "Lists might contain items of different types.", "Lists", "Explain what lists might contain"),
     ("question", "The import statement first tests whether the item is defined.",
      "the import statement first tests whether the item", None),  # the wrong verb was found
     ("imperative", "A module is a file containing definitions.", "a module", "Explain what a module is"),
@@ -92,3 +93,34 @@ def test_endpoints_that_cannot_continue_a_reply_are_asked_for_the_opening():
     assert body["messages"][0] == {"role": "system", "content": "s"}
     assert body["messages"][-1]["content"].endswith('Begin your reply with exactly: {"question": "What does X')
     assert ChatRequest(messages=req.messages).hinted() == req.messages
+
+
+@pytest.mark.parametrize("question, start, lead, subject, reason", [
+    ("What do some objects define standard clean-up actions to be undertaken?", "What do some objects",
+     "Some objects define standard clean-up actions to be undertaken.", "Some objects", "restates_lead"),
+    ("Explain what a class in an except clause is compatible with an exception.",
+     "Explain what a class in an except clause is", "A class in an except clause is compatible with an exception.",
+     "a class in an except clause", "restates_lead"),
+    ("How may package authors decide not to support package authors?", "How may package authors",
+     "Package authors may also decide not to support it.", "Package authors", "repeats_subject"),
+    ("Explain what a function definition is in a function definition.", "Explain what a function definition is",
+     "A function definition associates the function name with the function object.", "a function definition",
+     "repeats_subject"),
+    ("What does the format use placeholder names formed by a dollar?", "What does the format",
+     "The format uses placeholder names formed by $ with valid Python identifiers.", "the format", "restates_lead"),
+    # a How question may repeat the lead; a What question that asks for something is fine
+    ("How can a number in the brackets be used to refer to the position of the object?",
+     "How can a number in the brackets be used", "A number in the brackets can be used to refer to the position of "
+     "the object.", "a number in the brackets", None),
+    ("What does the struct module provide?", "What does the struct module",
+     "The struct module provides pack() and unpack() functions.", "the struct module", None),
+    ("What is x?", "", "x is y.", "x", None),  # no opening: nothing to judge
+])
+def test_what_the_model_writes_after_the_opening(question, start, lead, subject, reason):
+    assert continuation_problem(question, start, lead, subject) == reason
+
+
+def test_a_gerund_subject_loses_its_capital():
+    assert opening("question", "Reconstructing the data is called deserializing.", "Reconstructing the data",
+                   "Reconstructing the data is called deserializing. Python does it.") == (
+        "What is reconstructing the data called")

@@ -27,7 +27,8 @@ def workdir(tmp_path):
 
 
 def cfg(tasks, **extra):
-    return load_config(None, {"generate.tasks": tasks, **extra})
+    # the fake backend these tests run (on "local", multihop's mode "auto" is bridge: tests/generate/test_multihop_bridge.py)
+    return load_config(None, {"generate.tasks": tasks, "llm.spec": "fake", **extra})
 
 
 def samples(workdir, task):

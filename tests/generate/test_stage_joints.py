@@ -48,7 +48,7 @@ def test_every_task_writes_the_attributes_its_model_declares(tmp_path, monkeypat
     from groundset.config import load_config
 
     config = load_config(None, {"generate.tasks": {"qa": 2, "multihop": 1, "conversation": 1, "textbook": 1, "rag": 1},
-                                "generate.conversation.turns": "1"})
+                                "generate.conversation.turns": "1", "llm.spec": "fake"})  # multihop: write mode
     workdir = Workdir(tmp_path / "work").ensure()
     fill_store(config, workdir)
     assert generate(config, workdir, echo_llm(), progress=False).complete
