@@ -56,7 +56,13 @@ _DETERMINER = frozenset("a an the one two some any no each every this that these
 
 def opening(style: str, lead: str, subject: str, text: str = "") -> str | None:
     """The first words of a question of ``style`` about ``subject``, from the verb of the ``lead`` sentence
-    (``text``: the passage, which tells a name from a sentence-initial capital)."""
+    (``text``: the passage, which tells a name from a sentence-initial capital); a style the lead gives no opening
+    for ("How …" over "Generators are a tool …") takes the question style's ("What are generators")."""
+    return _opening(style, lead, subject, text) or (_opening("question", lead, subject, text)
+                                                     if style != "question" else None)
+
+
+def _opening(style: str, lead: str, subject: str, text: str = "") -> str | None:
     if not subject:
         return None
     if subject.startswith("how to "):  # "To check whether …, use …": the goal is the question
@@ -65,9 +71,10 @@ def opening(style: str, lead: str, subject: str, text: str = "") -> str | None:
                 "imperative": f"Explain how to {goal}"}.get(style)
     if " | " in subject:  # "The module used to … is called venv"
         name, description = subject.split(" | ", 1)
+        description = _cased(description, text or lead)
         return {"question": f"What is {description} called", "imperative": f"Explain what {name} is"}.get(style)
     verb = lead_verb(lead)
-    if not verb or _NOT_NOUN_PHRASE.search(subject) or len(subject.split()) > 7:
+    if not verb or _NOT_NOUN_PHRASE.search(subject) or len(subject.split()) > 9:
         return None
     subject = _cased(subject, text or lead)
     v = verb.lower()
@@ -92,8 +99,8 @@ def opening(style: str, lead: str, subject: str, text: str = "") -> str | None:
             return {"question": f"How {v} {subject} {word}", "how-to": f"How {v} {subject} {word}",
                     "imperative": f"Explain how {subject} {v} {word}"}.get(style)
         return {"question": f"What {v} {subject}", "imperative": f"Explain what {subject} {v}"}.get(style)
-    if style == "question":
-        return f"What {aux} {subject}"
+    if style == "question":  # "What does the struct module" (… provide?); "What do slice indices have" (?)
+        return f"What {aux} {subject} have" if v in ("has", "have") else f"What {aux} {subject}"
     if style == "how-to":
         return f"How {aux} {subject}"
     if style == "why":
@@ -144,6 +151,10 @@ def continuation_problem(question: str, start: str, lead: str, subject: str) -> 
         return None
     rest = question[len(start):]
     said = [stem(w) for w in re.findall(r"[\w'’-]+", rest.lower())]
+    verb = lead_verb(lead).lower()
+    if re.match(r"(?:what|explain what)\b", start, re.I) and len(said) >= 3 and verb and said[0] == stem(verb) \
+            and verb not in _BE | _MODAL:
+        return "restates_lead"  # "What does the format use placeholders with braces?": the lead's verb and object
     if re.match(r"(?:what|explain what)\b", start, re.I) and len(said) >= 4:
         lead_words = " " + " ".join(stem(w) for w in re.findall(r"[\w'’-]+", lead.lower())) + " "
         if any(f" {' '.join(said[i:i + 4])} " in lead_words for i in range(len(said) - 3)):

@@ -19,12 +19,12 @@ from groundset.llm.openai_body import Dialect
      "What does the struct module"),
     ("question", "Lists are mutable sequences.", "Lists", "What are lists"),
     ("question", "The script can be given an executable mode.", "the script", "What can the script be"),
-    ("question", "Python also has built-in support for complex numbers.", "Python", "What does Python"),
+    ("question", "Python also has built-in support for complex numbers.", "Python", "What does Python have"),
     ("question", "Activating the virtual environment will change your prompt.", "Activating the virtual environment",
      "What will activating the virtual environment"),
     ("how-to", "The struct module provides pack() and unpack() functions.", "the struct module",
      "How does the struct module"),
-    ("how-to", "A module is a file containing definitions.", "a module", None),  # "How is a module" is no how-to
+    ("how-to", "A module is a file containing definitions.", "a module", "What is a module"),  # no how-to: a question
     ("why", "Name mangling is helpful for letting subclasses override methods.", "Name mangling",
      "Why is name mangling helpful"),
     ("question", "Dynamic ordering is necessary because of diamonds.", "Dynamic ordering",
@@ -106,6 +106,8 @@ def test_endpoints_that_cannot_continue_a_reply_are_asked_for_the_opening():
     ("Explain what a function definition is in a function definition.", "Explain what a function definition is",
      "A function definition associates the function name with the function object.", "a function definition",
      "repeats_subject"),
+    ("What does the format use placeholders with braces?", "What does the format",
+     "The format uses placeholder names formed by $ with valid Python identifiers.", "the format", "restates_lead"),
     ("What does the format use placeholder names formed by a dollar?", "What does the format",
      "The format uses placeholder names formed by $ with valid Python identifiers.", "the format", "restates_lead"),
     # a How question may repeat the lead; a What question that asks for something is fine
