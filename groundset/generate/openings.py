@@ -51,6 +51,9 @@ def _cased(subject: str, text: str) -> str:
 _NOT_NOUN_PHRASE = re.compile(r"^(?:by|in|on|for|with|at|from|of|after|before|during|under|unlike|like|as)\b|"
                               r"\b(?:whether|that|which|who|if|when|because|while)\b", re.I)
 _WHY_ADJECTIVE = frozenset("necessary needed required important useful helpful best preferred recommended".split())
+# participles that do not end in -ed ("X can be met with …" → "How can X be met")
+_IRREGULAR = frozenset("""made done given known shown seen written found met run set put built held kept left sent taken
+thrown chosen read said brought bound split understood begun drawn grown hidden spoken""".split())
 _DETERMINER = frozenset("a an the one two some any no each every this that these those its their".split())
 
 
@@ -85,7 +88,7 @@ def _opening(style: str, lead: str, subject: str, text: str = "") -> str | None:
     if v in _MODAL and word == "be":  # "X can be any expression" is "What can X be?"; "X can be created …": how
         be_after = re.match(r".*?\bbe\s+(?:\w+ly\s+)*([\w-]+)", lead, re.I)
         participle = be_after.group(1).lower() if be_after else ""
-        if participle.endswith("ed"):
+        if participle.endswith("ed") or participle in _IRREGULAR:
             return {"question": f"How {v} {subject} be {participle}", "how-to": f"How {v} {subject} be {participle}",
                     "imperative": f"Explain how {subject} {v} be {participle}"}.get(style)
         return {"question": f"What {v} {subject} be", "imperative": f"Explain what {subject} {v} be"}.get(style)
@@ -95,7 +98,7 @@ def _opening(style: str, lead: str, subject: str, text: str = "") -> str | None:
                     "imperative": f"Explain why {subject} {v} {word}"}.get(style)
         if word in ("called", "named"):  # "X is called deserializing"
             return {"question": f"What {v} {subject} {word}", "imperative": f"Explain what {subject} {v} {word}"}.get(style)
-        if word.endswith("ed") and word not in _DETERMINER:
+        if (word.endswith("ed") or word in _IRREGULAR) and word not in _DETERMINER:
             return {"question": f"How {v} {subject} {word}", "how-to": f"How {v} {subject} {word}",
                     "imperative": f"Explain how {subject} {v} {word}"}.get(style)
         return {"question": f"What {v} {subject}", "imperative": f"Explain what {subject} {v}"}.get(style)
@@ -128,7 +131,9 @@ def added_words(question: str, start: str, passage: str) -> list[str]:
     if not start or not question.startswith(start):
         return []
     have = {stem(w) for w in words(passage)}
-    return [k for k in key_terms(question[len(start):]) if k not in have]
+    rest = question[len(start):]
+    numbers = [n for n in re.findall(r"\d+(?:\.\d+)*", rest) if not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d])", passage)]
+    return [k for k in key_terms(rest) if k not in have] + numbers
 
 
 def continuation_problem(question: str, start: str, lead: str, subject: str) -> str | None:
@@ -155,6 +160,11 @@ def continuation_problem(question: str, start: str, lead: str, subject: str) -> 
     if re.match(r"(?:what|explain what)\b", start, re.I) and len(said) >= 3 and verb and said[0] == stem(verb) \
             and verb not in _BE | _MODAL:
         return "restates_lead"  # "What does the format use placeholders with braces?": the lead's verb and object
+    if re.match(r"(?:what|explain what)\b", start, re.I) and len(said) >= 2 and verb in _BE | _MODAL:
+        lead_stems = [stem(w) for w in re.findall(r"[\w'’-]+", lead.lower())]
+        at = lead_stems.index(stem(verb)) + 1 if stem(verb) in lead_stems else 0
+        if at and said[:2] == lead_stems[at:at + 2]:  # "Explain what X is" + "an error." (the lead's own words)
+            return "restates_lead"
     if re.match(r"(?:what|explain what)\b", start, re.I) and len(said) >= 4:
         lead_words = " " + " ".join(stem(w) for w in re.findall(r"[\w'’-]+", lead.lower())) + " "
         if any(f" {' '.join(said[i:i + 4])} " in lead_words for i in range(len(said) - 3)):

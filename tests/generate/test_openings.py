@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from groundset.generate.openings import continuation_problem, json_opening, opening
+from groundset.generate.openings import added_words, continuation_problem, json_opening, opening
 from groundset.llm.base import ChatRequest
 from groundset.llm.cache import request_key
 from groundset.llm.fake import FakeLLM
@@ -18,7 +18,7 @@ from groundset.llm.openai_body import Dialect
     ("question", "The struct module provides pack() and unpack() functions.", "the struct module",
      "What does the struct module"),
     ("question", "Lists are mutable sequences.", "Lists", "What are lists"),
-    ("question", "The script can be given an executable mode.", "the script", "What can the script be"),
+    ("question", "The script can be given an executable mode.", "the script", "How can the script be given"),
     ("question", "Python also has built-in support for complex numbers.", "Python", "What does Python have"),
     ("question", "Activating the virtual environment will change your prompt.", "Activating the virtual environment",
      "What will activating the virtual environment"),
@@ -41,6 +41,7 @@ from groundset.llm.openai_body import Dialect
     ("how-to", "Small functions can be created with the lambda keyword.", "Small functions",
      "How can small functions be created"),
     ("question", "Lists might contain items of different types.", "Lists", "What might lists"),
+    ("question", "Many needs can be met with the list type.", "Many needs", "How can many needs be met"),
     ("imperative", "Lists might contain items of different types.", "Lists", "Explain what lists might contain"),
     ("question", "The import statement first tests whether the item is defined.",
      "the import statement first tests whether the item", None),  # the wrong verb was found
@@ -110,6 +111,8 @@ def test_endpoints_that_cannot_continue_a_reply_are_asked_for_the_opening():
      "The format uses placeholder names formed by $ with valid Python identifiers.", "the format", "restates_lead"),
     ("What does the format use placeholder names formed by a dollar?", "What does the format",
      "The format uses placeholder names formed by $ with valid Python identifiers.", "the format", "restates_lead"),
+    ("Explain what referencing the name a hereafter is an error.", "Explain what referencing the name a hereafter is",
+     "Referencing the name a hereafter is an error.", "Referencing the name a hereafter", "restates_lead"),
     # a How question may repeat the lead; a What question that asks for something is fine
     ("How can a number in the brackets be used to refer to the position of the object?",
      "How can a number in the brackets be used", "A number in the brackets can be used to refer to the position of "
@@ -126,3 +129,9 @@ def test_a_gerund_subject_loses_its_capital():
     assert opening("question", "Reconstructing the data is called deserializing.", "Reconstructing the data",
                    "Reconstructing the data is called deserializing. Python does it.") == (
         "What is reconstructing the data called")
+
+
+def test_a_number_the_passage_lacks_is_an_added_word():
+    assert added_words("What will pip freeze produce in version 3.7?", "What will pip freeze",
+                       "pip freeze will produce a list of packages in a version.") == ["3.7"]
+    assert added_words("What does Python 3.11 add?", "What does Python", "Python 3.11 adds a module.") == []
