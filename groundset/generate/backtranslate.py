@@ -32,7 +32,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from groundset.generate.base import Attempt, Job, new_sample, request
-from groundset.generate.checks import Reject, clean_field, off_topic, problem_with_question, read_object
+from groundset.generate.checks import Reject, clean_field, none_passed, off_topic, problem_with_question, read_object
 from groundset.generate.config import TaskParams
 from groundset.generate.seeds import _rng
 from groundset.evaluate.text import split_sentences
@@ -308,11 +308,7 @@ def choose(results: list[ChatResult], attempt: Attempt, passage: Passage, corpus
     outs = [parse([r], attempt, passage, min_overlap) for r in results]
     samples = [(k, s) for k, s in enumerate(outs) if isinstance(s, Sample)]
     if not samples:
-        reasons = [o.reason for o in outs]
-        best = max(reasons, key=lambda r: (reasons.count(r), -reasons.index(r)))
-        first = outs[reasons.index(best)]
-        detail = first.detail if len(outs) == 1 else f"{first.detail}; candidates: {', '.join(reasons)}"
-        return Reject(best, first.raw, detail)
+        return none_passed(outs)
     seed_id = attempt.seeds[0].id
     about = _about(attempt.seeds[0])
     lead = (split_sentences(passage.text) or [passage.text])[0]

@@ -33,6 +33,7 @@ __all__ = [
     "extract_json",
     "normalise_label",
     "off_topic",
+    "none_passed",
 ]
 
 
@@ -43,6 +44,16 @@ class Reject:
     reason: str
     raw: str = ""
     detail: str = ""
+
+
+def none_passed(outs: list[Reject]) -> Reject:
+    """The Reject of an attempt whose candidates all failed: the most frequent reason (ties: the earliest
+    candidate's), every candidate's reason in the detail."""
+    reasons = [o.reason for o in outs]
+    best = max(reasons, key=lambda r: (reasons.count(r), -reasons.index(r)))
+    first = outs[reasons.index(best)]
+    detail = first.detail if len(outs) == 1 else f"{first.detail}; candidates: {', '.join(reasons)}"
+    return Reject(best, first.raw, detail)
 
 
 _LABEL = re.compile(r"^\s*(?:\*\*)?(?:question|answer|q|a|passage|title|response|output)\s*(?:\*\*)?\s*[:\-–]\s*", re.I)

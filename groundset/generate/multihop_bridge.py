@@ -35,7 +35,7 @@ from typing import Any
 from groundset.evaluate.qa_checks import key_terms
 from groundset.evaluate.text import split_sentences, stem, words
 from groundset.generate.base import Attempt, new_sample, request
-from groundset.generate.checks import Reject, clean_field, problem_with_question, read_object
+from groundset.generate.checks import Reject, clean_field, none_passed, problem_with_question, read_object
 from groundset.generate.passages import Passage, pick_passage
 from groundset.generate.prompts import dumps, is_demo_copy, quote
 from groundset.generate.question_checks import problem as question_problem
@@ -336,11 +336,7 @@ def choose(results: list[ChatResult], attempt: Attempt, pair: Pair, cfg: Any, co
     outs = [parse([r], attempt, pair, cfg) for r in results]
     samples = [(k, s) for k, s in enumerate(outs) if isinstance(s, Sample)]
     if not samples:
-        reasons = [o.reason for o in outs]
-        best = max(reasons, key=lambda r: (reasons.count(r), -reasons.index(r)))
-        first = outs[reasons.index(best)]
-        detail = first.detail if len(outs) == 1 else f"{first.detail}; candidates: {', '.join(reasons)}"
-        return Reject(best, first.raw, detail)
+        return none_passed(outs)
     k_best, sample, ranks = samples[0][0], samples[0][1], None
     if cfg.roundtrip_k and corpus is not None and getattr(corpus, "can_encode", False):
         ids = [pair.seed.id, pair.partner.id]

@@ -139,9 +139,11 @@ def added_words(question: str, start: str, passage: str) -> list[str]:
 def continuation_problem(question: str, start: str, lead: str, subject: str) -> str | None:
     """What is wrong with the model's words after the opening ``start``, or None:
 
-    - ``restates_lead``: a What-question (or "Explain what …") whose rest copies four or more words of the lead
-      sentence, so the "what" asks for nothing ("What do some objects define standard clean-up actions to be …?");
-      a How / Why question may repeat the lead ("How can a number in the brackets be used to refer to …?");
+    - ``restates_lead``: a What-question (or "Explain what …") whose rest copies the lead instead of asking for it —
+      it opens with the lead's own verb and goes on ("What does the format use placeholders with braces?"), opens
+      with the two words after the lead's "is" ("Explain what X is an error."), or copies four or more words
+      ("What do some objects define standard clean-up actions to be …?"); a How / Why question may repeat the lead
+      ("How can a number in the brackets be used to refer to …?");
     - ``repeats_subject``: the rest names the subject again ("How may package authors decide not to support
       package authors?", "Explain what a function definition is in a function definition.").
 
