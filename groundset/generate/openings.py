@@ -46,9 +46,11 @@ def _cased(subject: str, text: str) -> str:
     return subject
 
 
-# a subject that is no noun phrase: it opens with a preposition ("By default pip will …") or holds a clause ("The
+# a subject that is no noun phrase: it opens with a preposition or an adverb ("By default pip will …", "Often dx
+# and dy are …", "Effectively n frames are …") or holds a clause ("The
 # import statement first tests whether the item is …": the lead pattern found the wrong verb)
-_NOT_NOUN_PHRASE = re.compile(r"^(?:by|in|on|for|with|at|from|of|after|before|during|under|unlike|like|as)\b|"
+_NOT_NOUN_PHRASE = re.compile(r"^(?:by|in|on|for|with|at|from|of|after|before|during|under|unlike|like|as|often|"
+                              r"sometimes|usually|also|only|\w+(?:al|iv|en|an|ous|e)ly)\b|"
                               r"\b(?:whether|that|which|who|if|when|because|while)\b", re.I)
 _WHY_ADJECTIVE = frozenset("necessary needed required important useful helpful best preferred recommended".split())
 # participles that do not end in -ed ("X can be met with …" → "How can X be met")

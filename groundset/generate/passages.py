@@ -49,7 +49,8 @@ _POINTER = re.compile(
     r"the example (?:below|above)|assuming the above|in the (?:previous|next) (?:section|chapter)|"
     r"(?:^|[.;,] )see\b|for (?:more|further) (?:information|details)|for a reference on|"
     r"(?:documentation|reference guide|tutorial|chapter|section) (?:of|on|for) the\b.{0,40}\bfor (?:more|details)|"
-    r"(?:is|are) (?:discussed|described|explained|covered) (?:later|in (?:section|chapter))|later in this tutorial|"
+    r"(?:is|are) (?:discussed|described|explained|covered)(?: in (?:more|further) detail)? (?:later|in (?:section|"
+    r"chapter))|later in this tutorial|"
     r"you will (?:soon |later )?(?:learn|see|find out)|will be (?:discussed|described|explained|covered)|"
     r"(?:more|further) (?:details|information) (?:is|are|can be found) (?:at|in)|(?:is|are) (?:available|found) at)\b",
     re.I,

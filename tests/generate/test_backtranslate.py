@@ -249,6 +249,7 @@ def test_passages_open_with_a_lead_sentence_when_asked():
     "The only difference between the two is that within single quotes you do not need to escape double quotes.",
     "The most versatile is the list, which can be written as a list of comma-separated values between brackets.",
     "More details are at The initialization of the sys.path module search path, in the reference manual.",
+    "Encryption is covered in more detail in Chapter 4, with all the info functions and the constructor.",
 ])
 def test_pointers_asides_and_continuations_do_not_open_a_passage(text):
     assert pick_passage(text, min_words=5) is None

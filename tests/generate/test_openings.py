@@ -35,6 +35,8 @@ from groundset.llm.openai_body import Dialect
     ("how-to", "A number in the brackets can be used to refer to an argument.", "a number in the brackets",
      "How can a number in the brackets be used"),
     ("question", "By default pip will install packages from PyPI.", "By default pip", None),  # no noun phrase
+    ("imperative", "Often dx and dy are the same.", "Often dx and dy", None),  # an adverb, not the subject
+    ("question", "Effectively n frames are synthesized.", "Effectively n frames", None),
     ("question", "Common formats are directly supported by modules.", "Common formats", "How are common formats supported"),
     ("question", "The initial expression can be any arbitrary expression.", "the initial expression",
      "What can the initial expression be"),
