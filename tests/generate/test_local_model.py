@@ -30,6 +30,8 @@ OVERRIDES = {
     "generate.rag.max_tokens": "64",
     "generate.rag.distractors": "2",
     "generate.multihop.max_tokens": "96",
+    "generate.multihop.mode": "write",  # the model writes Q and A (bridge mode: tests/generate/test_local_multihop.py;
+                                        # two pages hold no pair of the same kind, so it would make no attempt)
     "generate.multihop.min_similarity": "0.1",
     "generate.conversation.turns": "1",
     "generate.conversation.max_tokens": "48",
