@@ -28,7 +28,10 @@ from groundset.evaluate.qa_checks import key_terms
 from groundset.evaluate.text import stem, words
 from groundset.generate.passages import lead_verb
 
-__all__ = ["opening", "json_opening", "added_words", "continuation_problem"]
+__all__ = ["opening", "json_opening", "added_words", "continuation_problem", "OPENING_REASONS"]
+
+# the rejects of what the model writes after an opening (``added_words``, ``continuation_problem``)
+OPENING_REASONS = ("added_not_in_passage", "restates_lead", "repeats_subject")
 
 _BE = {"is", "are", "was", "were"}
 _MODAL = {"can", "could", "may", "might", "must", "shall", "should", "will", "would"}

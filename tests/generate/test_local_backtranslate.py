@@ -12,8 +12,10 @@ import pytest
 from groundset.generate import backtranslate
 from groundset.generate.base import Attempt
 from groundset.generate.drive import run_jobs
+from groundset.generate.openings import OPENING_REASONS
 from groundset.generate.question_checks import QUESTION_REASONS
 from groundset.records import Chunk, Sample
+from tests.generate.bundled import bundled_llm
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
@@ -26,20 +28,13 @@ TEXTS = [
     "working with variable length binary record formats.",
 ]
 REASONS = {"invalid_json", "truncated", "schema_mismatch", "preamble", "not_standalone", "not_a_question",
-           "copied_demo", "off_topic", "too_short", "too_long", "comparison_not_in_passage", *QUESTION_REASONS}
+           "copied_demo", "off_topic", "too_short", "too_long", "comparison_not_in_passage", *QUESTION_REASONS,
+           *OPENING_REASONS}
 
 
 @pytest.fixture(scope="module")
 def llm():
-    pytest.importorskip("transformers")
-    from groundset.llm.config import LLMConfig
-    from groundset.llm.local import LocalLLM, default_model_file
-
-    try:
-        default_model_file()
-    except Exception as e:  # noqa: BLE001 - the bundled model package is not installed here
-        pytest.skip(f"bundled model missing: {e}")
-    return LocalLLM(LLMConfig(local={"batch_size": 4, "threads": 1}))
+    return bundled_llm(4)
 
 
 def test_real_model_writes_questions_for_verbatim_passages(llm):

@@ -17,6 +17,7 @@ from groundset.generate.config import MultihopConfig
 from groundset.generate.drive import run_jobs
 from groundset.generate.question_checks import QUESTION_REASONS
 from groundset.records import Chunk, Sample
+from tests.generate.bundled import bundled_llm
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
@@ -40,15 +41,7 @@ REASONS = {"invalid_json", "truncated", "schema_mismatch", "preamble", "not_stan
 
 @pytest.fixture(scope="module")
 def llm():
-    pytest.importorskip("transformers")
-    from groundset.llm.config import LLMConfig
-    from groundset.llm.local import LocalLLM, default_model_file
-
-    try:
-        default_model_file()
-    except Exception as e:  # noqa: BLE001 - the bundled model package is not installed here
-        pytest.skip(f"bundled model missing: {e}")
-    return LocalLLM(LLMConfig(local={"batch_size": 9, "threads": 1}))
+    return bundled_llm(9)
 
 
 def _chunk(i: int, section: str, text: str) -> Chunk:
