@@ -206,10 +206,15 @@ def messages_for(passage: Passage, title: str, section: list[str] | tuple[str, .
     return messages
 
 
+def _lead(passage: Passage) -> str:
+    """The passage's first sentence (the lead its subject and opening come from)."""
+    return (split_sentences(passage.text) or [passage.text])[0]
+
+
 def question_opening(attempt: Attempt, passage: Passage) -> str | None:
     """The words the attempt's question is made to begin with (``openings.opening``), or None."""
     style = style_for(attempt.controls.get("style", "question"), passage)
-    lead = (split_sentences(passage.text) or [passage.text])[0]
+    lead = _lead(passage)
     return opening_of(style, lead, passage.subject, attempt.seeds[0].text)
 
 
@@ -279,7 +284,7 @@ def parse(results: list[ChatResult], attempt: Attempt, passage: Passage, min_ove
     added = added_words(question, start, f"{passage.text} {_about(seed)}")
     if added:  # the opening kept it on the passage, the model's own words left it ("… in Smalltalk?")
         return Reject("added_not_in_passage", result.text, f"question={question!r}; not in the passage: {added}")
-    lead = (split_sentences(passage.text) or [passage.text])[0]
+    lead = _lead(passage)
     reason = continuation_problem(question, start, lead, passage.subject.split(" | ")[0])
     if reason:
         return Reject(reason, result.text, f"question={question!r}; opening={start!r}")
@@ -311,7 +316,7 @@ def choose(results: list[ChatResult], attempt: Attempt, passage: Passage, corpus
         return none_passed(outs)
     seed_id = attempt.seeds[0].id
     about = _about(attempt.seeds[0])
-    lead = (split_sentences(passage.text) or [passage.text])[0]
+    lead = _lead(passage)
     scored = []
     for k, s in samples:
         rank = _rank(corpus, s.question, seed_id) if len(samples) > 1 or corpus is not None else None
@@ -342,8 +347,8 @@ def estimate(attempt: Attempt, corpus: Any = None, cfg: Any = None, usable: Any 
     passage = passage_of(attempt, cfg)
     if passage is None:
         return []
-    return build_requests(attempt, passage, cfg.candidates, cfg.opening) if cfg is not None else build_requests(
-        attempt, passage)
+    n, opened = (cfg.candidates, cfg.opening) if cfg is not None else (1, False)
+    return build_requests(attempt, passage, n, opened)
 
 
 def style_controls(task: str, cfg: Any, seed: int, index: int) -> dict[str, Any]:
